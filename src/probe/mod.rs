@@ -1,1 +1,5 @@
-//! placeholder
+//! Probes: the spec, the pure verdict function, and the HTTP adapter that yields one record per run.
+
+mod outcome;
+
+pub use outcome::{FailureClass, Finding, Verdict};

@@ -1,0 +1,203 @@
+//! The result vocabulary shared by every producer and consumer: verdicts, failure classes, findings.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How a probe run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Neither pass nor fail: throttled, at capacity, skipped. Never counts against an SLO.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a run did not pass. One per run: the most fundamental cause wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    Dns,
+    ConnectRefused,
+    ConnectTimeout,
+    Tls,
+    /// No complete response within the probe's total timeout.
+    Timeout,
+    /// Any other transport failure (connection reset, cut mid-response before headers).
+    Network,
+    /// 502 or 504: the reverse proxy answered but could not reach (or wait for) the container.
+    ProxyBadGateway,
+    /// Any other 5xx.
+    ServerError,
+    /// The service answered, but not as the contract says (status, shape, echo).
+    Contract,
+    /// The body is not the JSON it should be (not JSON, truncated).
+    InvalidBody,
+    /// The body exceeded the probe's size cap.
+    TooLarge,
+    /// 429: inconclusive.
+    Throttled,
+    /// 503 with Retry-After: inconclusive.
+    AtCapacity,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Dns => "dns",
+            FailureClass::ConnectRefused => "connect_refused",
+            FailureClass::ConnectTimeout => "connect_timeout",
+            FailureClass::Tls => "tls",
+            FailureClass::Timeout => "timeout",
+            FailureClass::Network => "network",
+            FailureClass::ProxyBadGateway => "proxy_bad_gateway",
+            FailureClass::ServerError => "server_error",
+            FailureClass::Contract => "contract",
+            FailureClass::InvalidBody => "invalid_body",
+            FailureClass::TooLarge => "too_large",
+            FailureClass::Throttled => "throttled",
+            FailureClass::AtCapacity => "at_capacity",
+        }
+    }
+
+    /// What an operator should look at first.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            FailureClass::Dns => "the target's host name does not resolve",
+            FailureClass::ConnectRefused => "nothing listens at the target address",
+            FailureClass::ConnectTimeout => "the target address does not answer: host down or firewalled",
+            FailureClass::Tls => "TLS handshake failed: certificate expired, wrong host name, or not TLS",
+            FailureClass::Timeout => "no answer in time: cold start, overload, or a hung workflow",
+            FailureClass::ProxyBadGateway => {
+                "the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
+            }
+            FailureClass::Throttled => "rate limited (10 queries/hour per client): lower the query budget",
+            FailureClass::AtCapacity => "the service is at capacity: retry after the Retry-After delay",
+            _ => return None,
+        })
+    }
+
+    /// All classes, in declaration order (for documentation and exhaustive tests).
+    pub const ALL: [FailureClass; 13] = [
+        FailureClass::Dns,
+        FailureClass::ConnectRefused,
+        FailureClass::ConnectTimeout,
+        FailureClass::Tls,
+        FailureClass::Timeout,
+        FailureClass::Network,
+        FailureClass::ProxyBadGateway,
+        FailureClass::ServerError,
+        FailureClass::Contract,
+        FailureClass::InvalidBody,
+        FailureClass::TooLarge,
+        FailureClass::Throttled,
+        FailureClass::AtCapacity,
+    ];
+}
+
+impl fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check that did not hold: what was checked, where, what was expected and what came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The kind of check: `status`, `latency`, `size`, `body`, `json`, `trace`, `echo`, `validation_error`,
+    /// `transport`.
+    pub check: String,
+    /// Where in the response, as a path (`$.status`, `data_sources[2].agent`); `None` for the response as a whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub expected: String,
+    pub actual: String,
+    /// The whole finding as one line for people.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding whose message is `PATH: expected E, got A` (or `CHECK: ...` without a path),
+    /// followed by ` — NOTE` when a note is given.
+    pub fn new(
+        check: &str,
+        path: Option<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        note: Option<&str>,
+    ) -> Finding {
+        let expected = expected.into();
+        let actual = actual.into();
+        let place = path.as_deref().unwrap_or(check);
+        let mut message = format!("{place}: expected {expected}, got {actual}");
+        if let Some(note) = note {
+            message.push_str(" — ");
+            message.push_str(note);
+        }
+        Finding {
+            check: check.to_string(),
+            path,
+            expected,
+            actual,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_message_with_path_and_note() {
+        let f = Finding::new(
+            "trace",
+            Some("data_sources[2].agent".into()),
+            "\"cortex\"",
+            "\"cortex_researcher\"",
+            Some("agent renamed"),
+        );
+        assert_eq!(
+            f.message,
+            "data_sources[2].agent: expected \"cortex\", got \"cortex_researcher\" — agent renamed"
+        );
+    }
+
+    #[test]
+    fn finding_message_without_path_uses_check() {
+        let f = Finding::new("status", None, "200", "404", None);
+        assert_eq!(f.message, "status: expected 200, got 404");
+    }
+
+    #[test]
+    fn class_names_are_snake_case_and_unique() {
+        let names: std::collections::BTreeSet<_> =
+            FailureClass::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), FailureClass::ALL.len());
+        for c in FailureClass::ALL {
+            assert_eq!(serde_json::to_value(c).expect("serializes"), c.as_str());
+        }
+    }
+}
