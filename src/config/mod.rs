@@ -3,3 +3,9 @@
 mod error;
 
 pub use error::{ConfigError, ConfigErrors, FieldError};
+
+mod parse;
+mod raw;
+
+pub use parse::{parse_toml, suggest};
+pub use raw::{RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};

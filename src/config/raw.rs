@@ -1,0 +1,79 @@
+//! Raw serde structs mirroring the TOML files key for key. No validation here beyond types: see `compile`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `oewsprobe.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Base URL of the API under watch.
+    pub target: Option<String>,
+    /// Directory of probe files, relative to the config file.
+    pub probes_dir: Option<String>,
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    /// Extra headers sent with every probe request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub check: RawCheck,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub max_body: Option<toml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    pub concurrency: Option<i64>,
+}
+
+/// One `probes/NAME.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProbe {
+    pub description: Option<String>,
+    /// Valid (LLM-spending, rate-limited) queries one run of this probe makes.
+    pub queries: Option<i64>,
+    pub request: Option<RawRequest>,
+    #[serde(default)]
+    pub expect: RawExpect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub method: Option<String>,
+    pub path: Option<String>,
+    /// A JSON body written as a TOML table.
+    pub body: Option<toml::Value>,
+    /// A raw body sent as is (for malformed-JSON probes).
+    pub body_text: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// `200`, `"2xx"`, or a list of them.
+    pub status: Option<toml::Value>,
+    /// Upper bound on latency, e.g. `"30s"`.
+    pub latency: Option<String>,
+    /// Response size cap: bytes, or `"512KiB"`, `"4MiB"`.
+    pub max_body: Option<toml::Value>,
+    #[serde(default)]
+    pub json: Vec<crate::assert::RawJsonAssertion>,
+    pub trace: Option<crate::oews::RawTrace>,
+    #[serde(default)]
+    pub echo: Vec<crate::oews::RawEcho>,
+    pub validation_error: Option<crate::oews::RawValidationError>,
+}
