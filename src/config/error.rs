@@ -85,14 +85,29 @@ mod tests {
 
     #[test]
     fn prefixing_joins_keys_and_indexes() {
-        assert_eq!(FieldError::new("path", "m").prefixed("expect.json[1]").key, "expect.json[1].path");
-        assert_eq!(FieldError::new("[2].type", "m").prefixed("entries").key, "entries[2].type");
-        assert_eq!(FieldError::new("", "m").prefixed("expect.trace").key, "expect.trace");
+        assert_eq!(
+            FieldError::new("path", "m").prefixed("expect.json[1]").key,
+            "expect.json[1].path"
+        );
+        assert_eq!(
+            FieldError::new("[2].type", "m").prefixed("entries").key,
+            "entries[2].type"
+        );
+        assert_eq!(
+            FieldError::new("", "m").prefixed("expect.trace").key,
+            "expect.trace"
+        );
     }
 
     #[test]
     fn display_names_file_and_key() {
-        let e = ConfigError::at("probes/models.toml", FieldError::new("expect.json[1].path", "bad selector"));
-        assert_eq!(e.to_string(), "probes/models.toml: expect.json[1].path: bad selector");
+        let e = ConfigError::at(
+            "probes/models.toml",
+            FieldError::new("expect.json[1].path", "bad selector"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "probes/models.toml: expect.json[1].path: bad selector"
+        );
     }
 }

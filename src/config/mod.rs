@@ -9,3 +9,15 @@ mod raw;
 
 pub use parse::{parse_toml, suggest};
 pub use raw::{RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};
+
+mod compile;
+mod values;
+
+pub use compile::{
+    DEFAULT_CHECK_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_TARGET,
+    DEFAULT_TIMEOUT, Plan, Settings, TARGET_OVERRIDE_SOURCE, compile_probe, compile_settings,
+};
+
+mod load;
+
+pub use load::{DEFAULT_CONFIG_FILE, Sources, load};

@@ -27,7 +27,10 @@ pub fn parse_toml<T: DeserializeOwned>(text: &str) -> Result<T, Vec<FieldError>>
                 let segments: Vec<Segment> = e.path().iter().cloned().collect();
                 let message = e.inner().message().trim().to_string();
                 let (key_segments, message) = locate(&segments, &message);
-                errors.push(FieldError::new(render_key(&key_segments), humanize(&message)));
+                errors.push(FieldError::new(
+                    render_key(&key_segments),
+                    humanize(&message),
+                ));
                 if errors.len() >= MAX_ERRORS_PER_FILE || !remove_at(&mut table, &key_segments) {
                     return Err(errors);
                 }
@@ -43,7 +46,10 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> FieldError {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            FieldError::new("", format!("TOML syntax error at line {line}, column {column}: {message}"))
+            FieldError::new(
+                "",
+                format!("TOML syntax error at line {line}, column {column}: {message}"),
+            )
         }
         None => FieldError::new("", format!("TOML syntax error: {message}")),
     }
@@ -75,7 +81,10 @@ fn render_key(segments: &[Segment]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                if key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
                     out.push_str(key);
                 } else {
                     out.push_str(&format!("{key:?}"));
@@ -123,7 +132,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(above + 1);
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
             diagonal = above;
         }
     }

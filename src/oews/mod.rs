@@ -15,9 +15,26 @@ pub struct TraceExpectation;
 pub struct EchoExpectation;
 #[derive(Debug)]
 pub struct ValidationErrorExpectation;
-pub fn compile_trace(_r: &RawTrace, _b: Option<&Value>) -> Result<TraceExpectation, Vec<FieldError>> { Ok(TraceExpectation) }
-pub fn compile_echo(_r: &RawEcho, _b: Option<&Value>) -> Result<EchoExpectation, Vec<FieldError>> { Ok(EchoExpectation) }
-pub fn compile_validation_error(_r: &RawValidationError) -> Result<ValidationErrorExpectation, Vec<FieldError>> { Ok(ValidationErrorExpectation) }
+pub fn compile_trace(
+    _r: &RawTrace,
+    _b: Option<&Value>,
+) -> Result<TraceExpectation, Vec<FieldError>> {
+    Ok(TraceExpectation)
+}
+pub fn compile_echo(_r: &RawEcho, _b: Option<&Value>) -> Result<EchoExpectation, Vec<FieldError>> {
+    Ok(EchoExpectation)
+}
+pub fn compile_validation_error(
+    _r: &RawValidationError,
+) -> Result<ValidationErrorExpectation, Vec<FieldError>> {
+    Ok(ValidationErrorExpectation)
+}
 pub fn check_trace(_e: &TraceExpectation, _b: &Value, _f: &mut Vec<Finding>) {}
 pub fn check_echo(_e: &EchoExpectation, _b: &Value, _f: &mut Vec<Finding>) {}
-pub fn check_validation_error(_e: &ValidationErrorExpectation, _s: u16, _b: Option<&Value>, _f: &mut Vec<Finding>) {}
+pub fn check_validation_error(
+    _e: &ValidationErrorExpectation,
+    _s: u16,
+    _b: Option<&Value>,
+    _f: &mut Vec<Finding>,
+) {
+}

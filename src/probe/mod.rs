@@ -3,3 +3,7 @@
 mod outcome;
 
 pub use outcome::{FailureClass, Finding, Verdict};
+
+mod spec;
+
+pub use spec::{Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher, StatusPattern};

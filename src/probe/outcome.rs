@@ -81,14 +81,22 @@ impl FailureClass {
         Some(match self {
             FailureClass::Dns => "the target's host name does not resolve",
             FailureClass::ConnectRefused => "nothing listens at the target address",
-            FailureClass::ConnectTimeout => "the target address does not answer: host down or firewalled",
-            FailureClass::Tls => "TLS handshake failed: certificate expired, wrong host name, or not TLS",
+            FailureClass::ConnectTimeout => {
+                "the target address does not answer: host down or firewalled"
+            }
+            FailureClass::Tls => {
+                "TLS handshake failed: certificate expired, wrong host name, or not TLS"
+            }
             FailureClass::Timeout => "no answer in time: cold start, overload, or a hung workflow",
             FailureClass::ProxyBadGateway => {
                 "the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
             }
-            FailureClass::Throttled => "rate limited (10 queries/hour per client): lower the query budget",
-            FailureClass::AtCapacity => "the service is at capacity: retry after the Retry-After delay",
+            FailureClass::Throttled => {
+                "rate limited (10 queries/hour per client): lower the query budget"
+            }
+            FailureClass::AtCapacity => {
+                "the service is at capacity: retry after the Retry-After delay"
+            }
             _ => return None,
         })
     }

@@ -1,0 +1,361 @@
+//! Compile raw config into a validated [`Plan`]: every value checked, every error collected with its key.
+
+use super::raw::{RawConfig, RawProbe, RawRequest};
+use super::{ConfigError, FieldError, values};
+use crate::probe::{
+    Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher, StatusPattern,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The production API. Every test and example passes an explicit local target instead.
+pub const DEFAULT_TARGET: &str = "https://api.oews.bhavanaai.com";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_BODY: u64 = 8 << 20;
+pub const DEFAULT_CHECK_CONCURRENCY: usize = 8;
+
+/// Everything a command needs, validated.
+#[derive(Debug)]
+pub struct Plan {
+    pub settings: Settings,
+    pub probes: Vec<ProbeSpec>,
+}
+
+/// The main config file, compiled.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: url::Url,
+    pub probes_dir: PathBuf,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub headers: Vec<(String, String)>,
+    pub check_concurrency: usize,
+}
+
+/// Where a target given outside the config file came from, for error messages.
+pub const TARGET_OVERRIDE_SOURCE: &str = "--target/OEWSPROBE_TARGET";
+
+/// Compiles the main config. `base_dir` resolves a relative `probes_dir`; overrides win over the file.
+pub fn compile_settings(
+    raw: &RawConfig,
+    file: &Path,
+    base_dir: &Path,
+    target_override: Option<&str>,
+    probes_dir_override: Option<&Path>,
+) -> Result<Settings, Vec<ConfigError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let timeout = keep(
+        &mut errors,
+        "defaults.timeout",
+        optional(
+            raw.defaults.timeout.as_deref(),
+            values::duration,
+            DEFAULT_TIMEOUT,
+        ),
+    );
+    let connect_timeout = keep(
+        &mut errors,
+        "defaults.connect_timeout",
+        optional(
+            raw.defaults.connect_timeout.as_deref(),
+            values::duration,
+            DEFAULT_CONNECT_TIMEOUT,
+        ),
+    );
+    let max_body = keep(
+        &mut errors,
+        "defaults.max_body",
+        optional(
+            raw.defaults.max_body.as_ref(),
+            values::size,
+            DEFAULT_MAX_BODY,
+        ),
+    );
+    let check_concurrency = keep(
+        &mut errors,
+        "check.concurrency",
+        match raw.check.concurrency {
+            None => Ok(DEFAULT_CHECK_CONCURRENCY),
+            Some(n) if (1..=1024).contains(&n) => Ok(n as usize),
+            Some(n) => Err(format!("{n} is out of range; give 1 to 1024")),
+        },
+    );
+    let file_target = match target_override {
+        Some(_) => None,
+        None => keep(
+            &mut errors,
+            "target",
+            values::target(raw.target.as_deref().unwrap_or(DEFAULT_TARGET)),
+        ),
+    };
+    let headers = compile_headers(&raw.headers)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("headers"))))
+        .ok();
+    let mut located: Vec<ConfigError> = errors
+        .into_iter()
+        .map(|e| ConfigError::at(file, e))
+        .collect();
+    let target = match target_override {
+        Some(text) => values::target(text)
+            .map_err(|m| {
+                located.push(ConfigError::at(
+                    TARGET_OVERRIDE_SOURCE,
+                    FieldError::new("", m),
+                ))
+            })
+            .ok(),
+        None => file_target,
+    };
+    let probes_dir = probes_dir_override
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| base_dir.join(raw.probes_dir.as_deref().unwrap_or("probes")));
+    match (
+        target,
+        timeout,
+        connect_timeout,
+        max_body,
+        headers,
+        check_concurrency,
+    ) {
+        (
+            Some(target),
+            Some(timeout),
+            Some(connect_timeout),
+            Some(max_body),
+            Some(headers),
+            Some(check_concurrency),
+        ) if located.is_empty() => Ok(Settings {
+            target,
+            probes_dir,
+            timeout,
+            connect_timeout,
+            max_body,
+            headers,
+            check_concurrency,
+        }),
+        _ => Err(located),
+    }
+}
+
+/// The value, or `None` after recording the error at `key`.
+fn keep<T>(errors: &mut Vec<FieldError>, key: &str, result: Result<T, String>) -> Option<T> {
+    result
+        .map_err(|m| errors.push(FieldError::new(key, m)))
+        .ok()
+}
+
+fn optional<T, V: ?Sized>(
+    value: Option<&V>,
+    parse: impl Fn(&V) -> Result<T, String>,
+    default: T,
+) -> Result<T, String> {
+    value.map_or(Ok(default), parse)
+}
+
+fn compile_headers(
+    raw: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for (name, value) in raw {
+        if let Err(m) = values::header_name(name).and_then(|()| values::header_value(value)) {
+            errors.push(FieldError::new(name.clone(), m));
+        }
+    }
+    if errors.is_empty() {
+        Ok(raw.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Compiles one probe file. Errors carry keys relative to the file.
+pub fn compile_probe(
+    name: &str,
+    file: &Path,
+    raw: &RawProbe,
+    settings: &Settings,
+) -> Result<ProbeSpec, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let queries = match raw.queries {
+        None => 0,
+        Some(n) if (0..=1000).contains(&n) => n as u32,
+        Some(n) => {
+            errors.push(FieldError::new(
+                "queries",
+                format!("{n} is out of range; give 0 to 1000"),
+            ));
+            0
+        }
+    };
+    let request = match &raw.request {
+        Some(r) => compile_request(r, settings)
+            .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("request"))))
+            .ok(),
+        None => {
+            errors.push(FieldError::new(
+                "request",
+                "missing [request] table (at least request.path)",
+            ));
+            None
+        }
+    };
+    let body = request.as_ref().and_then(RequestSpec::json_body);
+    let expect = compile_expect(&raw.expect, body, settings)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("expect"))))
+        .ok();
+    match (request, expect) {
+        (Some(request), Some(expect)) if errors.is_empty() => Ok(ProbeSpec {
+            name: name.to_string(),
+            description: raw.description.clone(),
+            file: file.to_path_buf(),
+            queries,
+            request,
+            expect,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn compile_request(raw: &RawRequest, settings: &Settings) -> Result<RequestSpec, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let method = keep(
+        &mut errors,
+        "method",
+        values::method(raw.method.as_deref().unwrap_or("GET")),
+    );
+    let path = keep(
+        &mut errors,
+        "path",
+        match raw.path.as_deref() {
+            None => Err("missing; give the request path, e.g. \"/api/v1/health\"".to_string()),
+            Some(p) if !p.starts_with('/') => Err(format!("\"{p}\" must start with \"/\"")),
+            Some(p) if p.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                Err(format!("\"{p}\" contains whitespace; percent-encode it"))
+            }
+            Some(p) => Ok(p.to_string()),
+        },
+    );
+    let body = match (&raw.body, &raw.body_text) {
+        (Some(_), Some(_)) => keep(
+            &mut errors,
+            "body_text",
+            Err("give either body or body_text, not both".to_string()),
+        ),
+        (Some(value), None) => keep(
+            &mut errors,
+            "body",
+            crate::assert::toml_to_json(value).map(|v| Some(RequestBody::Json(v))),
+        ),
+        (None, Some(text)) => Some(Some(RequestBody::Text(text.clone()))),
+        (None, None) => Some(None),
+    };
+    let timeout = keep(
+        &mut errors,
+        "timeout",
+        optional(raw.timeout.as_deref(), values::duration, settings.timeout),
+    );
+    let connect_timeout = keep(
+        &mut errors,
+        "connect_timeout",
+        optional(
+            raw.connect_timeout.as_deref(),
+            values::duration,
+            settings.connect_timeout,
+        ),
+    );
+    let own_headers = compile_headers(&raw.headers)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("headers"))))
+        .ok();
+    match (method, path, body, timeout, connect_timeout, own_headers) {
+        (Some(method), Some(path), Some(body), Some(timeout), Some(connect_timeout), Some(own))
+            if errors.is_empty() =>
+        {
+            let mut headers: Vec<(String, String)> = settings
+                .headers
+                .iter()
+                .filter(|(name, _)| !own.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+                .cloned()
+                .collect();
+            headers.extend(own);
+            Ok(RequestSpec {
+                method,
+                path,
+                body,
+                headers,
+                timeout,
+                connect_timeout,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+fn compile_expect(
+    raw: &super::RawExpect,
+    body: Option<&serde_json::Value>,
+    settings: &Settings,
+) -> Result<Expectations, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let default_status = if raw.validation_error.is_some() {
+        StatusMatcher(vec![StatusPattern::Exact(422)])
+    } else {
+        StatusMatcher(vec![StatusPattern::Class(2)])
+    };
+    let status = keep(
+        &mut errors,
+        "status",
+        raw.status
+            .as_ref()
+            .map_or(Ok(default_status), values::status),
+    );
+    let latency = keep(
+        &mut errors,
+        "latency",
+        raw.latency.as_deref().map(values::duration).transpose(),
+    );
+    let max_body = keep(
+        &mut errors,
+        "max_body",
+        optional(raw.max_body.as_ref(), values::size, settings.max_body),
+    );
+    let mut json = Vec::new();
+    for (i, a) in raw.json.iter().enumerate() {
+        match crate::assert::compile(a) {
+            Ok(a) => json.push(a),
+            Err(es) => errors.extend(es.into_iter().map(|e| e.prefixed(&format!("json[{i}]")))),
+        }
+    }
+    let trace = match &raw.trace {
+        None => None,
+        Some(t) => crate::oews::compile_trace(t, body)
+            .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("trace"))))
+            .ok(),
+    };
+    let mut echo = Vec::new();
+    for (i, e) in raw.echo.iter().enumerate() {
+        match crate::oews::compile_echo(e, body) {
+            Ok(e) => echo.push(e),
+            Err(es) => errors.extend(es.into_iter().map(|e| e.prefixed(&format!("echo[{i}]")))),
+        }
+    }
+    let validation_error = match &raw.validation_error {
+        None => None,
+        Some(v) => crate::oews::compile_validation_error(v)
+            .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("validation_error"))))
+            .ok(),
+    };
+    match (status, latency, max_body) {
+        (Some(status), Some(latency), Some(max_body)) if errors.is_empty() => Ok(Expectations {
+            status,
+            latency,
+            max_body,
+            json,
+            trace,
+            echo,
+            validation_error,
+        }),
+        _ => Err(errors),
+    }
+}

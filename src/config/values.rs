@@ -1,0 +1,214 @@
+//! Parsers for the value types config files use: durations, sizes, statuses, header names, URLs.
+
+use crate::probe::{StatusMatcher, StatusPattern};
+use std::time::Duration;
+
+pub fn duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!(
+            "\"{text}\" is zero; give a positive duration like \"30s\""
+        )),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!(
+            "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
+        )),
+    }
+}
+
+/// A byte size: an integer, or a string with a unit (`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB`).
+pub fn size(value: &toml::Value) -> Result<u64, String> {
+    match value {
+        toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
+        toml::Value::Integer(n) => Err(format!("{n} is not a positive size")),
+        toml::Value::String(s) => size_text(s),
+        other => Err(format!(
+            "expected a size like 4096 or \"4MiB\", got {}",
+            other.type_str()
+        )),
+    }
+}
+
+fn size_text(text: &str) -> Result<u64, String> {
+    let bad = || format!("\"{text}\" is not a size; write it like 4096, \"512KiB\" or \"4MiB\"");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let number: u64 = digits.parse().map_err(|_| bad())?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    match number.checked_mul(factor) {
+        Some(0) => Err(format!("\"{text}\" is not a positive size")),
+        Some(n) => Ok(n),
+        None => Err(bad()),
+    }
+}
+
+/// `200`, `"2xx"`, `"404"`, or an array of those.
+pub fn status(value: &toml::Value) -> Result<StatusMatcher, String> {
+    let items: Vec<&toml::Value> = match value {
+        toml::Value::Array(items) if items.is_empty() => {
+            return Err("an empty list accepts no status; give at least one".into());
+        }
+        toml::Value::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    items
+        .into_iter()
+        .map(status_pattern)
+        .collect::<Result<_, _>>()
+        .map(StatusMatcher)
+}
+
+fn status_pattern(value: &toml::Value) -> Result<StatusPattern, String> {
+    let bad = |shown: String| {
+        format!("{shown} is not a status; write 200, \"2xx\" or a list like [200, 201]")
+    };
+    match value {
+        toml::Value::Integer(n) if (100..=599).contains(n) => Ok(StatusPattern::Exact(*n as u16)),
+        toml::Value::Integer(n) => Err(bad(n.to_string())),
+        toml::Value::String(s) => {
+            let b = s.as_bytes();
+            if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && s[1..].eq_ignore_ascii_case("xx") {
+                Ok(StatusPattern::Class(b[0] - b'0'))
+            } else {
+                match s.parse::<i64>() {
+                    Ok(n) => status_pattern(&toml::Value::Integer(n)),
+                    Err(_) => Err(bad(format!("\"{s}\""))),
+                }
+            }
+        }
+        other => Err(bad(other.type_str().to_string())),
+    }
+}
+
+pub fn method(text: &str) -> Result<String, String> {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    let upper = text.to_ascii_uppercase();
+    if KNOWN.contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(format!(
+            "\"{text}\" is not an HTTP method (one of {})",
+            KNOWN.join(", ")
+        ))
+    }
+}
+
+pub fn header_name(name: &str) -> Result<(), String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if !name.is_empty() && name.chars().all(token) {
+        Ok(())
+    } else {
+        Err(format!("\"{name}\" is not a valid header name"))
+    }
+}
+
+pub fn header_value(value: &str) -> Result<(), String> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        Err("header values may not contain control characters (line breaks included)".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A target base URL: `http` or `https`, with a host, no query or fragment. The trailing `/` is dropped.
+pub fn target(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("\"{text}\" is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "\"{text}\": the target must be an http:// or https:// URL"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("\"{text}\": the target has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "\"{text}\": the target may not have a query or fragment"
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        let cases: [(toml::Value, Result<u64, &str>); 6] = [
+            (toml::Value::Integer(4096), Ok(4096)),
+            ("512KiB".into(), Ok(512 * 1024)),
+            ("4 MiB".into(), Ok(4 << 20)),
+            ("1MB".into(), Ok(1_000_000)),
+            (
+                "4 parsecs".into(),
+                Err("\"4 parsecs\" is not a size; write it like 4096, \"512KiB\" or \"4MiB\""),
+            ),
+            (
+                toml::Value::Boolean(true),
+                Err("expected a size like 4096 or \"4MiB\", got boolean"),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(size(&input), expected.map_err(String::from), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(
+            status(&toml::Value::Integer(422)).expect("ok").to_string(),
+            "422"
+        );
+        assert_eq!(status(&"2xx".into()).expect("ok").to_string(), "2xx");
+        let list = toml::Value::Array(vec![toml::Value::Integer(200), "4XX".into()]);
+        assert_eq!(status(&list).expect("ok").to_string(), "200 or 4xx");
+        assert_eq!(
+            status(&toml::Value::Integer(99)).expect_err("bad"),
+            "99 is not a status; write 200, \"2xx\" or a list like [200, 201]"
+        );
+        assert_eq!(
+            status(&"ok".into()).expect_err("bad"),
+            "\"ok\" is not a status; write 200, \"2xx\" or a list like [200, 201]"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(
+            duration("0s").expect_err("zero"),
+            "\"0s\" is zero; give a positive duration like \"30s\""
+        );
+        assert!(
+            duration("soon")
+                .expect_err("bad")
+                .starts_with("\"soon\" is not a duration (")
+        );
+    }
+
+    #[test]
+    fn targets() {
+        assert!(target("http://127.0.0.1:8080").is_ok());
+        assert_eq!(
+            target("ftp://x").expect_err("scheme"),
+            "\"ftp://x\": the target must be an http:// or https:// URL"
+        );
+        assert!(
+            target("not a url")
+                .expect_err("bad")
+                .starts_with("\"not a url\" is not a URL")
+        );
+    }
+}
