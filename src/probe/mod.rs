@@ -7,3 +7,7 @@ pub use outcome::{FailureClass, Finding, Verdict};
 mod spec;
 
 pub use spec::{Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher, StatusPattern};
+
+mod verdict;
+
+pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate};
