@@ -11,3 +11,10 @@ pub use spec::{Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher,
 mod verdict;
 
 pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate};
+
+mod execute;
+mod record;
+mod timing_client;
+
+pub use execute::{Scheduled, execute, request_url};
+pub use record::{ProbeRecord, Timings};

@@ -34,7 +34,11 @@ pub struct Evaluation {
 
 impl Evaluation {
     fn failed(class: FailureClass, findings: Vec<Finding>) -> Evaluation {
-        Evaluation { verdict: Verdict::Fail, class: Some(class), findings }
+        Evaluation {
+            verdict: Verdict::Fail,
+            class: Some(class),
+            findings,
+        }
     }
 }
 
@@ -49,7 +53,13 @@ pub fn evaluate(
 ) -> Evaluation {
     let response = match outcome {
         Err(failure) => {
-            let finding = Finding::new("transport", None, "a response", failure.detail.clone(), failure.class.hint());
+            let finding = Finding::new(
+                "transport",
+                None,
+                "a response",
+                failure.detail.clone(),
+                failure.class.hint(),
+            );
             return Evaluation::failed(failure.class, vec![finding]);
         }
         Ok(response) => response,
@@ -60,7 +70,10 @@ pub fn evaluate(
     if response.over_cap {
         let limit = format!("at most {} bytes", expect.max_body);
         let got = format!("more than {} bytes", expect.max_body);
-        return Evaluation::failed(FailureClass::TooLarge, vec![Finding::new("size", None, limit, got, None)]);
+        return Evaluation::failed(
+            FailureClass::TooLarge,
+            vec![Finding::new("size", None, limit, got, None)],
+        );
     }
     let mut findings = Vec::new();
     if expect.needs_json() {
@@ -82,17 +95,32 @@ pub fn evaluate(
             crate::oews::check_echo(echo, &body, &mut findings);
         }
         if let Some(validation) = &expect.validation_error {
-            crate::oews::check_validation_error(validation, response.status, Some(&body), &mut findings);
+            crate::oews::check_validation_error(
+                validation,
+                response.status,
+                Some(&body),
+                &mut findings,
+            );
         }
     }
     if let Some(bound) = expect.latency
         && latency > bound
     {
         let expected = format!("at most {}", duration_text(bound));
-        findings.push(Finding::new("latency", None, expected, duration_text(latency), None));
+        findings.push(Finding::new(
+            "latency",
+            None,
+            expected,
+            duration_text(latency),
+            None,
+        ));
     }
     if findings.is_empty() {
-        Evaluation { verdict: Verdict::Pass, class: None, findings }
+        Evaluation {
+            verdict: Verdict::Pass,
+            class: None,
+            findings,
+        }
     } else {
         Evaluation::failed(FailureClass::Contract, findings)
     }
@@ -120,18 +148,32 @@ fn judge_unexpected_status(expect: &Expectations, response: &HttpResponse) -> Ev
                 Some(after) => format!("{status} (Retry-After: {after})"),
                 None => status.to_string(),
             };
-            let body_note = (!response.body.is_empty()).then(|| format!("body: {}", excerpt(&response.body)));
+            let body_note =
+                (!response.body.is_empty()).then(|| format!("body: {}", excerpt(&response.body)));
             let note = class.hint().map(str::to_string).or(body_note);
-            findings.push(Finding::new("status", None, expect.status.to_string(), actual, note.as_deref()));
+            findings.push(Finding::new(
+                "status",
+                None,
+                expect.status.to_string(),
+                actual,
+                note.as_deref(),
+            ));
         }
     }
-    Evaluation { verdict, class: Some(class), findings }
+    Evaluation {
+        verdict,
+        class: Some(class),
+        findings,
+    }
 }
 
 /// The start of a body as text, on one line.
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let flat = flat.trim();
     if flat.is_empty() {
         return "(empty)".to_string();

@@ -21,7 +21,14 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        let cases = [(0, "0ms"), (850, "850ms"), (1000, "1s"), (1204, "1.204s"), (31_500, "31.5s"), (30_000, "30s")];
+        let cases = [
+            (0, "0ms"),
+            (850, "850ms"),
+            (1000, "1s"),
+            (1204, "1.204s"),
+            (31_500, "31.5s"),
+            (30_000, "30s"),
+        ];
         for (ms, text) in cases {
             assert_eq!(duration_text(Duration::from_millis(ms)), text);
         }

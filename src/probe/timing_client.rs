@@ -1,0 +1,129 @@
+//! An HTTP client that observes DNS and connect phases, built fresh for each run so phases are its own.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Phase durations written by the resolver and the connector while a request runs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Phases {
+    pub dns: Option<Duration>,
+    /// DNS + TCP + TLS, as the connector saw it.
+    pub dns_and_connect: Option<Duration>,
+}
+
+pub type SharedPhases = Arc<Mutex<Phases>>;
+
+/// Builds a client that records into `phases`. No redirects are followed (a monitor reports what it got),
+/// no proxy from the environment is used (the target is reached directly), no connection is pooled.
+pub fn build(phases: &SharedPhases, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .connect_timeout(connect_timeout)
+        .dns_resolver(TimedResolver {
+            phases: phases.clone(),
+        })
+        .connector_layer(ConnectTimer {
+            phases: phases.clone(),
+        })
+        .build()
+}
+
+/// The error a failed lookup carries, so the classifier can tell DNS from connect failures.
+#[derive(Debug)]
+pub struct DnsFailure(pub String);
+
+impl std::fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DnsFailure {}
+
+struct TimedResolver {
+    phases: SharedPhases,
+}
+
+impl reqwest::dns::Resolve for TimedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let phases = self.phases.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let start = Instant::now();
+            let result = tokio::net::lookup_host((host.as_str(), 0)).await;
+            record(&phases, |p| p.dns = Some(start.elapsed()));
+            match result {
+                Ok(addrs) => {
+                    let addrs: Vec<SocketAddr> = addrs.collect();
+                    if addrs.is_empty() {
+                        Err(Box::new(DnsFailure(format!("{host} has no addresses"))) as _)
+                    } else {
+                        Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+                    }
+                }
+                Err(e) => Err(Box::new(DnsFailure(format!("cannot resolve {host}: {e}"))) as _),
+            }
+        })
+    }
+}
+
+fn record(phases: &SharedPhases, update: impl FnOnce(&mut Phases)) {
+    if let Ok(mut p) = phases.lock() {
+        update(&mut p);
+    }
+}
+
+#[derive(Clone)]
+struct ConnectTimer {
+    phases: SharedPhases,
+}
+
+impl<S> tower_layer::Layer<S> for ConnectTimer {
+    type Service = TimedConnector<S>;
+
+    fn layer(&self, inner: S) -> TimedConnector<S> {
+        TimedConnector {
+            inner,
+            phases: self.phases.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct TimedConnector<S> {
+    inner: S,
+    phases: SharedPhases,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, R> tower_service::Service<R> for TimedConnector<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let start = Instant::now();
+        let connecting = self.inner.call(request);
+        let phases = self.phases.clone();
+        Box::pin(async move {
+            let result = connecting.await;
+            record(&phases, |p| p.dns_and_connect = Some(start.elapsed()));
+            result
+        })
+    }
+}
