@@ -1,1 +1,93 @@
-//! placeholder
+//! Command-line definitions (clap) and nothing else.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "oewsprobe", version, about = "Synthetic monitoring and load probing for the OEWS Data Agent API")]
+pub struct Cli {
+    /// Log level (error, warn, info, debug, trace); RUST_LOG wins when set.
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every probe once and print a verdict per probe (post-deploy gate).
+    Check(CheckArgs),
+    /// Check the config and probe files offline; report every error at once.
+    Validate(ConfigArgs),
+    /// Serve the simulated OEWS API.
+    Sim(SimArgs),
+    /// Start the simulator on a free loopback port and run `check` against it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
+    /// Main config file [default: ./oewsprobe.toml if present, else built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of probe files [default: the config's probes_dir, else ./probes].
+    #[arg(long, value_name = "DIR")]
+    pub probes: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    /// Run only this probe (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimFlags {
+    /// Which contract to simulate: runbook (the promises) or as-built (the real code).
+    #[arg(long, default_value = "runbook", value_name = "PROFILE")]
+    pub profile: String,
+    /// A fault to inject (repeatable): health_down, slow=35s, flaky=0.3, ...
+    #[arg(long = "fault", value_name = "NAME[=ARG]")]
+    pub faults: Vec<String>,
+    /// Extra latency of every valid query.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub latency: std::time::Duration,
+    /// Seed of the simulator's random choices (flaky faults).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub sim: SimFlags,
+    /// Directory of probe files [default: ./probes].
+    #[arg(long, value_name = "DIR", default_value = "probes")]
+    pub probes: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}

@@ -1,5 +1,9 @@
 //! Rendering for people and machines: durations, the `check` table, the `check` JSON document.
 
+mod check;
+
+pub use check::{Tally, json as check_json, table as check_table};
+
 use std::time::Duration;
 
 /// A duration as people read it in findings and tables: `850ms`, `1.204s`, `31s`.

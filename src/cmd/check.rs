@@ -1,0 +1,80 @@
+//! `oewsprobe check`: load the plan, run the selected probes once, print verdicts, exit 0/1/2.
+
+use crate::cli::{CheckArgs, Format};
+use crate::config::{self, Plan, Sources, suggest};
+use crate::exit::Exit;
+use crate::probe::{ProbeRecord, ProbeSpec, Scheduled, Verdict, execute};
+use crate::report::{Tally, check_json, check_table};
+use std::sync::Arc;
+
+pub async fn run(args: CheckArgs) -> Exit {
+    let sources = Sources {
+        config: args.config.config.clone(),
+        probes_dir: args.config.probes.clone(),
+        target: args.target.clone(),
+    };
+    let plan = match config::load(&sources) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    let selected = match select(&plan, &args.only) {
+        Ok(selected) => selected,
+        Err(message) => {
+            eprintln!("{message}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    let records = run_probes(&plan, &selected).await;
+    print_report(plan.settings.target.as_str().trim_end_matches('/'), &records, args.format);
+    exit_for(&records)
+}
+
+/// How a finished check exits: any failure is unhealthy; inconclusive runs without failures mean no verdict.
+pub fn exit_for(records: &[ProbeRecord]) -> Exit {
+    match Tally::of(records).verdict() {
+        Verdict::Pass => Exit::Healthy,
+        Verdict::Fail => Exit::Unhealthy,
+        Verdict::Inconclusive => Exit::CouldNotCheck,
+    }
+}
+
+pub fn print_report(target: &str, records: &[ProbeRecord], format: Format) {
+    match format {
+        Format::Table => print!("{}", check_table(target, records)),
+        Format::Json => println!("{:#}", check_json(target, records)),
+    }
+}
+
+/// The probes named by `--only` (all when none), in file order; an unknown name is an error with a suggestion.
+pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>, String> {
+    let names: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|n| !names.contains(&n.as_str()))
+        .map(|n| match suggest(n, &names) {
+            Some(s) => format!("--only {n}: no such probe — did you mean \"{s}\"?"),
+            None => format!("--only {n}: no such probe (probes: {})", names.join(", ")),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown.join("\n"));
+    }
+    Ok(plan.probes.iter().filter(|p| only.is_empty() || only.contains(&p.name)).collect())
+}
+
+/// Runs probes concurrently, at most `check.concurrency` at once; records come back in the given order.
+pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Vec<ProbeRecord> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(plan.settings.check_concurrency));
+    let target = &plan.settings.target;
+    let runs = probes.iter().map(|spec| {
+        let permits = permits.clone();
+        async move {
+            let _permit = permits.acquire().await.ok();
+            execute(spec, target, Scheduled::now()).await
+        }
+    });
+    futures::future::join_all(runs).await
+}
