@@ -1,6 +1,8 @@
 //! Shared test setup: the simulator on a loopback port, plans compiled from the shipped probes, lookups.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use oewsprobe::config::{self, Plan, Sources};
 use oewsprobe::probe::ProbeRecord;
 use oewsprobe::sim::{Fault, Profile, SimOptions, SimServer};
