@@ -97,3 +97,80 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
     };
     serde_json::to_value(report).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{FailureClass, Finding, Timings};
+    use std::time::Duration;
+
+    fn record(probe: &str, verdict: Verdict, class: Option<FailureClass>, status: Option<u16>, ms: u64, findings: Vec<Finding>) -> ProbeRecord {
+        ProbeRecord {
+            probe: probe.into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: 1_790_000_000_000,
+            verdict,
+            class,
+            status,
+            latency: Duration::from_millis(ms),
+            timings: Timings { total: Duration::from_millis(ms), ..Timings::default() },
+            body_bytes: 0,
+            queries: 0,
+            findings,
+        }
+    }
+
+    fn sample() -> Vec<ProbeRecord> {
+        vec![
+            record("health", Verdict::Pass, None, Some(200), 3, vec![]),
+            record(
+                "query-trace",
+                Verdict::Fail,
+                Some(FailureClass::Contract),
+                Some(200),
+                24_310,
+                vec![Finding::new("trace", Some("data_sources[1].agent".into()), "\"cortex\"", "\"cortex_researcher\"", None)],
+            ),
+            record("override-reasoning", Verdict::Inconclusive, Some(FailureClass::Throttled), Some(429), 41, vec![]),
+        ]
+    }
+
+    #[test]
+    fn table_is_exact() {
+        let expected = "\
+oewsprobe check: http://127.0.0.1:8000
+PROBE               VERDICT       CLASS              STATUS    LATENCY
+health              PASS          -                     200        3ms
+query-trace         FAIL          contract              200    24.31s
+    - data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"
+override-reasoning  INCONCLUSIVE  throttled             429       41ms
+1 of 3 probes passed (1 failed, 1 inconclusive): FAIL
+";
+        assert_eq!(table("http://127.0.0.1:8000", &sample()), expected);
+    }
+
+    #[test]
+    fn json_has_the_documented_fields() {
+        let doc = json("http://127.0.0.1:8000", &sample());
+        assert_eq!(doc["target"], "http://127.0.0.1:8000");
+        assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64(), doc["inconclusive"].as_u64()), (Some(1), Some(1), Some(1)));
+        assert_eq!(doc["verdict"], "fail");
+        let probe = &doc["probes"][1];
+        assert_eq!(probe["name"], "query-trace");
+        assert_eq!(probe["verdict"], "fail");
+        assert_eq!(probe["class"], "contract");
+        assert_eq!(probe["status"], 200);
+        assert_eq!(probe["latency_ms"], 24310.0);
+        assert_eq!(
+            probe["findings"][0],
+            serde_json::json!({
+                "check": "trace",
+                "path": "data_sources[1].agent",
+                "expected": "\"cortex\"",
+                "actual": "\"cortex_researcher\"",
+                "message": "data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\""
+            })
+        );
+        assert_eq!(doc["probes"][0]["class"], serde_json::Value::Null);
+    }
+}
