@@ -100,3 +100,16 @@ fn the_shipped_probe_set_validates() {
     assert_eq!(plan.probes.len(), 8);
     assert_eq!(plan.probes.iter().map(|p| p.queries).sum::<u32>(), 5, "four queries plus the invalid-model probe");
 }
+
+#[test]
+fn the_example_config_in_deploy_compiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = Sources {
+        config: Some(root.join("deploy/oewsprobe.toml")),
+        probes_dir: None,
+        target: Some("http://127.0.0.1:9".into()),
+    };
+    let plan = config::load(&sources).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.probes.len(), 8);
+    assert_eq!(plan.settings.headers, [("User-Agent".to_string(), "oewsprobe/0.1 (synthetic monitor)".to_string())]);
+}

@@ -21,6 +21,7 @@ pub type SharedPhases = Arc<Mutex<Phases>>;
 /// no proxy from the environment is used (the target is reached directly), no connection is pooled.
 pub fn build(phases: &SharedPhases, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
+        .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .pool_max_idle_per_host(0)
