@@ -5,7 +5,7 @@ mod sim_support;
 use oewsprobe::sim::Profile;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{CHARTS_QUERY, TRACES_QUERY, entry, get, query, send, start_with, steps};
+use sim_support::{CHARTS_QUERY, Sim, TRACES_QUERY, entry, steps};
 
 const MODEL_KEYS: [&str; 5] = [
     "deepseek-r1",
@@ -84,8 +84,8 @@ async fn plain_routes_give_exact_status_and_body_per_profile() {
         ),
     ];
     for (profile, method, path, status, body) in cases {
-        let server = start_with(profile, Vec::new()).await;
-        let reply = send(&server, method.clone(), path, None).await;
+        let sim = Sim::start_with(profile, Vec::new()).await;
+        let reply = sim.send(method.clone(), path, None).await;
         let case = format!("{profile} {method} {path}");
         assert_eq!(reply.status, status, "{case}");
         assert_eq!(reply.text, body, "{case}");
@@ -106,8 +106,8 @@ async fn plain_routes_give_exact_status_and_body_per_profile() {
 #[tokio::test]
 async fn models_list_the_registry_with_defaults_in_both_profiles() {
     for profile in [Profile::Runbook, Profile::AsBuilt] {
-        let server = start_with(profile, Vec::new()).await;
-        let reply = get(&server, "/api/v1/models").await;
+        let sim = Sim::start_with(profile, Vec::new()).await;
+        let reply = sim.get("/api/v1/models").await;
         assert_eq!(reply.status, 200, "{profile}");
         let body = reply.json();
         assert_eq!(
@@ -141,12 +141,10 @@ async fn models_list_the_registry_with_defaults_in_both_profiles() {
 
 #[tokio::test]
 async fn runbook_trace_without_charts_has_planner_database_and_synthesizer() {
-    let server = start_with(Profile::Runbook, Vec::new()).await;
-    let reply = query(
-        &server,
-        json!({"query": TRACES_QUERY, "enable_charts": false}),
-    )
-    .await;
+    let sim = Sim::start_with(Profile::Runbook, Vec::new()).await;
+    let reply = sim
+        .query(json!({"query": TRACES_QUERY, "enable_charts": false}))
+        .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
     assert_eq!(body["charts"], json!([]));
@@ -192,12 +190,10 @@ async fn runbook_trace_without_charts_has_planner_database_and_synthesizer() {
 
 #[tokio::test]
 async fn runbook_charts_and_overrides_are_echoed() {
-    let server = start_with(Profile::Runbook, Vec::new()).await;
-    let charts = query(
-        &server,
-        json!({"query": CHARTS_QUERY, "enable_charts": true}),
-    )
-    .await;
+    let sim = Sim::start_with(Profile::Runbook, Vec::new()).await;
+    let charts = sim
+        .query(json!({"query": CHARTS_QUERY, "enable_charts": true}))
+        .await;
     let body = charts.json();
     let chart = &body["charts"][0];
     assert_eq!(chart["type"], "bar");
@@ -208,9 +204,7 @@ async fn runbook_charts_and_overrides_are_echoed() {
     assert_eq!(chart_entry["agent"], "chart_generator");
     assert_eq!(chart_entry["implementation_model"], "deepseek-v3");
 
-    let reasoning = query(
-        &server,
-        json!({"query": "What are the top 5 highest paying occupations?", "reasoning_model": "deepseek-r1", "enable_charts": false}),
+    let reasoning = sim.query(json!({"query": "What are the top 5 highest paying occupations?", "reasoning_model": "deepseek-r1", "enable_charts": false}),
     )
     .await;
     assert_eq!(
@@ -218,9 +212,7 @@ async fn runbook_charts_and_overrides_are_echoed() {
         "deepseek-r1"
     );
 
-    let implementation = query(
-        &server,
-        json!({"query": "Compare software developer salaries across top 10 tech cities with charts", "implementation_model": "gpt-4o", "enable_charts": true}),
+    let implementation = sim.query(json!({"query": "Compare software developer salaries across top 10 tech cities with charts", "implementation_model": "gpt-4o", "enable_charts": true}),
     )
     .await;
     let trace = implementation.trace();
@@ -236,8 +228,8 @@ async fn runbook_charts_and_overrides_are_echoed() {
 
 #[tokio::test]
 async fn runbook_charts_default_off_when_not_asked() {
-    let server = start_with(Profile::Runbook, Vec::new()).await;
-    let reply = query(&server, json!({"query": CHARTS_QUERY})).await;
+    let sim = Sim::start_with(Profile::Runbook, Vec::new()).await;
+    let reply = sim.query(json!({"query": CHARTS_QUERY})).await;
     assert_eq!(reply.json()["charts"], json!([]));
     assert!(entry(&reply.trace(), "chart_generation").is_none());
 }
@@ -278,8 +270,8 @@ async fn invalid_queries_get_fastapi_422_bodies() {
         ),
     ];
     for (profile, body, expected) in cases {
-        let server = start_with(profile, Vec::new()).await;
-        let reply = send(&server, Method::POST, "/api/v1/query", Some(&body)).await;
+        let sim = Sim::start_with(profile, Vec::new()).await;
+        let reply = sim.send(Method::POST, "/api/v1/query", Some(&body)).await;
         assert_eq!(reply.status, 422, "{profile} {body}");
         assert_eq!(reply.text, expected, "{profile} {body}");
         assert_eq!(reply.header("content-type"), Some("application/json"));
@@ -303,10 +295,8 @@ async fn as_built_trace_carries_all_13_keys_and_never_echoes_overrides() {
         "search_query",
         "sources",
     ];
-    let server = start_with(Profile::AsBuilt, Vec::new()).await;
-    let reply = query(
-        &server,
-        json!({"query": CHARTS_QUERY, "reasoning_model": "invalid-model", "implementation_model": "gpt-4o"}),
+    let sim = Sim::start_with(Profile::AsBuilt, Vec::new()).await;
+    let reply = sim.query(json!({"query": CHARTS_QUERY, "reasoning_model": "invalid-model", "implementation_model": "gpt-4o"}),
     )
     .await;
     assert_eq!(

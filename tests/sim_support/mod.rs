@@ -7,31 +7,94 @@ use oewsprobe::sim::{Fault, Profile, SimOptions, SimServer};
 use reqwest::Method;
 use serde_json::Value;
 
-/// Starts a simulator on a free loopback port.
-pub async fn start(opts: SimOptions) -> SimServer {
-    let listen = "127.0.0.1:0".parse().expect("loopback address parses");
-    SimServer::start(listen, opts)
-        .await
-        .expect("simulator starts")
-}
-
-/// Starts a simulator with a profile and faults, other options default.
-pub async fn start_with(profile: Profile, faults: Vec<Fault>) -> SimServer {
-    start(SimOptions {
-        profile,
-        faults,
-        ..SimOptions::default()
-    })
-    .await
+/// A running simulator and a loopback client for it (clients are costly to build: one per server).
+#[derive(Debug)]
+pub struct Sim {
+    pub server: SimServer,
+    client: reqwest::Client,
 }
 
 /// A loopback-only client (no proxy from the environment).
-pub fn client() -> reqwest::Client {
+pub fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(5))
+        .timeout(timeout)
         .build()
         .expect("client builds")
+}
+
+impl Sim {
+    /// Starts a simulator on a free loopback port.
+    pub async fn start(opts: SimOptions) -> Sim {
+        let listen = "127.0.0.1:0".parse().expect("loopback address parses");
+        let server = SimServer::start(listen, opts)
+            .await
+            .expect("simulator starts");
+        Sim {
+            server,
+            client: client(Duration::from_secs(5)),
+        }
+    }
+
+    /// Starts a simulator with a profile and faults, other options default.
+    pub async fn start_with(profile: Profile, faults: Vec<Fault>) -> Sim {
+        Sim::start(SimOptions {
+            profile,
+            faults,
+            ..SimOptions::default()
+        })
+        .await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base_url())
+    }
+
+    /// Sends `method path` with an optional raw JSON body.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
+        self.send_with(&self.client, method, path, body)
+            .await
+            .expect("request completes")
+    }
+
+    /// Like [`Sim::send`] with a given client; errors (timeouts) are returned.
+    pub async fn send_with(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> reqwest::Result<Reply> {
+        let mut request = client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await?;
+        Ok(Reply {
+            status,
+            headers,
+            text,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// `POST /api/v1/query` with a JSON body.
+    pub async fn query(&self, body: Value) -> Reply {
+        self.send(Method::POST, "/api/v1/query", Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
 }
 
 /// A finished HTTP exchange.
@@ -61,53 +124,6 @@ impl Reply {
             .expect("data_sources is an array")
             .clone()
     }
-}
-
-/// Sends `method path` with an optional raw JSON body.
-pub async fn send(server: &SimServer, method: Method, path: &str, body: Option<&str>) -> Reply {
-    send_with(&client(), server, method, path, body)
-        .await
-        .expect("request completes")
-}
-
-/// Like [`send`] with a given client; errors (timeouts) are returned.
-pub async fn send_with(
-    client: &reqwest::Client,
-    server: &SimServer,
-    method: Method,
-    path: &str,
-    body: Option<&str>,
-) -> reqwest::Result<Reply> {
-    let mut request = client.request(method, format!("{}{path}", server.base_url()));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await?;
-    Ok(Reply {
-        status,
-        headers,
-        text,
-    })
-}
-
-pub async fn get(server: &SimServer, path: &str) -> Reply {
-    send(server, Method::GET, path, None).await
-}
-
-/// `POST /api/v1/query` with a JSON body.
-pub async fn query(server: &SimServer, body: Value) -> Reply {
-    send(
-        server,
-        Method::POST,
-        "/api/v1/query",
-        Some(&body.to_string()),
-    )
-    .await
 }
 
 /// The entry of `trace` with this `type`, if any.
