@@ -55,12 +55,7 @@ impl SimServer {
 
     /// `http://127.0.0.1:PORT`: a URL clients on this machine can use, even when bound to all interfaces.
     pub fn base_url(&self) -> String {
-        let ip = match self.addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+        local_url(self.addr)
     }
 
     /// Replaces the active faults; requests that already started keep the faults they saw.
@@ -88,6 +83,16 @@ impl Drop for SimServer {
     fn drop(&mut self) {
         self.stop.send_replace(true);
     }
+}
+
+/// `http://ADDR`, with an unspecified (all-interfaces) address replaced by loopback.
+fn local_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Serves until Ctrl-C (or SIGTERM on Unix), for the `oewsprobe sim` command.
@@ -120,4 +125,17 @@ async fn wait_for_termination() -> io::Result<()> {
 #[cfg(not(unix))]
 async fn wait_for_termination() -> io::Result<()> {
     tokio::signal::ctrl_c().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_url_replaces_unspecified_addresses_with_loopback() {
+        let url = |addr: &str| local_url(addr.parse().expect("socket address"));
+        assert_eq!(url("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("[::]:8080"), "http://[::1]:8080");
+        assert_eq!(url("127.0.0.1:9"), "http://127.0.0.1:9");
+    }
 }
