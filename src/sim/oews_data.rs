@@ -84,14 +84,15 @@ impl Focus {
         self.areas.len() * self.occupations.len()
     }
 
-    /// `count` rows: the question's areas and occupations first, then the other areas (for big bodies).
+    /// `count` rows, highest mean wage first (as the SQL orders them): the question's areas and
+    /// occupations, then other areas when more rows are asked for (big sample bodies).
     pub(crate) fn rows(&self, count: usize) -> Vec<WageRow> {
         let others = AREAS
             .iter()
             .map(|&(_, title, factor)| (title, factor))
             .filter(|area| !self.areas.contains(area));
         let areas: Vec<(&str, f64)> = self.areas.iter().copied().chain(others).collect();
-        (0..count)
+        let mut rows: Vec<WageRow> = (0..count)
             .map(|index| {
                 let (occupation, base) = self.occupations[index % self.occupations.len()];
                 let area_index = index / self.occupations.len();
@@ -107,7 +108,9 @@ impl Focus {
                     h_mean: (mean / 20.8).round() / 100.0,
                 }
             })
-            .collect()
+            .collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.a_mean));
+        rows
     }
 
     /// Parameterised SQL and its parameters, as the database agent would run them.
@@ -248,12 +251,25 @@ mod tests {
     }
 
     #[test]
-    fn rows_grow_past_the_question_without_repeating_early() {
-        let rows = Focus::from_question("software salaries in Seattle").rows(12);
-        assert_eq!(rows.len(), 12);
-        assert_eq!(rows[0].area_title, "Seattle-Tacoma-Bellevue, WA");
-        assert_ne!(rows[1].area_title, rows[0].area_title);
+    fn rows_start_with_the_question_and_come_highest_wage_first() {
+        let focus = Focus::from_question("software salaries in Seattle and Austin");
+        let rows = focus.rows(2);
+        let areas: Vec<&str> = rows.iter().map(|row| row.area_title.as_str()).collect();
+        assert_eq!(
+            areas,
+            [
+                "Seattle-Tacoma-Bellevue, WA",
+                "Austin-Round Rock-San Marcos, TX"
+            ]
+        );
         assert_eq!(rows[0].a_mean, 170_590);
+        let many = focus.rows(25);
+        assert_eq!(many.len(), 25);
+        assert!(many.windows(2).all(|pair| pair[0].a_mean >= pair[1].a_mean));
+        assert!(
+            many.iter().any(|row| row.area_title.starts_with("Chicago")),
+            "other areas fill big bodies"
+        );
     }
 
     #[test]
