@@ -219,14 +219,18 @@ fn validate_fields(
     let query = validate_query_text(fields, &mut errors);
     let enable_charts = match fields.get("enable_charts") {
         None => Some(rules.charts_by_default),
-        Some(value) => lax_bool(value).map_err(|error| errors.push(error)).ok(),
+        Some(value) => match lax_bool(value) {
+            Ok(flag) => Some(flag),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        },
     };
     let reasoning_model = validate_model(fields, "reasoning_model", rules, &mut errors);
     let implementation_model = validate_model(fields, "implementation_model", rules, &mut errors);
     match (query, enable_charts, reasoning_model, implementation_model) {
-        (Some(query), Some(enable_charts), Some(reasoning_model), Some(implementation_model))
-            if errors.is_empty() =>
-        {
+        (Some(query), Some(enable_charts), Some(reasoning_model), Some(implementation_model)) => {
             Ok(QueryRequest {
                 query,
                 enable_charts,
