@@ -1,1 +1,37 @@
-//! placeholder
+//! The simulated OEWS Data Agent API (axum): both contracts ("runbook", "as-built") and injectable faults.
+//!
+//! Start one with [`SimServer::start`] (tests, benches) or [`run_until_ctrl_c`] (`oewsprobe sim`).
+//! Besides the service's routes it serves admin endpoints that are never counted or faulted:
+//!
+//! * `GET /__sim/stats` — [`SimStats`] as JSON;
+//! * `GET /__sim/faults` — `{"faults":["slow=2s", ...]}`;
+//! * `PUT /__sim/faults` with `{"faults":["error500"]}` — replace the set (400 naming an unknown fault);
+//! * `DELETE /__sim/faults` — clear the set.
+//!
+//! Files: `server` (lifecycle), `routes` (service routes and where faults act), `admin`, `state`
+//! (shared counters, limits, faults), `validate` (FastAPI-style 422s), `trace` (query answers),
+//! `oews_data` (wage rows, SQL, prose), `models` (registry), `responses` (canned bodies), `fault`,
+//! `profile`, `options`, `stats`, `rate_limit`, `rng`.
+
+mod admin;
+mod fault;
+mod models;
+mod oews_data;
+mod options;
+mod profile;
+mod rate_limit;
+mod responses;
+mod rng;
+mod routes;
+mod server;
+mod state;
+mod stats;
+mod trace;
+mod validate;
+
+pub use fault::{Fault, FaultParseError};
+pub use options::SimOptions;
+pub use profile::{Profile, ProfileParseError};
+pub use server::{SimServer, run_until_ctrl_c};
+pub use stats::SimStats;
+pub use trace::sample_query_response;
