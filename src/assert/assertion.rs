@@ -72,32 +72,44 @@ enum JsonType {
 }
 
 const TYPES: &str = "string, number, integer, boolean, null, array, object";
-const OPERATORS: &str = "exists, type, non_empty, length, min_length, max_length, equals, not_equals, one_of, matches";
+const OPERATORS: &str =
+    "exists, type, non_empty, length, min_length, max_length, equals, not_equals, one_of, matches";
+
+/// Compiles a raw table; errors carry keys relative to it (`path`, `matches`, `one_of[2]`, or `""` for the
+/// table as a whole).
+pub fn compile(raw: &RawJsonAssertion) -> Result<JsonAssertion, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let selector = match raw.path.as_deref() {
+        None => {
+            errors.push(FieldError::new(
+                "path",
+                "missing: give a selector, e.g. path = \"$.status\"",
+            ));
+            None
+        }
+        Some(text) => Selector::parse(text)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    "path",
+                    format!("invalid selector {text:?}: {e}"),
+                ))
+            })
+            .ok(),
+    };
+    let checks = compile_checks(raw, &mut errors);
+    if errors.is_empty() && checks.is_empty() {
+        errors.push(FieldError::new(
+            "",
+            format!("no operator: give at least one of {OPERATORS}"),
+        ));
+    }
+    match selector {
+        Some(selector) if errors.is_empty() => Ok(JsonAssertion { selector, checks }),
+        _ => Err(errors),
+    }
+}
 
 impl JsonAssertion {
-    /// Compiles a raw table; errors carry keys relative to it (`path`, `matches`, `one_of[2]`, or `""` for the
-    /// table as a whole).
-    pub fn compile(raw: &RawJsonAssertion) -> Result<JsonAssertion, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let selector = match raw.path.as_deref() {
-            None => {
-                errors.push(FieldError::new("path", "missing: give a selector, e.g. path = \"$.status\""));
-                None
-            }
-            Some(text) => Selector::parse(text)
-                .map_err(|e| errors.push(FieldError::new("path", format!("invalid selector {text:?}: {e}"))))
-                .ok(),
-        };
-        let checks = compile_checks(raw, &mut errors);
-        if errors.is_empty() && checks.is_empty() {
-            errors.push(FieldError::new("", format!("no operator: give at least one of {OPERATORS}")));
-        }
-        match selector {
-            Some(selector) if errors.is_empty() => Ok(JsonAssertion { selector, checks }),
-            _ => Err(errors),
-        }
-    }
-
     /// The selector this assertion checks.
     pub fn selector(&self) -> &Selector {
         &self.selector
@@ -118,7 +130,11 @@ impl JsonAssertion {
                 (_, false) => {
                     for (path, value) in &matches {
                         if let Some(actual) = check.op.violation(value) {
-                            findings.push(json_finding(Some(path.clone()), &check.expected, actual));
+                            findings.push(json_finding(
+                                Some(path.clone()),
+                                &check.expected,
+                                actual,
+                            ));
                         }
                     }
                 }
@@ -143,7 +159,10 @@ impl Op {
         let ok = match self {
             Op::Exists(present) => *present,
             Op::Type(t) => t.admits(value),
-            Op::NonEmpty => return length(value).map_or(Some(describe(value)), |n| (n == 0).then(|| excerpt(value))),
+            Op::NonEmpty => {
+                return length(value)
+                    .map_or(Some(describe(value)), |n| (n == 0).then(|| excerpt(value)));
+            }
             Op::Length(bound, want) => {
                 let Some(n) = length(value) else {
                     return Some(describe(value));
@@ -217,12 +236,18 @@ fn compile_checks(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<C
     let mut checks = Vec::new();
     let mut push = |op: Op, expected: String| checks.push(Check { op, expected });
     if let Some(exists) = raw.exists {
-        push(Op::Exists(exists), if exists { "present" } else { "absent" }.into());
+        push(
+            Op::Exists(exists),
+            if exists { "present" } else { "absent" }.into(),
+        );
     }
     if let Some(name) = &raw.r#type {
         match JsonType::parse(name) {
             Some(t) => push(Op::Type(t), format!("type {name}")),
-            None => errors.push(FieldError::new("type", format!("unknown type {name:?}; expected one of {TYPES}"))),
+            None => errors.push(FieldError::new(
+                "type",
+                format!("unknown type {name:?}; expected one of {TYPES}"),
+            )),
         }
     }
     match raw.non_empty {
@@ -253,7 +278,10 @@ fn compile_checks(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<C
             .filter_map(|(i, item)| json_value(Some(item), &format!("one_of[{i}]"), errors))
             .collect();
         if !items.is_empty() && values.len() == items.len() {
-            let expected = format!("one of {}", serde_json::to_string(&values).unwrap_or_default());
+            let expected = format!(
+                "one of {}",
+                serde_json::to_string(&values).unwrap_or_default()
+            );
             push(Op::OneOf(values), expected);
         }
     }
@@ -273,7 +301,10 @@ fn compile_checks(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<C
 }
 
 /// `length`, `min_length`, `max_length` as bounds with their rendering (`""`, `">= "`, `"<= "`).
-fn lengths(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<(Bound, usize, &'static str)> {
+fn lengths(
+    raw: &RawJsonAssertion,
+    errors: &mut Vec<FieldError>,
+) -> Vec<(Bound, usize, &'static str)> {
     let fields = [
         ("length", raw.length, Bound::Exactly, ""),
         ("min_length", raw.min_length, Bound::AtLeast, ">= "),
@@ -284,7 +315,10 @@ fn lengths(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<(Bound, 
         let Some(value) = value else { continue };
         match usize::try_from(value) {
             Ok(n) => bounds.push((bound, n, text)),
-            Err(_) => errors.push(FieldError::new(key, format!("must be 0 or more, got {value}"))),
+            Err(_) => errors.push(FieldError::new(
+                key,
+                format!("must be 0 or more, got {value}"),
+            )),
         }
     }
     if let (Some(min), Some(max)) = (raw.min_length, raw.max_length) {
@@ -298,7 +332,11 @@ fn lengths(raw: &RawJsonAssertion, errors: &mut Vec<FieldError>) -> Vec<(Bound, 
     bounds
 }
 
-fn json_value(value: Option<&toml::Value>, key: &str, errors: &mut Vec<FieldError>) -> Option<Value> {
+fn json_value(
+    value: Option<&toml::Value>,
+    key: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Value> {
     toml_to_json(value?)
         .map_err(|message| errors.push(FieldError::new(key, message)))
         .ok()

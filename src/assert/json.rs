@@ -22,7 +22,9 @@ pub fn toml_to_json(value: &toml::Value) -> Result<Value, String> {
                 "{d} is a TOML datetime, which is not a JSON value; quote it to compare with a string"
             ));
         }
-        toml::Value::Array(items) => Value::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?),
+        toml::Value::Array(items) => {
+            Value::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
+        }
         toml::Value::Table(table) => Value::Object(
             table
                 .iter()
@@ -36,9 +38,13 @@ pub fn toml_to_json(value: &toml::Value) -> Result<Value, String> {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => number_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }

@@ -62,8 +62,10 @@ mod assertion;
 mod json;
 mod selector;
 
-pub use assertion::{JsonAssertion, RawJsonAssertion};
-pub use json::{EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name};
+pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
+pub use json::{
+    EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name,
+};
 pub use selector::{Selector, SelectorError};
 
 #[cfg(test)]

@@ -235,9 +235,14 @@ impl Parser {
             Some('?') if full => Step::Filter(self.filter(open)?),
             Some('\'') => return Err(self.error(self.pos, "keys in brackets take double quotes")),
             Some(_) if full => {
-                return Err(self.error(self.pos, "expected a quoted key, an index, \"*\" or \"?(\" after \"[\""));
+                return Err(self.error(
+                    self.pos,
+                    "expected a quoted key, an index, \"*\" or \"?(\" after \"[\"",
+                ));
             }
-            Some(_) => return Err(self.error(self.pos, "expected a quoted key or an index after \"[\"")),
+            Some(_) => {
+                return Err(self.error(self.pos, "expected a quoted key or an index after \"[\""));
+            }
         };
         self.close(']', open)?;
         Ok(step)
@@ -257,7 +262,10 @@ impl Parser {
 
     fn index(&mut self) -> Result<i64, SelectorError> {
         let start = self.pos;
-        while self.peek().is_some_and(|c| c == '-' || c.is_ascii_alphanumeric()) {
+        while self
+            .peek()
+            .is_some_and(|c| c == '-' || c.is_ascii_alphanumeric())
+        {
             self.pos += 1;
         }
         let text: String = self.chars[start..self.pos].iter().collect();
@@ -292,7 +300,8 @@ impl Parser {
         match self.chars.get(at + 1) {
             Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't') => self.pos += 2,
             Some('u') => {
-                let hex = (at + 2..at + 6).all(|i| self.chars.get(i).is_some_and(char::is_ascii_hexdigit));
+                let hex = (at + 2..at + 6)
+                    .all(|i| self.chars.get(i).is_some_and(char::is_ascii_hexdigit));
                 if !hex {
                     return Err(bad(self, 6));
                 }
@@ -358,11 +367,17 @@ impl Parser {
         let token = match self.peek() {
             None => return Err(self.error(open, "unclosed \"[\"")),
             Some('[' | '{') => {
-                return Err(self.error(start, "arrays and objects cannot be compared; expected a JSON literal"));
+                return Err(self.error(
+                    start,
+                    "arrays and objects cannot be compared; expected a JSON literal",
+                ));
             }
             Some('"') => self.string_token()?,
             Some(_) => {
-                while self.peek().is_some_and(|c| !c.is_whitespace() && c != ')' && c != ']') {
+                while self
+                    .peek()
+                    .is_some_and(|c| !c.is_whitespace() && c != ')' && c != ']')
+                {
                     self.pos += 1;
                 }
                 self.chars[start..self.pos].iter().collect()
@@ -370,10 +385,15 @@ impl Parser {
         };
         match serde_json::from_str::<Value>(&token) {
             Ok(v) if !v.is_array() && !v.is_object() => Ok(v),
-            _ if token.is_empty() => Err(self.error(start, "expected a JSON literal (string, number, true, false, null)")),
+            _ if token.is_empty() => Err(self.error(
+                start,
+                "expected a JSON literal (string, number, true, false, null)",
+            )),
             _ => Err(self.error(
                 start,
-                format!("invalid literal {token} (expected a JSON string, number, true, false or null)"),
+                format!(
+                    "invalid literal {token} (expected a JSON string, number, true, false or null)"
+                ),
             )),
         }
     }
