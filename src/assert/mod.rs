@@ -60,6 +60,7 @@
 
 mod assertion;
 mod json;
+mod parse;
 mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
