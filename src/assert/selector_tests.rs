@@ -228,3 +228,26 @@ fn index_extremes_do_not_overflow() {
         "invalid index \"9223372036854775808\" at position 3"
     );
 }
+
+proptest::proptest! {
+    /// Any text either parses or fails with a position inside it (or just past it); what parses displays as
+    /// canonical text that parses to the same selector.
+    #[test]
+    fn parse_is_total_and_display_round_trips(
+        text in proptest::prop_oneof![
+            "\\PC{0,24}",
+            "\\$[.\\[\\]\"?@()=!*0-9a-z \\\\-]{0,24}",
+            "\\$(\\.[a-z]{1,3}|\\[(-?[0-9]|\\*|\"[a-z \\\\\"]{0,3}\"|\\?\\(@(\\.[a-z])? ?[=!]= ?(1|\"x\"|null)\\))\\]){0,4}",
+        ]
+    ) {
+        match Selector::parse(&text) {
+            Ok(selector) => {
+                let canonical = selector.to_string();
+                let again = Selector::parse(&canonical);
+                proptest::prop_assert_eq!(again.as_ref(), Ok(&selector), "{} → {}", text, canonical);
+                let _ = selector.select(&doc());
+            }
+            Err(e) => proptest::prop_assert!(e.position >= 1 && e.position <= text.chars().count() + 1, "{e}"),
+        }
+    }
+}

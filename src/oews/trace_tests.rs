@@ -5,6 +5,9 @@ use super::{RawTrace, TraceExpectation, check_trace, compile_trace};
 use crate::config::FieldError;
 use serde_json::{Value, json};
 
+/// Expected finding messages of one case.
+type Messages = &'static [&'static str];
+
 /// Runbook Task 13: planner/planning and cortex/oews_database with their default fields.
 const RUNBOOK_TRACES: &str = r#"
 [[entries]]
@@ -90,7 +93,7 @@ fn without_database() -> Value {
 
 #[test]
 fn runbook_and_as_built_bodies() {
-    let cases: Vec<(&str, &str, Option<Value>, Value, &[&str])> = vec![
+    let cases: Vec<(&str, &str, Option<Value>, Value, Messages)> = vec![
         (
             "runbook 13 on runbook",
             RUNBOOK_TRACES,
@@ -226,7 +229,7 @@ fn runbook_and_as_built_bodies() {
 fn structure_of_data_sources() {
     let step =
         |index: usize, value: Value| with_entry(as_built(false), index, move |e| e["step"] = value);
-    let cases: Vec<(&str, Value, &[&str])> = vec![
+    let cases: Vec<(&str, Value, Messages)> = vec![
         (
             "absent",
             json!({"answer": "x"}),
