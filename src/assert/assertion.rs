@@ -160,8 +160,10 @@ impl Op {
             Op::Exists(present) => *present,
             Op::Type(t) => t.admits(value),
             Op::NonEmpty => {
-                return length(value)
-                    .map_or(Some(describe(value)), |n| (n == 0).then(|| excerpt(value)));
+                return length(value).map_or_else(
+                    || Some(describe(value)),
+                    |n| (n == 0).then(|| excerpt(value)),
+                );
             }
             Op::Length(bound, want) => {
                 let Some(n) = length(value) else {

@@ -80,7 +80,15 @@ pub fn excerpt(value: &Value) -> String {
         cap: (EXCERPT_CHARS + 1) * 4,
     };
     // The only error is "full", which is expected: the buffer then holds more than EXCERPT_CHARS characters.
-    let _ = serde_json::to_writer(&mut out, value);
+    let _ = match value {
+        // Escaping only lengthens a string, so a prefix of EXCERPT_CHARS + 1 characters renders the same cut
+        // without scanning the rest (serde_json escapes a string in one pass before writing).
+        Value::String(s) => match s.char_indices().nth(EXCERPT_CHARS + 1) {
+            Some((cut, _)) => serde_json::to_writer(&mut out, &s[..cut]),
+            None => serde_json::to_writer(&mut out, s),
+        },
+        _ => serde_json::to_writer(&mut out, value),
+    };
     let text = String::from_utf8_lossy(&out.buf);
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
