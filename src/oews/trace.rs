@@ -150,6 +150,7 @@ fn compile_entry(
 
 /// Checks the trace of a query response body, pushing findings (check = `trace`) at paths like
 /// `data_sources[2].agent`. A missing, non-array or empty `data_sources` is one finding and ends the check.
+/// Order: entry shapes, steps, the `charts` array, then the required entries in the order listed.
 pub fn check_trace(expectation: &TraceExpectation, body: &Value, findings: &mut Vec<Finding>) {
     let entries = match data_sources(body) {
         Some(entries) if !entries.is_empty() => entries,
@@ -166,14 +167,14 @@ pub fn check_trace(expectation: &TraceExpectation, body: &Value, findings: &mut 
     };
     check_shape(entries, findings);
     check_steps(entries, findings);
-    for required in &expectation.entries {
-        check_entry(required, entries, findings);
-    }
     if expectation.charts {
         match body.get("charts") {
             Some(Value::Array(charts)) if !charts.is_empty() => {}
             other => findings.push(finding(CHECK, "charts", NON_EMPTY_ARRAY, got(other), None)),
         }
+    }
+    for required in &expectation.entries {
+        check_entry(required, entries, findings);
     }
 }
 

@@ -147,9 +147,9 @@ fn runbook_and_as_built_bodies() {
             charts_request(),
             as_built(false),
             &[
+                "charts: expected a non-empty array, got []",
                 "data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"",
                 "data_sources: expected an entry with type \"chart_generation\", got none (types present: planning, oews_database, synthesis)",
-                "charts: expected a non-empty array, got []",
             ],
         ),
         (
