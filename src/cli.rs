@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "oewsprobe", version, about = "Synthetic monitoring and load probing for the OEWS Data Agent API")]
+#[command(
+    name = "oewsprobe",
+    version,
+    about = "Synthetic monitoring and load probing for the OEWS Data Agent API"
+)]
 pub struct Cli {
     /// Log level (error, warn, info, debug, trace); RUST_LOG wins when set.
     #[arg(long, global = true, default_value = "warn")]

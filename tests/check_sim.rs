@@ -27,32 +27,138 @@ async fn every_shipped_probe_passes_against_the_runbook_profile() {
     for r in &records {
         assert_eq!(r.verdict, Verdict::Pass, "{}: {:?}", r.probe, r.findings);
         assert_eq!(r.class, None);
-        assert!(r.timings.first_byte.is_some(), "{} has a first-byte time", r.probe);
+        assert!(
+            r.timings.first_byte.is_some(),
+            "{} has a first-byte time",
+            r.probe
+        );
     }
     // Four query probes, and the invalid-model probe is rejected: four valid queries reach the LLM.
     assert_eq!(sim.stats().valid_queries, 4);
 }
 
 /// (fault, probe, verdict, class, a text the first finding must contain)
-type FaultCase = (&'static str, &'static str, Verdict, FailureClass, &'static str);
+type FaultCase = (
+    &'static str,
+    &'static str,
+    Verdict,
+    FailureClass,
+    &'static str,
+);
 
 const FAULTS: [FaultCase; 16] = [
-    ("health_down", "health", Verdict::Fail, FailureClass::ServerError, "status: expected 200, got 503"),
-    ("models_empty", "models", Verdict::Fail, FailureClass::Contract, "$.models: expected non-empty, got {}"),
-    ("no_data_sources", "query-trace", Verdict::Fail, FailureClass::Contract, "data_sources: expected a non-empty array"),
-    ("missing_planner", "query-trace", Verdict::Fail, FailureClass::Contract, "data_sources: expected an entry with type \"planning\""),
-    ("missing_sql", "query-trace", Verdict::Fail, FailureClass::Contract, "data_sources[1].sql: expected present"),
-    ("non_contiguous_steps", "query-trace", Verdict::Fail, FailureClass::Contract, ".step: expected "),
-    ("no_echo", "override-reasoning", Verdict::Fail, FailureClass::Contract, "data_sources[0].reasoning_model: expected \"deepseek-r1\""),
-    ("no_echo", "override-implementation", Verdict::Fail, FailureClass::Contract, ".implementation_model: expected \"gpt-4o\""),
-    ("accept_invalid_model", "reject-invalid-model", Verdict::Fail, FailureClass::Contract, "status: expected 422"),
-    ("no_charts", "query-charts-trace", Verdict::Fail, FailureClass::Contract, "charts: expected a non-empty array, got []"),
-    ("error500", "query-trace", Verdict::Fail, FailureClass::ServerError, "status: expected 200, got 500"),
-    ("invalid_json", "models", Verdict::Fail, FailureClass::InvalidBody, "body: expected a JSON body, got invalid JSON"),
-    ("flaky=1", "health", Verdict::Fail, FailureClass::ServerError, "status: expected 200, got 500"),
-    ("rate_limited", "query-trace", Verdict::Inconclusive, FailureClass::Throttled, "status: expected 200, got 429"),
-    ("at_capacity", "query-trace", Verdict::Inconclusive, FailureClass::AtCapacity, "status: expected 200, got 503 (Retry-After: 60)"),
-    ("bad_gateway", "health", Verdict::Fail, FailureClass::ProxyBadGateway, "status: expected 200, got 502 — the reverse proxy cannot reach the container"),
+    (
+        "health_down",
+        "health",
+        Verdict::Fail,
+        FailureClass::ServerError,
+        "status: expected 200, got 503",
+    ),
+    (
+        "models_empty",
+        "models",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "$.models: expected non-empty, got {}",
+    ),
+    (
+        "no_data_sources",
+        "query-trace",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "data_sources: expected a non-empty array",
+    ),
+    (
+        "missing_planner",
+        "query-trace",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "data_sources: expected an entry with type \"planning\"",
+    ),
+    (
+        "missing_sql",
+        "query-trace",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "data_sources[1].sql: expected present",
+    ),
+    (
+        "non_contiguous_steps",
+        "query-trace",
+        Verdict::Fail,
+        FailureClass::Contract,
+        ".step: expected ",
+    ),
+    (
+        "no_echo",
+        "override-reasoning",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "data_sources[0].reasoning_model: expected \"deepseek-r1\"",
+    ),
+    (
+        "no_echo",
+        "override-implementation",
+        Verdict::Fail,
+        FailureClass::Contract,
+        ".implementation_model: expected \"gpt-4o\"",
+    ),
+    (
+        "accept_invalid_model",
+        "reject-invalid-model",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "status: expected 422",
+    ),
+    (
+        "no_charts",
+        "query-charts-trace",
+        Verdict::Fail,
+        FailureClass::Contract,
+        "charts: expected a non-empty array, got []",
+    ),
+    (
+        "error500",
+        "query-trace",
+        Verdict::Fail,
+        FailureClass::ServerError,
+        "status: expected 200, got 500",
+    ),
+    (
+        "invalid_json",
+        "models",
+        Verdict::Fail,
+        FailureClass::InvalidBody,
+        "body: expected a JSON body, got invalid JSON",
+    ),
+    (
+        "flaky=1",
+        "health",
+        Verdict::Fail,
+        FailureClass::ServerError,
+        "status: expected 200, got 500",
+    ),
+    (
+        "rate_limited",
+        "query-trace",
+        Verdict::Inconclusive,
+        FailureClass::Throttled,
+        "status: expected 200, got 429",
+    ),
+    (
+        "at_capacity",
+        "query-trace",
+        Verdict::Inconclusive,
+        FailureClass::AtCapacity,
+        "status: expected 200, got 503 (Retry-After: 60)",
+    ),
+    (
+        "bad_gateway",
+        "health",
+        Verdict::Fail,
+        FailureClass::ProxyBadGateway,
+        "status: expected 200, got 502 — the reverse proxy cannot reach the container",
+    ),
 ];
 
 #[tokio::test]
@@ -63,9 +169,21 @@ async fn each_fault_fails_the_right_probe_with_the_right_class_and_finding() {
         sim.set_faults(vec![fault.parse().expect("fault parses")]);
         let records = run_all(&plan).await;
         let r = record(&records, probe);
-        assert_eq!((r.verdict, r.class), (verdict, Some(class)), "{fault} → {probe}: {:?}", r.findings);
-        let first = r.findings.first().map(|f| f.message.as_str()).unwrap_or_default();
-        assert!(first.contains(text), "{fault} → {probe}: {first:?} should contain {text:?}");
+        assert_eq!(
+            (r.verdict, r.class),
+            (verdict, Some(class)),
+            "{fault} → {probe}: {:?}",
+            r.findings
+        );
+        let first = r
+            .findings
+            .first()
+            .map(|f| f.message.as_str())
+            .unwrap_or_default();
+        assert!(
+            first.contains(text),
+            "{fault} → {probe}: {first:?} should contain {text:?}"
+        );
     }
 }
 
@@ -73,8 +191,15 @@ async fn each_fault_fails_the_right_probe_with_the_right_class_and_finding() {
 async fn faults_leave_unrelated_probes_passing() {
     let sim = start_sim(Profile::Runbook, &["models_empty", "no_echo"]).await;
     let records = run_all(&plan(&sim.base_url(), &shipped_probes())).await;
-    let failing: Vec<&str> = records.iter().filter(|r| r.verdict != Verdict::Pass).map(|r| r.probe.as_str()).collect();
-    assert_eq!(failing, ["models", "override-implementation", "override-reasoning"]);
+    let failing: Vec<&str> = records
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| r.probe.as_str())
+        .collect();
+    assert_eq!(
+        failing,
+        ["models", "override-implementation", "override-reasoning"]
+    );
 }
 
 #[tokio::test]
@@ -87,7 +212,9 @@ async fn as_built_profile_reports_the_contract_drift_as_named_findings() {
     );
     assert_eq!(
         messages(record(&records, "override-reasoning")),
-        ["data_sources[0].reasoning_model: expected \"deepseek-r1\" (sent as reasoning_model), got \"DeepSeek-R1-0528\" — override not echoed"]
+        [
+            "data_sources[0].reasoning_model: expected \"deepseek-r1\" (sent as reasoning_model), got \"DeepSeek-R1-0528\" — override not echoed"
+        ]
     );
     let implementation = messages(record(&records, "override-implementation"));
     assert_eq!(implementation.len(), 1);
@@ -97,16 +224,37 @@ async fn as_built_profile_reports_the_contract_drift_as_named_findings() {
     );
     assert_eq!(
         messages(record(&records, "reject-invalid-model")),
-        ["status: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted"]
+        [
+            "status: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted"
+        ]
     );
     let trace = messages(record(&records, "query-trace"));
-    assert!(trace.contains(&"data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"".to_string()), "{trace:?}");
+    assert!(
+        trace.contains(
+            &"data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"".to_string()
+        ),
+        "{trace:?}"
+    );
     let charts = messages(record(&records, "query-charts-trace"));
-    assert!(charts.iter().any(|m| m.ends_with(".implementation_model: expected present, got absent")), "{charts:?}");
+    assert!(
+        charts
+            .iter()
+            .any(|m| m.ends_with(".implementation_model: expected present, got absent")),
+        "{charts:?}"
+    );
     for name in ["models", "reject-short-query"] {
-        assert_eq!(record(&records, name).verdict, Verdict::Pass, "{name} holds on as-built too");
+        assert_eq!(
+            record(&records, name).verdict,
+            Verdict::Pass,
+            "{name} holds on as-built too"
+        );
     }
     for r in records.iter().filter(|r| r.verdict == Verdict::Fail) {
-        assert_eq!(r.class, Some(FailureClass::Contract), "{}: drift is a contract failure", r.probe);
+        assert_eq!(
+            r.class,
+            Some(FailureClass::Contract),
+            "{}: drift is a contract failure",
+            r.probe
+        );
     }
 }

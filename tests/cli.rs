@@ -43,7 +43,10 @@ impl SimProcess {
             assert!(Instant::now() < deadline, "sim did not listen on {listen}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        SimProcess { child, url: format!("http://{listen}") }
+        SimProcess {
+            child,
+            url: format!("http://{listen}"),
+        }
     }
 }
 
@@ -67,22 +70,43 @@ fn check_against_a_healthy_simulator_exits_0_with_one_line_per_probe() {
     for line in &lines[2..10] {
         assert!(line.split_whitespace().nth(1) == Some("PASS"), "{line}");
     }
-    assert_eq!(lines[10], "8 of 8 probes passed (0 failed, 0 inconclusive): PASS");
+    assert_eq!(
+        lines[10],
+        "8 of 8 probes passed (0 failed, 0 inconclusive): PASS"
+    );
 }
 
 #[test]
 fn check_with_a_fault_exits_1_and_json_names_the_finding() {
     let sim = SimProcess::start(&["--fault", "no_echo"]);
-    let out = oewsprobe(&["check", "--target", &sim.url, "--only", "override-reasoning", "--format", "json"]);
+    let out = oewsprobe(&[
+        "check",
+        "--target",
+        &sim.url,
+        "--only",
+        "override-reasoning",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64(), doc["inconclusive"].as_u64()), (Some(0), Some(1), Some(0)));
+    assert_eq!(
+        (
+            doc["passed"].as_u64(),
+            doc["failed"].as_u64(),
+            doc["inconclusive"].as_u64()
+        ),
+        (Some(0), Some(1), Some(0))
+    );
     assert_eq!(doc["target"], sim.url.as_str());
     let probe = &doc["probes"][0];
     assert_eq!(probe["name"], "override-reasoning");
     assert_eq!(probe["class"], "contract");
     assert_eq!(probe["findings"][0]["check"], "echo");
-    assert_eq!(probe["findings"][0]["expected"], "\"deepseek-r1\" (sent as reasoning_model)");
+    assert_eq!(
+        probe["findings"][0]["expected"],
+        "\"deepseek-r1\" (sent as reasoning_model)"
+    );
 }
 
 #[test]
@@ -103,14 +127,20 @@ fn only_inconclusive_results_exit_2() {
     let sim = SimProcess::start(&["--fault", "rate_limited"]);
     let out = oewsprobe(&["check", "--target", &sim.url, "--only", "query-trace"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).ends_with("0 of 1 probes passed (0 failed, 1 inconclusive): INCONCLUSIVE\n"));
+    assert!(
+        text(&out.stdout)
+            .ends_with("0 of 1 probes passed (0 failed, 1 inconclusive): INCONCLUSIVE\n")
+    );
 }
 
 #[test]
 fn an_unknown_probe_name_exits_2_with_a_suggestion() {
     let out = oewsprobe(&["check", "--target", "http://127.0.0.1:9", "--only", "helth"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), "--only helth: no such probe — did you mean \"health\"?\n");
+    assert_eq!(
+        text(&out.stderr),
+        "--only helth: no such probe — did you mean \"health\"?\n"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -122,31 +152,53 @@ fn validate_reports_ok_or_every_error_with_exit_2() {
         text(&out.stdout),
         "ok: 8 probes (health, models, override-implementation, override-reasoning, query-charts-trace, query-trace, reject-invalid-model, reject-short-query); one run of each spends 5 valid queries; target https://api.oews.bhavanaai.com\n"
     );
-    let dir = support::probe_dir(&[("a.toml", "[request]\npath = \"x\"\n"), ("b.toml", "bogus = 1\n[request]\npath = \"/\"\n")]);
+    let dir = support::probe_dir(&[
+        ("a.toml", "[request]\npath = \"x\"\n"),
+        ("b.toml", "bogus = 1\n[request]\npath = \"/\"\n"),
+    ]);
     let out = oewsprobe(&["validate", "--probes", &dir.path().display().to_string()]);
     assert_eq!(out.status.code(), Some(2));
     let d = dir.path().display();
     assert_eq!(
         text(&out.stderr),
-        format!("{d}/a.toml: request.path: \"x\" must start with \"/\"\n{d}/b.toml: bogus: unknown key \"bogus\" (known keys: description, queries, request, expect)\n2 error(s)\n")
+        format!(
+            "{d}/a.toml: request.path: \"x\" must start with \"/\"\n{d}/b.toml: bogus: unknown key \"bogus\" (known keys: description, queries, request, expect)\n2 error(s)\n"
+        )
     );
 }
 
 #[test]
 fn bad_flags_exit_2() {
-    assert_eq!(oewsprobe(&["check", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(
+        oewsprobe(&["check", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
     assert_eq!(oewsprobe(&["frobnicate"]).status.code(), Some(2));
     let out = oewsprobe(&["sim", "--fault", "slwo"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("--fault: unknown fault \"slwo\""), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("--fault: unknown fault \"slwo\""),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn demo_runs_the_shipped_probes_against_the_built_in_simulator() {
     let out = oewsprobe(&["demo"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     assert!(text(&out.stdout).ends_with("8 of 8 probes passed (0 failed, 0 inconclusive): PASS\n"));
     let out = oewsprobe(&["demo", "--profile", "as-built"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("got \"cortex_researcher\""), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("got \"cortex_researcher\""),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -11,34 +11,82 @@ fn errors_of(config_text: Option<&str>, probes: &[(&str, &str)]) -> Vec<String> 
     let dir = support::probe_dir(probes);
     let config_path = dir.path().join("oewsprobe.toml.cfg");
     std::fs::write(&config_path, config_text.unwrap_or("")).expect("write config");
-    let sources = Sources { config: Some(config_path), probes_dir: Some(dir.path().to_path_buf()), target: None };
+    let sources = Sources {
+        config: Some(config_path),
+        probes_dir: Some(dir.path().to_path_buf()),
+        target: None,
+    };
     let errors = config::load(&sources).expect_err("the config is broken");
     let prefix = format!("{}/", dir.path().display());
-    errors.0.iter().map(|e| e.to_string().replace(&prefix, "")).collect()
+    errors
+        .0
+        .iter()
+        .map(|e| e.to_string().replace(&prefix, ""))
+        .collect()
 }
 
 #[test]
 fn broken_probe_files_each_get_their_exact_message() {
     let cases: [(&str, &[&str]); 10] = [
-        ("[request]\npath = \"/x\"\n[expect]\nstauts = 200\n", &["p.toml: expect.stauts: unknown key \"stauts\" — did you mean \"status\"?"]),
-        ("[reqest]\npath = \"/x\"\n", &[
-            "p.toml: reqest: unknown key \"reqest\" — did you mean \"request\"?",
-            "p.toml: request: missing [request] table (at least request.path)",
-        ]),
-        ("[request]\n", &["p.toml: request.path: missing; give the request path, e.g. \"/api/v1/health\""]),
-        ("[request]\npath = \"api\"\n", &["p.toml: request.path: \"api\" must start with \"/\""]),
-        ("[request]\npath = \"/x\"\nmethod = \"FETCH\"\n", &["p.toml: request.method: \"FETCH\" is not an HTTP method (one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"]),
-        ("[request]\npath = \"/x\"\ntimeout = \"soon\"\n", &["p.toml: request.timeout: \"soon\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\""]),
-        ("[request]\npath = \"/x\"\n[expect]\nstatus = \"ok\"\nmax_body = \"lots\"\n", &[
-            "p.toml: expect.status: \"ok\" is not a status; write 200, \"2xx\" or a list like [200, 201]",
-            "p.toml: expect.max_body: \"lots\" is not a size; write it like 4096, \"512KiB\" or \"4MiB\"",
-        ]),
-        ("[request]\npath = \"/x\"\nbody = { a = 1 }\nbody_text = \"{}\"\n", &["p.toml: request.body_text: give either body or body_text, not both"]),
-        ("queries = -1\n[request]\npath = \"/x\"\n", &["p.toml: queries: -1 is out of range; give 0 to 1000"]),
-        ("[request]\npath = \"/x\"\n[[expect.json]]\npath = \"$.a\"\nequals = 1\nfrobnicate = true\n", &["p.toml: expect.json[0].frobnicate: unknown key \"frobnicate\" (known keys: path, exists, equals, not_equals, non_empty, length, min_length, max_length, matches, type, one_of)"]),
+        (
+            "[request]\npath = \"/x\"\n[expect]\nstauts = 200\n",
+            &["p.toml: expect.stauts: unknown key \"stauts\" — did you mean \"status\"?"],
+        ),
+        (
+            "[reqest]\npath = \"/x\"\n",
+            &[
+                "p.toml: reqest: unknown key \"reqest\" — did you mean \"request\"?",
+                "p.toml: request: missing [request] table (at least request.path)",
+            ],
+        ),
+        (
+            "[request]\n",
+            &["p.toml: request.path: missing; give the request path, e.g. \"/api/v1/health\""],
+        ),
+        (
+            "[request]\npath = \"api\"\n",
+            &["p.toml: request.path: \"api\" must start with \"/\""],
+        ),
+        (
+            "[request]\npath = \"/x\"\nmethod = \"FETCH\"\n",
+            &[
+                "p.toml: request.method: \"FETCH\" is not an HTTP method (one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)",
+            ],
+        ),
+        (
+            "[request]\npath = \"/x\"\ntimeout = \"soon\"\n",
+            &[
+                "p.toml: request.timeout: \"soon\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\"",
+            ],
+        ),
+        (
+            "[request]\npath = \"/x\"\n[expect]\nstatus = \"ok\"\nmax_body = \"lots\"\n",
+            &[
+                "p.toml: expect.status: \"ok\" is not a status; write 200, \"2xx\" or a list like [200, 201]",
+                "p.toml: expect.max_body: \"lots\" is not a size; write it like 4096, \"512KiB\" or \"4MiB\"",
+            ],
+        ),
+        (
+            "[request]\npath = \"/x\"\nbody = { a = 1 }\nbody_text = \"{}\"\n",
+            &["p.toml: request.body_text: give either body or body_text, not both"],
+        ),
+        (
+            "queries = -1\n[request]\npath = \"/x\"\n",
+            &["p.toml: queries: -1 is out of range; give 0 to 1000"],
+        ),
+        (
+            "[request]\npath = \"/x\"\n[[expect.json]]\npath = \"$.a\"\nequals = 1\nfrobnicate = true\n",
+            &[
+                "p.toml: expect.json[0].frobnicate: unknown key \"frobnicate\" (known keys: path, exists, equals, not_equals, non_empty, length, min_length, max_length, matches, type, one_of)",
+            ],
+        ),
     ];
     for (text, expected) in cases {
-        assert_eq!(errors_of(None, &[("p.toml", text)]), expected, "for:\n{text}");
+        assert_eq!(
+            errors_of(None, &[("p.toml", text)]),
+            expected,
+            "for:\n{text}"
+        );
     }
 }
 
@@ -47,7 +95,10 @@ fn errors_in_several_files_and_the_config_are_reported_at_once() {
     let errors = errors_of(
         Some("target = \"ftp://x\"\n[defaults]\ntimeout = \"0s\"\n"),
         &[
-            ("a.toml", "[request]\npath = \"/x\"\n[expect]\nlatency = \"fast\"\n"),
+            (
+                "a.toml",
+                "[request]\npath = \"/x\"\n[expect]\nlatency = \"fast\"\n",
+            ),
             ("b.toml", VALID),
             ("Bad Name.toml", VALID),
             ("c.toml", "[request\n"),
@@ -78,15 +129,29 @@ fn a_missing_config_file_or_probe_directory_is_named() {
         "/nonexistent/oewsprobe.toml: cannot read the config file: No such file or directory (os error 2)"
     );
     let empty = tempfile::tempdir().expect("tempdir");
-    let sources = Sources { config: None, probes_dir: Some(empty.path().to_path_buf()), target: None };
+    let sources = Sources {
+        config: None,
+        probes_dir: Some(empty.path().to_path_buf()),
+        target: None,
+    };
     let errors = config::load(&sources).expect_err("no probes");
-    assert_eq!(errors.to_string(), format!("{}: no probe files (*.toml) in this directory", empty.path().display()));
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            "{}: no probe files (*.toml) in this directory",
+            empty.path().display()
+        )
+    );
 }
 
 #[test]
 fn the_target_override_is_validated_and_named() {
     let dir = support::probe_dir(&[("p.toml", VALID)]);
-    let sources = Sources { config: None, probes_dir: Some(dir.path().to_path_buf()), target: Some("localhost:8000".into()) };
+    let sources = Sources {
+        config: None,
+        probes_dir: Some(dir.path().to_path_buf()),
+        target: Some("localhost:8000".into()),
+    };
     let errors = config::load(&sources).expect_err("bad target");
     assert_eq!(
         errors.to_string(),
@@ -98,7 +163,11 @@ fn the_target_override_is_validated_and_named() {
 fn the_shipped_probe_set_validates() {
     let plan = support::plan("http://127.0.0.1:9", &support::shipped_probes());
     assert_eq!(plan.probes.len(), 8);
-    assert_eq!(plan.probes.iter().map(|p| p.queries).sum::<u32>(), 5, "four queries plus the invalid-model probe");
+    assert_eq!(
+        plan.probes.iter().map(|p| p.queries).sum::<u32>(),
+        5,
+        "four queries plus the invalid-model probe"
+    );
 }
 
 #[test]
@@ -111,5 +180,11 @@ fn the_example_config_in_deploy_compiles() {
     };
     let plan = config::load(&sources).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.probes.len(), 8);
-    assert_eq!(plan.settings.headers, [("User-Agent".to_string(), "oewsprobe/0.1 (synthetic monitor)".to_string())]);
+    assert_eq!(
+        plan.settings.headers,
+        [(
+            "User-Agent".to_string(),
+            "oewsprobe/0.1 (synthetic monitor)".to_string()
+        )]
+    );
 }

@@ -29,7 +29,12 @@ async fn probe_once(target: &str) -> ProbeRecord {
 }
 
 fn assert_failed(r: &ProbeRecord, class: FailureClass) {
-    assert_eq!((r.verdict, r.class), (Verdict::Fail, Some(class)), "{:?}", r.findings);
+    assert_eq!(
+        (r.verdict, r.class),
+        (Verdict::Fail, Some(class)),
+        "{:?}",
+        r.findings
+    );
     assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
 }
 
@@ -62,7 +67,11 @@ async fn a_hung_server_times_out_within_the_configured_timeout() {
     let r = probe_once(&format!("http://{addr}")).await;
     assert_failed(&r, FailureClass::Timeout);
     assert!(r.latency >= Duration::from_millis(1500), "{:?}", r.latency);
-    assert!(r.latency < Duration::from_millis(2500), "timeout plus a small margin: {:?}", r.latency);
+    assert!(
+        r.latency < Duration::from_millis(2500),
+        "timeout plus a small margin: {:?}",
+        r.latency
+    );
     assert_eq!(
         r.findings[0].message,
         "transport: expected a response, got no complete response within 1.5s (no response headers) — no answer in time: cold start, overload, or a hung workflow"
@@ -73,8 +82,16 @@ async fn a_hung_server_times_out_within_the_configured_timeout() {
 async fn nothing_listening_is_connect_refused() {
     let r = probe_once(&format!("http://127.0.0.1:{}", free_port())).await;
     assert_failed(&r, FailureClass::ConnectRefused);
-    assert!(r.findings[0].message.contains("connection refused"), "{}", r.findings[0].message);
-    assert!(r.findings[0].message.ends_with("— nothing listens at the target address"));
+    assert!(
+        r.findings[0].message.contains("connection refused"),
+        "{}",
+        r.findings[0].message
+    );
+    assert!(
+        r.findings[0]
+            .message
+            .ends_with("— nothing listens at the target address")
+    );
 }
 
 #[tokio::test]
@@ -89,7 +106,11 @@ async fn a_body_cut_short_is_invalid_body() {
     let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"status\": \"hea".to_vec();
     let r = probe_once(&format!("http://{}", raw_server(raw).await)).await;
     assert_failed(&r, FailureClass::InvalidBody);
-    assert!(r.findings[0].message.contains("the body was cut off"), "{}", r.findings[0].message);
+    assert!(
+        r.findings[0].message.contains("the body was cut off"),
+        "{}",
+        r.findings[0].message
+    );
 }
 
 #[tokio::test]
@@ -106,7 +127,10 @@ async fn an_oversized_body_is_too_large_with_or_without_content_length() {
     for raw in [with_length, chunked] {
         let r = probe_once(&format!("http://{}", raw_server(raw.into_bytes()).await)).await;
         assert_failed(&r, FailureClass::TooLarge);
-        assert_eq!(r.findings[0].message, "size: expected at most 1024 bytes, got more than 1024 bytes");
+        assert_eq!(
+            r.findings[0].message,
+            "size: expected at most 1024 bytes, got more than 1024 bytes"
+        );
     }
 }
 
@@ -121,12 +145,19 @@ async fn tls_to_a_plain_http_port_is_tls() {
 async fn a_full_accept_queue_is_connect_timeout() {
     // A listener that never accepts, with its backlog filled: the kernel drops further SYNs.
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
     let addr = socket.local_addr().expect("addr");
     let _listener = socket.listen(0).expect("listen");
     let mut fillers = Vec::new();
     for _ in 0..4 {
-        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
             fillers.push(s);
         }
     }

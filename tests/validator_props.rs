@@ -12,10 +12,17 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,12}".prop_map(Value::String),
-        prop_oneof![Just("planning"), Just("oews_database"), Just("chart_generation"), Just("planner")]
-            .prop_map(|s| Value::String(s.into())),
+        prop_oneof![
+            Just("planning"),
+            Just("oews_database"),
+            Just("chart_generation"),
+            Just("planner")
+        ]
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
@@ -43,14 +50,20 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 /// Bodies shaped like query responses, with random entries in `data_sources`.
 fn trace_like() -> impl Strategy<Value = Value> {
-    (prop::collection::vec(any_json(), 0..6), any_json())
-        .prop_map(|(entries, charts)| json!({"answer": "x", "charts": charts, "data_sources": entries}))
+    (prop::collection::vec(any_json(), 0..6), any_json()).prop_map(
+        |(entries, charts)| json!({"answer": "x", "charts": charts, "data_sources": entries}),
+    )
 }
 
 fn check_all(status: u16, body: Vec<u8>) {
     let plan = support::plan("http://127.0.0.1:9", &support::shipped_probes());
     for probe in &plan.probes {
-        let response = HttpResponse { status, retry_after: None, body: body.clone(), over_cap: false };
+        let response = HttpResponse {
+            status,
+            retry_after: None,
+            body: body.clone(),
+            over_cap: false,
+        };
         let evaluation = evaluate(&probe.expect, &Ok(response), Duration::from_millis(5));
         for finding in &evaluation.findings {
             assert!(!finding.message.is_empty());

@@ -28,7 +28,11 @@ pub async fn run(args: CheckArgs) -> Exit {
         }
     };
     let records = run_probes(&plan, &selected).await;
-    print_report(plan.settings.target.as_str().trim_end_matches('/'), &records, args.format);
+    print_report(
+        plan.settings.target.as_str().trim_end_matches('/'),
+        &records,
+        args.format,
+    );
     exit_for(&records)
 }
 
@@ -62,7 +66,11 @@ pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>,
     if !unknown.is_empty() {
         return Err(unknown.join("\n"));
     }
-    Ok(plan.probes.iter().filter(|p| only.is_empty() || only.contains(&p.name)).collect())
+    Ok(plan
+        .probes
+        .iter()
+        .filter(|p| only.is_empty() || only.contains(&p.name))
+        .collect())
 }
 
 /// Runs probes concurrently, at most `check.concurrency` at once; records come back in the given order.

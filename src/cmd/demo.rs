@@ -43,7 +43,10 @@ pub async fn run(args: DemoArgs) -> Exit {
     let records = super::check::run_probes(&plan, &probes).await;
     super::check::print_report(&server.base_url(), &records, args.format);
     let stats = server.stats();
-    eprintln!("oewsprobe demo: the simulator served {} valid queries", stats.valid_queries);
+    eprintln!(
+        "oewsprobe demo: the simulator served {} valid queries",
+        stats.valid_queries
+    );
     server.shutdown().await;
     super::check::exit_for(&records)
 }

@@ -32,7 +32,11 @@ pub fn options(flags: &SimFlags) -> Result<SimOptions, String> {
     let faults: Vec<Fault> = flags
         .faults
         .iter()
-        .filter_map(|f| f.parse::<Fault>().map_err(|e| errors.push(format!("--fault: {e}"))).ok())
+        .filter_map(|f| {
+            f.parse::<Fault>()
+                .map_err(|e| errors.push(format!("--fault: {e}")))
+                .ok()
+        })
         .collect();
     match profile {
         Some(profile) if errors.is_empty() => Ok(SimOptions {

@@ -5,7 +5,11 @@ use crate::config::{self, Sources};
 use crate::exit::Exit;
 
 pub fn run(args: &ConfigArgs) -> Exit {
-    let sources = Sources { config: args.config.clone(), probes_dir: args.probes.clone(), target: None };
+    let sources = Sources {
+        config: args.config.clone(),
+        probes_dir: args.probes.clone(),
+        target: None,
+    };
     match config::load(&sources) {
         Ok(plan) => {
             let names: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();

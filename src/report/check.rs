@@ -36,7 +36,12 @@ impl Tally {
 
 /// The table: a header line, one line per probe, its findings indented below it, and a summary line.
 pub fn table(target: &str, records: &[ProbeRecord]) -> String {
-    let name_width = records.iter().map(|r| r.probe.len()).max().unwrap_or(5).max(5);
+    let name_width = records
+        .iter()
+        .map(|r| r.probe.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = format!("oewsprobe check: {target}\n");
     out.push_str(&format!(
         "{:<name_width$}  {:<12}  {:<17}  {:>6}  {:>9}\n",
@@ -93,7 +98,13 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
         passed: tally.passed,
         failed: tally.failed,
         inconclusive: tally.inconclusive,
-        probes: records.iter().map(|record| JsonProbe { name: &record.probe, record }).collect(),
+        probes: records
+            .iter()
+            .map(|record| JsonProbe {
+                name: &record.probe,
+                record,
+            })
+            .collect(),
     };
     serde_json::to_value(report).unwrap_or_default()
 }
@@ -104,7 +115,14 @@ mod tests {
     use crate::probe::{FailureClass, Finding, Timings};
     use std::time::Duration;
 
-    fn record(probe: &str, verdict: Verdict, class: Option<FailureClass>, status: Option<u16>, ms: u64, findings: Vec<Finding>) -> ProbeRecord {
+    fn record(
+        probe: &str,
+        verdict: Verdict,
+        class: Option<FailureClass>,
+        status: Option<u16>,
+        ms: u64,
+        findings: Vec<Finding>,
+    ) -> ProbeRecord {
         ProbeRecord {
             probe: probe.into(),
             target: "http://127.0.0.1:8000".into(),
@@ -113,7 +131,10 @@ mod tests {
             class,
             status,
             latency: Duration::from_millis(ms),
-            timings: Timings { total: Duration::from_millis(ms), ..Timings::default() },
+            timings: Timings {
+                total: Duration::from_millis(ms),
+                ..Timings::default()
+            },
             body_bytes: 0,
             queries: 0,
             findings,
@@ -129,9 +150,22 @@ mod tests {
                 Some(FailureClass::Contract),
                 Some(200),
                 24_310,
-                vec![Finding::new("trace", Some("data_sources[1].agent".into()), "\"cortex\"", "\"cortex_researcher\"", None)],
+                vec![Finding::new(
+                    "trace",
+                    Some("data_sources[1].agent".into()),
+                    "\"cortex\"",
+                    "\"cortex_researcher\"",
+                    None,
+                )],
             ),
-            record("override-reasoning", Verdict::Inconclusive, Some(FailureClass::Throttled), Some(429), 41, vec![]),
+            record(
+                "override-reasoning",
+                Verdict::Inconclusive,
+                Some(FailureClass::Throttled),
+                Some(429),
+                41,
+                vec![],
+            ),
         ]
     }
 
@@ -153,7 +187,14 @@ override-reasoning  INCONCLUSIVE  throttled             429       41ms
     fn json_has_the_documented_fields() {
         let doc = json("http://127.0.0.1:8000", &sample());
         assert_eq!(doc["target"], "http://127.0.0.1:8000");
-        assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64(), doc["inconclusive"].as_u64()), (Some(1), Some(1), Some(1)));
+        assert_eq!(
+            (
+                doc["passed"].as_u64(),
+                doc["failed"].as_u64(),
+                doc["inconclusive"].as_u64()
+            ),
+            (Some(1), Some(1), Some(1))
+        );
         assert_eq!(doc["verdict"], "fail");
         let probe = &doc["probes"][1];
         assert_eq!(probe["name"], "query-trace");

@@ -14,9 +14,18 @@ pub fn shipped_probes() -> PathBuf {
 }
 
 pub async fn start_sim(profile: Profile, faults: &[&str]) -> SimServer {
-    let faults: Vec<Fault> = faults.iter().map(|f| f.parse().expect("fault parses")).collect();
-    let options = SimOptions { profile, faults, ..SimOptions::default() };
-    SimServer::start(([127, 0, 0, 1], 0).into(), options).await.expect("simulator starts")
+    let faults: Vec<Fault> = faults
+        .iter()
+        .map(|f| f.parse().expect("fault parses"))
+        .collect();
+    let options = SimOptions {
+        profile,
+        faults,
+        ..SimOptions::default()
+    };
+    SimServer::start(([127, 0, 0, 1], 0).into(), options)
+        .await
+        .expect("simulator starts")
 }
 
 /// The plan for `probes_dir` aimed at `target` (no config file).
@@ -45,7 +54,10 @@ pub async fn run_all(plan: &Plan) -> Vec<ProbeRecord> {
 }
 
 pub fn record<'a>(records: &'a [ProbeRecord], name: &str) -> &'a ProbeRecord {
-    records.iter().find(|r| r.probe == name).unwrap_or_else(|| panic!("no record for {name}"))
+    records
+        .iter()
+        .find(|r| r.probe == name)
+        .unwrap_or_else(|| panic!("no record for {name}"))
 }
 
 pub fn messages(record: &ProbeRecord) -> Vec<String> {

@@ -79,8 +79,15 @@ pub fn caddy_proxy_to(upstream: SocketAddr) -> Caddy {
         .expect("caddy must be installed (apt-get install caddy; .ci/run does it)");
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "caddy did not start listening on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "caddy did not start listening on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Caddy { child, port, _dir: dir }
+    Caddy {
+        child,
+        port,
+        _dir: dir,
+    }
 }
