@@ -196,9 +196,15 @@ async fn faults_leave_unrelated_probes_passing() {
         .filter(|r| r.verdict != Verdict::Pass)
         .map(|r| r.probe.as_str())
         .collect();
+    // no_echo drops implementation_model from the chart entry, which Task 14's trace shape also requires.
     assert_eq!(
         failing,
-        ["models", "override-implementation", "override-reasoning"]
+        [
+            "models",
+            "override-implementation",
+            "override-reasoning",
+            "query-charts-trace"
+        ]
     );
 }
 

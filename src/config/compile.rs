@@ -34,6 +34,22 @@ pub struct Settings {
     pub check_concurrency: usize,
 }
 
+impl Settings {
+    /// The built-in defaults, used to keep checking probe files when the main config is broken.
+    pub fn defaults(probes_dir: PathBuf) -> Settings {
+        Settings {
+            target: values::target(DEFAULT_TARGET)
+                .unwrap_or_else(|_| unreachable!("the default target is valid")),
+            probes_dir,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            headers: Vec::new(),
+            check_concurrency: DEFAULT_CHECK_CONCURRENCY,
+        }
+    }
+}
+
 /// Where a target given outside the config file came from, for error messages.
 pub const TARGET_OVERRIDE_SOURCE: &str = "--target/OEWSPROBE_TARGET";
 

@@ -1,8 +1,8 @@
 //! Reading config and probe files from disk and compiling them: the I/O edge of `config`.
 
-use super::compile::{Plan, compile_probe, compile_settings};
+use super::compile::{Plan, Settings, compile_probe, compile_settings};
 use super::raw::{RawConfig, RawProbe};
-use super::{ConfigError, ConfigErrors, FieldError, parse_toml};
+use super::{ConfigError, ConfigErrors, FieldError, parse_toml_lenient};
 use std::path::{Path, PathBuf};
 
 /// The default config file, read from the working directory when it exists and `--config` is not given.
@@ -19,11 +19,11 @@ pub struct Sources {
     pub target: Option<String>,
 }
 
-/// Loads and compiles everything; on failure returns every error found in every file.
+/// Loads and compiles everything; on failure returns every error found in every file. A broken config file
+/// does not stop the probe files from being checked (against default settings), so one run shows all.
 pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
-    let (file, raw) = read_config(sources)?;
+    let (file, raw, mut errors) = read_config(sources);
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut errors = Vec::new();
     let settings = compile_settings(
         &raw,
         &file,
@@ -33,39 +33,45 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
     )
     .map_err(|es| errors.extend(es))
     .ok();
-    let probes_dir = settings
-        .as_ref()
-        .map(|s| s.probes_dir.clone())
-        .or_else(|| sources.probes_dir.clone())
+    let probes_dir = sources
+        .probes_dir
+        .clone()
         .unwrap_or_else(|| base_dir.join(raw.probes_dir.as_deref().unwrap_or("probes")));
-    let files = match probe_files(&probes_dir) {
-        Ok(files) => files,
-        Err(e) => {
-            errors.push(e);
-            Vec::new()
-        }
-    };
+    let fallback = Settings::defaults(probes_dir.clone());
+    let files = probe_files(&probes_dir).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     let mut probes = Vec::new();
     for path in files {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| vec![FieldError::new("", format!("cannot read: {e}"))])
-            .and_then(|text| parse_toml::<RawProbe>(&text))
-            .and_then(|raw_probe| {
-                check_name(&name)?;
-                match &settings {
-                    Some(s) => compile_probe(&name, &path, &raw_probe, s).map(Some),
-                    None => Ok(None),
-                }
-            });
-        match parsed {
-            Ok(Some(probe)) => probes.push(probe),
-            Ok(None) => {}
-            Err(es) => errors.extend(es.into_iter().map(|e| ConfigError::at(&path, e))),
+        let mut file_errors = check_name(&name).err().into_iter().collect::<Vec<_>>();
+        let raw_probe = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let (raw_probe, parse_errors) = parse_toml_lenient::<RawProbe>(&text);
+                file_errors.extend(parse_errors);
+                raw_probe
+            }
+            Err(e) => {
+                file_errors.push(FieldError::new("", format!("cannot read: {e}")));
+                None
+            }
+        };
+        if let Some(raw_probe) = raw_probe {
+            match compile_probe(
+                &name,
+                &path,
+                &raw_probe,
+                settings.as_ref().unwrap_or(&fallback),
+            ) {
+                Ok(probe) => probes.push(probe),
+                Err(es) => file_errors.extend(es),
+            }
         }
+        errors.extend(file_errors.into_iter().map(|e| ConfigError::at(&path, e)));
     }
     match settings {
         Some(settings) if errors.is_empty() => Ok(Plan { settings, probes }),
@@ -73,25 +79,31 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
     }
 }
 
-fn read_config(sources: &Sources) -> Result<(PathBuf, RawConfig), ConfigErrors> {
+/// The raw config (defaults where it is missing or broken) and the errors reading it.
+fn read_config(sources: &Sources) -> (PathBuf, RawConfig, Vec<ConfigError>) {
     let (file, must_exist) = match &sources.config {
         Some(f) => (f.clone(), true),
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
-    let located = |e: FieldError| ConfigErrors(vec![ConfigError::at(&file, e)]);
     match std::fs::read_to_string(&file) {
-        Ok(text) => parse_toml::<RawConfig>(&text)
-            .map(|raw| (file.clone(), raw))
-            .map_err(|es| {
-                ConfigErrors(es.into_iter().map(|e| ConfigError::at(&file, e)).collect())
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-            Ok((file, RawConfig::default()))
+        Ok(text) => {
+            let (raw, errors) = parse_toml_lenient::<RawConfig>(&text);
+            let errors = errors
+                .into_iter()
+                .map(|e| ConfigError::at(&file, e))
+                .collect();
+            (file, raw.unwrap_or_default(), errors)
         }
-        Err(e) => Err(located(FieldError::new(
-            "",
-            format!("cannot read the config file: {e}"),
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+            (file, RawConfig::default(), Vec::new())
+        }
+        Err(e) => {
+            let error = ConfigError::at(
+                &file,
+                FieldError::new("", format!("cannot read the config file: {e}")),
+            );
+            (file, RawConfig::default(), vec![error])
+        }
     }
 }
 
@@ -118,7 +130,7 @@ fn probe_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
 }
 
 /// Probe names come from file names; they appear in output, metrics and CLI flags.
-fn check_name(name: &str) -> Result<(), Vec<FieldError>> {
+fn check_name(name: &str) -> Result<(), FieldError> {
     let ok = !name.is_empty()
         && name
             .chars()
@@ -126,11 +138,11 @@ fn check_name(name: &str) -> Result<(), Vec<FieldError>> {
     if ok {
         Ok(())
     } else {
-        Err(vec![FieldError::new(
+        Err(FieldError::new(
             "",
             format!(
                 "\"{name}\" is not a valid probe name: use lower-case letters, digits, '-' and '_' in the file name"
             ),
-        )])
+        ))
     }
 }

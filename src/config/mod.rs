@@ -7,7 +7,7 @@ pub use error::{ConfigError, ConfigErrors, FieldError};
 mod parse;
 mod raw;
 
-pub use parse::{parse_toml, suggest};
+pub use parse::{parse_toml, parse_toml_lenient, suggest};
 pub use raw::{RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};
 
 mod compile;

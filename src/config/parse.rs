@@ -13,16 +13,24 @@ const MAX_ERRORS_PER_FILE: usize = 50;
 
 /// Parses `text` into `T`, or returns every error found, each with its key.
 pub fn parse_toml<T: DeserializeOwned>(text: &str) -> Result<T, Vec<FieldError>> {
+    match parse_toml_lenient(text) {
+        (Some(parsed), errors) if errors.is_empty() => Ok(parsed),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Like [`parse_toml`], but also returns what could be parsed once the offending keys were dropped, so that
+/// later checks (compile) can report their errors in the same run.
+pub fn parse_toml_lenient<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<FieldError>) {
     let mut table: toml::Table = match text.parse() {
         Ok(table) => table,
-        Err(e) => return Err(vec![syntax_error(text, &e)]),
+        Err(e) => return (None, vec![syntax_error(text, &e)]),
     };
     let mut errors = Vec::new();
     loop {
         let value = toml::Value::Table(table.clone());
         match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(parsed) if errors.is_empty() => return Ok(parsed),
-            Ok(_) => return Err(errors),
+            Ok(parsed) => return (Some(parsed), errors),
             Err(e) => {
                 let segments: Vec<Segment> = e.path().iter().cloned().collect();
                 let message = e.inner().message().trim().to_string();
@@ -32,7 +40,7 @@ pub fn parse_toml<T: DeserializeOwned>(text: &str) -> Result<T, Vec<FieldError>>
                     humanize(&message),
                 ));
                 if errors.len() >= MAX_ERRORS_PER_FILE || !remove_at(&mut table, &key_segments) {
-                    return Err(errors);
+                    return (None, errors);
                 }
             }
         }

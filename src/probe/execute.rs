@@ -194,11 +194,11 @@ fn classify(e: &reqwest::Error, connect_timeout: Duration) -> TransportFailure {
         }
         found
     };
-    let io_kind = io_error_kind(e);
+    let io_kinds = io_error_kinds(e);
     let lower = text.to_ascii_lowercase();
     let (class, detail) = if has_dns_failure || lower.contains("dns error") {
         (FailureClass::Dns, text)
-    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+    } else if io_kinds.contains(&std::io::ErrorKind::ConnectionRefused) {
         (
             FailureClass::ConnectRefused,
             format!("connection refused: {text}"),
@@ -208,8 +208,12 @@ fn classify(e: &reqwest::Error, connect_timeout: Duration) -> TransportFailure {
             FailureClass::ConnectTimeout,
             format!("no connection within {}", duration_text(connect_timeout)),
         )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    } else if (e.is_connect() && io_kinds.contains(&std::io::ErrorKind::InvalidData))
+        || lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
     {
+        // rustls reports handshake failures (bad certificate, not TLS at all) as InvalidData while connecting.
         (FailureClass::Tls, text)
     } else if e.is_timeout() {
         (FailureClass::Timeout, text)
@@ -219,15 +223,22 @@ fn classify(e: &reqwest::Error, connect_timeout: Duration) -> TransportFailure {
     TransportFailure { class, detail }
 }
 
-fn io_error_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
+/// The kinds of every I/O error in the chain, innermost last. `io::Error::source` skips the error it wraps,
+/// so wrapped errors are entered through `get_ref`.
+fn io_error_kinds(e: &reqwest::Error) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
     let mut source = e.source();
     while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        source = s.source();
+        source = match s.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                kinds.push(io.kind());
+                io.get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static))
+            }
+            None => s.source(),
+        };
     }
-    None
+    kinds
 }
 
 /// The error and its causes on one line, without repeats.

@@ -175,7 +175,7 @@ mod tests {
 oewsprobe check: http://127.0.0.1:8000
 PROBE               VERDICT       CLASS              STATUS    LATENCY
 health              PASS          -                     200        3ms
-query-trace         FAIL          contract              200    24.31s
+query-trace         FAIL          contract              200     24.31s
     - data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"
 override-reasoning  INCONCLUSIVE  throttled             429       41ms
 1 of 3 probes passed (1 failed, 1 inconclusive): FAIL
