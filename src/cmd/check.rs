@@ -3,9 +3,8 @@
 use crate::cli::{CheckArgs, Format};
 use crate::config::{self, Plan, Sources, suggest};
 use crate::exit::Exit;
-use crate::probe::{ProbeRecord, ProbeSpec, Scheduled, Verdict, execute};
+use crate::probe::{ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
 use crate::report::{Tally, check_json, check_table};
-use std::sync::Arc;
 
 pub async fn run(args: CheckArgs) -> Exit {
     let sources = Sources {
@@ -27,7 +26,13 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    let records = run_probes(&plan, &selected).await;
+    let records = match run_probes(&plan, &selected).await {
+        Ok(records) => records,
+        Err(message) => {
+            eprintln!("{message}");
+            return Exit::CouldNotCheck;
+        }
+    };
     print_report(
         plan.settings.target.as_str().trim_end_matches('/'),
         &records,
@@ -74,15 +79,21 @@ pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>,
 }
 
 /// Runs probes concurrently, at most `check.concurrency` at once; records come back in the given order.
-pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Vec<ProbeRecord> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(plan.settings.check_concurrency));
-    let target = &plan.settings.target;
+/// Fails only when the HTTP clients cannot be set up.
+pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Result<Vec<ProbeRecord>, String> {
+    let prober = Prober::new(&plan.settings.target, probes.iter().copied())
+        .map_err(|e| format!("oewsprobe: cannot set up the HTTP client: {e}"))?;
+    let permits = tokio::sync::Semaphore::new(plan.settings.check_concurrency);
     let runs = probes.iter().map(|spec| {
-        let permits = permits.clone();
+        let (permits, prober) = (&permits, &prober);
         async move {
             let _permit = permits.acquire().await.ok();
-            execute(spec, target, Scheduled::now()).await
+            prober.run(spec, Scheduled::now()).await
         }
     });
-    futures::future::join_all(runs).await
+    Ok(futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect())
 }

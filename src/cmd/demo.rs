@@ -40,7 +40,14 @@ pub async fn run(args: DemoArgs) -> Exit {
         plan.probes.len()
     );
     let probes: Vec<_> = plan.probes.iter().collect();
-    let records = super::check::run_probes(&plan, &probes).await;
+    let records = match super::check::run_probes(&plan, &probes).await {
+        Ok(records) => records,
+        Err(message) => {
+            eprintln!("{message}");
+            server.shutdown().await;
+            return Exit::CouldNotCheck;
+        }
+    };
     super::check::print_report(&server.base_url(), &records, args.format);
     let stats = server.stats();
     eprintln!(

@@ -1,6 +1,6 @@
 //! Runs one probe over HTTP and turns what happened into a `ProbeRecord` (the HTTP adapter).
 
-use super::timing_client::{self, DnsFailure, Phases, SharedPhases};
+use super::timing_client::{DnsFailure, Phases, ProbeClient};
 use super::verdict::{HttpResponse, TransportFailure, evaluate};
 use super::{FailureClass, ProbeRecord, ProbeSpec, RequestBody, Timings};
 use crate::report::duration_text;
@@ -23,24 +23,21 @@ impl Scheduled {
     }
 }
 
-/// Runs `spec` against `target` (a base URL without trailing slash) and judges the outcome.
-pub async fn execute(spec: &ProbeSpec, target: &url::Url, scheduled: Scheduled) -> ProbeRecord {
+/// Runs `spec` with `client` (built for this probe) against `target` and judges the outcome.
+pub async fn execute(
+    spec: &ProbeSpec,
+    client: &ProbeClient,
+    target: &url::Url,
+    scheduled: Scheduled,
+) -> ProbeRecord {
     let started = Instant::now();
-    let phases = SharedPhases::default();
+    let http = client.start_run();
     let mut first_byte = None;
-    let outcome = match timing_client::build(&phases, spec.request.connect_timeout) {
-        Err(e) => Err(TransportFailure {
-            class: FailureClass::Network,
-            detail: format!("cannot set up the HTTP client: {e}"),
-        }),
-        Ok(client) => {
-            let deadline = tokio::time::Instant::from_std(started + spec.request.timeout);
-            let exchange = exchange(&client, spec, target, started, &mut first_byte);
-            match tokio::time::timeout_at(deadline, exchange).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(timeout_failure(spec.request.timeout, first_byte.is_some())),
-            }
-        }
+    let deadline = tokio::time::Instant::from_std(started + spec.request.timeout);
+    let exchange = exchange(http, spec, target, started, &mut first_byte);
+    let outcome = match tokio::time::timeout_at(deadline, exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(timeout_failure(spec.request.timeout, first_byte.is_some())),
     };
     let finished = Instant::now();
     let latency = finished.saturating_duration_since(scheduled.at);
@@ -48,7 +45,7 @@ pub async fn execute(spec: &ProbeSpec, target: &url::Url, scheduled: Scheduled) 
     let Phases {
         dns,
         dns_and_connect,
-    } = phases.lock().map(|p| *p).unwrap_or_default();
+    } = client.phases();
     let (status, body_bytes) = match &outcome {
         Ok(r) => (Some(r.status), r.body.len() as u64),
         Err(_) => (None, 0),

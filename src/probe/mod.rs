@@ -13,8 +13,11 @@ mod verdict;
 pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate};
 
 mod execute;
+mod prober;
 mod record;
 mod timing_client;
 
 pub use execute::{Scheduled, execute, request_url};
+pub use prober::Prober;
 pub use record::{ProbeRecord, Timings};
+pub use timing_client::ProbeClient;

@@ -1,4 +1,4 @@
-//! An HTTP client that observes DNS and connect phases, built fresh for each run so phases are its own.
+//! An HTTP client that observes DNS and connect phases of each run.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,22 +17,46 @@ pub struct Phases {
 
 pub type SharedPhases = Arc<Mutex<Phases>>;
 
-/// Builds a client that records into `phases`. No redirects are followed (a monitor reports what it got),
-/// no proxy from the environment is used (the target is reached directly), no connection is pooled.
-pub fn build(phases: &SharedPhases, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .connect_timeout(connect_timeout)
-        .dns_resolver(TimedResolver {
-            phases: phases.clone(),
-        })
-        .connector_layer(ConnectTimer {
-            phases: phases.clone(),
-        })
-        .build()
+/// A client for one probe, with the phase timings of its current run. Build it once per probe, outside any
+/// timed section (building one costs milliseconds), and never run two requests on it at once: the phases
+/// are the current run's alone.
+#[derive(Debug, Clone)]
+pub struct ProbeClient {
+    client: reqwest::Client,
+    phases: SharedPhases,
+}
+
+impl ProbeClient {
+    /// No redirects are followed (a monitor reports what it got), no proxy from the environment is used (the
+    /// target is reached directly), no connection is kept between runs (each run connects like a new user).
+    pub fn new(connect_timeout: Duration) -> reqwest::Result<ProbeClient> {
+        let phases = SharedPhases::default();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .connect_timeout(connect_timeout)
+            .dns_resolver(TimedResolver {
+                phases: phases.clone(),
+            })
+            .connector_layer(ConnectTimer {
+                phases: phases.clone(),
+            })
+            .build()?;
+        Ok(ProbeClient { client, phases })
+    }
+
+    /// Clears the phases for a new run and hands out the client.
+    pub fn start_run(&self) -> &reqwest::Client {
+        record(&self.phases, |p| *p = Phases::default());
+        &self.client
+    }
+
+    /// The phases recorded since [`ProbeClient::start_run`].
+    pub fn phases(&self) -> Phases {
+        self.phases.lock().map(|p| *p).unwrap_or_default()
+    }
 }
 
 /// The error a failed lookup carries, so the classifier can tell DNS from connect failures.

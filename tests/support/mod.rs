@@ -50,7 +50,9 @@ fn empty_config() -> PathBuf {
 /// Runs every probe of `plan` once, as `check` does.
 pub async fn run_all(plan: &Plan) -> Vec<ProbeRecord> {
     let probes: Vec<_> = plan.probes.iter().collect();
-    oewsprobe::cmd::check::run_probes(plan, &probes).await
+    oewsprobe::cmd::check::run_probes(plan, &probes)
+        .await
+        .expect("HTTP clients set up")
 }
 
 pub fn record<'a>(records: &'a [ProbeRecord], name: &str) -> &'a ProbeRecord {

@@ -1,0 +1,55 @@
+//! `Prober`: one ready HTTP client per probe, built once, and at most one run of a probe at a time.
+
+use super::timing_client::ProbeClient;
+use super::{ProbeRecord, ProbeSpec, Scheduled, execute};
+use std::collections::HashMap;
+
+/// Runs probes of one plan against one target.
+#[derive(Debug)]
+pub struct Prober {
+    target: url::Url,
+    slots: HashMap<String, Slot>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    client: ProbeClient,
+    /// Held for the whole run: a probe's runs never overlap, so its phase timings are its own.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Prober {
+    /// Builds a client for every probe (outside any timed section: building one costs milliseconds).
+    pub fn new<'a>(
+        target: &url::Url,
+        probes: impl IntoIterator<Item = &'a ProbeSpec>,
+    ) -> reqwest::Result<Prober> {
+        let mut slots = HashMap::new();
+        for spec in probes {
+            let client = ProbeClient::new(spec.request.connect_timeout)?;
+            slots.insert(
+                spec.name.clone(),
+                Slot {
+                    client,
+                    running: tokio::sync::Mutex::new(()),
+                },
+            );
+        }
+        Ok(Prober {
+            target: target.clone(),
+            slots,
+        })
+    }
+
+    pub fn target(&self) -> &url::Url {
+        &self.target
+    }
+
+    /// Runs `spec` once. A run of the same probe still in flight is waited for (the wait counts as start delay).
+    /// Returns `None` for a probe this prober was not built for.
+    pub async fn run(&self, spec: &ProbeSpec, scheduled: Scheduled) -> Option<ProbeRecord> {
+        let slot = self.slots.get(&spec.name)?;
+        let _running = slot.running.lock().await;
+        Some(execute(spec, &slot.client, &self.target, scheduled).await)
+    }
+}
