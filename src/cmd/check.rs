@@ -82,7 +82,7 @@ pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>,
 /// Fails only when the HTTP clients cannot be set up.
 pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Result<Vec<ProbeRecord>, String> {
     let prober = Prober::new(&plan.settings.target, probes.iter().copied())
-        .map_err(|e| format!("oewsprobe: cannot set up the HTTP client: {e}"))?;
+        .map_err(|e| format!("oewsprobe: {e}"))?;
     let permits = tokio::sync::Semaphore::new(plan.settings.check_concurrency);
     let runs = probes.iter().map(|spec| {
         let (permits, prober) = (&permits, &prober);

@@ -12,12 +12,14 @@ mod verdict;
 
 pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate};
 
+mod exchange;
 mod execute;
 mod prober;
 mod record;
 mod timing_client;
 
-pub use execute::{Scheduled, execute, request_url};
+pub use exchange::{Exchanged, PreparedRequest, request_url};
+pub use execute::{Scheduled, execute};
 pub use prober::Prober;
 pub use record::{ProbeRecord, Timings};
-pub use timing_client::ProbeClient;
+pub use timing_client::{ProbeClient, load_client};

@@ -1,5 +1,6 @@
 //! `Prober`: one ready HTTP client per probe, built once, and at most one run of a probe at a time.
 
+use super::exchange::PreparedRequest;
 use super::timing_client::ProbeClient;
 use super::{ProbeRecord, ProbeSpec, Scheduled, execute};
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ pub struct Prober {
 
 #[derive(Debug)]
 struct Slot {
+    request: PreparedRequest,
     client: ProbeClient,
     /// Held for the whole run: a probe's runs never overlap, so its phase timings are its own.
     running: tokio::sync::Mutex<()>,
@@ -23,15 +25,20 @@ impl Prober {
     pub fn new<'a>(
         target: &url::Url,
         probes: impl IntoIterator<Item = &'a ProbeSpec>,
-    ) -> reqwest::Result<Prober> {
+    ) -> Result<Prober, String> {
         let mut slots = HashMap::new();
         for spec in probes {
-            let client = ProbeClient::new(spec.request.connect_timeout)?;
+            let client = ProbeClient::new(spec.request.connect_timeout)
+                .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+            let request = PreparedRequest::new(&spec.request, target)
+                .map_err(|e| format!("probe {}: {e}", spec.name))?;
+            let running = tokio::sync::Mutex::new(());
             slots.insert(
                 spec.name.clone(),
                 Slot {
+                    request,
                     client,
-                    running: tokio::sync::Mutex::new(()),
+                    running,
                 },
             );
         }
@@ -50,6 +57,6 @@ impl Prober {
     pub async fn run(&self, spec: &ProbeSpec, scheduled: Scheduled) -> Option<ProbeRecord> {
         let slot = self.slots.get(&spec.name)?;
         let _running = slot.running.lock().await;
-        Some(execute(spec, &slot.client, &self.target, scheduled).await)
+        Some(execute(spec, &slot.request, &slot.client, &self.target, scheduled).await)
     }
 }

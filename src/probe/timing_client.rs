@@ -31,12 +31,8 @@ impl ProbeClient {
     /// target is reached directly), no connection is kept between runs (each run connects like a new user).
     pub fn new(connect_timeout: Duration) -> reqwest::Result<ProbeClient> {
         let phases = SharedPhases::default();
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+        let client = common_builder(connect_timeout)
             .pool_max_idle_per_host(0)
-            .connect_timeout(connect_timeout)
             .dns_resolver(TimedResolver {
                 phases: phases.clone(),
             })
@@ -57,6 +53,20 @@ impl ProbeClient {
     pub fn phases(&self) -> Phases {
         self.phases.lock().map(|p| *p).unwrap_or_default()
     }
+}
+
+/// A client for load: connections are kept alive and reused, as a user's client would; no phase timings.
+pub fn load_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    common_builder(connect_timeout).build()
+}
+
+/// What every oewsprobe client does: its own User-Agent, no redirects followed, no proxy from the environment.
+fn common_builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(connect_timeout)
 }
 
 /// The error a failed lookup carries, so the classifier can tell DNS from connect failures.

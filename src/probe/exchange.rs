@@ -1,0 +1,248 @@
+//! One HTTP exchange: a request prepared once per probe, sent with a deadline, the body read up to a cap,
+//! and every transport failure mapped to a failure class.
+
+use super::timing_client::DnsFailure;
+use super::verdict::{HttpResponse, TransportFailure};
+use super::{FailureClass, RequestBody, RequestSpec};
+use crate::report::duration_text;
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+/// A probe's request, built once: method, URL, headers and body bytes ready to send many times.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+/// What one exchange produced, with its timing from the moment it was sent.
+#[derive(Debug)]
+pub struct Exchanged {
+    pub outcome: Result<HttpResponse, TransportFailure>,
+    pub first_byte: Option<Duration>,
+    pub total: Duration,
+}
+
+impl PreparedRequest {
+    /// Prepares `request` for `target` (the base URL; the request's path is appended).
+    pub fn new(request: &RequestSpec, target: &url::Url) -> Result<PreparedRequest, String> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| format!("bad method: {e}"))?;
+        let url = request_url(target, &request.path);
+        let url = reqwest::Url::parse(&url).map_err(|e| format!("bad URL {url}: {e}"))?;
+        let mut headers = HeaderMap::new();
+        if request.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header {name}: {e}"))?;
+            let value = HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
+            headers.insert(name, value);
+        }
+        let body = match &request.body {
+            Some(RequestBody::Json(value)) => Some(Bytes::from(
+                serde_json::to_vec(value).map_err(|e| format!("body: {e}"))?,
+            )),
+            Some(RequestBody::Text(text)) => Some(Bytes::from(text.clone())),
+            None => None,
+        };
+        Ok(PreparedRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout: request.timeout,
+            connect_timeout: request.connect_timeout,
+        })
+    }
+
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// Sends the request and reads at most `max_body` bytes of the answer, all within the request's timeout.
+    pub async fn send(&self, http: &reqwest::Client, max_body: u64) -> Exchanged {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started + self.timeout);
+        let mut first_byte = None;
+        let outcome = match tokio::time::timeout_at(
+            deadline,
+            self.exchange(http, max_body, started, &mut first_byte),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(timeout_failure(self.timeout, first_byte.is_some())),
+        };
+        Exchanged {
+            outcome,
+            first_byte,
+            total: started.elapsed(),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        http: &reqwest::Client,
+        cap: u64,
+        started: Instant,
+        first_byte: &mut Option<Duration>,
+    ) -> Result<HttpResponse, TransportFailure> {
+        let mut request = http
+            .request(self.method.clone(), self.url.clone())
+            .headers(self.headers.clone());
+        if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.connect_timeout))?;
+        *first_byte = Some(started.elapsed());
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if response.content_length().is_some_and(|len| len > cap) {
+            return Ok(HttpResponse {
+                status,
+                retry_after,
+                body: Vec::new(),
+                over_cap: true,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| body_failure(&e, status))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > cap {
+                return Ok(HttpResponse {
+                    status,
+                    retry_after,
+                    body,
+                    over_cap: true,
+                });
+            }
+        }
+        Ok(HttpResponse {
+            status,
+            retry_after,
+            body,
+            over_cap: false,
+        })
+    }
+}
+
+/// The URL of a probe's request: the target's base path joined with the probe's path.
+pub fn request_url(target: &url::Url, path: &str) -> String {
+    format!("{}{}", target.as_str().trim_end_matches('/'), path)
+}
+
+fn timeout_failure(timeout: Duration, got_headers: bool) -> TransportFailure {
+    let stage = if got_headers {
+        "the body did not complete"
+    } else {
+        "no response headers"
+    };
+    TransportFailure {
+        class: FailureClass::Timeout,
+        detail: format!(
+            "no complete response within {} ({stage})",
+            duration_text(timeout)
+        ),
+    }
+}
+
+fn body_failure(e: &reqwest::Error, status: u16) -> TransportFailure {
+    TransportFailure {
+        class: FailureClass::InvalidBody,
+        detail: format!(
+            "status {status}, but the body was cut off: {}",
+            chain_text(e)
+        ),
+    }
+}
+
+/// Maps a client error to a failure class by what its source chain says.
+fn classify(e: &reqwest::Error, connect_timeout: Duration) -> TransportFailure {
+    let text = chain_text(e);
+    let has_dns_failure = {
+        let mut source = e.source();
+        let mut found = false;
+        while let Some(s) = source {
+            found |= s.downcast_ref::<DnsFailure>().is_some();
+            source = s.source();
+        }
+        found
+    };
+    let io_kinds = io_error_kinds(e);
+    let lower = text.to_ascii_lowercase();
+    let (class, detail) = if has_dns_failure || lower.contains("dns error") {
+        (FailureClass::Dns, text)
+    } else if io_kinds.contains(&std::io::ErrorKind::ConnectionRefused) {
+        (
+            FailureClass::ConnectRefused,
+            format!("connection refused: {text}"),
+        )
+    } else if e.is_connect() && e.is_timeout() {
+        (
+            FailureClass::ConnectTimeout,
+            format!("no connection within {}", duration_text(connect_timeout)),
+        )
+    } else if (e.is_connect() && io_kinds.contains(&std::io::ErrorKind::InvalidData))
+        || lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+    {
+        // rustls reports handshake failures (bad certificate, not TLS at all) as InvalidData while connecting.
+        (FailureClass::Tls, text)
+    } else if e.is_timeout() {
+        (FailureClass::Timeout, text)
+    } else {
+        (FailureClass::Network, text)
+    };
+    TransportFailure { class, detail }
+}
+
+/// The kinds of every I/O error in the chain, innermost last. `io::Error::source` skips the error it wraps,
+/// so wrapped errors are entered through `get_ref`.
+fn io_error_kinds(e: &reqwest::Error) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        source = match s.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                kinds.push(io.kind());
+                io.get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static))
+            }
+            None => s.source(),
+        };
+    }
+    kinds
+}
+
+/// The error and its causes on one line, without repeats.
+fn chain_text(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
