@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run every probe once and print a verdict per probe (post-deploy gate).
     Check(CheckArgs),
+    /// Send concurrent load (N at once, or for a duration at a rate) and judge it against a latency SLO.
+    Burst(BurstArgs),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -92,6 +94,53 @@ pub struct DemoArgs {
     /// Directory of probe files [default: ./probes].
     #[arg(long, value_name = "DIR", default_value = "probes")]
     pub probes: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BurstArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    /// Send N requests at once [default: 3, the runbook's Task 19].
+    #[arg(
+        short = 'n',
+        long = "requests",
+        value_name = "N",
+        conflicts_with = "duration"
+    )]
+    pub requests: Option<u64>,
+    /// Send this probe's request and judge every response with its checks.
+    #[arg(long, value_name = "NAME", conflicts_with = "query")]
+    pub probe: Option<String>,
+    /// Ask this question (charts off), judged with the query-trace probe's checks
+    /// [default: "What are software developer salaries in Seattle?"].
+    #[arg(long, value_name = "TEXT")]
+    pub query: Option<String>,
+    /// Latency objective: every request must pass and take at most this long.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub slo: std::time::Duration,
+    /// Run for this long instead of a fixed count (with --concurrency or --rate).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Closed model: this many workers, each sending its next request when the last one ends [default: 1].
+    #[arg(long, value_name = "C", conflicts_with = "rate")]
+    pub concurrency: Option<u64>,
+    /// Open model: start requests at this fixed rate per second; latency counts from each intended start.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Open model: at most this many requests in flight [default: 50].
+    #[arg(long, value_name = "N", requires = "rate")]
+    pub max_in_flight: Option<u64>,
+    /// Write the latency distribution in HdrHistogram's percentile text format to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hgrm: Option<PathBuf>,
+    /// Send even when a non-loopback target's query budget would be exceeded.
+    #[arg(long)]
+    pub force: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -8,6 +8,7 @@
 //! * [`oews`]    — OEWS-specific checks: trace shape, override echo, validation errors (pure).
 //! * [`probe`]   — probe specs, the pure verdict function, and the HTTP adapter that executes a probe and
 //!   yields one [`probe::ProbeRecord`].
+//! * [`load`]    — the burst engine: closed and open arrival models, HDR statistics, the query-budget guard.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
 //! * [`cmd`]     — one file per subcommand: the only place that wires adapters together.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod exit;
+pub mod load;
 pub mod oews;
 pub mod probe;
 pub mod report;

@@ -52,8 +52,8 @@ pub fn exit_for(records: &[ProbeRecord]) -> Exit {
 
 pub fn print_report(target: &str, records: &[ProbeRecord], format: Format) {
     match format {
-        Format::Table => print!("{}", check_table(target, records)),
-        Format::Json => println!("{:#}", check_json(target, records)),
+        Format::Table => super::emit(&check_table(target, records)),
+        Format::Json => super::emit(&format!("{:#}\n", check_json(target, records))),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per subcommand: the only place that wires adapters together.
 
+pub mod burst;
 pub mod check;
 pub mod demo;
 pub mod sim;
@@ -12,8 +13,17 @@ use crate::exit::Exit;
 pub async fn dispatch(cli: Cli) -> Exit {
     match cli.command {
         Command::Check(args) => check::run(args).await,
+        Command::Burst(args) => burst::run(args).await,
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,
     }
+}
+
+/// Writes command output to stdout. A closed pipe (`oewsprobe check | head`) is not an error worth a panic:
+/// the reader has what it wanted.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

@@ -14,12 +14,12 @@ pub fn run(args: &ConfigArgs) -> Exit {
         Ok(plan) => {
             let names: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();
             let queries: u32 = plan.probes.iter().map(|p| p.queries).sum();
-            println!(
-                "ok: {} probes ({}); one run of each spends {queries} valid queries; target {}",
+            super::emit(&format!(
+                "ok: {} probes ({}); one run of each spends {queries} valid queries; target {}\n",
                 names.len(),
                 names.join(", "),
                 plan.settings.target.as_str().trim_end_matches('/')
-            );
+            ));
             Exit::Healthy
         }
         Err(errors) => {

@@ -14,6 +14,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_BODY: u64 = 8 << 20;
 pub const DEFAULT_CHECK_CONCURRENCY: usize = 8;
+/// Valid queries per rolling hour: the API allows 10 per client, shared with real users.
+pub const DEFAULT_QUERIES_PER_HOUR: u32 = 4;
 
 /// Everything a command needs, validated.
 #[derive(Debug)]
@@ -32,6 +34,9 @@ pub struct Settings {
     pub max_body: u64,
     pub headers: Vec<(String, String)>,
     pub check_concurrency: usize,
+    pub queries_per_hour: u32,
+    /// Whether loopback targets are exempt from the query budget.
+    pub budget_exempt_loopback: bool,
 }
 
 impl Settings {
@@ -46,6 +51,8 @@ impl Settings {
             max_body: DEFAULT_MAX_BODY,
             headers: Vec::new(),
             check_concurrency: DEFAULT_CHECK_CONCURRENCY,
+            queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
+            budget_exempt_loopback: true,
         }
     }
 }
@@ -70,7 +77,8 @@ pub fn compile_settings(
             values::duration,
             DEFAULT_TIMEOUT,
         ),
-    );
+    )
+    .unwrap_or(DEFAULT_TIMEOUT);
     let connect_timeout = keep(
         &mut errors,
         "defaults.connect_timeout",
@@ -79,7 +87,8 @@ pub fn compile_settings(
             values::duration,
             DEFAULT_CONNECT_TIMEOUT,
         ),
-    );
+    )
+    .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let max_body = keep(
         &mut errors,
         "defaults.max_body",
@@ -88,7 +97,8 @@ pub fn compile_settings(
             values::size,
             DEFAULT_MAX_BODY,
         ),
-    );
+    )
+    .unwrap_or(DEFAULT_MAX_BODY);
     let check_concurrency = keep(
         &mut errors,
         "check.concurrency",
@@ -97,7 +107,18 @@ pub fn compile_settings(
             Some(n) if (1..=1024).contains(&n) => Ok(n as usize),
             Some(n) => Err(format!("{n} is out of range; give 1 to 1024")),
         },
-    );
+    )
+    .unwrap_or(DEFAULT_CHECK_CONCURRENCY);
+    let queries_per_hour = keep(
+        &mut errors,
+        "budget.queries_per_hour",
+        match raw.budget.queries_per_hour {
+            None => Ok(DEFAULT_QUERIES_PER_HOUR),
+            Some(n) if (0..=10_000).contains(&n) => Ok(n as u32),
+            Some(n) => Err(format!("{n} is out of range; give 0 to 10000")),
+        },
+    )
+    .unwrap_or(DEFAULT_QUERIES_PER_HOUR);
     let file_target = match target_override {
         Some(_) => None,
         None => keep(
@@ -108,7 +129,7 @@ pub fn compile_settings(
     };
     let headers = compile_headers(&raw.headers)
         .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("headers"))))
-        .ok();
+        .unwrap_or_default();
     let mut located: Vec<ConfigError> = errors
         .into_iter()
         .map(|e| ConfigError::at(file, e))
@@ -127,22 +148,8 @@ pub fn compile_settings(
     let probes_dir = probes_dir_override
         .map(Path::to_path_buf)
         .unwrap_or_else(|| base_dir.join(raw.probes_dir.as_deref().unwrap_or("probes")));
-    match (
-        target,
-        timeout,
-        connect_timeout,
-        max_body,
-        headers,
-        check_concurrency,
-    ) {
-        (
-            Some(target),
-            Some(timeout),
-            Some(connect_timeout),
-            Some(max_body),
-            Some(headers),
-            Some(check_concurrency),
-        ) if located.is_empty() => Ok(Settings {
+    match target {
+        Some(target) if located.is_empty() => Ok(Settings {
             target,
             probes_dir,
             timeout,
@@ -150,6 +157,8 @@ pub fn compile_settings(
             max_body,
             headers,
             check_concurrency,
+            queries_per_hour,
+            budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
         }),
         _ => Err(located),
     }

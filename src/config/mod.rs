@@ -8,7 +8,7 @@ mod parse;
 mod raw;
 
 pub use parse::{parse_toml, parse_toml_lenient, suggest};
-pub use raw::{RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};
+pub use raw::{RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};
 
 mod compile;
 mod values;

@@ -18,6 +18,18 @@ pub struct RawConfig {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub check: RawCheck,
+    #[serde(default)]
+    pub budget: RawBudget,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    /// Valid queries allowed per rolling hour, all probes and bursts together.
+    pub queries_per_hour: Option<i64>,
+    /// Loopback targets (the simulator) spend no budget; set false when a loopback address tunnels to the
+    /// real service.
+    pub exempt_loopback: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -30,7 +30,7 @@ impl fmt::Display for Verdict {
 }
 
 /// Why a run did not pass. One per run: the most fundamental cause wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureClass {
     Dns,

@@ -19,7 +19,7 @@ pub struct ProbeSpec {
     pub expect: Expectations,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RequestSpec {
     /// Upper-case HTTP method.
     pub method: String,

@@ -1,7 +1,9 @@
 //! Rendering for people and machines: durations, the `check` table, the `check` JSON document.
 
+mod burst;
 mod check;
 
+pub use burst::{BurstReport, burst_json, burst_table, hgrm, micros_text};
 pub use check::{Tally, json as check_json, table as check_table};
 
 use std::time::Duration;

@@ -1,0 +1,177 @@
+//! The load engine: workers that each own an HTTP client and their statistics, in three arrival models.
+//!
+//! * `Once { n }` — n requests started together (the runbook's "3 concurrent queries").
+//! * `Closed { concurrency, duration }` — each worker sends its next request when the previous one ends.
+//! * `Open { rate, duration, max_in_flight }` — request *i* is due at `t0 + i / rate` whatever happened
+//!   before; latency counts from that intended instant, so a stall of the target shows in the percentiles
+//!   instead of silently thinning the schedule (no coordinated omission). At most `max_in_flight` requests
+//!   run at once; a due request that finds none free starts late, and that lag is counted.
+
+use super::stats::{LoadStats, Sample};
+use crate::probe::{PreparedRequest, ProbeSpec, evaluate, load_client};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    Once {
+        n: u64,
+    },
+    Closed {
+        concurrency: u64,
+        duration: Duration,
+    },
+    Open {
+        rate: f64,
+        duration: Duration,
+        max_in_flight: u64,
+    },
+}
+
+impl Shape {
+    /// How many requests the shape will send, when that is known in advance.
+    pub fn planned_requests(&self) -> Option<u64> {
+        match *self {
+            Shape::Once { n } => Some(n),
+            Shape::Closed { .. } => None,
+            Shape::Open { rate, duration, .. } => {
+                Some((rate * duration.as_secs_f64()).ceil() as u64)
+            }
+        }
+    }
+
+    fn workers(&self) -> u64 {
+        match *self {
+            Shape::Once { n } => n,
+            Shape::Closed { concurrency, .. } => concurrency,
+            Shape::Open { max_in_flight, .. } => max_in_flight,
+        }
+    }
+}
+
+/// Live counters for a progress display; updated with relaxed atomics, read by anyone.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub started: AtomicU64,
+    pub finished: AtomicU64,
+}
+
+/// A start later than this after its intended instant counts as late (open model).
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// The result of a run: merged statistics and the wall time it took.
+#[derive(Debug)]
+pub struct LoadRun {
+    pub stats: LoadStats,
+    pub elapsed: Duration,
+}
+
+/// Runs `spec`'s checks on every response of `request`, sent in `shape`, judged against `slo`.
+pub async fn run_load(
+    spec: Arc<ProbeSpec>,
+    request: Arc<PreparedRequest>,
+    shape: Shape,
+    slo: Duration,
+    progress: Arc<Progress>,
+) -> Result<LoadRun, String> {
+    let workers = shape.workers().max(1);
+    let mut clients = Vec::with_capacity(workers as usize);
+    for _ in 0..workers {
+        clients.push(
+            load_client(spec.request.connect_timeout)
+                .map_err(|e| format!("cannot set up the HTTP client: {e}"))?,
+        );
+    }
+    let next = Arc::new(AtomicU64::new(0));
+    let t0 = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in clients {
+        let worker = Worker {
+            spec: spec.clone(),
+            request: request.clone(),
+            client,
+            shape,
+            slo,
+            t0,
+            next: next.clone(),
+            progress: progress.clone(),
+        };
+        tasks.spawn(worker.run());
+    }
+    let mut stats = LoadStats::new();
+    while let Some(joined) = tasks.join_next().await {
+        let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
+        stats.merge(&worker_stats);
+    }
+    Ok(LoadRun {
+        stats,
+        elapsed: t0.elapsed(),
+    })
+}
+
+struct Worker {
+    spec: Arc<ProbeSpec>,
+    request: Arc<PreparedRequest>,
+    client: reqwest::Client,
+    shape: Shape,
+    slo: Duration,
+    t0: Instant,
+    next: Arc<AtomicU64>,
+    progress: Arc<Progress>,
+}
+
+impl Worker {
+    async fn run(self) -> LoadStats {
+        let mut stats = LoadStats::new();
+        while let Some((number, intended)) = self.next_slot().await {
+            let sample = self.one(number, intended).await;
+            stats.record(&sample, self.slo, LATE_AFTER);
+        }
+        stats
+    }
+
+    /// The next request's number (from 1) and intended start, or `None` when the run is over.
+    async fn next_slot(&self) -> Option<(u64, Instant)> {
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        match self.shape {
+            Shape::Once { n } => (index < n).then_some((index + 1, self.t0)),
+            Shape::Closed { duration, .. } => {
+                let now = Instant::now();
+                (now < self.t0 + duration).then_some((index + 1, now))
+            }
+            Shape::Open { rate, duration, .. } => {
+                let offset = Duration::from_secs_f64(index as f64 / rate);
+                if offset >= duration {
+                    return None;
+                }
+                let intended = self.t0 + offset;
+                tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
+                Some((index + 1, intended))
+            }
+        }
+    }
+
+    async fn one(&self, number: u64, intended: Instant) -> Sample {
+        let started = Instant::now();
+        self.progress.started.fetch_add(1, Ordering::Relaxed);
+        let exchanged = self
+            .request
+            .send(&self.client, self.spec.expect.max_body)
+            .await;
+        let finished = Instant::now();
+        let latency = finished.saturating_duration_since(intended);
+        let evaluation = evaluate(&self.spec.expect, &exchanged.outcome, latency);
+        self.progress.finished.fetch_add(1, Ordering::Relaxed);
+        Sample {
+            number,
+            latency,
+            service_time: finished.saturating_duration_since(started),
+            start_lag: started.saturating_duration_since(intended),
+            verdict: evaluation.verdict,
+            class: evaluation.class,
+            finding: evaluation.findings.first().map(|f| f.message.clone()),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Load: the burst engine (closed and open arrival models), HDR statistics, and the query-budget guard.
+//!
+//! Depends on `probe` (prepared requests, the verdict function); `stats` and `budget` are pure.
+
+mod budget;
+mod engine;
+mod stats;
+
+pub use budget::{BudgetCheck, check_budget, is_loopback};
+pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
+pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};

@@ -1,0 +1,347 @@
+//! The `burst` command's output: a summary for people, one JSON document, and the HdrHistogram
+//! percentile-distribution text (`--hgrm`) that the standard HdrHistogram plotter reads.
+
+use super::duration_text;
+use crate::load::{LATE_AFTER, LoadRun, LoadStats, Shape};
+use crate::probe::Verdict;
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// What a burst report describes.
+#[derive(Debug)]
+pub struct BurstReport<'a> {
+    pub probe: &'a str,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub shape: Shape,
+    pub slo: Duration,
+    pub run: &'a LoadRun,
+}
+
+/// Percentiles shown, as (label, quantile).
+const PERCENTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p99.9", 0.999),
+];
+
+/// A latency in µs as people read it: `850µs`, `12.35ms`, `1.204s`.
+pub fn micros_text(micros: u64) -> String {
+    if micros < 1_000 {
+        format!("{micros}µs")
+    } else if micros < 1_000_000 {
+        format!("{:.2}ms", micros as f64 / 1000.0)
+    } else {
+        duration_text(Duration::from_micros(micros))
+    }
+}
+
+fn shape_text(shape: &Shape) -> String {
+    match *shape {
+        Shape::Once { n } => format!("{n} at once"),
+        Shape::Closed {
+            concurrency,
+            duration,
+        } => {
+            format!(
+                "closed: {concurrency} concurrent for {}",
+                duration_text(duration)
+            )
+        }
+        Shape::Open {
+            rate,
+            duration,
+            max_in_flight,
+        } => format!(
+            "open: {rate} req/s for {}, at most {max_in_flight} in flight",
+            duration_text(duration)
+        ),
+    }
+}
+
+fn percentiles_line(h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        return "-".to_string();
+    }
+    let mut line = format!("min {}", micros_text(h.min()));
+    for (label, q) in PERCENTILES {
+        let _ = write!(line, "  {label} {}", micros_text(h.value_at_quantile(q)));
+    }
+    let _ = write!(line, "  max {}", micros_text(h.max()));
+    line
+}
+
+fn by_class(
+    stats: &LoadStats,
+    counts: &std::collections::BTreeMap<crate::probe::FailureClass, u64>,
+) -> Vec<String> {
+    counts
+        .iter()
+        .map(|(class, n)| match stats.examples.get(class) {
+            Some((number, finding)) => format!("{class} {n} — e.g. #{number}: {finding}"),
+            None => format!("{class} {n}"),
+        })
+        .collect()
+}
+
+/// The summary table.
+pub fn burst_table(r: &BurstReport<'_>) -> String {
+    let stats = &r.run.stats;
+    let mut out = format!("oewsprobe burst: {} → {} {}\n", r.probe, r.method, r.url);
+    let row = |out: &mut String, label: &str, value: &str| {
+        let _ = writeln!(out, "{label:<13}{value}");
+    };
+    row(&mut out, "model", &shape_text(&r.shape));
+    row(
+        &mut out,
+        "requests",
+        &format!(
+            "{}: {} passed, {} failed, {} inconclusive",
+            stats.requests,
+            stats.passed,
+            stats.failed_total(),
+            stats.inconclusive_total()
+        ),
+    );
+    for line in by_class(stats, &stats.failed) {
+        row(&mut out, "failed", &line);
+    }
+    for line in by_class(stats, &stats.inconclusive) {
+        row(&mut out, "inconclusive", &line);
+    }
+    row(
+        &mut out,
+        "throughput",
+        &format!(
+            "{:.2} req/s ({} in {})",
+            throughput(r.run),
+            stats.requests,
+            duration_text(r.run.elapsed)
+        ),
+    );
+    match r.shape {
+        Shape::Open { .. } => {
+            row(
+                &mut out,
+                "latency",
+                &format!(
+                    "{} (from the intended start)",
+                    percentiles_line(&stats.latency)
+                ),
+            );
+            row(
+                &mut out,
+                "uncorrected",
+                &format!(
+                    "{} (from the actual start)",
+                    percentiles_line(&stats.service_time)
+                ),
+            );
+            row(
+                &mut out,
+                "late starts",
+                &format!(
+                    "{} started more than {} after their intended instant (max lag {})",
+                    stats.late_starts,
+                    duration_text(LATE_AFTER),
+                    micros_text(stats.max_start_lag.as_micros() as u64)
+                ),
+            );
+        }
+        _ => row(&mut out, "latency", &percentiles_line(&stats.latency)),
+    }
+    row(
+        &mut out,
+        &format!("SLO {}", duration_text(r.slo)),
+        &slo_text(stats, r.slo),
+    );
+    out
+}
+
+fn slo_text(stats: &LoadStats, slo: Duration) -> String {
+    let slo_text = duration_text(slo);
+    match stats.slo_verdict() {
+        Verdict::Pass => format!("PASS — every request passed and took at most {slo_text}"),
+        Verdict::Inconclusive if stats.requests == 0 => {
+            "INCONCLUSIVE — no request was made".to_string()
+        }
+        Verdict::Inconclusive => format!(
+            "INCONCLUSIVE — {} of {} requests got no verdict (throttled or at capacity)",
+            stats.inconclusive_total(),
+            stats.requests
+        ),
+        Verdict::Fail => {
+            let mut parts = Vec::new();
+            if stats.failed_total() > 0 {
+                parts.push(format!(
+                    "{} of {} requests failed",
+                    stats.failed_total(),
+                    stats.requests
+                ));
+            }
+            if stats.over_slo > 0 {
+                let listed: Vec<String> = stats
+                    .over_slo_requests
+                    .iter()
+                    .map(|(n, d)| format!("#{n} {}", micros_text(d.as_micros() as u64)))
+                    .collect();
+                let more = stats.over_slo.saturating_sub(listed.len() as u64);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "{} of {} requests over {slo_text}: {}{tail}",
+                    stats.over_slo,
+                    stats.requests,
+                    listed.join(", ")
+                ));
+            }
+            format!("FAIL — {}", parts.join("; "))
+        }
+    }
+}
+
+fn throughput(run: &LoadRun) -> f64 {
+    let secs = run.elapsed.as_secs_f64();
+    if secs > 0.0 {
+        run.stats.requests as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+fn percentiles_json(h: &Histogram<u64>) -> Value {
+    if h.is_empty() {
+        return Value::Null;
+    }
+    let mut m = Map::new();
+    m.insert("min".into(), json!(ms(h.min())));
+    for (label, q) in PERCENTILES {
+        m.insert(label.replace('.', "_"), json!(ms(h.value_at_quantile(q))));
+    }
+    m.insert("max".into(), json!(ms(h.max())));
+    m.insert(
+        "mean".into(),
+        json!((h.mean() / 1000.0 * 1000.0).round() / 1000.0),
+    );
+    Value::Object(m)
+}
+
+fn counts_json(counts: &std::collections::BTreeMap<crate::probe::FailureClass, u64>) -> Value {
+    counts
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), json!(n)))
+        .collect::<Map<_, _>>()
+        .into()
+}
+
+/// The JSON document (documented in README.md).
+pub fn burst_json(r: &BurstReport<'_>) -> Value {
+    let stats = &r.run.stats;
+    let (model, shape) = match r.shape {
+        Shape::Once { n } => ("once", json!({"requests": n})),
+        Shape::Closed {
+            concurrency,
+            duration,
+        } => (
+            "closed",
+            json!({"concurrency": concurrency, "duration_s": duration.as_secs_f64()}),
+        ),
+        Shape::Open {
+            rate,
+            duration,
+            max_in_flight,
+        } => (
+            "open",
+            json!({"rate": rate, "duration_s": duration.as_secs_f64(), "max_in_flight": max_in_flight}),
+        ),
+    };
+    let examples: Map<String, Value> = stats
+        .examples
+        .iter()
+        .map(|(c, (n, f))| (c.as_str().to_string(), json!({"request": n, "finding": f})))
+        .collect();
+    json!({
+        "probe": r.probe,
+        "method": r.method,
+        "url": r.url,
+        "model": model,
+        "shape": shape,
+        "verdict": stats.slo_verdict(),
+        "requests": stats.requests,
+        "passed": stats.passed,
+        "failed": counts_json(&stats.failed),
+        "inconclusive": counts_json(&stats.inconclusive),
+        "examples": examples,
+        "elapsed_s": r.run.elapsed.as_secs_f64(),
+        "throughput_rps": throughput(r.run),
+        "latency_ms": percentiles_json(&stats.latency),
+        "uncorrected_latency_ms": match r.shape {
+            Shape::Open { .. } => percentiles_json(&stats.service_time),
+            _ => Value::Null,
+        },
+        "late_starts": stats.late_starts,
+        "max_start_lag_ms": stats.max_start_lag.as_secs_f64() * 1000.0,
+        "slo": {
+            "threshold_ms": r.slo.as_secs_f64() * 1000.0,
+            "over": stats.over_slo,
+            "over_requests": stats.over_slo_requests.iter()
+                .map(|(n, d)| json!({"request": n, "latency_ms": d.as_secs_f64() * 1000.0}))
+                .collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// The HdrHistogram percentile distribution of `h` (µs) in milliseconds, in the format of
+/// `outputPercentileDistribution` (5 ticks per half distance), as the HdrHistogram plotter expects.
+pub fn hgrm(h: &Histogram<u64>) -> String {
+    let mut out = format!(
+        "{:>12} {:>14} {:>10} {:>14}\n\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
+    let mut total = 0u64;
+    for v in h.iter_quantiles(5) {
+        total += v.count_since_last_iteration();
+        let q = v.quantile_iterated_to();
+        let value = ms(v.value_iterated_to());
+        if q < 1.0 {
+            let _ = writeln!(
+                out,
+                "{value:12.3} {q:2.12} {total:10} {:14.2}",
+                1.0 / (1.0 - q)
+            );
+        } else {
+            let _ = writeln!(out, "{value:12.3} {q:1.12} {total:10}");
+        }
+    }
+    let sub_buckets = 2u64.pow((2.0 * 10f64.powi(3)).log2().ceil() as u32);
+    let _ = writeln!(
+        out,
+        "#[Mean    = {:12.3}, StdDeviation   = {:12.3}]",
+        h.mean() / 1000.0,
+        h.stdev() / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "#[Max     = {:12.3}, Total count    = {:12}]",
+        ms(h.max()),
+        h.len()
+    );
+    let _ = writeln!(
+        out,
+        "#[Buckets = {:12}, SubBuckets     = {:12}]",
+        h.buckets(),
+        sub_buckets
+    );
+    out
+}
