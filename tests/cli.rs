@@ -2,10 +2,10 @@
 
 mod support;
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use support::process::SimProcess;
 
-const BIN: &str = env!("CARGO_BIN_EXE_oewsprobe");
+const BIN: &str = support::process::BIN;
 
 fn oewsprobe(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -19,42 +19,6 @@ fn oewsprobe(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `oewsprobe sim` as a child process on a free loopback port, killed on drop.
-struct SimProcess {
-    child: Child,
-    url: String,
-}
-
-impl SimProcess {
-    fn start(extra: &[&str]) -> SimProcess {
-        let port = support::servers::free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(BIN)
-            .args(["sim", "--listen", &listen])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start oewsprobe sim");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(&listen).is_err() {
-            assert!(Instant::now() < deadline, "sim did not listen on {listen}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SimProcess {
-            child,
-            url: format!("http://{listen}"),
-        }
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

@@ -345,3 +345,83 @@ pub fn hgrm(h: &Histogram<u64>) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadStats, Sample};
+    use crate::probe::FailureClass;
+
+    fn run(samples: &[(u64, Verdict, Option<FailureClass>)], slo: Duration) -> LoadRun {
+        let mut stats = LoadStats::new();
+        for (i, (ms, verdict, class)) in samples.iter().enumerate() {
+            let d = Duration::from_millis(*ms);
+            let sample = Sample {
+                number: i as u64 + 1,
+                latency: d,
+                service_time: d / 2,
+                start_lag: d / 2,
+                verdict: *verdict,
+                class: *class,
+                finding: class.map(|_| "status: expected 200, got 500".to_string()),
+            };
+            stats.record(&sample, slo, LATE_AFTER);
+        }
+        LoadRun { stats, elapsed: Duration::from_millis(2000) }
+    }
+
+    #[test]
+    fn table_is_exact() {
+        let slo = Duration::from_secs(30);
+        let run = run(
+            &[
+                (31_000, Verdict::Pass, None),
+                (1_200, Verdict::Fail, Some(FailureClass::ServerError)),
+                (20_000, Verdict::Pass, None),
+            ],
+            slo,
+        );
+        let report = BurstReport {
+            probe: "query-trace",
+            method: "POST",
+            url: "http://127.0.0.1:8000/api/v1/query",
+            shape: Shape::Once { n: 3 },
+            slo,
+            run: &run,
+        };
+        // Histogram values are HDR-quantized (3 significant digits): 1.2 s reads 1.199 s, 31 s reads 31.015 s;
+        // the SLO line compares exact durations.
+        let expected = "\
+oewsprobe burst: query-trace → POST http://127.0.0.1:8000/api/v1/query
+model        3 at once
+requests     3: 2 passed, 1 failed, 0 inconclusive
+failed       server_error 1 — e.g. #2: status: expected 200, got 500
+throughput   1.50 req/s (3 in 2s)
+latency      min 1.199s  p50 20.005s  p90 31.015s  p95 31.015s  p99 31.015s  p99.9 31.015s  max 31.015s
+SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
+";
+        assert_eq!(burst_table(&report), expected);
+    }
+
+    #[test]
+    fn micros_read_naturally() {
+        assert_eq!(micros_text(850), "850µs");
+        assert_eq!(micros_text(12_345), "12.35ms");
+        assert_eq!(micros_text(1_204_000), "1.204s");
+    }
+
+    #[test]
+    fn hgrm_of_a_known_histogram() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, crate::load::HISTOGRAM_MAX_MICROS, 3).expect("bounds");
+        for v in [1_000u64, 2_000, 3_000, 4_000] {
+            h.record(v).expect("in range");
+        }
+        let text = hgrm(&h);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "       Value     Percentile TotalCount 1/(1-Percentile)");
+        assert_eq!(lines[2], "       1.000 0.000000000000          1           1.00");
+        assert_eq!(lines[lines.len() - 4], "       4.001 1.000000000000          4");
+        assert_eq!(lines[lines.len() - 3], "#[Mean    =        2.501, StdDeviation   =        1.118]");
+        assert_eq!(lines[lines.len() - 2], "#[Max     =        4.001, Total count    =            4]");
+    }
+}

@@ -1,0 +1,328 @@
+//! `oewsprobe burst` end to end against the simulator, plus the coordinated-omission property of the open
+//! model against a local server that stalls once for a second.
+
+mod support;
+
+use oewsprobe::load::{Progress, Shape, run_load};
+use oewsprobe::probe::PreparedRequest;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use support::process::{BIN, SimProcess};
+
+fn burst(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("burst")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("OEWSPROBE_TARGET")
+        .output()
+        .expect("run oewsprobe burst")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn line<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} line in:\n{text}"))
+}
+
+#[test]
+fn three_at_once_against_the_simulator_pass() {
+    let sim = SimProcess::start(&["--latency", "50ms"]);
+    let out = burst(&["-n", "3", "--target", &sim.url]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            format!(
+                "oewsprobe burst: query-trace → POST {}/api/v1/query",
+                sim.url
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(line(&text, "model"), "model        3 at once");
+    assert_eq!(
+        line(&text, "requests"),
+        "requests     3: 3 passed, 0 failed, 0 inconclusive"
+    );
+    assert_eq!(
+        line(&text, "SLO"),
+        "SLO 30s      PASS — every request passed and took at most 30s"
+    );
+}
+
+#[test]
+fn slow_responses_over_the_slo_fail_and_are_named() {
+    let sim = SimProcess::start(&["--fault", "slow=300ms"]);
+    let out = burst(&["-n", "3", "--target", &sim.url, "--slo", "100ms"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        line(&text, "requests"),
+        "requests     3: 3 passed, 0 failed, 0 inconclusive"
+    );
+    let slo = line(&text, "SLO");
+    assert!(
+        slo.starts_with("SLO 100ms    FAIL — 3 of 3 requests over 100ms: #1 3"),
+        "{slo}"
+    );
+    assert!(slo.contains(", #2 3") && slo.contains(", #3 3"), "{slo}");
+}
+
+#[test]
+fn failures_are_counted_by_class() {
+    let sim = SimProcess::start(&["--fault", "error500"]);
+    let out = burst(&["-n", "3", "--target", &sim.url]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        line(&text, "requests"),
+        "requests     3: 0 passed, 3 failed, 0 inconclusive"
+    );
+    assert_eq!(
+        line(&text, "failed"),
+        "failed       server_error 3 — e.g. #1: status: expected 200, got 500 — body: {\"detail\":\"Workflow execution failed: simulated fault\"}"
+    );
+    assert_eq!(
+        line(&text, "SLO"),
+        "SLO 30s      FAIL — 3 of 3 requests failed"
+    );
+
+    let sim = SimProcess::start(&["--fault", "no_echo"]);
+    let out = burst(&[
+        "-n",
+        "4",
+        "--target",
+        &sim.url,
+        "--probe",
+        "override-reasoning",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["failed"], serde_json::json!({"contract": 4}));
+    assert_eq!(doc["passed"], 0);
+    assert_eq!(doc["verdict"], "fail");
+    assert!(
+        doc["examples"]["contract"]["finding"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("override not echoed")
+    );
+}
+
+#[test]
+fn throttled_runs_are_inconclusive_and_exit_2() {
+    let sim = SimProcess::start(&["--fault", "rate_limited"]);
+    let out = burst(&["-n", "2", "--target", &sim.url]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(
+        line(&text, "requests"),
+        "requests     2: 0 passed, 0 failed, 2 inconclusive"
+    );
+    assert!(
+        line(&text, "inconclusive")
+            .starts_with("inconclusive throttled 2 — e.g. #1: status: expected 200, got 429")
+    );
+}
+
+#[test]
+fn the_budget_refuses_before_sending_anything() {
+    let sim = SimProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("oewsprobe.toml");
+    let probes = support::shipped_probes();
+    std::fs::write(
+        &config,
+        "[budget]\nqueries_per_hour = 4\nexempt_loopback = false\n",
+    )
+    .expect("write");
+    let out = burst(&[
+        "-n",
+        "5",
+        "--target",
+        &sim.url,
+        "--config",
+        &config.display().to_string(),
+        "--probes",
+        &probes.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("refused: this burst would spend 5 valid queries against {}, over the query budget of 4 per hour", sim.url)),
+        "{stderr}"
+    );
+    let stats = sim.stats();
+    assert_eq!(stats["valid_queries"], 0, "nothing was sent");
+    let out = burst(&[
+        "-n",
+        "4",
+        "--target",
+        &sim.url,
+        "--config",
+        &config.display().to_string(),
+        "--probes",
+        &probes.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "within the budget: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_hgrm_file_is_the_hdrhistogram_percentile_format() {
+    let sim = SimProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("latency.hgrm");
+    let out = burst(&[
+        "-n",
+        "5",
+        "--target",
+        &sim.url,
+        "--hgrm",
+        &path.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&path).expect("hgrm written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "       Value     Percentile TotalCount 1/(1-Percentile)"
+    );
+    assert_eq!(lines[1], "");
+    assert!(
+        lines[2].contains(" 0.000000000000          1 "),
+        "{}",
+        lines[2]
+    );
+    let last_value_line = lines
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with('#'))
+        .expect("a value line");
+    assert!(
+        last_value_line.contains(" 1.000000000000          5"),
+        "{last_value_line}"
+    );
+    assert!(
+        lines[lines.len() - 2].starts_with("#[Max     = ")
+            && lines[lines.len() - 2].ends_with("Total count    =            5]")
+    );
+    assert_eq!(
+        lines[lines.len() - 1],
+        "#[Buckets =           22, SubBuckets     =         2048]"
+    );
+}
+
+#[test]
+fn contradictory_flags_exit_2() {
+    let out = burst(&["--rate", "5", "--target", "http://127.0.0.1:9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "--rate and --concurrency need --duration (or use -n N for N requests at once)\n"
+    );
+    assert_eq!(
+        burst(&["-n", "0", "--target", "http://127.0.0.1:9"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        burst(&["-n", "3", "--duration", "1s"]).status.code(),
+        Some(2)
+    );
+}
+
+/// A server that answers `{"status":"healthy"}` at once, except that request number `stall_at` holds a
+/// server-wide lock for one second, stalling everything behind it.
+async fn stalling_server(stall_at: u64) -> std::net::SocketAddr {
+    use axum::{Router, routing::get};
+    let count = Arc::new(AtomicU64::new(0));
+    let gate = Arc::new(tokio::sync::Mutex::new(()));
+    let app = Router::new().route(
+        "/api/v1/health",
+        get(move || {
+            let (count, gate) = (count.clone(), gate.clone());
+            async move {
+                let _held = gate.lock().await;
+                if count.fetch_add(1, Ordering::SeqCst) + 1 == stall_at {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                axum::Json(serde_json::json!({"status": "healthy"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_hides() {
+    let addr = stalling_server(50).await;
+    let plan = support::plan(&format!("http://{addr}"), &support::shipped_probes());
+    let spec = plan
+        .probes
+        .into_iter()
+        .find(|p| p.name == "health")
+        .expect("health probe");
+    let request = PreparedRequest::new(&spec.request, &plan.settings.target).expect("prepared");
+    let shape = Shape::Open {
+        rate: 100.0,
+        duration: Duration::from_secs(3),
+        max_in_flight: 1,
+    };
+    let run = run_load(
+        Arc::new(spec),
+        Arc::new(request),
+        shape,
+        Duration::from_secs(30),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .expect("run");
+    let stats = &run.stats;
+    assert_eq!(stats.requests, 300);
+    assert_eq!(stats.passed, 300);
+    let p99 = Duration::from_micros(stats.latency.value_at_quantile(0.99));
+    let p99_uncorrected = Duration::from_micros(stats.service_time.value_at_quantile(0.99));
+    // ~100 requests were due during the stall: their waits, up to 1 s, are in the corrected p99 ...
+    assert!(p99 >= Duration::from_millis(900), "corrected p99 {p99:?}");
+    // ... while only one request was slow once it started: the uncorrected p99 does not see the stall.
+    assert!(
+        p99_uncorrected < Duration::from_millis(200),
+        "uncorrected p99 {p99_uncorrected:?}"
+    );
+    assert!(
+        stats.service_time.max() >= 1_000_000,
+        "the stalled request itself took a second"
+    );
+    assert!(
+        stats.late_starts >= 80,
+        "requests due during the stall started late: {}",
+        stats.late_starts
+    );
+}
