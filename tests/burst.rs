@@ -326,3 +326,48 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
         stats.late_starts
     );
 }
+
+/// Runs `n` requests at once of a health-style probe with a short timeout against `target`.
+async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
+    let dir = support::probe_dir(&[(
+        "p.toml",
+        "[request]\npath = \"/api/v1/health\"\ntimeout = \"700ms\"\nconnect_timeout = \"300ms\"\n[expect]\nstatus = 200\n[[expect.json]]\npath = \"$.status\"\nequals = \"healthy\"\n",
+    )]);
+    let plan = support::plan(target, dir.path());
+    let spec = plan.probes.into_iter().next().expect("one probe");
+    let request = PreparedRequest::new(&spec.request, &plan.settings.target).expect("prepared");
+    run_load(
+        Arc::new(spec),
+        Arc::new(request),
+        Shape::Once { n },
+        Duration::from_secs(5),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .expect("run")
+    .stats
+}
+
+#[tokio::test]
+async fn transport_failures_under_load_get_their_class() {
+    use oewsprobe::probe::FailureClass;
+    use support::servers::{free_port, hung_server, raw_server};
+    let refused = burst_at(&format!("http://127.0.0.1:{}", free_port()), 3).await;
+    assert_eq!(refused.failed.get(&FailureClass::ConnectRefused), Some(&3));
+    let hung = burst_at(&format!("http://{}", hung_server().await), 2).await;
+    assert_eq!(hung.failed.get(&FailureClass::Timeout), Some(&2));
+    assert!(
+        hung.latency.max() < 1_500_000,
+        "the timeout holds under load"
+    );
+    let cut = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"status\": \"hea".to_vec();
+    let cut = burst_at(&format!("http://{}", raw_server(cut).await), 2).await;
+    assert_eq!(cut.failed.get(&FailureClass::InvalidBody), Some(&2));
+    let bad_json = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nnope!".to_vec();
+    let bad_json = burst_at(&format!("http://{}", raw_server(bad_json).await), 2).await;
+    assert_eq!(bad_json.failed.get(&FailureClass::InvalidBody), Some(&2));
+    let gateway =
+        b"HTTP/1.1 502 Bad Gateway\r\nserver: Caddy\r\ncontent-length: 0\r\n\r\n".to_vec();
+    let gateway = burst_at(&format!("http://{}", raw_server(gateway).await), 2).await;
+    assert_eq!(gateway.failed.get(&FailureClass::ProxyBadGateway), Some(&2));
+}

@@ -7,8 +7,9 @@
 //!   instead of silently thinning the schedule (no coordinated omission). At most `max_in_flight` requests
 //!   run at once; a due request that finds none free starts late, and that lag is counted.
 
+use super::http1::Http1Connection;
 use super::stats::{LoadStats, Sample};
-use crate::probe::{PreparedRequest, ProbeSpec, evaluate, load_client};
+use crate::probe::{Exchanged, PreparedRequest, ProbeSpec, evaluate, load_client};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -79,10 +80,7 @@ pub async fn run_load(
     let workers = shape.workers().max(1);
     let mut clients = Vec::with_capacity(workers as usize);
     for _ in 0..workers {
-        clients.push(
-            load_client(spec.request.connect_timeout)
-                .map_err(|e| format!("cannot set up the HTTP client: {e}"))?,
-        );
+        clients.push(Transport::for_request(&request)?);
     }
     let next = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
@@ -114,7 +112,7 @@ pub async fn run_load(
 struct Worker {
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
-    client: reqwest::Client,
+    client: Transport,
     shape: Shape,
     slo: Duration,
     t0: Instant,
@@ -123,7 +121,7 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self) -> LoadStats {
+    async fn run(mut self) -> LoadStats {
         let mut stats = LoadStats::new();
         while let Some((number, intended)) = self.next_slot().await {
             let sample = self.one(number, intended).await;
@@ -153,12 +151,12 @@ impl Worker {
         }
     }
 
-    async fn one(&self, number: u64, intended: Instant) -> Sample {
+    async fn one(&mut self, number: u64, intended: Instant) -> Sample {
         let started = Instant::now();
         self.progress.started.fetch_add(1, Ordering::Relaxed);
         let exchanged = self
-            .request
-            .send(&self.client, self.spec.expect.max_body)
+            .client
+            .send(&self.request, self.spec.expect.max_body)
             .await;
         let finished = Instant::now();
         let latency = finished.saturating_duration_since(intended);
@@ -172,6 +170,30 @@ impl Worker {
             verdict: evaluation.verdict,
             class: evaluation.class,
             finding: evaluation.findings.first().map(|f| f.message.clone()),
+        }
+    }
+}
+
+/// How a worker talks to the target: the lean HTTP/1.1 connection for `http://`, the probe client otherwise.
+enum Transport {
+    Http1(Http1Connection),
+    Client(reqwest::Client),
+}
+
+impl Transport {
+    fn for_request(request: &PreparedRequest) -> Result<Transport, String> {
+        match Http1Connection::for_request(request) {
+            Some(connection) => Ok(Transport::Http1(connection)),
+            None => load_client(request.connect_timeout())
+                .map(Transport::Client)
+                .map_err(|e| format!("cannot set up the HTTP client: {e}")),
+        }
+    }
+
+    async fn send(&mut self, request: &PreparedRequest, max_body: u64) -> Exchanged {
+        match self {
+            Transport::Http1(connection) => connection.send(request, max_body).await,
+            Transport::Client(client) => request.send(client, max_body).await,
         }
     }
 }

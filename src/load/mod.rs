@@ -4,6 +4,7 @@
 
 mod budget;
 mod engine;
+mod http1;
 mod stats;
 
 pub use budget::{BudgetCheck, check_budget, is_loopback};

@@ -67,6 +67,26 @@ impl PreparedRequest {
         &self.url
     }
 
+    pub fn method(&self) -> &reqwest::Method {
+        &self.method
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// Sends the request and reads at most `max_body` bytes of the answer, all within the request's timeout.
     pub async fn send(&self, http: &reqwest::Client, max_body: u64) -> Exchanged {
         let started = Instant::now();

@@ -367,7 +367,10 @@ mod tests {
             };
             stats.record(&sample, slo, LATE_AFTER);
         }
-        LoadRun { stats, elapsed: Duration::from_millis(2000) }
+        LoadRun {
+            stats,
+            elapsed: Duration::from_millis(2000),
+        }
     }
 
     #[test]
@@ -412,16 +415,32 @@ SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
 
     #[test]
     fn hgrm_of_a_known_histogram() {
-        let mut h = Histogram::<u64>::new_with_bounds(1, crate::load::HISTOGRAM_MAX_MICROS, 3).expect("bounds");
+        let mut h = Histogram::<u64>::new_with_bounds(1, crate::load::HISTOGRAM_MAX_MICROS, 3)
+            .expect("bounds");
         for v in [1_000u64, 2_000, 3_000, 4_000] {
             h.record(v).expect("in range");
         }
         let text = hgrm(&h);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "       Value     Percentile TotalCount 1/(1-Percentile)");
-        assert_eq!(lines[2], "       1.000 0.000000000000          1           1.00");
-        assert_eq!(lines[lines.len() - 4], "       4.001 1.000000000000          4");
-        assert_eq!(lines[lines.len() - 3], "#[Mean    =        2.501, StdDeviation   =        1.118]");
-        assert_eq!(lines[lines.len() - 2], "#[Max     =        4.001, Total count    =            4]");
+        assert_eq!(
+            lines[0],
+            "       Value     Percentile TotalCount 1/(1-Percentile)"
+        );
+        assert_eq!(
+            lines[2],
+            "       1.000 0.000000000000          1           1.00"
+        );
+        assert_eq!(
+            lines[lines.len() - 4],
+            "       4.001 1.000000000000          4"
+        );
+        assert_eq!(
+            lines[lines.len() - 3],
+            "#[Mean    =        2.501, StdDeviation   =        1.118]"
+        );
+        assert_eq!(
+            lines[lines.len() - 2],
+            "#[Max     =        4.001, Total count    =            4]"
+        );
     }
 }
