@@ -10,6 +10,7 @@
 //!   yields one [`probe::ProbeRecord`].
 //! * [`load`]    — the burst engine: closed and open arrival models, HDR statistics, the query-budget guard.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
+//! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
 //! * [`cmd`]     — one file per subcommand: the only place that wires adapters together.
 //!
@@ -26,3 +27,4 @@ pub mod oews;
 pub mod probe;
 pub mod report;
 pub mod sim;
+pub mod store;

@@ -23,6 +23,15 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// The verdict named by [`Verdict::as_str`].
+    pub fn parse(text: &str) -> Option<Verdict> {
+        [Verdict::Pass, Verdict::Fail, Verdict::Inconclusive]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -99,6 +108,11 @@ impl FailureClass {
             }
             _ => return None,
         })
+    }
+
+    /// The class named by [`FailureClass::as_str`].
+    pub fn parse(text: &str) -> Option<FailureClass> {
+        FailureClass::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
     /// All classes, in declaration order (for documentation and exhaustive tests).

@@ -1,0 +1,73 @@
+//! Numbered schema migrations, applied in order inside one transaction each; `PRAGMA user_version` holds
+//! how many have been applied. Never edit a released migration: add the next one.
+
+use super::{StoreError, StoreResult};
+use rusqlite::Connection;
+
+const MIGRATIONS: [&str; 1] = [
+    // 1: probe records, the budget ledger, releases, rollback claims, decisions.
+    "CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        probe TEXT NOT NULL,
+        target TEXT NOT NULL,
+        scheduled_at_ms INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        class TEXT,
+        status INTEGER,
+        latency_us INTEGER NOT NULL,
+        queries INTEGER NOT NULL,
+        record_json TEXT NOT NULL
+    );
+    CREATE INDEX records_by_time ON records (scheduled_at_ms);
+    CREATE INDEX records_by_probe ON records (probe, scheduled_at_ms);
+    CREATE TABLE budget_spend (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        probe TEXT NOT NULL,
+        queries INTEGER NOT NULL
+    );
+    CREATE INDEX budget_by_time ON budget_spend (at_ms);
+    CREATE TABLE releases (
+        id INTEGER PRIMARY KEY,
+        version TEXT NOT NULL,
+        rollback_to TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        watch_until_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER
+    );
+    CREATE TABLE rollback_claims (
+        release_id INTEGER PRIMARY KEY REFERENCES releases (id),
+        claimed_at_ms INTEGER NOT NULL,
+        finished_at_ms INTEGER,
+        outcome_json TEXT
+    );
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        release_id INTEGER NOT NULL REFERENCES releases (id),
+        at_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence_json TEXT NOT NULL
+    );
+    CREATE INDEX decisions_by_release ON decisions (release_id, at_ms);",
+];
+
+/// Applies every migration the store does not have yet.
+pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
+    let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if applied > known {
+        return Err(StoreError::TooNew {
+            path: shown.to_string(),
+            found: applied,
+            known,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The durable store (SQLite, WAL): probe records, the query-budget ledger, releases, rollback claims and
+//! decisions. Numbered migrations; every write is one transaction, so a `kill -9` loses nothing committed.
+//!
+//! Synchronous by design (rusqlite): the daemon calls it from a blocking task; `status` opens the same file
+//! read-only while the daemon runs (WAL lets readers and the writer proceed together).
+
+mod migrations;
+mod records;
+mod releases;
+
+pub use records::{BudgetSpend, StoredRecord};
+pub use releases::{Release, StoredDecision};
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "store {path} has schema version {found}, newer than this oewsprobe knows ({known}); upgrade oewsprobe"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> StoreResult<Store> {
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+        Store::prepare(conn, &shown)
+    }
+
+    /// A private in-memory store (tests, dry runs).
+    pub fn in_memory() -> StoreResult<Store> {
+        Store::prepare(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn prepare(conn: Connection, shown: &str) -> StoreResult<Store> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives a
+        // power cut, not only a killed process; probe traffic is a few writes a minute.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&conn, shown)?;
+        Ok(Store { conn })
+    }
+
+    /// The schema version (the number of applied migrations).
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,240 @@
+//! Probe records and the query-budget ledger.
+
+use super::{Store, StoreResult};
+use crate::probe::{FailureClass, ProbeRecord, Verdict};
+use rusqlite::{OptionalExtension, params};
+use std::time::Duration;
+
+/// A record as read back for SLOs and status: the fields they use, plus the whole record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub probe: String,
+    pub scheduled_at_ms: u64,
+    pub verdict: Verdict,
+    pub class: Option<FailureClass>,
+    pub status: Option<u16>,
+    pub latency: Duration,
+}
+
+/// One entry of the budget ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetSpend {
+    pub at_ms: u64,
+    pub probe: String,
+    pub queries: u32,
+}
+
+impl Store {
+    /// Stores one run; its valid queries go into the budget ledger in the same transaction.
+    pub fn insert_record(&self, record: &ProbeRecord) -> StoreResult<i64> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                record.probe,
+                record.target,
+                record.scheduled_at_ms as i64,
+                record.verdict.as_str(),
+                record.class.map(|c| c.as_str()),
+                record.status,
+                record.latency.as_micros() as i64,
+                record.queries,
+                serde_json::to_string(record)?,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records the spending of `queries` valid queries at `at_ms` (before the run, so a crash mid-run still
+    /// counts what may have reached the service).
+    pub fn record_spend(&self, spend: &BudgetSpend) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO budget_spend (at_ms, probe, queries) VALUES (?1, ?2, ?3)",
+            params![spend.at_ms as i64, spend.probe, spend.queries],
+        )?;
+        Ok(())
+    }
+
+    /// Valid queries spent in `(since_ms, ∞)`.
+    pub fn spent_since(&self, since_ms: u64) -> StoreResult<u32> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(queries), 0) FROM budget_spend WHERE at_ms > ?1",
+            [since_ms as i64],
+            |r| r.get(0),
+        )?;
+        Ok(total as u32)
+    }
+
+    /// The ledger entries in `(since_ms, ∞)`, oldest first.
+    pub fn spends_since(&self, since_ms: u64) -> StoreResult<Vec<BudgetSpend>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at_ms, probe, queries FROM budget_spend WHERE at_ms > ?1 ORDER BY at_ms, id",
+        )?;
+        let rows = stmt.query_map([since_ms as i64], |r| {
+            Ok(BudgetSpend {
+                at_ms: r.get::<_, i64>(0)? as u64,
+                probe: r.get(1)?,
+                queries: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records scheduled in `(since_ms, ∞)`, oldest first.
+    pub fn records_since(&self, since_ms: u64) -> StoreResult<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+             WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
+        )?;
+        let rows = stmt.query_map([since_ms as i64], row_to_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The full latest record of `probe`, if any.
+    pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT record_json FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                [probe],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    /// How many records the store holds.
+    pub fn record_count(&self) -> StoreResult<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Deletes records and ledger entries older than `before_ms`; returns how many records went.
+    pub fn prune(&self, before_ms: u64) -> StoreResult<usize> {
+        let tx = self.conn.unchecked_transaction()?;
+        let records = tx.execute(
+            "DELETE FROM records WHERE scheduled_at_ms < ?1",
+            [before_ms as i64],
+        )?;
+        tx.execute(
+            "DELETE FROM budget_spend WHERE at_ms < ?1",
+            [before_ms as i64],
+        )?;
+        tx.commit()?;
+        Ok(records)
+    }
+}
+
+/// A stored record's JSON, as `ProbeRecord` serialized it.
+pub type ProbeRecordJson = serde_json::Value;
+
+fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+    let verdict: String = r.get(3)?;
+    let class: Option<String> = r.get(4)?;
+    Ok(StoredRecord {
+        id: r.get(0)?,
+        probe: r.get(1)?,
+        scheduled_at_ms: r.get::<_, i64>(2)? as u64,
+        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
+        class: class.as_deref().and_then(FailureClass::parse),
+        status: r.get(5)?,
+        latency: Duration::from_micros(r.get::<_, i64>(6)? as u64),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{Finding, Timings};
+
+    fn record(probe: &str, at_ms: u64, verdict: Verdict, queries: u32) -> ProbeRecord {
+        ProbeRecord {
+            probe: probe.into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: at_ms,
+            verdict,
+            class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),
+            status: Some(if verdict == Verdict::Fail { 500 } else { 200 }),
+            latency: Duration::from_millis(120),
+            timings: Timings::default(),
+            body_bytes: 10,
+            queries,
+            findings: vec![Finding::new("status", None, "200", "500", None)],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_prune() {
+        let store = Store::in_memory().expect("store");
+        assert_eq!(store.schema_version().expect("version"), 1);
+        store
+            .insert_record(&record("health", 1_000, Verdict::Pass, 0))
+            .expect("insert");
+        store
+            .insert_record(&record("query-trace", 2_000, Verdict::Fail, 1))
+            .expect("insert");
+        store
+            .insert_record(&record("health", 3_000, Verdict::Inconclusive, 0))
+            .expect("insert");
+        let all = store.records_since(0).expect("read");
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[1].probe, "query-trace");
+        assert_eq!(
+            (all[1].verdict, all[1].class, all[1].status),
+            (Verdict::Fail, Some(FailureClass::ServerError), Some(500))
+        );
+        assert_eq!(all[1].latency, Duration::from_millis(120));
+        assert_eq!(
+            store.records_since(1_000).expect("read").len(),
+            2,
+            "the lower bound is exclusive"
+        );
+        let latest = store.latest_record("health").expect("read").expect("some");
+        assert_eq!(latest["verdict"], "inconclusive");
+        assert_eq!(store.prune(2_500).expect("prune"), 2);
+        assert_eq!(store.record_count().expect("count"), 1);
+    }
+
+    #[test]
+    fn the_budget_ledger_sums_a_rolling_window() {
+        let store = Store::in_memory().expect("store");
+        for (at, q) in [(1_000, 1), (2_000, 2), (3_000, 1)] {
+            store
+                .record_spend(&BudgetSpend {
+                    at_ms: at,
+                    probe: "query-trace".into(),
+                    queries: q,
+                })
+                .expect("spend");
+        }
+        assert_eq!(store.spent_since(0).expect("sum"), 4);
+        assert_eq!(store.spent_since(1_000).expect("sum"), 3);
+        assert_eq!(store.spent_since(3_000).expect("sum"), 0);
+        assert_eq!(store.spends_since(1_500).expect("list").len(), 2);
+    }
+
+    #[test]
+    fn a_file_store_survives_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("oewsprobe.sqlite");
+        {
+            let store = Store::open(&path).expect("open");
+            store
+                .insert_record(&record("health", 1_000, Verdict::Pass, 0))
+                .expect("insert");
+        }
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(store.record_count().expect("count"), 1);
+        assert_eq!(
+            store.schema_version().expect("version"),
+            1,
+            "migrations are not re-applied"
+        );
+    }
+}
