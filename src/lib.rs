@@ -26,5 +26,6 @@ pub mod load;
 pub mod oews;
 pub mod probe;
 pub mod report;
+pub mod schedule;
 pub mod sim;
 pub mod store;
