@@ -24,6 +24,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Send concurrent load (N at once, or for a duration at a rate) and judge it against a latency SLO.
     Burst(BurstArgs),
+    /// The always-on monitor: run every scheduled probe, record results, until SIGTERM/SIGINT.
+    Run(RunArgs),
+    /// Mark releases for the post-release watch.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -141,6 +146,48 @@ pub struct BurstArgs {
     /// Send even when a non-loopback target's query budget would be exceeded.
     #[arg(long)]
     pub force: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Record a release and open its watch window.
+    Start(ReleaseStartArgs),
+    /// List recorded releases, newest first.
+    List(ReleaseListArgs),
+    /// End the open watch.
+    End(ReleaseListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseStartArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The version just deployed (an image tag, e.g. main-1a2b3c4).
+    #[arg(long)]
+    pub version: String,
+    /// The version a rollback returns to.
+    #[arg(long)]
+    pub rollback_to: String,
+    /// How long to watch [default: 24h].
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub watch: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseListArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -9,6 +9,7 @@
 //! * [`probe`]   — probe specs, the pure verdict function, and the HTTP adapter that executes a probe and
 //!   yields one [`probe::ProbeRecord`].
 //! * [`load`]    — the burst engine: closed and open arrival models, HDR statistics, the query-budget guard.
+//! * [`monitor`] — the always-on monitor: scheduled probe loops, the query budget, backoff, recording.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
@@ -23,6 +24,7 @@ pub mod cmd;
 pub mod config;
 pub mod exit;
 pub mod load;
+pub mod monitor;
 pub mod oews;
 pub mod probe;
 pub mod report;

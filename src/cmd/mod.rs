@@ -3,6 +3,8 @@
 pub mod burst;
 pub mod check;
 pub mod demo;
+pub mod release;
+pub mod run;
 pub mod sim;
 pub mod validate;
 
@@ -14,6 +16,8 @@ pub async fn dispatch(cli: Cli) -> Exit {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Burst(args) => burst::run(args).await,
+        Command::Run(args) => run::run(args).await,
+        Command::Release(command) => release::run(command),
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,

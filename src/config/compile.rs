@@ -16,6 +16,21 @@ pub const DEFAULT_MAX_BODY: u64 = 8 << 20;
 pub const DEFAULT_CHECK_CONCURRENCY: usize = 8;
 /// Valid queries per rolling hour: the API allows 10 per client, shared with real users.
 pub const DEFAULT_QUERIES_PER_HOUR: u32 = 4;
+pub const DEFAULT_STORE: &str = "oewsprobe.sqlite";
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const DEFAULT_MAX_CONCURRENT: usize = 4;
+pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// `[run]`, compiled.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub store: PathBuf,
+    pub retention: Duration,
+    pub max_concurrent: usize,
+    pub jitter: Duration,
+    pub shutdown_grace: Duration,
+}
 
 /// Everything a command needs, validated.
 #[derive(Debug)]
@@ -37,6 +52,7 @@ pub struct Settings {
     pub queries_per_hour: u32,
     /// Whether loopback targets are exempt from the query budget.
     pub budget_exempt_loopback: bool,
+    pub run: RunSettings,
 }
 
 impl Settings {
@@ -53,6 +69,13 @@ impl Settings {
             check_concurrency: DEFAULT_CHECK_CONCURRENCY,
             queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
             budget_exempt_loopback: true,
+            run: RunSettings {
+                store: PathBuf::from(DEFAULT_STORE),
+                retention: DEFAULT_RETENTION,
+                max_concurrent: DEFAULT_MAX_CONCURRENT,
+                jitter: DEFAULT_JITTER,
+                shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            },
         }
     }
 }
@@ -119,6 +142,50 @@ pub fn compile_settings(
         },
     )
     .unwrap_or(DEFAULT_QUERIES_PER_HOUR);
+    let run = RunSettings {
+        store: base_dir.join(raw.run.store.as_deref().unwrap_or(DEFAULT_STORE)),
+        retention: keep(
+            &mut errors,
+            "run.retention",
+            optional(
+                raw.run.retention.as_deref(),
+                values::duration,
+                DEFAULT_RETENTION,
+            ),
+        )
+        .unwrap_or(DEFAULT_RETENTION),
+        max_concurrent: keep(
+            &mut errors,
+            "run.max_concurrent",
+            match raw.run.max_concurrent {
+                None => Ok(DEFAULT_MAX_CONCURRENT),
+                Some(n) if (1..=4096).contains(&n) => Ok(n as usize),
+                Some(n) => Err(format!("{n} is out of range; give 1 to 4096")),
+            },
+        )
+        .unwrap_or(DEFAULT_MAX_CONCURRENT),
+        jitter: keep(
+            &mut errors,
+            "run.jitter",
+            match raw.run.jitter.as_deref() {
+                None => Ok(DEFAULT_JITTER),
+                Some(text) => humantime::parse_duration(text).map_err(|e| {
+                    format!("\"{text}\" is not a duration ({e}); write it like \"5s\" or \"0s\"")
+                }),
+            },
+        )
+        .unwrap_or(DEFAULT_JITTER),
+        shutdown_grace: keep(
+            &mut errors,
+            "run.shutdown_grace",
+            optional(
+                raw.run.shutdown_grace.as_deref(),
+                values::duration,
+                DEFAULT_SHUTDOWN_GRACE,
+            ),
+        )
+        .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+    };
     let file_target = match target_override {
         Some(_) => None,
         None => keep(
@@ -159,6 +226,7 @@ pub fn compile_settings(
             check_concurrency,
             queries_per_hour,
             budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
+            run,
         }),
         _ => Err(located),
     }
@@ -214,6 +282,18 @@ pub fn compile_probe(
             0
         }
     };
+    let schedule = match raw
+        .schedule
+        .as_deref()
+        .map(crate::schedule::CronSchedule::parse)
+    {
+        None => None,
+        Some(Ok(schedule)) => Some(schedule),
+        Some(Err(m)) => {
+            errors.push(FieldError::new("schedule", m));
+            None
+        }
+    };
     let request = match &raw.request {
         Some(r) => compile_request(r, settings)
             .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("request"))))
@@ -236,6 +316,7 @@ pub fn compile_probe(
             description: raw.description.clone(),
             file: file.to_path_buf(),
             queries,
+            schedule,
             request,
             expect,
         }),

@@ -8,14 +8,17 @@ mod parse;
 mod raw;
 
 pub use parse::{parse_toml, parse_toml_lenient, suggest};
-pub use raw::{RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest};
+pub use raw::{
+    RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest, RawRun,
+};
 
 mod compile;
 mod values;
 
 pub use compile::{
     DEFAULT_CHECK_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_TARGET,
-    DEFAULT_TIMEOUT, Plan, Settings, TARGET_OVERRIDE_SOURCE, compile_probe, compile_settings,
+    DEFAULT_TIMEOUT, Plan, RunSettings, Settings, TARGET_OVERRIDE_SOURCE, compile_probe,
+    compile_settings,
 };
 
 mod load;

@@ -20,6 +20,24 @@ pub struct RawConfig {
     pub check: RawCheck,
     #[serde(default)]
     pub budget: RawBudget,
+    #[serde(default)]
+    pub run: RawRun,
+}
+
+/// `[run]`: the always-on monitor.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// The SQLite store, relative to the config file.
+    pub store: Option<String>,
+    /// How long records are kept.
+    pub retention: Option<String>,
+    /// Probes running at once.
+    pub max_concurrent: Option<i64>,
+    /// Largest per-probe start offset.
+    pub jitter: Option<String>,
+    /// How long in-flight probes may take to finish after SIGTERM.
+    pub shutdown_grace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +71,8 @@ pub struct RawProbe {
     pub description: Option<String>,
     /// Valid (LLM-spending, rate-limited) queries one run of this probe makes.
     pub queries: Option<i64>,
+    /// When `oewsprobe run` runs it: cron, 6/7 fields (seconds first) or 5-field crontab.
+    pub schedule: Option<String>,
     pub request: Option<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,

@@ -66,5 +66,6 @@ pub async fn execute(
         body_bytes,
         queries: spec.queries,
         findings: evaluation.findings,
+        retry_after: outcome.as_ref().ok().and_then(|r| r.retry_after.clone()),
     }
 }

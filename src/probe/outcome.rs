@@ -64,6 +64,8 @@ pub enum FailureClass {
     Throttled,
     /// 503 with Retry-After: inconclusive.
     AtCapacity,
+    /// Not run: the query budget of the rolling hour was spent. Inconclusive.
+    Budget,
 }
 
 impl FailureClass {
@@ -82,6 +84,7 @@ impl FailureClass {
             FailureClass::TooLarge => "too_large",
             FailureClass::Throttled => "throttled",
             FailureClass::AtCapacity => "at_capacity",
+            FailureClass::Budget => "budget",
         }
     }
 
@@ -106,6 +109,9 @@ impl FailureClass {
             FailureClass::AtCapacity => {
                 "the service is at capacity: retry after the Retry-After delay"
             }
+            FailureClass::Budget => {
+                "skipped: the query budget of the rolling hour is spent (budget.queries_per_hour)"
+            }
             _ => return None,
         })
     }
@@ -116,7 +122,7 @@ impl FailureClass {
     }
 
     /// All classes, in declaration order (for documentation and exhaustive tests).
-    pub const ALL: [FailureClass; 13] = [
+    pub const ALL: [FailureClass; 14] = [
         FailureClass::Dns,
         FailureClass::ConnectRefused,
         FailureClass::ConnectTimeout,
@@ -130,6 +136,7 @@ impl FailureClass {
         FailureClass::TooLarge,
         FailureClass::Throttled,
         FailureClass::AtCapacity,
+        FailureClass::Budget,
     ];
 }
 

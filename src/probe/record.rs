@@ -42,6 +42,9 @@ pub struct ProbeRecord {
     /// Valid queries this run spent.
     pub queries: u32,
     pub findings: Vec<Finding>,
+    /// The `Retry-After` header of a throttled or at-capacity answer, verbatim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

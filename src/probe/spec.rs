@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProbeSpec {
     /// The probe file's stem: `health` for `probes/health.toml`.
     pub name: String,
@@ -15,6 +15,8 @@ pub struct ProbeSpec {
     pub file: PathBuf,
     /// Valid queries one run spends (LLM cost, rate limit).
     pub queries: u32,
+    /// When `oewsprobe run` runs it; `None`: only `check` and `burst` do.
+    pub schedule: Option<crate::schedule::CronSchedule>,
     pub request: RequestSpec,
     pub expect: Expectations,
 }
@@ -48,7 +50,7 @@ impl RequestSpec {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Expectations {
     pub status: StatusMatcher,
     pub latency: Option<Duration>,

@@ -138,6 +138,7 @@ mod tests {
             body_bytes: 0,
             queries: 0,
             findings,
+            retry_after: None,
         }
     }
 

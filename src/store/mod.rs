@@ -24,6 +24,8 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("store: the store task failed: {0}")]
+    Task(String),
     #[error("store: stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error(

@@ -166,6 +166,7 @@ mod tests {
             body_bytes: 10,
             queries,
             findings: vec![Finding::new("status", None, "200", "500", None)],
+            retry_after: None,
         }
     }
 

@@ -1,0 +1,92 @@
+//! `oewsprobe release start|list|end`: record releases in the store for the post-release watch.
+
+use crate::cli::{ConfigArgs, Format, ReleaseCommand};
+use crate::config::{self, Sources};
+use crate::exit::Exit;
+use crate::monitor::now_ms;
+use crate::report::duration_text;
+use crate::store::{Release, Store};
+use std::time::Duration;
+
+pub fn run(command: ReleaseCommand) -> Exit {
+    let result = match command {
+        ReleaseCommand::Start(args) => open_store(&args.config).and_then(|store| {
+            let now = now_ms();
+            let until = now + args.watch.as_millis() as u64;
+            let release = store
+                .start_release(&args.version, &args.rollback_to, now, until)
+                .map_err(|e| e.to_string())?;
+            super::emit(&format!(
+                "release {} recorded (rollback to {}); watching for {}\n",
+                release.version,
+                release.rollback_to,
+                duration_text(args.watch)
+            ));
+            Ok(())
+        }),
+        ReleaseCommand::List(args) => open_store(&args.config).and_then(|store| {
+            let releases = store.releases().map_err(|e| e.to_string())?;
+            super::emit(&match args.format {
+                Format::Json => format!("{:#}\n", serde_json::json!({ "releases": releases })),
+                Format::Table => releases_table(&releases, now_ms()),
+            });
+            Ok(())
+        }),
+        ReleaseCommand::End(args) => open_store(&args.config).and_then(|store| {
+            match store.end_release(now_ms()).map_err(|e| e.to_string())? {
+                Some(release) => {
+                    super::emit(&format!("release {}: watch ended\n", release.version))
+                }
+                None => super::emit("no open release watch\n"),
+            }
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => Exit::Healthy,
+        Err(message) => {
+            eprintln!("oewsprobe release: {message}");
+            Exit::CouldNotCheck
+        }
+    }
+}
+
+/// The store named by the configuration (the probes need not be valid for release bookkeeping).
+pub fn open_store(args: &ConfigArgs) -> Result<Store, String> {
+    let sources = Sources {
+        config: args.config.clone(),
+        probes_dir: args.probes.clone(),
+        target: None,
+    };
+    let plan = config::load(&sources).map_err(|e| e.to_string())?;
+    Store::open(&plan.settings.run.store).map_err(|e| e.to_string())
+}
+
+fn releases_table(releases: &[Release], now: u64) -> String {
+    if releases.is_empty() {
+        return "no releases recorded\n".to_string();
+    }
+    let mut out = format!(
+        "{:<24} {:<24} {:<10} {}\n",
+        "VERSION", "ROLLBACK TO", "WATCH", "STARTED"
+    );
+    for r in releases {
+        let state = if r.watching_at(now) {
+            format!(
+                "{} left",
+                duration_text(Duration::from_secs((r.watch_until_ms - now) / 1000))
+            )
+        } else {
+            "ended".to_string()
+        };
+        let started = chrono::DateTime::from_timestamp_millis(r.started_at_ms as i64).map_or_else(
+            || r.started_at_ms.to_string(),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        out.push_str(&format!(
+            "{:<24} {:<24} {:<10} {started}\n",
+            r.version, r.rollback_to, state
+        ));
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! `oewsprobe run`: the always-on monitor, with signal handling (SIGTERM/SIGINT stop gracefully, a second
+//! signal stops at once, SIGHUP reloads the config and keeps the old one when the new one is invalid).
+
+use crate::cli::RunArgs;
+use crate::config::{self, Plan, Sources};
+use crate::exit::Exit;
+use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop};
+use crate::probe::Prober;
+use crate::store::Store;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+
+pub async fn run(args: RunArgs) -> Exit {
+    let sources = Sources {
+        config: args.config.config.clone(),
+        probes_dir: args.config.probes.clone(),
+        target: args.target.clone(),
+    };
+    let plan = match config::load(&sources) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    let store = match Store::open(&plan.settings.run.store) {
+        Ok(store) => Arc::new(Mutex::new(store)),
+        Err(e) => {
+            eprintln!("oewsprobe run: {e}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    let signals = match Signals::new() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("oewsprobe run: cannot install signal handlers: {e}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    supervise(plan, sources, store, signals).await
+}
+
+/// Runs plan after plan (SIGHUP swaps them) until a stop signal.
+async fn supervise(
+    mut plan: Plan,
+    sources: Sources,
+    store: Arc<Mutex<Store>>,
+    mut signals: Signals,
+) -> Exit {
+    loop {
+        let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
+        eprintln!(
+            "oewsprobe run: watching {} with {scheduled} scheduled probes (store {})",
+            plan.settings.target.as_str().trim_end_matches('/'),
+            plan.settings.run.store.display()
+        );
+        let running = match Running::start(&plan, store.clone()) {
+            Ok(running) => running,
+            Err(message) => {
+                eprintln!("oewsprobe run: {message}");
+                return Exit::CouldNotCheck;
+            }
+        };
+        let next = loop {
+            match signals.next().await {
+                SignalEvent::Stop => break None,
+                SignalEvent::Reload => match config::load(&sources) {
+                    Ok(new_plan) => break Some(new_plan),
+                    Err(errors) => eprintln!(
+                        "oewsprobe run: SIGHUP: the new config is invalid; keeping the old one:\n{errors}"
+                    ),
+                },
+            }
+        };
+        let grace = plan.settings.run.shutdown_grace;
+        let stopping = running.stop(grace);
+        if next.is_none() {
+            // A second stop signal while in-flight probes finish: exit at once.
+            tokio::select! {
+                recorded = stopping => {
+                    eprintln!("oewsprobe run: stopped; {recorded} runs recorded");
+                    return Exit::Healthy;
+                }
+                _ = signals.next() => {
+                    eprintln!("oewsprobe run: second signal: exiting now");
+                    return Exit::Healthy;
+                }
+            }
+        }
+        stopping.await;
+        if let Some(new_plan) = next {
+            eprintln!("oewsprobe run: SIGHUP: configuration reloaded");
+            plan = new_plan;
+        }
+    }
+}
+
+/// The probe loops of one plan, and the retention pruner.
+struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    loops: tokio::task::JoinSet<u64>,
+}
+
+impl Running {
+    fn start(plan: &Plan, store: Arc<Mutex<Store>>) -> Result<Running, String> {
+        let scheduled: Vec<_> = plan
+            .probes
+            .iter()
+            .filter(|p| p.schedule.is_some())
+            .collect();
+        let prober = Prober::new(&plan.settings.target, scheduled.iter().copied())?;
+        let shared = Arc::new(Shared {
+            prober,
+            store,
+            permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
+            queries_per_hour: plan.settings.queries_per_hour,
+            records: None,
+        });
+        let (stop, shutdown) = Shutdown::new();
+        let mut loops = tokio::task::JoinSet::new();
+        for spec in scheduled {
+            let spec = Arc::new(spec.clone());
+            loops.spawn(run_probe_loop(
+                shared.clone(),
+                spec,
+                plan.settings.run.jitter,
+                shutdown.clone(),
+            ));
+        }
+        loops.spawn(prune_loop(shared, plan.settings.run.retention, shutdown));
+        Ok(Running { stop, loops })
+    }
+
+    /// Asks every loop to stop, lets in-flight runs finish within `grace`, and returns the runs recorded.
+    async fn stop(mut self, grace: Duration) -> u64 {
+        let _ = self.stop.send(true);
+        let mut recorded = 0;
+        let drained = tokio::time::timeout(grace, async {
+            while let Some(joined) = self.loops.join_next().await {
+                recorded += joined.unwrap_or(0);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            eprintln!(
+                "oewsprobe run: probes still running after {}s; abandoning them",
+                grace.as_secs()
+            );
+            self.loops.abort_all();
+        }
+        recorded
+    }
+}
+
+/// Deletes records older than the retention, hourly.
+async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shutdown) -> u64 {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.requested() => return 0,
+        }
+        let before = now_ms().saturating_sub(retention.as_millis() as u64);
+        if let Err(e) = shared.with_store(move |store| store.prune(before)).await {
+            tracing::error!(error = %e, "retention pruning failed");
+        }
+    }
+}
+
+enum SignalEvent {
+    Stop,
+    Reload,
+}
+
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) -> SignalEvent {
+        tokio::select! {
+            _ = self.term.recv() => SignalEvent::Stop,
+            _ = self.int.recv() => SignalEvent::Stop,
+            _ = self.hup.recv() => SignalEvent::Reload,
+        }
+    }
+}

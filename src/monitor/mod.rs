@@ -1,0 +1,12 @@
+//! The always-on monitor: one loop per scheduled probe, a bound on concurrent runs, the rolling query
+//! budget, backoff after throttling, and every run recorded in the store exactly once.
+//!
+//! Time: each loop computes its next firing from the wall clock *after* the previous run, so a run that
+//! outlasts its interval, or a stalled process, skips the missed ticks instead of firing a backlog; a probe's
+//! runs never overlap (one loop, one run at a time). Latency is measured from the scheduled instant.
+
+mod probe_loop;
+mod shared;
+
+pub use probe_loop::{budget_skip_record, run_probe_loop};
+pub use shared::{Shared, Shutdown, now_ms};
