@@ -4,7 +4,6 @@ use crate::cli::{ConfigArgs, Format, ReleaseCommand};
 use crate::config::{self, Sources};
 use crate::exit::Exit;
 use crate::monitor::now_ms;
-use crate::report::duration_text;
 use crate::store::{Release, Store};
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
                 "release {} recorded (rollback to {}); watching for {}\n",
                 release.version,
                 release.rollback_to,
-                duration_text(args.watch)
+                humantime::format_duration(args.watch)
             ));
             Ok(())
         }),
@@ -74,7 +73,9 @@ fn releases_table(releases: &[Release], now: u64) -> String {
         let state = if r.watching_at(now) {
             format!(
                 "{} left",
-                duration_text(Duration::from_secs((r.watch_until_ms - now) / 1000))
+                humantime::format_duration(Duration::from_secs(
+                    (r.watch_until_ms - now) / 60_000 * 60
+                ))
             )
         } else {
             "ended".to_string()
