@@ -26,6 +26,9 @@ pub enum Command {
     Burst(BurstArgs),
     /// The always-on monitor: run every scheduled probe, record results, until SIGTERM/SIGINT.
     Run(RunArgs),
+    /// What the monitor's store says: per probe verdicts, pass rates, latency; the query budget; the release
+    /// watch. Works while `run` runs.
+    Status(StatusArgs),
     /// Mark releases for the post-release watch.
     #[command(subcommand)]
     Release(ReleaseCommand),
@@ -188,6 +191,17 @@ pub struct ReleaseStartArgs {
 pub struct ReleaseListArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The window pass rates and latency percentiles cover.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub window: std::time::Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod release;
 pub mod run;
 pub mod sim;
+pub mod status;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +19,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Burst(args) => burst::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Release(command) => release::run(command),
+        Command::Status(args) => status::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,

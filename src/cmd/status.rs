@@ -1,0 +1,92 @@
+//! `oewsprobe status`: read the store (also while the daemon runs) and show the monitor's state.
+
+use crate::cli::{Format, StatusArgs};
+use crate::config::{self, Sources};
+use crate::exit::Exit;
+use crate::monitor::now_ms;
+use crate::report::{BudgetStatus, Status, WatchStatus, probe_status, status_table};
+use crate::store::{Store, StoreError};
+
+const HOUR_MS: u64 = 3_600_000;
+
+pub fn run(args: &StatusArgs) -> Exit {
+    let sources = Sources {
+        config: args.config.config.clone(),
+        probes_dir: args.config.probes.clone(),
+        target: None,
+    };
+    let plan = match config::load(&sources) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Exit::CouldNotCheck;
+        }
+    };
+    let names: Vec<String> = plan.probes.iter().map(|p| p.name.clone()).collect();
+    let status = Store::open(&plan.settings.run.store).and_then(|store| {
+        gather(
+            &store,
+            &names,
+            plan.settings.queries_per_hour,
+            args.window.as_millis() as u64,
+            now_ms(),
+        )
+    });
+    match status {
+        Ok(status) => {
+            super::emit(&match args.format {
+                Format::Table => status_table(&status),
+                Format::Json => {
+                    format!("{:#}\n", serde_json::to_value(&status).unwrap_or_default())
+                }
+            });
+            Exit::Healthy
+        }
+        Err(e) => {
+            eprintln!("oewsprobe status: {e}");
+            Exit::CouldNotCheck
+        }
+    }
+}
+
+/// Everything `status` shows, read from the store at `now`.
+pub fn gather(
+    store: &Store,
+    probes: &[String],
+    budget: u32,
+    window_ms: u64,
+    now: u64,
+) -> Result<Status, StoreError> {
+    let records = store.records_since(now.saturating_sub(window_ms))?;
+    let probes = probes
+        .iter()
+        .map(|name| {
+            let mine: Vec<_> = records.iter().filter(|r| &r.probe == name).collect();
+            probe_status(name, &mine)
+        })
+        .collect();
+    let spent = store.spent_since(now.saturating_sub(HOUR_MS))?;
+    let release = match store
+        .open_release()?
+        .or(store.releases()?.into_iter().next())
+    {
+        None => None,
+        Some(release) => Some(WatchStatus {
+            watching: release.watching_at(now),
+            rollback_claimed: store.rollback_claimed(release.id)?,
+            last_decision: store.decisions(release.id)?.pop(),
+            release,
+        }),
+    };
+    Ok(Status {
+        now_ms: now,
+        window_ms,
+        probes,
+        budget: BudgetStatus {
+            queries_per_hour: budget,
+            spent_last_hour: spent,
+            left: budget.saturating_sub(spent),
+        },
+        release,
+    })
+}

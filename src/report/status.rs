@@ -1,0 +1,241 @@
+//! The `status` view (pure): per-probe figures over a window, the query budget, the release watch.
+
+use super::micros_text;
+use crate::probe::Verdict;
+use crate::store::{Release, StoredDecision, StoredRecord};
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeStatus {
+    pub name: String,
+    pub last_verdict: Option<Verdict>,
+    pub last_class: Option<String>,
+    pub last_at_ms: Option<u64>,
+    pub runs: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub inconclusive: usize,
+    /// pass / (pass + fail); `None` without conclusive runs.
+    pub pass_rate: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetStatus {
+    pub queries_per_hour: u32,
+    pub spent_last_hour: u32,
+    pub left: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchStatus {
+    pub release: Release,
+    pub watching: bool,
+    pub rollback_claimed: bool,
+    pub last_decision: Option<StoredDecision>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub now_ms: u64,
+    pub window_ms: u64,
+    pub probes: Vec<ProbeStatus>,
+    pub budget: BudgetStatus,
+    pub release: Option<WatchStatus>,
+}
+
+/// Figures for `name` from its records (any order) in the window.
+pub fn probe_status(name: &str, records: &[&StoredRecord]) -> ProbeStatus {
+    let count = |v: Verdict| records.iter().filter(|r| r.verdict == v).count();
+    let (passed, failed, inconclusive) = (
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::Inconclusive),
+    );
+    let last = records.iter().max_by_key(|r| (r.scheduled_at_ms, r.id));
+    let mut conclusive: Vec<Duration> = records
+        .iter()
+        .filter(|r| r.verdict != Verdict::Inconclusive)
+        .map(|r| r.latency)
+        .collect();
+    conclusive.sort();
+    let percentile = |q: f64| {
+        (!conclusive.is_empty()).then(|| {
+            let index =
+                ((conclusive.len() as f64 * q).ceil() as usize).clamp(1, conclusive.len()) - 1;
+            conclusive[index].as_secs_f64() * 1000.0
+        })
+    };
+    ProbeStatus {
+        name: name.to_string(),
+        last_verdict: last.map(|r| r.verdict),
+        last_class: last.and_then(|r| r.class).map(|c| c.as_str().to_string()),
+        last_at_ms: last.map(|r| r.scheduled_at_ms),
+        runs: records.len(),
+        passed,
+        failed,
+        inconclusive,
+        pass_rate: (passed + failed > 0).then(|| passed as f64 / (passed + failed) as f64),
+        latency_p50_ms: percentile(0.5),
+        latency_p95_ms: percentile(0.95),
+        latency_p99_ms: percentile(0.99),
+    }
+}
+
+fn ms_text(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), |ms| micros_text((ms * 1000.0) as u64))
+}
+
+fn ago(now_ms: u64, at_ms: u64) -> String {
+    let d = Duration::from_secs(now_ms.saturating_sub(at_ms) / 1000);
+    format!("{} ago", humantime::format_duration(d))
+}
+
+/// The table.
+pub fn status_table(s: &Status) -> String {
+    let width = s
+        .probes
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!(
+        "{:<width$}  {:<12}  {:<17}  {:>7}  {:>9}  {:>9}  {:>5}  LAST RUN\n",
+        "PROBE", "LAST", "CLASS", "PASS", "P50", "P95", "RUNS"
+    );
+    for p in &s.probes {
+        let last = p
+            .last_verdict
+            .map_or("never".to_string(), |v| v.as_str().to_ascii_uppercase());
+        let rate = p
+            .pass_rate
+            .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        let when = p.last_at_ms.map_or("-".to_string(), |at| ago(s.now_ms, at));
+        out.push_str(&format!(
+            "{:<width$}  {last:<12}  {:<17}  {rate:>7}  {:>9}  {:>9}  {:>5}  {when}\n",
+            p.name,
+            p.last_class.as_deref().unwrap_or("-"),
+            ms_text(p.latency_p50_ms),
+            ms_text(p.latency_p95_ms),
+            p.runs
+        ));
+    }
+    out.push_str(&format!(
+        "window: the last {}\nquery budget: {} of {} valid queries spent in the last hour ({} left)\n",
+        humantime::format_duration(Duration::from_secs(s.window_ms / 1000)),
+        s.budget.spent_last_hour,
+        s.budget.queries_per_hour,
+        s.budget.left
+    ));
+    match &s.release {
+        None => out.push_str("release watch: none\n"),
+        Some(w) => {
+            let state = if w.watching {
+                let left = Duration::from_secs(
+                    w.release.watch_until_ms.saturating_sub(s.now_ms) / 60_000 * 60,
+                );
+                format!("watching, {} left", humantime::format_duration(left))
+            } else {
+                "window over".to_string()
+            };
+            let claimed = if w.rollback_claimed {
+                "; rollback claimed"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "release watch: {} (rollback to {}): {state}{claimed}\n",
+                w.release.version, w.release.rollback_to
+            ));
+            match &w.last_decision {
+                Some(d) => out.push_str(&format!(
+                    "last decision: {} — {} ({})\n",
+                    d.outcome,
+                    d.reason,
+                    ago(s.now_ms, d.at_ms)
+                )),
+                None => out.push_str("last decision: none yet\n"),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::FailureClass;
+
+    fn rec(id: i64, at: u64, verdict: Verdict, ms: u64) -> StoredRecord {
+        StoredRecord {
+            id,
+            probe: "health".into(),
+            scheduled_at_ms: at,
+            verdict,
+            class: (verdict != Verdict::Pass).then_some(FailureClass::ServerError),
+            status: Some(200),
+            latency: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn probe_figures_exclude_inconclusive_runs() {
+        let records = [
+            rec(1, 1_000, Verdict::Pass, 10),
+            rec(2, 2_000, Verdict::Fail, 30),
+            rec(3, 3_000, Verdict::Inconclusive, 0),
+            rec(4, 4_000, Verdict::Pass, 20),
+        ];
+        let refs: Vec<&StoredRecord> = records.iter().collect();
+        let s = probe_status("health", &refs);
+        assert_eq!((s.runs, s.passed, s.failed, s.inconclusive), (4, 2, 1, 1));
+        assert_eq!(s.pass_rate, Some(2.0 / 3.0));
+        assert_eq!(s.latency_p50_ms, Some(20.0));
+        assert_eq!(s.latency_p95_ms, Some(30.0));
+        assert_eq!(
+            (s.last_verdict, s.last_at_ms),
+            (Some(Verdict::Pass), Some(4_000))
+        );
+        let none = probe_status("models", &[]);
+        assert_eq!(
+            (none.pass_rate, none.latency_p50_ms, none.last_verdict),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn table_is_exact() {
+        let records = [
+            rec(1, 50_000, Verdict::Pass, 12),
+            rec(2, 110_000, Verdict::Fail, 30),
+        ];
+        let refs: Vec<&StoredRecord> = records.iter().collect();
+        let status = Status {
+            now_ms: 120_000,
+            window_ms: 86_400_000,
+            probes: vec![
+                probe_status("health", &refs),
+                probe_status("query-trace", &[]),
+            ],
+            budget: BudgetStatus {
+                queries_per_hour: 4,
+                spent_last_hour: 1,
+                left: 3,
+            },
+            release: None,
+        };
+        let expected = "\
+PROBE        LAST          CLASS                 PASS        P50        P95   RUNS  LAST RUN
+health       FAIL          server_error         50.0%    12.00ms    30.00ms      2  10s ago
+query-trace  never         -                        -          -          -      0  -
+window: the last 1day
+query budget: 1 of 4 valid queries spent in the last hour (3 left)
+release watch: none
+";
+        assert_eq!(status_table(&status), expected);
+    }
+}
