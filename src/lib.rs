@@ -28,6 +28,7 @@ pub mod monitor;
 pub mod oews;
 pub mod probe;
 pub mod report;
+pub mod rollback;
 pub mod schedule;
 pub mod sim;
 pub mod store;
