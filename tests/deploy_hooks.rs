@@ -1,0 +1,82 @@
+//! The shipped rollback hooks in `deploy/`, in dry-run mode: the exact commands they would run.
+
+use std::process::Command;
+
+fn hook(script: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let out = Command::new("bash")
+        .arg(format!("{}/deploy/{script}", env!("CARGO_MANIFEST_DIR")))
+        .arg("--dry-run")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run hook");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn docker_hook_dry_run_prints_task_23() {
+    let (code, stdout, _) = hook(
+        "rollback-docker.sh",
+        &[
+            ("OEWSPROBE_RELEASE", "main-bbb"),
+            ("OEWSPROBE_ROLLBACK_TO", "main-aaa"),
+            ("OEWSPROBE_REASON", "burn"),
+        ],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        stdout,
+        "rollback: main-bbb -> ghcr.io/varunr89/oews:main-aaa (burn)\n\
+         dry-run: docker pull ghcr.io/varunr89/oews:main-aaa\n\
+         dry-run: docker stop oews-prod\n\
+         dry-run: docker rm oews-prod\n\
+         dry-run: docker run -d --name oews-prod --restart unless-stopped -p 8000:8000 -v /opt/oews/data:/app/data:ro --env-file /opt/oews/.env ghcr.io/varunr89/oews:main-aaa\n\
+         dry-run: docker network connect oews_default oews-prod\n\
+         dry-run: would poll http://127.0.0.1:8000/health up to 30 times\n"
+    );
+}
+
+#[test]
+fn hooks_refuse_a_target_that_is_not_a_plain_tag() {
+    for script in ["rollback-docker.sh", "rollback-container-platform.sh"] {
+        let (code, _, stderr) = hook(
+            script,
+            &[
+                ("OEWSPROBE_ROLLBACK_TO", "x;rm -rf /"),
+                ("OEWS_APP", "a"),
+                ("OEWS_RESOURCE_GROUP", "g"),
+                ("OEWS_REGISTRY_IMAGE", "r/i"),
+            ],
+        );
+        assert_eq!(code, Some(2), "{script}");
+        assert_eq!(
+            stderr, "refusing: rollback target 'x;rm -rf /' is not a plain image tag\n",
+            "{script}"
+        );
+    }
+}
+
+#[test]
+fn container_platform_hook_dry_run_updates_the_image_tag() {
+    let (code, stdout, _) = hook(
+        "rollback-container-platform.sh",
+        &[
+            ("OEWSPROBE_ROLLBACK_TO", "abc123"),
+            ("OEWS_APP", "oews"),
+            ("OEWS_RESOURCE_GROUP", "rg"),
+            ("OEWS_REGISTRY_IMAGE", "reg.example/oews-api"),
+        ],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        stdout.lines().last(),
+        Some(
+            "dry-run: az containerapp update --name oews --resource-group rg --image reg.example/oews-api:abc123"
+        )
+    );
+}
