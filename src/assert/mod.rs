@@ -60,16 +60,22 @@
 
 mod assertion;
 mod json;
+mod need;
 mod parse;
+mod prune;
 mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
 pub use json::{
     EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name,
 };
+pub use need::Need;
+pub use prune::parse_pruned;
 pub use selector::{Selector, SelectorError};
 
 #[cfg(test)]
 mod assertion_tests;
+#[cfg(test)]
+mod need_tests;
 #[cfg(test)]
 mod selector_tests;
