@@ -57,6 +57,12 @@
 //! `matches` uses the syntax of Rust's `regex` crate and searches anywhere in the string (anchor with `^…$`).
 //! Values are compared as JSON; integers may be compared with floats. Long actual values are cut after 80
 //! characters with `…`.
+//!
+//! # Parsing only what is read
+//!
+//! Every selector and assertion reports its [`Need`] — which members and elements of a document it reads — and
+//! [`parse_pruned`] parses a body keeping only that, so large parts no check reads (sample rows) are validated
+//! but never allocated.
 
 mod assertion;
 mod json;

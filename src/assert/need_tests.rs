@@ -286,3 +286,20 @@ fn the_raw_value_marker_key_parses_as_a_full_parse_does() {
         assert_eq!(all, full, "{body}");
     }
 }
+
+/// Why skipped values are parsed with `deserialize_any` and not `IgnoredAny`: serde_json's fast skip accepts
+/// these bodies, which a `Value` parse rejects.
+#[test]
+fn ignored_any_would_accept_bodies_a_full_parse_rejects() {
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let bodies: [&[u8]; 4] = [b"\"\xff\"", br#""\ud800""#, b"1e400", deep.as_bytes()];
+    for body in bodies {
+        let text = String::from_utf8_lossy(body);
+        assert!(serde_json::from_slice::<Value>(body).is_err(), "{text}");
+        assert!(
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok(),
+            "{text}"
+        );
+        assert!(parse_pruned(body, &key("a", Need::All)).is_err(), "{text}");
+    }
+}
