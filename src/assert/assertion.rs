@@ -2,6 +2,7 @@
 //! findings that read `PATH: expected E, got A`.
 
 use super::json::{describe, excerpt, json_eq, toml_to_json};
+use super::need::Need;
 use super::selector::Selector;
 use crate::config::FieldError;
 use crate::probe::Finding;
@@ -113,6 +114,19 @@ impl JsonAssertion {
     /// The selector this assertion checks.
     pub fn selector(&self) -> &Selector {
         &self.selector
+    }
+
+    /// What of a document the assertion reads: what its selector walks, then each match whole — or only its
+    /// presence when every operator is `exists = true`, which looks at whether there are matches and never at
+    /// them (`exists = false` renders a match it finds).
+    pub fn need(&self) -> Need {
+        let presence_only = self.checks.iter().all(|c| matches!(c.op, Op::Exists(true)));
+        let at_match = if presence_only {
+            Need::Presence
+        } else {
+            Need::All
+        };
+        self.selector.need_then(at_match)
     }
 
     /// Checks the assertion against a response body, pushing one finding per violation (check = `json`).

@@ -57,19 +57,31 @@
 //! `matches` uses the syntax of Rust's `regex` crate and searches anywhere in the string (anchor with `^…$`).
 //! Values are compared as JSON; integers may be compared with floats. Long actual values are cut after 80
 //! characters with `…`.
+//!
+//! # Parsing only what is read
+//!
+//! Every selector and assertion reports its [`Need`] — which members and elements of a document it reads — and
+//! [`parse_pruned`] parses a body keeping only that, so large parts no check reads (sample rows) are validated
+//! but never allocated.
 
 mod assertion;
 mod json;
+mod need;
 mod parse;
+mod prune;
 mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
 pub use json::{
     EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name,
 };
+pub use need::Need;
+pub use prune::parse_pruned;
 pub use selector::{Selector, SelectorError};
 
 #[cfg(test)]
 mod assertion_tests;
+#[cfg(test)]
+mod need_tests;
 #[cfg(test)]
 mod selector_tests;

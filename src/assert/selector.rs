@@ -2,6 +2,7 @@
 //! matching value in a JSON document together with its concrete path.
 
 use super::json::{json_eq, push_key};
+use super::need::Need;
 use serde_json::Value;
 use std::fmt;
 
@@ -57,9 +58,35 @@ impl Selector {
         }
         current
     }
+
+    /// What of a document this selector reads, when the checks then read each match whole (as operators do:
+    /// they compare and render entire values). See [`Selector::need_then`].
+    pub fn need(&self) -> Need {
+        self.need_then(Need::All)
+    }
+
+    /// What of a document this selector reads, with `at_match` read of each match: `.key` reads that member,
+    /// `[N]` (also negative) every element (positions and length are kept), `[*]` every element and member
+    /// value, a filter the same plus its field path whole in each.
+    pub fn need_then(&self, at_match: Need) -> Need {
+        self.steps
+            .iter()
+            .rev()
+            .fold(at_match, |then, step| step.need_then(then))
+    }
 }
 
 impl Step {
+    /// What a step reads of the value it applies to, given `then`, what is read of each value it leads to.
+    fn need_then(&self, then: Need) -> Need {
+        match self {
+            Step::Key(key) => Need::key(key.clone(), then),
+            Step::Index(_) => Need::elements(then),
+            Step::Wildcard => Need::members(then),
+            Step::Filter(filter) => Need::members(filter.need().merge(then)),
+        }
+    }
+
     fn apply<'v>(&self, path: String, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
         match self {
             Step::Key(_) | Step::Index(_) => {
@@ -127,6 +154,11 @@ fn push_children<'v>(
 }
 
 impl Filter {
+    /// What the filter reads of each element: its field path, compared whole with the literal.
+    fn need(&self) -> Need {
+        (self.path.iter().rev()).fold(Need::All, |then, step| step.need_then(then))
+    }
+
     fn keeps(&self, element: &Value) -> bool {
         let mut current = Some(element);
         for step in &self.path {

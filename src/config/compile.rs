@@ -461,7 +461,9 @@ fn compile_expect(
             trace,
             echo,
             validation_error,
-        }),
+            need: crate::assert::Need::default(),
+        }
+        .with_need()),
         _ => Err(errors),
     }
 }

@@ -1,7 +1,7 @@
 //! `[[expect.echo]]`: a model override sent in the request must come back in a trace entry (runbook Task 15).
 
 use super::entries::{data_sources, field_path, finding, first_of_type, got};
-use crate::assert::{excerpt, json_eq, quote};
+use crate::assert::{Need, excerpt, json_eq, quote};
 use crate::config::FieldError;
 use crate::probe::Finding;
 use serde::Deserialize;
@@ -29,6 +29,14 @@ pub struct EchoExpectation {
     sent: Value,
     /// `"gpt-4o" (sent as implementation_model)`, rendered once.
     expected: String,
+}
+
+impl EchoExpectation {
+    /// What of a body [`check_echo`] reads: of each `data_sources` entry, `type` and the echoed field, whole.
+    pub fn need(&self) -> Need {
+        let entry = Need::key("type", Need::All).merge(Need::key(self.field.as_str(), Need::All));
+        Need::key("data_sources", Need::elements(entry))
+    }
 }
 
 /// Compiles `[[expect.echo]]`; `request` is the probe's JSON request body, which must hold the value to echo.

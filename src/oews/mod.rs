@@ -48,6 +48,8 @@ mod echo_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod need_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod trace_tests;

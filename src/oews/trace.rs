@@ -2,7 +2,7 @@
 //! attributed, steps 1..N, the required entries with their fields, and charts when they were asked for.
 
 use super::entries::{data_sources, entry_path, field_path, finding, first_of_type, got};
-use crate::assert::{describe, quote};
+use crate::assert::{Need, describe, quote};
 use crate::config::FieldError;
 use crate::probe::Finding;
 use serde::Deserialize;
@@ -54,6 +54,25 @@ impl TraceExpectation {
     /// Whether charts are required (given, or resolved from the request body's `enable_charts`).
     pub fn charts(&self) -> bool {
         self.charts
+    }
+
+    /// What of a body [`check_trace`] reads: `data_sources` whole unless it is an array (it is rendered); of each
+    /// entry `step`, `agent` and `type` whole, the required fields' presence, and the whole entry unless it is an
+    /// object (it is rendered); with charts required, `charts` whole unless it is an array, and of an array only
+    /// its length (an empty one renders as `[]`).
+    pub fn need(&self) -> Need {
+        let required = (self.entries.iter())
+            .flat_map(|e| &e.fields)
+            .map(|field| Need::key(field.as_str(), Need::Presence));
+        let shape = ["step", "agent", "type"].map(|key| Need::key(key, Need::All));
+        let entry = Need::union(shape.into_iter().chain(required)).merge(Need::elements(Need::All));
+        let data_sources = Need::values(Need::All).merge(Need::elements(entry));
+        let mut need = Need::key("data_sources", data_sources);
+        if self.charts {
+            let charts = Need::values(Need::All).merge(Need::elements(Need::Presence));
+            need = need.merge(Need::key("charts", charts));
+        }
+        need
     }
 }
 

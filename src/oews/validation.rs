@@ -2,7 +2,7 @@
 //! field (runbook Task 16).
 
 use super::entries::{finding, got};
-use crate::assert::quote;
+use crate::assert::{Need, quote};
 use crate::config::FieldError;
 use crate::probe::Finding;
 use serde::Deserialize;
@@ -22,6 +22,14 @@ pub struct RawValidationError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationErrorExpectation {
     field: String,
+}
+
+impl ValidationErrorExpectation {
+    /// What of a body [`check_validation_error`] reads: `detail` (searched, and rendered when it does not name
+    /// the field) and `msg`, whole.
+    pub fn need(&self) -> Need {
+        Need::key("detail", Need::All).merge(Need::key("msg", Need::All))
+    }
 }
 
 /// Compiles `[expect.validation_error]`.

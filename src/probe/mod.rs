@@ -10,7 +10,7 @@ pub use spec::{Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher,
 
 mod verdict;
 
-pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate};
+pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate, evaluate_full};
 
 mod exchange;
 mod execute;

@@ -1,6 +1,6 @@
 //! A compiled probe: what to send and what to expect. Built by `config::compile`, read by execution.
 
-use crate::assert::JsonAssertion;
+use crate::assert::{JsonAssertion, Need};
 use crate::oews::{EchoExpectation, TraceExpectation, ValidationErrorExpectation};
 use serde_json::Value;
 use std::fmt;
@@ -59,9 +59,24 @@ pub struct Expectations {
     pub trace: Option<TraceExpectation>,
     pub echo: Vec<EchoExpectation>,
     pub validation_error: Option<ValidationErrorExpectation>,
+    /// What of the body the checks above read: set once by [`Expectations::with_need`] when the probe is
+    /// compiled; the body is parsed keeping only that.
+    pub need: Need,
 }
 
 impl Expectations {
+    /// These expectations with [`need`](Expectations::need) set to the union of what their checks read.
+    #[must_use]
+    pub fn with_need(self) -> Expectations {
+        let need = Need::union(
+            (self.json.iter().map(JsonAssertion::need))
+                .chain(self.trace.iter().map(TraceExpectation::need))
+                .chain(self.echo.iter().map(EchoExpectation::need))
+                .chain(self.validation_error.iter().map(|v| v.need())),
+        );
+        Expectations { need, ..self }
+    }
+
     /// Whether any check needs the body parsed as JSON.
     pub fn needs_json(&self) -> bool {
         !self.json.is_empty()

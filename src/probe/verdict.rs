@@ -45,11 +45,39 @@ impl Evaluation {
 /// Longest body excerpt quoted in a finding.
 const EXCERPT_CHARS: usize = 120;
 
-/// Judges one run. `latency` is measured from the scheduled start to the end of the body.
+/// Judges one run. `latency` is measured from the scheduled start to the end of the body. The body is parsed
+/// keeping only what the checks read ([`Expectations::need`]).
 pub fn evaluate(
     expect: &Expectations,
     outcome: &Result<HttpResponse, TransportFailure>,
     latency: Duration,
+) -> Evaluation {
+    judge(expect, outcome, latency, BodyParse::Pruned)
+}
+
+/// [`evaluate`] with the body parsed whole: the reference it must agree with, for tests and benchmarks.
+pub fn evaluate_full(
+    expect: &Expectations,
+    outcome: &Result<HttpResponse, TransportFailure>,
+    latency: Duration,
+) -> Evaluation {
+    judge(expect, outcome, latency, BodyParse::Full)
+}
+
+/// How a body is parsed for the checks.
+#[derive(Debug, Clone, Copy)]
+enum BodyParse {
+    /// Only what the checks read: [`crate::assert::parse_pruned`] with [`Expectations::need`].
+    Pruned,
+    /// The whole `Value`.
+    Full,
+}
+
+fn judge(
+    expect: &Expectations,
+    outcome: &Result<HttpResponse, TransportFailure>,
+    latency: Duration,
+    parse: BodyParse,
 ) -> Evaluation {
     let response = match outcome {
         Err(failure) => {
@@ -77,7 +105,11 @@ pub fn evaluate(
     }
     let mut findings = Vec::new();
     if expect.needs_json() {
-        let body: serde_json::Value = match serde_json::from_slice(&response.body) {
+        let parsed = match parse {
+            BodyParse::Pruned => crate::assert::parse_pruned(&response.body, &expect.need),
+            BodyParse::Full => serde_json::from_slice(&response.body),
+        };
+        let body = match parsed {
             Ok(body) => body,
             Err(e) => {
                 let actual = format!("invalid JSON ({e}): {}", excerpt(&response.body));
