@@ -24,5 +24,7 @@ pub mod exit;
 pub mod load;
 pub mod oews;
 pub mod probe;
+pub mod release;
 pub mod report;
 pub mod sim;
+pub mod slo;
