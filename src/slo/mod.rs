@@ -36,7 +36,8 @@ pub use objective::{
 pub use observation::{Counts, Observation, Sample};
 pub use raw::{RawObjective, RawTier};
 pub use tier::{Evaluation, TierEvaluation, TierState, evaluate, step};
-pub use window::{ErrorBudget, Span, WindowStat, burn_rate, count_spans};
+pub(crate) use window::millis;
+pub use window::{ErrorBudget, Span, WindowStat, burn_rate, count_spans, count_spans_by};
 
 #[cfg(test)]
 mod compile_tests;

@@ -76,3 +76,21 @@ impl Counts {
         }
     }
 }
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(self, other: Counts) -> Counts {
+        Counts::new(
+            self.good + other.good,
+            self.bad + other.bad,
+            self.inconclusive + other.inconclusive,
+        )
+    }
+}
+
+impl std::iter::Sum for Counts {
+    fn sum<I: Iterator<Item = Counts>>(iter: I) -> Counts {
+        iter.fold(Counts::default(), |sum, c| sum + c)
+    }
+}

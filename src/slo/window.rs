@@ -1,7 +1,7 @@
 //! Spans of time, counting an objective's runs in them, burn rates and the error budget.
 
 use super::objective::Objective;
-use super::observation::{Counts, Observation};
+use super::observation::{Counts, Observation, Sample};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -47,9 +47,18 @@ pub fn count_spans(
     observations: &[Observation],
     spans: &[Span],
 ) -> Vec<Counts> {
+    count_spans_by(observations, spans, |o| objective.classify(o))
+}
+
+/// Like [`count_spans`], with any classification (`None` skips the run): e.g. one probe of an objective.
+pub fn count_spans_by(
+    observations: &[Observation],
+    spans: &[Span],
+    classify: impl Fn(&Observation) -> Option<Sample>,
+) -> Vec<Counts> {
     let mut counts = vec![Counts::default(); spans.len()];
     for observation in observations {
-        let Some(sample) = objective.classify(observation) else {
+        let Some(sample) = classify(observation) else {
             continue;
         };
         for (span, count) in spans.iter().zip(counts.iter_mut()) {
