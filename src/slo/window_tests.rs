@@ -62,6 +62,9 @@ fn windows_are_half_open_and_ignore_the_future_and_other_probes() {
     assert_eq!(count(&o, &observations, HOUR), Counts::new(0, 3, 0));
 }
 
+/// Label, SLI, target, script (one run a minute up to now), counts in the hour, burn rate.
+type BurnCase = (&'static str, Sli, f64, &'static str, Counts, Option<f64>);
+
 #[test]
 fn burn_rates() {
     let availability = Sli::Availability;
@@ -69,7 +72,7 @@ fn burn_rates() {
         threshold: Duration::from_secs(30),
     };
     #[rustfmt::skip]
-    let cases: &[(&str, Sli, f64, &str, Counts, Option<f64>)] = &[
+    let cases: &[BurnCase] = &[
         ("no runs", availability, 0.99, "", Counts::new(0, 0, 0), None),
         ("only inconclusive", availability, 0.99, "iii", Counts::new(0, 0, 3), None),
         ("all good", availability, 0.99, "pppi", Counts::new(3, 0, 1), Some(0.0)),
