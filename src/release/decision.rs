@@ -101,7 +101,7 @@ impl fmt::Display for Decision {
 }
 
 /// Decides, checking the guards in a fixed order so that the reported reason is the most fundamental one:
-/// already rolled back, watch ended, warm-up, prober health, then each objective (see [`assess`]). A
+/// already rolled back, watch ended, warm-up, prober health, then each objective's own guards. A
 /// rollback needs one objective that passes every guard; when none does, the reason reported is that of
 /// the objective that came closest (the latest guard reached; the first such objective on a tie).
 pub fn decide(input: &WatchInput) -> Decision {
@@ -199,7 +199,8 @@ fn assess(objective: &ObjectiveWatch, input: &WatchInput, warmup_end: u64) -> As
     let name = || objective.objective.clone();
     let settings = &input.settings;
     let breached: Vec<_> = objective.page_breaches().collect();
-    let Some(first) = breached.first() else {
+    // The breached page tier whose short window clears the warm-up soonest.
+    let Some(soonest) = breached.iter().copied().min_by_key(|t| t.tier.short) else {
         return Assessment::Quiet;
     };
     let earliest = breached
@@ -236,9 +237,9 @@ fn assess(objective: &ObjectiveWatch, input: &WatchInput, warmup_end: u64) -> As
             Stage::Confirmation,
             HoldReason::BreachInWarmup {
                 objective: name(),
-                tier: first.tier.name.clone(),
-                short: first.tier.short,
-                confirmable_at_ms: warmup_end.saturating_add(millis(first.tier.short)),
+                tier: soonest.tier.name.clone(),
+                short: soonest.tier.short,
+                confirmable_at_ms: warmup_end.saturating_add(millis(soonest.tier.short)),
             },
         );
     }

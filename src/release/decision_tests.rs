@@ -142,6 +142,12 @@ fn one_row_per_guard() {
             i.now_ms = at(12);
         }, "hold: the breach of \"queries\" (page-1h) is not yet confirmed by data from after the warm-up: \
             its 5m short window clears the warm-up at 2027-01-15T08:15:00Z".into()),
+        ("two page tiers in warm-up: the sooner-confirmed one explains", |i| {
+            i.objectives[0].tiers[0].state.breached_since = Some(at(9));
+            i.objectives[0].tiers[1].state.breached_since = Some(at(8));
+            i.now_ms = at(12);
+        }, "hold: the breach of \"queries\" (page-1h) is not yet confirmed by data from after the warm-up: \
+            its 5m short window clears the warm-up at 2027-01-15T08:15:00Z".into()),
         ("breach during warm-up, confirmed after it", |i| i.objectives[0].tiers[0].state.breached_since = Some(at(8)),
             rollback.replace("08:20:00Z", "08:08:00Z")),
         ("too few samples", |i| i.objectives[0].since_warmup = Counts::new(1, 3, 0),

@@ -193,35 +193,17 @@ fn min_bad(raw: Option<i64>) -> Result<u32, String> {
 /// The configured tiers, or the defaults when none are given. Each must be able to fire under `target`
 /// (when the target itself is valid).
 fn tiers(raw: Option<&[RawTier]>, target: Option<f64>) -> Result<Vec<Tier>, Vec<FieldError>> {
-    let Some(list) = raw else {
-        let defaults = default_tiers();
-        let errors: Vec<FieldError> = target
-            .into_iter()
-            .flat_map(|t| defaults.iter().filter(move |tier| !can_fire(tier.burn, t)).map(move |tier| (t, tier)))
-            .map(|(t, tier)| {
-                FieldError::new(
-                    "target",
-                    format!(
-                        "with target {t} the default tier \"{}\" (burn {}) can never fire: {}; raise target, or give [[slo.tiers]] explicitly",
-                        tier.name,
-                        tier.burn,
-                        ceiling(t),
-                    ),
-                )
-            })
-            .collect();
-        return if errors.is_empty() {
-            Ok(defaults)
-        } else {
-            Err(errors)
-        };
+    let list = match raw {
+        None => return checked_defaults(target),
+        Some([]) => {
+            return Err(vec![FieldError::new(
+                "tiers",
+                "an empty list can never alert; remove it for the default tiers \
+                 (page 14.4× over 1h, page 6× over 6h, ticket 1× over 3days)",
+            )]);
+        }
+        Some(list) => list,
     };
-    if list.is_empty() {
-        return Err(vec![FieldError::new(
-            "tiers",
-            "an empty list can never alert; remove it for the default tiers (page 14.4× over 1h, page 6× over 6h, ticket 1× over 3days)",
-        )]);
-    }
     let mut errors = Vec::new();
     let mut compiled: Vec<Tier> = Vec::new();
     for (i, raw) in list.iter().enumerate() {
@@ -231,7 +213,10 @@ fn tiers(raw: Option<&[RawTier]>, target: Option<f64>) -> Result<Vec<Tier>, Vec<
                 if let Some(j) = compiled.iter().position(|t| t.name == tier.name) {
                     errors.push(FieldError::new(
                         format!("{prefix}.name"),
-                        format!("tier \"{}\" is already defined at tiers[{j}]; give each tier its own name", tier.name),
+                        format!(
+                            "tier \"{}\" is already defined at tiers[{j}]; give each tier its own name",
+                            tier.name
+                        ),
                     ));
                 }
                 compiled.push(tier);
@@ -241,6 +226,33 @@ fn tiers(raw: Option<&[RawTier]>, target: Option<f64>) -> Result<Vec<Tier>, Vec<
     }
     if errors.is_empty() {
         Ok(compiled)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The default tiers, each of which must be able to fire under `target`; errors are the target's.
+fn checked_defaults(target: Option<f64>) -> Result<Vec<Tier>, Vec<FieldError>> {
+    let defaults = default_tiers();
+    let Some(t) = target else {
+        return Ok(defaults);
+    };
+    let errors: Vec<FieldError> = defaults
+        .iter()
+        .filter(|tier| !can_fire(tier.burn, t))
+        .map(|tier| {
+            let message = format!(
+                "with target {t} the default tier \"{}\" (burn {}) can never fire: {}; \
+                 raise target, or give [[slo.tiers]] explicitly",
+                tier.name,
+                tier.burn,
+                ceiling(t),
+            );
+            FieldError::new("target", message)
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(defaults)
     } else {
         Err(errors)
     }
