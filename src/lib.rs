@@ -12,6 +12,9 @@
 //! * [`monitor`] — the always-on monitor: scheduled probe loops, the query budget, backoff, recording.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
+//! * [`slo`]     — objectives, burn rates, error budget, tier state (pure).
+//! * [`release`] — the guarded release-watch decision and its evidence (pure).
+//! * [`rollback`] — the rollback hook runner.
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
 //! * [`cmd`]     — one file per subcommand: the only place that wires adapters together.
 //!
@@ -27,8 +30,10 @@ pub mod load;
 pub mod monitor;
 pub mod oews;
 pub mod probe;
+pub mod release;
 pub mod report;
 pub mod rollback;
 pub mod schedule;
 pub mod sim;
+pub mod slo;
 pub mod store;
