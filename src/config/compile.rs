@@ -22,6 +22,22 @@ pub const DEFAULT_MAX_CONCURRENT: usize = 4;
 pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+pub const DEFAULT_EVALUATE_EVERY: Duration = Duration::from_secs(10);
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_RECOVERY: Duration = Duration::from_secs(600);
+
+/// `[release]` and `[rollback]`, compiled.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub watch: Duration,
+    pub evaluate_every: Duration,
+    pub settings: crate::release::WatchSettings,
+    /// Empty when no hook is configured (then every decision is a dry run).
+    pub command: Vec<String>,
+    pub hook_timeout: Duration,
+    pub recovery: Duration,
+}
+
 /// `[run]`, compiled.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -37,6 +53,8 @@ pub struct RunSettings {
 pub struct Plan {
     pub settings: Settings,
     pub probes: Vec<ProbeSpec>,
+    /// `[[slo]]`, compiled against the probes.
+    pub objectives: Vec<crate::slo::Objective>,
 }
 
 /// The main config file, compiled.
@@ -53,6 +71,7 @@ pub struct Settings {
     /// Whether loopback targets are exempt from the query budget.
     pub budget_exempt_loopback: bool,
     pub run: RunSettings,
+    pub watch: WatchConfig,
 }
 
 impl Settings {
@@ -75,6 +94,14 @@ impl Settings {
                 max_concurrent: DEFAULT_MAX_CONCURRENT,
                 jitter: DEFAULT_JITTER,
                 shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            },
+            watch: WatchConfig {
+                watch: crate::release::DEFAULT_WATCH,
+                evaluate_every: DEFAULT_EVALUATE_EVERY,
+                settings: crate::release::WatchSettings::default(),
+                command: Vec::new(),
+                hook_timeout: DEFAULT_HOOK_TIMEOUT,
+                recovery: DEFAULT_RECOVERY,
             },
         }
     }
@@ -186,6 +213,7 @@ pub fn compile_settings(
         )
         .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
     };
+    let watch = compile_watch(raw, &mut errors);
     let file_target = match target_override {
         Some(_) => None,
         None => keep(
@@ -227,8 +255,108 @@ pub fn compile_settings(
             queries_per_hour,
             budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
             run,
+            watch,
         }),
         _ => Err(located),
+    }
+}
+
+/// `[release]` and `[rollback]`: every duration and count checked; a hook that is enabled must be given.
+fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
+    let defaults = crate::release::WatchSettings::default();
+    let r = &raw.release;
+    let mut duration_of = |key: &str, value: Option<&str>, default: Duration| {
+        keep(errors, key, optional(value, values::duration, default)).unwrap_or(default)
+    };
+    let watch = duration_of(
+        "release.watch",
+        r.watch.as_deref(),
+        crate::release::DEFAULT_WATCH,
+    );
+    let warmup = duration_of("release.warmup", r.warmup.as_deref(), defaults.warmup);
+    let baseline_window = duration_of(
+        "release.baseline",
+        r.baseline.as_deref(),
+        defaults.baseline_window,
+    );
+    let prober_window = duration_of(
+        "release.prober_window",
+        r.prober_window.as_deref(),
+        defaults.prober_window,
+    );
+    let evaluate_every = duration_of(
+        "release.evaluate_every",
+        r.evaluate_every.as_deref(),
+        DEFAULT_EVALUATE_EVERY,
+    );
+    let hook_timeout = duration_of(
+        "rollback.timeout",
+        raw.rollback.timeout.as_deref(),
+        DEFAULT_HOOK_TIMEOUT,
+    );
+    let recovery = duration_of(
+        "rollback.recovery",
+        raw.rollback.recovery.as_deref(),
+        DEFAULT_RECOVERY,
+    );
+    let count =
+        |errors: &mut Vec<FieldError>, key: &str, value: Option<i64>, default: u32| match value {
+            None => default,
+            Some(n) if (0..=100_000).contains(&n) => n as u32,
+            Some(n) => {
+                errors.push(FieldError::new(
+                    key,
+                    format!("{n} is out of range; give 0 to 100000"),
+                ));
+                default
+            }
+        };
+    let min_samples = count(
+        errors,
+        "release.min_samples",
+        r.min_samples,
+        defaults.min_samples,
+    );
+    let baseline_min_samples = count(
+        errors,
+        "release.baseline_min_samples",
+        r.baseline_min_samples,
+        defaults.baseline_min_samples,
+    );
+    let baseline_max_bad_fraction = match r.baseline_max_bad_fraction {
+        None => defaults.baseline_max_bad_fraction,
+        Some(f) if (0.0..=1.0).contains(&f) => f,
+        Some(f) => {
+            errors.push(FieldError::new(
+                "release.baseline_max_bad_fraction",
+                format!("{f} is not a fraction from 0 to 1"),
+            ));
+            defaults.baseline_max_bad_fraction
+        }
+    };
+    let command = raw.rollback.command.clone().unwrap_or_default();
+    let enabled = raw.rollback.enabled.unwrap_or(false);
+    if enabled && command.first().is_none_or(|program| program.is_empty()) {
+        errors.push(FieldError::new(
+            "rollback.command",
+            "rollback.enabled = true needs a hook: command = [\"/path/to/hook\", \"arg\", ...]",
+        ));
+    }
+    WatchConfig {
+        watch,
+        evaluate_every,
+        settings: crate::release::WatchSettings {
+            warmup,
+            min_samples,
+            baseline_window,
+            baseline_min_samples,
+            baseline_max_bad_fraction,
+            prober_window,
+            dry_run: !enabled,
+        },
+        command,
+        hook_timeout,
+        recovery,
     }
 }
 

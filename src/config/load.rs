@@ -73,8 +73,16 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
         }
         errors.extend(file_errors.into_iter().map(|e| ConfigError::at(&path, e)));
     }
+    let names: Vec<&str> = probes.iter().map(|p| p.name.as_str()).collect();
+    let objectives = crate::slo::compile_all(&raw.slo, &names)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| ConfigError::at(&file, e))))
+        .unwrap_or_default();
     match settings {
-        Some(settings) if errors.is_empty() => Ok(Plan { settings, probes }),
+        Some(settings) if errors.is_empty() => Ok(Plan {
+            settings,
+            probes,
+            objectives,
+        }),
         _ => Err(ConfigErrors(errors)),
     }
 }

@@ -13,12 +13,12 @@ pub use raw::{
 };
 
 mod compile;
-mod values;
+pub(crate) mod values;
 
 pub use compile::{
     DEFAULT_CHECK_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_TARGET,
-    DEFAULT_TIMEOUT, Plan, RunSettings, Settings, TARGET_OVERRIDE_SOURCE, compile_probe,
-    compile_settings,
+    DEFAULT_TIMEOUT, Plan, RunSettings, Settings, TARGET_OVERRIDE_SOURCE, WatchConfig,
+    compile_probe, compile_settings,
 };
 
 mod load;

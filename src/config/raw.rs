@@ -22,6 +22,40 @@ pub struct RawConfig {
     pub budget: RawBudget,
     #[serde(default)]
     pub run: RawRun,
+    #[serde(default)]
+    pub release: RawRelease,
+    #[serde(default)]
+    pub rollback: RawRollback,
+    /// `[[slo]]`: service-level objectives over probe results.
+    #[serde(default)]
+    pub slo: Vec<crate::slo::RawObjective>,
+}
+
+/// `[release]`: the post-release watch.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelease {
+    pub watch: Option<String>,
+    pub warmup: Option<String>,
+    pub min_samples: Option<i64>,
+    pub baseline: Option<String>,
+    pub baseline_min_samples: Option<i64>,
+    pub baseline_max_bad_fraction: Option<f64>,
+    pub prober_window: Option<String>,
+    pub evaluate_every: Option<String>,
+}
+
+/// `[rollback]`: the hook the watch calls.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollback {
+    /// Call the hook for real; otherwise decisions are recorded as dry runs.
+    pub enabled: Option<bool>,
+    /// The hook as an argv array (no shell).
+    pub command: Option<Vec<String>>,
+    pub timeout: Option<String>,
+    /// How long after the hook health must recover for the rollback to count as verified.
+    pub recovery: Option<String>,
 }
 
 /// `[run]`: the always-on monitor.

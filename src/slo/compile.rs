@@ -59,7 +59,9 @@ pub fn compile(raw: &RawObjective, known_probes: &[&str]) -> Result<Objective, V
     let period = keep(
         &mut errors,
         "period",
-        raw.period.as_deref().map_or(Ok(DEFAULT_PERIOD), duration),
+        raw.period
+            .as_deref()
+            .map_or(Ok(DEFAULT_PERIOD), crate::config::values::duration),
     );
     let min_bad = keep(&mut errors, "min_bad", min_bad(raw.min_bad));
     let tiers = tiers(raw.tiers.as_deref(), target)
@@ -159,7 +161,7 @@ fn sli(raw: Option<&str>, threshold: Option<&str>) -> Result<Sli, FieldError> {
             "threshold",
             "missing; a latency objective needs a threshold like threshold = \"30s\"",
         )),
-        ("latency", Some(text)) => duration(text)
+        ("latency", Some(text)) => crate::config::values::duration(text)
             .map(|threshold| Sli::Latency { threshold })
             .map_err(|m| FieldError::new("threshold", m)),
         (other, _) => Err(FieldError::new(
@@ -344,19 +346,6 @@ fn ceiling(target: f64) -> String {
 fn required_duration(raw: Option<&str>, example: &str) -> Result<Duration, String> {
     match raw {
         None => Err(format!("missing; give a window like \"{example}\"")),
-        Some(text) => duration(text),
-    }
-}
-
-/// A positive humantime duration, worded as `config`'s duration values are.
-fn duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err(format!(
-            "\"{text}\" is zero; give a positive duration like \"30s\""
-        )),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!(
-            "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
-        )),
+        Some(text) => crate::config::values::duration(text),
     }
 }
