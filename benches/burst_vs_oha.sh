@@ -18,6 +18,7 @@ cargo build --release --quiet
 probe=target/release/oewsprobe
 
 work=$(mktemp -d)
+chmod 755 "$work"   # nginx workers run as www-data
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/html" "$work/logs"

@@ -182,9 +182,9 @@ pub struct ReleaseStartArgs {
     /// The version a rollback returns to.
     #[arg(long)]
     pub rollback_to: String,
-    /// How long to watch [default: 24h].
-    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
-    pub watch: std::time::Duration,
+    /// How long to watch [default: release.watch, 24h].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub watch: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 pub fn run(command: ReleaseCommand) -> Exit {
     let result = match command {
-        ReleaseCommand::Start(args) => open_store(&args.config).and_then(|store| {
+        ReleaseCommand::Start(args) => open_store(&args.config).and_then(|(store, plan)| {
             let now = now_ms();
-            let until = now + args.watch.as_millis() as u64;
+            let watch = args.watch.unwrap_or(plan.settings.watch.watch);
+            let until = now + watch.as_millis() as u64;
             let release = store
                 .start_release(&args.version, &args.rollback_to, now, until)
                 .map_err(|e| e.to_string())?;
@@ -19,11 +20,11 @@ pub fn run(command: ReleaseCommand) -> Exit {
                 "release {} recorded (rollback to {}); watching for {}\n",
                 release.version,
                 release.rollback_to,
-                humantime::format_duration(args.watch)
+                humantime::format_duration(watch)
             ));
             Ok(())
         }),
-        ReleaseCommand::List(args) => open_store(&args.config).and_then(|store| {
+        ReleaseCommand::List(args) => open_store(&args.config).and_then(|(store, _)| {
             let releases = store.releases().map_err(|e| e.to_string())?;
             super::emit(&match args.format {
                 Format::Json => format!("{:#}\n", serde_json::json!({ "releases": releases })),
@@ -31,7 +32,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
             });
             Ok(())
         }),
-        ReleaseCommand::End(args) => open_store(&args.config).and_then(|store| {
+        ReleaseCommand::End(args) => open_store(&args.config).and_then(|(store, _)| {
             match store.end_release(now_ms()).map_err(|e| e.to_string())? {
                 Some(release) => {
                     super::emit(&format!("release {}: watch ended\n", release.version))
@@ -50,15 +51,16 @@ pub fn run(command: ReleaseCommand) -> Exit {
     }
 }
 
-/// The store named by the configuration (the probes need not be valid for release bookkeeping).
-pub fn open_store(args: &ConfigArgs) -> Result<Store, String> {
+/// The store named by the configuration, and the configuration.
+pub fn open_store(args: &ConfigArgs) -> Result<(Store, crate::config::Plan), String> {
     let sources = Sources {
         config: args.config.clone(),
         probes_dir: args.probes.clone(),
         target: None,
     };
     let plan = config::load(&sources).map_err(|e| e.to_string())?;
-    Store::open(&plan.settings.run.store).map_err(|e| e.to_string())
+    let store = Store::open(&plan.settings.run.store).map_err(|e| e.to_string())?;
+    Ok((store, plan))
 }
 
 fn releases_table(releases: &[Release], now: u64) -> String {

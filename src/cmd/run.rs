@@ -4,7 +4,7 @@
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
-use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop};
+use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop, run_watch_loop};
 use crate::probe::Prober;
 use crate::store::Store;
 use std::sync::{Arc, Mutex};
@@ -128,6 +128,25 @@ impl Running {
                 shutdown.clone(),
             ));
         }
+        let evidence_dir = plan
+            .settings
+            .run
+            .store
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let watch = run_watch_loop(
+            shared.clone(),
+            plan.objectives.clone(),
+            plan.settings.watch.clone(),
+            evidence_dir,
+            shutdown.clone(),
+        );
+        // The loops' results count recorded probe runs; the watch's decisions are not runs.
+        loops.spawn(async move {
+            watch.await;
+            0
+        });
         loops.spawn(prune_loop(shared, plan.settings.run.retention, shutdown));
         Ok(Running { stop, loops })
     }

@@ -118,6 +118,19 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// When the claimed rollback's hook finished, if it has.
+    pub fn rollback_finished_at(&self, release_id: i64) -> StoreResult<Option<u64>> {
+        let at: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT finished_at_ms FROM rollback_claims WHERE release_id = ?1",
+                [release_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(at.flatten().map(|v| v as u64))
+    }
+
     /// Records how the claimed rollback went (hook exit status, duration, output).
     pub fn finish_rollback(
         &self,

@@ -1,0 +1,344 @@
+//! The release watch inside the daemon: every `release.evaluate_every`, evaluate the objectives over the
+//! stored runs, decide with the pure `release::decide`, record each change of decision with its evidence, run
+//! the rollback hook at most once per release (the claim is written to the store first), and verify recovery.
+
+use super::shared::{Shared, Shutdown, now_ms};
+use crate::config::WatchConfig;
+use crate::probe::Verdict;
+use crate::release::{Decision, ObjectiveWatch, ProberHealth, WatchInput, decide};
+use crate::rollback::{HookCall, run_hook};
+use crate::slo::{Objective, Observation, TierState};
+use crate::store::{Release, StoredRecord};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Outcomes recorded besides the decision itself.
+pub const HOOK_SUCCEEDED: &str = "hook_succeeded";
+pub const HOOK_FAILED: &str = "hook_failed";
+pub const RECOVERY_VERIFIED: &str = "recovery_verified";
+pub const RECOVERY_NOT_VERIFIED: &str = "recovery_not_verified";
+
+/// Runs the watch until shutdown; returns how many decisions it recorded.
+pub async fn run_watch_loop(
+    shared: Arc<Shared>,
+    objectives: Vec<Objective>,
+    config: WatchConfig,
+    evidence_dir: PathBuf,
+    mut shutdown: Shutdown,
+) -> u64 {
+    let mut watch = Watch {
+        shared,
+        objectives,
+        config,
+        evidence_dir,
+        states: HashMap::new(),
+        recorded: 0,
+    };
+    let mut tick = tokio::time::interval(watch.config.evaluate_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.requested() => return watch.recorded,
+        }
+        if watch.objectives.is_empty() {
+            continue;
+        }
+        if let Err(e) = watch.evaluate(now_ms()).await {
+            tracing::error!(error = %e, "release watch: evaluation failed");
+        }
+    }
+}
+
+struct Watch {
+    shared: Arc<Shared>,
+    objectives: Vec<Objective>,
+    config: WatchConfig,
+    evidence_dir: PathBuf,
+    /// Tier states by objective name (lost on restart: `observe` re-derives the state at the release).
+    states: HashMap<String, Vec<TierState>>,
+    recorded: u64,
+}
+
+/// What one evaluation reads from the store.
+struct Snapshot {
+    release: Release,
+    records: Vec<StoredRecord>,
+    claimed: bool,
+    /// Outcomes and reasons recorded so far for the release, oldest first.
+    history: Vec<(String, String)>,
+    hook_finished_at: Option<u64>,
+}
+
+impl Watch {
+    async fn evaluate(&mut self, now: u64) -> Result<(), crate::store::StoreError> {
+        let lookback = self.lookback();
+        let Some(snapshot) = self
+            .shared
+            .with_store(move |store| {
+                let Some(release) = store.open_release()? else {
+                    return Ok(None);
+                };
+                let records =
+                    store.records_since(release.started_at_ms.saturating_sub(lookback))?;
+                let claimed = store.rollback_claimed(release.id)?;
+                let history = store
+                    .decisions(release.id)?
+                    .into_iter()
+                    .map(|d| (d.outcome, d.reason))
+                    .collect();
+                let hook_finished_at = store.rollback_finished_at(release.id)?;
+                Ok(Some(Snapshot {
+                    release,
+                    records,
+                    claimed,
+                    history,
+                    hook_finished_at,
+                }))
+            })
+            .await?
+        else {
+            return Ok(());
+        };
+        if let Some(finished) = snapshot.hook_finished_at {
+            return self.verify_recovery(&snapshot, finished, now).await;
+        }
+        let observations: Vec<Observation> = snapshot.records.iter().map(observation).collect();
+        let release = crate::release::Release {
+            version: snapshot.release.version.clone(),
+            rollback_to: snapshot.release.rollback_to.clone(),
+            started_at_ms: snapshot.release.started_at_ms,
+            until_ms: snapshot.release.watch_until_ms,
+        };
+        let settings = self.config.settings.clone();
+        let watches: Vec<ObjectiveWatch> = self
+            .objectives
+            .iter()
+            .map(|objective| {
+                let states = self
+                    .states
+                    .get(&objective.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                ObjectiveWatch::observe(objective, &observations, states, &release, &settings, now)
+            })
+            .collect();
+        for w in &watches {
+            self.states.insert(
+                w.objective.clone(),
+                w.tiers.iter().map(|t| t.state).collect(),
+            );
+        }
+        let input = WatchInput {
+            prober: ProberHealth::measure(&observations, now, settings.prober_window),
+            release,
+            settings,
+            now_ms: now,
+            objectives: watches,
+            already_rolled_back: snapshot.claimed,
+        };
+        let decision = decide(&input);
+        let (outcome, reason, evidence) = describe(&decision);
+        let changed = snapshot
+            .history
+            .last()
+            .map(|(o, r)| (o.as_str(), dedupe_key(o, r)))
+            != Some((outcome, dedupe_key(outcome, &reason)));
+        if changed {
+            self.record(snapshot.release.id, now, outcome, &reason, &evidence)
+                .await?;
+            tracing::warn!(release = %snapshot.release.version, outcome, %reason, "release watch decision");
+        }
+        if let Decision::Rollback { reason, .. } = &decision {
+            self.roll_back(&snapshot.release, now, reason, &evidence)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// How far before the release the observations must reach: the baseline, or the longest page window.
+    fn lookback(&self) -> u64 {
+        let longest = self
+            .objectives
+            .iter()
+            .flat_map(|o| o.tiers.iter().map(|t| t.long))
+            .max()
+            .unwrap_or_default();
+        longest
+            .max(self.config.settings.baseline_window)
+            .as_millis() as u64
+    }
+
+    async fn record(
+        &mut self,
+        release_id: i64,
+        at: u64,
+        outcome: &str,
+        reason: &str,
+        evidence: &serde_json::Value,
+    ) -> Result<(), crate::store::StoreError> {
+        let (outcome, reason, evidence) =
+            (outcome.to_string(), reason.to_string(), evidence.clone());
+        self.shared
+            .with_store(move |store| {
+                store.record_decision(release_id, at, &outcome, &reason, &evidence)
+            })
+            .await?;
+        self.recorded += 1;
+        Ok(())
+    }
+
+    /// Claims the release's one rollback, then runs the hook and records how it went.
+    async fn roll_back(
+        &mut self,
+        release: &Release,
+        now: u64,
+        reason: &str,
+        evidence: &serde_json::Value,
+    ) -> Result<(), crate::store::StoreError> {
+        let id = release.id;
+        if !self
+            .shared
+            .with_store(move |store| store.claim_rollback(id, now))
+            .await?
+        {
+            return Ok(());
+        }
+        let evidence_file = self
+            .evidence_dir
+            .join(format!("rollback-{}-{now}.json", release.version));
+        if let Err(e) = std::fs::write(&evidence_file, format!("{evidence:#}\n")) {
+            tracing::error!(file = %evidence_file.display(), error = %e, "cannot write the evidence file");
+        }
+        let call = HookCall {
+            release: &release.version,
+            rollback_to: &release.rollback_to,
+            reason,
+            evidence_file: &evidence_file,
+        };
+        let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+        let finished = now_ms();
+        let value = serde_json::to_value(&outcome).unwrap_or_default();
+        let stored = value.clone();
+        self.shared
+            .with_store(move |store| store.finish_rollback(id, finished, &stored))
+            .await?;
+        let (kind, summary) = if outcome.succeeded() {
+            (
+                HOOK_SUCCEEDED,
+                format!("rollback hook exited 0 after {} ms", outcome.duration_ms),
+            )
+        } else if outcome.timed_out {
+            (
+                HOOK_FAILED,
+                format!(
+                    "rollback hook killed after its timeout ({} ms)",
+                    outcome.duration_ms
+                ),
+            )
+        } else if let Some(e) = &outcome.spawn_error {
+            (HOOK_FAILED, format!("rollback hook did not start: {e}"))
+        } else {
+            (
+                HOOK_FAILED,
+                format!("rollback hook exited {:?}", outcome.exit_code),
+            )
+        };
+        tracing::warn!(release = %release.version, %summary, "rollback");
+        self.record(id, finished, kind, &summary, &value).await
+    }
+
+    /// After the hook: a passing run of a watched probe means recovery; none within `rollback.recovery` means not.
+    async fn verify_recovery(
+        &mut self,
+        snapshot: &Snapshot,
+        finished: u64,
+        now: u64,
+    ) -> Result<(), crate::store::StoreError> {
+        let done = snapshot
+            .history
+            .iter()
+            .any(|(o, _)| o == RECOVERY_VERIFIED || o == RECOVERY_NOT_VERIFIED);
+        if done {
+            return Ok(());
+        }
+        let watched = |probe: &str| self.objectives.iter().any(|o| o.covers(probe));
+        let recovered = snapshot.records.iter().find(|r| {
+            r.scheduled_at_ms > finished && r.verdict == Verdict::Pass && watched(&r.probe)
+        });
+        let id = snapshot.release.id;
+        match recovered {
+            Some(r) => {
+                let reason = format!(
+                    "{} passed {} ms after the hook finished",
+                    r.probe,
+                    r.scheduled_at_ms - finished
+                );
+                self.record(
+                    id,
+                    now,
+                    RECOVERY_VERIFIED,
+                    &reason,
+                    &serde_json::json!({"record_id": r.id}),
+                )
+                .await
+            }
+            None if now > finished + self.config.recovery.as_millis() as u64 => {
+                let reason = format!(
+                    "no watched probe passed within {} after the hook",
+                    humantime::format_duration(Duration::from_secs(self.config.recovery.as_secs()))
+                );
+                self.record(
+                    id,
+                    now,
+                    RECOVERY_NOT_VERIFIED,
+                    &reason,
+                    &serde_json::json!({}),
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+fn observation(r: &StoredRecord) -> Observation {
+    Observation {
+        at_ms: r.scheduled_at_ms,
+        probe: r.probe.clone(),
+        verdict: r.verdict,
+        class: r.class,
+        latency: r.latency,
+    }
+}
+
+/// The decision as stored: outcome, reason, evidence.
+fn describe(decision: &Decision) -> (&'static str, String, serde_json::Value) {
+    match decision {
+        Decision::Rollback { reason, evidence } => (
+            "rollback",
+            reason.clone(),
+            serde_json::to_value(evidence).unwrap_or_default(),
+        ),
+        Decision::WouldRollback { reason, evidence } => (
+            "would_rollback",
+            reason.clone(),
+            serde_json::to_value(evidence).unwrap_or_default(),
+        ),
+        Decision::Hold { reason } => (
+            "hold",
+            reason.to_string(),
+            serde_json::to_value(reason).unwrap_or_default(),
+        ),
+    }
+}
+
+/// Decisions are recorded when they change: the same kind of hold with new figures is not a change.
+fn dedupe_key<'a>(outcome: &str, reason: &'a str) -> &'a str {
+    match outcome {
+        "hold" => reason.split([':', '(']).next().unwrap_or(reason),
+        _ => "",
+    }
+}

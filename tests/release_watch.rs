@@ -1,0 +1,241 @@
+//! The release watch end to end: the daemon, the simulator, a fault injected after `release start`, and a
+//! real hook command. The hook runs exactly once, with the right environment, also across `kill -9`; it does
+//! not run when the fault was there before the release, nor in dry-run (the decision is recorded instead).
+
+mod support;
+
+use oewsprobe::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::process::{BIN, SimProcess};
+
+const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
+
+/// Seconds-scale watch settings: every duration is configuration.
+fn config(target: &str, hook_log: &Path, enabled: bool) -> String {
+    format!(
+        r#"target = "{target}"
+probes_dir = "probes"
+[run]
+jitter = "0s"
+[release]
+watch = "2m"
+warmup = "1s"
+min_samples = 2
+baseline = "4s"
+baseline_min_samples = 2
+prober_window = "3s"
+evaluate_every = "300ms"
+[rollback]
+enabled = {enabled}
+command = ["sh", "-c", "echo \"$OEWSPROBE_RELEASE $OEWSPROBE_ROLLBACK_TO [$OEWSPROBE_REASON]\" >> {log}; test -s \"$OEWSPROBE_EVIDENCE\""]
+timeout = "10s"
+recovery = "30s"
+[[slo]]
+name = "health"
+probes = ["health"]
+target = 0.9
+min_bad = 2
+[[slo.tiers]]
+severity = "page"
+long = "4s"
+short = "2s"
+burn = 5
+"#,
+        log = hook_log.display()
+    )
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    sim: SimProcess,
+}
+
+impl Setup {
+    fn new(enabled: bool) -> Setup {
+        let sim = SimProcess::start(&[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("probes")).expect("probes");
+        std::fs::write(dir.path().join("probes/health.toml"), PROBE).expect("probe");
+        let text = config(&sim.url, &dir.path().join("hook.log"), enabled);
+        std::fs::write(dir.path().join("oewsprobe.toml"), text).expect("config");
+        Setup { dir, sim }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("oewsprobe.toml")
+    }
+
+    fn daemon(&self) -> Child {
+        Command::new(BIN)
+            .args(["run", "--config"])
+            .arg(self.config())
+            .env_remove("OEWSPROBE_TARGET")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("daemon")
+    }
+
+    fn release_start(&self) {
+        let out = Command::new(BIN)
+            .args([
+                "release",
+                "start",
+                "--version",
+                "main-bbb",
+                "--rollback-to",
+                "main-aaa",
+                "--config",
+            ])
+            .arg(self.config())
+            .output()
+            .expect("release start");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn fault(&self, fault: &str) {
+        let addr = self.sim.url.trim_start_matches("http://");
+        let body = format!("{{\"faults\":[\"{fault}\"]}}");
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        write!(
+            s,
+            "PUT /__sim/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut response = String::new();
+        s.read_to_string(&mut response).expect("read");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    fn hook_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("hook.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn outcomes(&self) -> Vec<String> {
+        let store = Store::open(&self.dir.path().join("oewsprobe.sqlite")).expect("store");
+        let release = store
+            .releases()
+            .expect("releases")
+            .into_iter()
+            .next()
+            .expect("a release");
+        store
+            .decisions(release.id)
+            .expect("decisions")
+            .into_iter()
+            .map(|d| format!("{}: {}", d.outcome, d.reason))
+            .collect()
+    }
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_fault_after_the_release_runs_the_hook_exactly_once_even_across_kill_9() {
+    let setup = Setup::new(true);
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5)); // a healthy baseline
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook", Duration::from_secs(20), || {
+        !setup.hook_lines().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(3)); // the breach continues
+    kill(&mut daemon); // SIGKILL: no graceful anything
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(4));
+    kill(&mut daemon);
+    let lines = setup.hook_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("main-bbb main-aaa ["), "{}", lines[0]);
+    let outcomes = setup.outcomes();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("rollback: "))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_succeeded: rollback hook exited 0")),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn no_hook_when_the_fault_was_there_before_the_release() {
+    let setup = Setup::new(true);
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    std::thread::sleep(Duration::from_secs(5)); // broken before the release
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(6));
+    kill(&mut daemon);
+    assert!(setup.hook_lines().is_empty());
+    let outcomes = setup.outcomes();
+    assert!(
+        !outcomes.iter().any(|o| o.starts_with("rollback")),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|o| o.starts_with("hold: ")),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn dry_run_records_the_decision_and_calls_nothing() {
+    let setup = Setup::new(false);
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the dry-run decision", Duration::from_secs(20), || {
+        setup
+            .outcomes()
+            .iter()
+            .any(|o| o.starts_with("would_rollback: "))
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    kill(&mut daemon);
+    assert!(setup.hook_lines().is_empty(), "dry run calls no hook");
+    let outcomes = setup.outcomes();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("would_rollback: "))
+            .count(),
+        1,
+        "recorded once: {outcomes:?}"
+    );
+}
