@@ -24,13 +24,16 @@ pub fn run(args: &StatusArgs) -> Exit {
     };
     let names: Vec<String> = plan.probes.iter().map(|p| p.name.clone()).collect();
     let status = Store::open(&plan.settings.run.store).and_then(|store| {
-        gather(
+        let window = args.window.as_millis() as u64;
+        let mut status = gather(
             &store,
             &names,
             plan.settings.queries_per_hour,
-            args.window.as_millis() as u64,
+            window,
             now_ms(),
-        )
+        )?;
+        status.objectives = evaluate_objectives(&store, &plan.objectives, status.now_ms)?;
+        Ok(status)
     });
     match status {
         Ok(status) => {
@@ -82,6 +85,7 @@ pub fn gather(
         now_ms: now,
         window_ms,
         probes,
+        objectives: Vec::new(),
         budget: BudgetStatus {
             queries_per_hour: budget,
             spent_last_hour: spent,
@@ -89,4 +93,31 @@ pub fn gather(
         },
         release,
     })
+}
+
+/// Every objective evaluated at `now` over its error-budget period (tier states start fresh: `status` shows
+/// the burn rates, the daemon's watch keeps the breach history).
+fn evaluate_objectives(
+    store: &Store,
+    objectives: &[crate::slo::Objective],
+    now: u64,
+) -> Result<Vec<crate::slo::Evaluation>, StoreError> {
+    let Some(longest) = objectives.iter().map(|o| o.period).max() else {
+        return Ok(Vec::new());
+    };
+    let observations: Vec<crate::slo::Observation> = store
+        .records_since(now.saturating_sub(longest.as_millis() as u64))?
+        .into_iter()
+        .map(|r| crate::slo::Observation {
+            at_ms: r.scheduled_at_ms,
+            probe: r.probe,
+            verdict: r.verdict,
+            class: r.class,
+            latency: r.latency,
+        })
+        .collect();
+    Ok(objectives
+        .iter()
+        .map(|o| crate::slo::evaluate(o, &observations, &[], now))
+        .collect())
 }

@@ -43,6 +43,8 @@ pub struct Status {
     pub now_ms: u64,
     pub window_ms: u64,
     pub probes: Vec<ProbeStatus>,
+    /// Each objective evaluated now: burn rates per tier and window, error budget left.
+    pub objectives: Vec<crate::slo::Evaluation>,
     pub budget: BudgetStatus,
     pub release: Option<WatchStatus>,
 }
@@ -122,6 +124,33 @@ pub fn status_table(s: &Status) -> String {
             ms_text(p.latency_p50_ms),
             ms_text(p.latency_p95_ms),
             p.runs
+        ));
+    }
+    for o in &s.objectives {
+        let budget = o
+            .budget
+            .remaining
+            .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        let tiers: Vec<String> = o
+            .tiers
+            .iter()
+            .map(|t| {
+                let burn = |w: &crate::slo::WindowStat| {
+                    w.burn_rate.map_or("-".to_string(), |b| format!("{b:.2}"))
+                };
+                let mark = if t.breached() { " BREACHED" } else { "" };
+                format!(
+                    "{} {}x/{}x{mark}",
+                    t.tier.name,
+                    burn(&t.long),
+                    burn(&t.short)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "slo {}: error budget left {budget}; burn {}\n",
+            o.objective,
+            tiers.join(", ")
         ));
     }
     out.push_str(&format!(
@@ -207,6 +236,31 @@ mod tests {
         );
     }
 
+    fn objective() -> crate::slo::Objective {
+        crate::slo::Objective {
+            name: "health".into(),
+            probes: vec!["health".into()],
+            sli: crate::slo::Sli::Availability,
+            target: 0.99,
+            period: crate::slo::DEFAULT_PERIOD,
+            tiers: crate::slo::default_tiers(),
+            min_bad: 3,
+        }
+    }
+
+    fn observations(records: &[StoredRecord]) -> Vec<crate::slo::Observation> {
+        records
+            .iter()
+            .map(|r| crate::slo::Observation {
+                at_ms: r.scheduled_at_ms,
+                probe: r.probe.clone(),
+                verdict: r.verdict,
+                class: r.class,
+                latency: r.latency,
+            })
+            .collect()
+    }
+
     #[test]
     fn table_is_exact() {
         let records = [
@@ -221,6 +275,7 @@ mod tests {
                 probe_status("health", &refs),
                 probe_status("query-trace", &[]),
             ],
+            objectives: vec![crate::slo::evaluate(&objective(), &observations(&records), &[], 120_000)],
             budget: BudgetStatus {
                 queries_per_hour: 4,
                 spent_last_hour: 1,
@@ -228,10 +283,12 @@ mod tests {
             },
             release: None,
         };
+        // One failure in two runs burns 50x a 99 % objective, but no tier is breached: the min_bad guard (3).
         let expected = "\
 PROBE        LAST          CLASS                 PASS        P50        P95   RUNS  LAST RUN
 health       FAIL          server_error         50.0%    12.00ms    30.00ms      2  10s ago
 query-trace  never         -                        -          -          -      0  -
+slo health: error budget left -4900.0%; burn page-1h 50.00x/50.00x, page-6h 50.00x/50.00x, ticket-3d 50.00x/50.00x
 window: the last 1day
 query budget: 1 of 4 valid queries spent in the last hour (3 left)
 release watch: none
