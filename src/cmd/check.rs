@@ -1,23 +1,16 @@
 //! `oewsprobe check`: load the plan, run the selected probes once, print verdicts, exit 0/1/2.
 
 use crate::cli::{CheckArgs, Format};
-use crate::config::{self, Plan, Sources, suggest};
+use crate::config::{Plan, suggest};
 use crate::exit::Exit;
 use crate::probe::{ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
 use crate::report::{Tally, check_json, check_table};
 
 pub async fn run(args: CheckArgs) -> Exit {
-    let sources = Sources {
-        config: args.config.config.clone(),
-        probes_dir: args.config.probes.clone(),
-        target: args.target.clone(),
-    };
-    let plan = match config::load(&sources) {
+    let sources = super::sources(&args.config, args.target.clone());
+    let plan = match super::load_plan(&sources) {
         Ok(plan) => plan,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return Exit::CouldNotCheck;
-        }
+        Err(exit) => return exit,
     };
     let selected = match select(&plan, &args.only) {
         Ok(selected) => selected,

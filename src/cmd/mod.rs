@@ -33,3 +33,20 @@ pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
+
+/// The sources the config flags name.
+pub fn sources(config: &crate::cli::ConfigArgs, target: Option<String>) -> crate::config::Sources {
+    crate::config::Sources {
+        config: config.config.clone(),
+        probes_dir: config.probes.clone(),
+        target,
+    }
+}
+
+/// Loads the plan from `sources`, or prints every configuration error and returns the exit for them.
+pub fn load_plan(sources: &crate::config::Sources) -> Result<crate::config::Plan, Exit> {
+    crate::config::load(sources).map_err(|errors| {
+        eprintln!("{errors}");
+        Exit::CouldNotCheck
+    })
+}

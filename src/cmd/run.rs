@@ -12,17 +12,10 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub async fn run(args: RunArgs) -> Exit {
-    let sources = Sources {
-        config: args.config.config.clone(),
-        probes_dir: args.config.probes.clone(),
-        target: args.target.clone(),
-    };
-    let plan = match config::load(&sources) {
+    let sources = super::sources(&args.config, args.target.clone());
+    let plan = match super::load_plan(&sources) {
         Ok(plan) => plan,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return Exit::CouldNotCheck;
-        }
+        Err(exit) => return exit,
     };
     let store = match Store::open(&plan.settings.run.store) {
         Ok(store) => Arc::new(Mutex::new(store)),

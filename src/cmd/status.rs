@@ -1,7 +1,6 @@
 //! `oewsprobe status`: read the store (also while the daemon runs) and show the monitor's state.
 
 use crate::cli::{Format, StatusArgs};
-use crate::config::{self, Sources};
 use crate::exit::Exit;
 use crate::monitor::now_ms;
 use crate::report::{BudgetStatus, Status, WatchStatus, probe_status, status_table};
@@ -10,17 +9,10 @@ use crate::store::{Store, StoreError};
 const HOUR_MS: u64 = 3_600_000;
 
 pub fn run(args: &StatusArgs) -> Exit {
-    let sources = Sources {
-        config: args.config.config.clone(),
-        probes_dir: args.config.probes.clone(),
-        target: None,
-    };
-    let plan = match config::load(&sources) {
+    let sources = super::sources(&args.config, None);
+    let plan = match super::load_plan(&sources) {
         Ok(plan) => plan,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return Exit::CouldNotCheck;
-        }
+        Err(exit) => return exit,
     };
     let names: Vec<String> = plan.probes.iter().map(|p| p.name.clone()).collect();
     let status = Store::open(&plan.settings.run.store).and_then(|store| {

@@ -3,7 +3,9 @@
 //! HTTPS targets use the probe client instead (TLS load against the real API is a few requests, not
 //! thousands per second).
 
-use crate::probe::{Exchanged, FailureClass, HttpResponse, PreparedRequest, TransportFailure};
+use crate::probe::{
+    Exchanged, FailureClass, HttpResponse, PreparedRequest, TransportFailure, timeout_failure,
+};
 use crate::report::duration_text;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -58,21 +60,7 @@ impl Http1Connection {
         .await
         {
             Ok(outcome) => outcome,
-            Err(_) => {
-                self.sender = None;
-                let stage = if first_byte.is_some() {
-                    "the body did not complete"
-                } else {
-                    "no response headers"
-                };
-                Err(failure(
-                    FailureClass::Timeout,
-                    format!(
-                        "no complete response within {} ({stage})",
-                        duration_text(timeout)
-                    ),
-                ))
-            }
+            Err(_) => Err(timeout_failure(timeout, first_byte.is_some())),
         };
         if outcome.is_err() {
             self.sender = None;

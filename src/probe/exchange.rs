@@ -169,7 +169,8 @@ pub fn request_url(target: &url::Url, path: &str) -> String {
     format!("{}{}", target.as_str().trim_end_matches('/'), path)
 }
 
-fn timeout_failure(timeout: Duration, got_headers: bool) -> TransportFailure {
+/// The failure of an exchange that ran out of time, saying how far it got.
+pub fn timeout_failure(timeout: Duration, got_headers: bool) -> TransportFailure {
     let stage = if got_headers {
         "the body did not complete"
     } else {

@@ -275,7 +275,12 @@ mod tests {
                 probe_status("health", &refs),
                 probe_status("query-trace", &[]),
             ],
-            objectives: vec![crate::slo::evaluate(&objective(), &observations(&records), &[], 120_000)],
+            objectives: vec![crate::slo::evaluate(
+                &objective(),
+                &observations(&records),
+                &[],
+                120_000,
+            )],
             budget: BudgetStatus {
                 queries_per_hour: 4,
                 spent_last_hour: 1,
