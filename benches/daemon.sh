@@ -24,12 +24,22 @@ report() {
   python3 - "$1" "$2" <<'PY'
 import json, sqlite3, sys
 db, label = sys.argv[1], sys.argv[2]
-rows = sqlite3.connect(db).execute("SELECT record_json FROM records").fetchall()
-lat = sorted(json.loads(r[0])["timings"]["start_delay"] for r in rows)
+rows = [json.loads(r[0]) for r in sqlite3.connect(db).execute("SELECT record_json FROM records")]
+lat = sorted(r["timings"]["start_delay"] for r in rows)
 if not lat:
     print(f"{label}: no runs"); sys.exit()
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
 print(f"{label}: {len(lat)} runs; scheduler lateness p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms, max {lat[-1]:.2f} ms")
+# Backlog shows as a run rate above the schedule's or as runs due in one second spilling into later ones:
+# count runs per scheduled second over the steady state (after the first and before the last second).
+seconds = {}
+for r in rows:
+    seconds[r["scheduled_at_ms"] // 1000] = seconds.get(r["scheduled_at_ms"] // 1000, 0) + 1
+steady = sorted(seconds)[1:-1]
+if steady:
+    counts = [seconds[s] for s in steady]
+    print(f"{label}: steady state over {len(steady)} s: {min(counts)}-{max(counts)} runs per scheduled second, "
+          f"mean {sum(counts) / len(counts):.0f}")
 PY
 }
 
