@@ -168,3 +168,15 @@ async fn a_full_accept_queue_is_connect_timeout() {
         "transport: expected a response, got no connection within 500ms — the target address does not answer: host down or firewalled"
     );
 }
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_tls() {
+    let caddy = caddy_tls_untrusted();
+    let r = probe_once(&format!("https://127.0.0.1:{}", caddy.port)).await;
+    assert_failed(&r, FailureClass::Tls);
+    assert!(
+        r.findings[0].message.contains("certificate"),
+        "{}",
+        r.findings[0].message
+    );
+}

@@ -60,16 +60,32 @@ impl Drop for Caddy {
 
 /// Starts Caddy (the Debian package, installed by `.ci/run`) as a reverse proxy to `upstream`.
 pub fn caddy_proxy_to(upstream: SocketAddr) -> Caddy {
+    caddy_with(|port| {
+        format!(
+            "{{\n  admin off\n  auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n  reverse_proxy {upstream} {{\n    lb_try_duration 0s\n  }}\n}}\n"
+        )
+    })
+}
+
+/// Starts Caddy serving HTTPS on loopback with its own internal (untrusted) CA, answering `{"status":"healthy"}`.
+pub fn caddy_tls_untrusted() -> Caddy {
+    let body = r#"{\"status\":\"healthy\"}"#;
+    caddy_with(|port| {
+        format!(
+            "{{\n  admin off\n  skip_install_trust\n}}\nhttps://127.0.0.1:{port} {{\n  tls internal\n  respond \"{body}\" 200\n}}\n"
+        )
+    })
+}
+
+/// Starts Caddy with the Caddyfile `config(port)` on a free loopback port.
+fn caddy_with(config: impl Fn(u16) -> String) -> Caddy {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let caddyfile = format!(
-        "{{\n  admin off\n  auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n  reverse_proxy {upstream} {{\n    lb_try_duration 0s\n  }}\n}}\n"
-    );
-    let config = dir.path().join("Caddyfile");
-    std::fs::write(&config, caddyfile).expect("write Caddyfile");
+    let path = dir.path().join("Caddyfile");
+    std::fs::write(&path, config(port)).expect("write Caddyfile");
     let child = Command::new("caddy")
         .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&config)
+        .arg(&path)
         .env("HOME", dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .env("XDG_CONFIG_HOME", dir.path())
