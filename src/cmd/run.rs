@@ -4,7 +4,7 @@
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
-use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop, run_watch_loop};
+use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop, run_watch_loop, spawn_writer};
 use crate::probe::Prober;
 use crate::store::Store;
 use std::sync::{Arc, Mutex};
@@ -93,6 +93,7 @@ async fn supervise(
 struct Running {
     stop: tokio::sync::watch::Sender<bool>,
     loops: tokio::task::JoinSet<u64>,
+    writer: tokio::task::JoinHandle<u64>,
 }
 
 impl Running {
@@ -103,9 +104,11 @@ impl Running {
             .filter(|p| p.schedule.is_some())
             .collect();
         let prober = Prober::new(&plan.settings.target, scheduled.iter().copied())?;
+        let (writer_queue, writer) = spawn_writer(store.clone());
         let shared = Arc::new(Shared {
             prober,
             store,
+            writer: writer_queue,
             permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
             queries_per_hour: plan.settings.queries_per_hour,
             records: None,
@@ -135,23 +138,21 @@ impl Running {
             evidence_dir,
             shutdown.clone(),
         );
-        // The loops' results count recorded probe runs; the watch's decisions are not runs.
-        loops.spawn(async move {
-            watch.await;
-            0
-        });
+        loops.spawn(watch);
         loops.spawn(prune_loop(shared, plan.settings.run.retention, shutdown));
-        Ok(Running { stop, loops })
+        Ok(Running {
+            stop,
+            loops,
+            writer,
+        })
     }
 
-    /// Asks every loop to stop, lets in-flight runs finish within `grace`, and returns the runs recorded.
+    /// Asks every loop to stop, lets in-flight runs finish within `grace`, waits for the writer to commit
+    /// them, and returns the runs committed.
     async fn stop(mut self, grace: Duration) -> u64 {
         let _ = self.stop.send(true);
-        let mut recorded = 0;
         let drained = tokio::time::timeout(grace, async {
-            while let Some(joined) = self.loops.join_next().await {
-                recorded += joined.unwrap_or(0);
-            }
+            while self.loops.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
@@ -160,8 +161,10 @@ impl Running {
                 grace.as_secs()
             );
             self.loops.abort_all();
+            while self.loops.join_next().await.is_some() {}
         }
-        recorded
+        // Every sender is gone with the loops: the writer commits what is queued and ends.
+        self.writer.await.unwrap_or(0)
     }
 }
 

@@ -8,9 +8,11 @@
 mod probe_loop;
 mod shared;
 mod watch;
+mod writer;
 
 pub use probe_loop::{budget_skip_record, run_probe_loop};
 pub use shared::{Shared, Shutdown, now_ms};
 pub use watch::{
     HOOK_FAILED, HOOK_SUCCEEDED, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, run_watch_loop,
 };
+pub use writer::spawn_writer;

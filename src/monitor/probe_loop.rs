@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const HOUR_MS: u64 = 3_600_000;
 
-/// Runs `spec` on its schedule until shutdown. Returns how many runs it recorded.
+/// Runs `spec` on its schedule until shutdown. Returns how many runs it handed to the writer.
 pub async fn run_probe_loop(
     shared: Arc<Shared>,
     spec: Arc<ProbeSpec>,
@@ -76,13 +76,10 @@ pub async fn run_probe_loop(
             streak = 0;
         }
         log_record(&record);
-        let stored = record.clone();
-        match shared
-            .with_store(move |store| store.insert_record(&stored))
-            .await
-        {
-            Ok(_) => recorded += 1,
-            Err(e) => tracing::error!(probe = %spec.name, error = %e, "cannot store the record"),
+        if shared.writer.send(record.clone()).await.is_ok() {
+            recorded += 1;
+        } else {
+            tracing::error!(probe = %spec.name, "the record writer is gone; record lost");
         }
         if let Some(tx) = &shared.records {
             let _ = tx.try_send(record);

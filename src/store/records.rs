@@ -26,27 +26,22 @@ pub struct BudgetSpend {
 }
 
 impl Store {
-    /// Stores one run; its valid queries go into the budget ledger in the same transaction.
+    /// Stores one run.
     pub fn insert_record(&self, record: &ProbeRecord) -> StoreResult<i64> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                record.probe,
-                record.target,
-                record.scheduled_at_ms as i64,
-                record.verdict.as_str(),
-                record.class.map(|c| c.as_str()),
-                record.status,
-                record.latency.as_micros() as i64,
-                record.queries,
-                serde_json::to_string(record)?,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert(&tx, record)?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Stores many runs in one transaction: all or none.
+    pub fn insert_records(&self, records: &[ProbeRecord]) -> StoreResult<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        for record in records {
+            insert(&tx, record)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records the spending of `queries` valid queries at `at_ms` (before the run, so a crash mid-run still
@@ -129,6 +124,26 @@ impl Store {
         tx.commit()?;
         Ok(records)
     }
+}
+
+/// Inserts one record inside the caller's transaction; returns its id.
+fn insert(tx: &rusqlite::Transaction<'_>, record: &ProbeRecord) -> StoreResult<i64> {
+    tx.execute(
+            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                record.probe,
+                record.target,
+                record.scheduled_at_ms as i64,
+                record.verdict.as_str(),
+                record.class.map(|c| c.as_str()),
+                record.status,
+                record.latency.as_micros() as i64,
+                record.queries,
+                serde_json::to_string(record)?,
+            ],
+        )?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// A stored record's JSON, as `ProbeRecord` serialized it.
