@@ -12,15 +12,17 @@ use support::process::{BIN, SimProcess};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
+const QUERY_PROBE: &str = "schedule = \"* * * * * *\"\n[request]\nmethod = \"POST\"\npath = \"/api/v1/query\"\nbody = { query = \"What are software developer salaries in Seattle?\", enable_charts = false }\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
+
 /// Seconds-scale watch settings: every duration is configuration.
-fn config(target: &str, hook_log: &Path, enabled: bool) -> String {
+fn config(target: &str, hook_log: &Path, enabled: bool, watch: &str) -> String {
     format!(
         r#"target = "{target}"
 probes_dir = "probes"
 [run]
 jitter = "0s"
 [release]
-watch = "2m"
+watch = "{watch}"
 warmup = "1s"
 min_samples = 2
 baseline = "4s"
@@ -54,11 +56,16 @@ struct Setup {
 
 impl Setup {
     fn new(enabled: bool) -> Setup {
+        Setup::with(enabled, PROBE, "2m")
+    }
+
+    /// `probe` is written as the `health` probe the objective covers.
+    fn with(enabled: bool, probe: &str, watch: &str) -> Setup {
         let sim = SimProcess::start(&[]);
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("probes")).expect("probes");
-        std::fs::write(dir.path().join("probes/health.toml"), PROBE).expect("probe");
-        let text = config(&sim.url, &dir.path().join("hook.log"), enabled);
+        std::fs::write(dir.path().join("probes/health.toml"), probe).expect("probe");
+        let text = config(&sim.url, &dir.path().join("hook.log"), enabled, watch);
         std::fs::write(dir.path().join("oewsprobe.toml"), text).expect("config");
         Setup { dir, sim }
     }
@@ -237,5 +244,43 @@ fn dry_run_records_the_decision_and_calls_nothing() {
             .count(),
         1,
         "recorded once: {outcomes:?}"
+    );
+}
+
+#[test]
+fn only_throttled_runs_never_roll_back() {
+    let setup = Setup::with(true, QUERY_PROBE, "2m");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(1));
+    setup.fault("rate_limited"); // every query now gets 429: inconclusive, never bad
+    std::thread::sleep(Duration::from_secs(7));
+    kill(&mut daemon);
+    assert!(setup.hook_lines().is_empty());
+    let outcomes = setup.outcomes();
+    assert!(
+        !outcomes
+            .iter()
+            .any(|o| o.starts_with("rollback") || o.starts_with("would_rollback")),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn no_hook_once_the_watch_window_has_ended() {
+    let setup = Setup::with(true, PROBE, "3s");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(4)); // the 3 s watch is over
+    setup.fault("health_down");
+    std::thread::sleep(Duration::from_secs(6));
+    kill(&mut daemon);
+    assert!(setup.hook_lines().is_empty());
+    assert!(
+        !setup.outcomes().iter().any(|o| o.starts_with("rollback")),
+        "{:?}",
+        setup.outcomes()
     );
 }
