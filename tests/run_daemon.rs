@@ -284,3 +284,42 @@ fn release_start_list_and_end_use_the_configured_store() {
     let store = Store::open(&dir.path().join("oewsprobe.sqlite")).expect("store");
     assert_eq!(store.releases().expect("releases").len(), 1);
 }
+
+#[test]
+fn scheduled_bursts_are_recorded_and_share_the_query_budget() {
+    let sim = SimProcess::start(&[]);
+    let burst = format!(
+        "queries = 1\n[burst]\nschedule = \"*/2 * * * * *\"\nrequests = 3\nslo = \"5s\"\n[request]\n{QUERY}\ntimeout = \"10s\"\n[expect]\nstatus = 200\n"
+    );
+    let daemon = Daemon::start(
+        &sim.url,
+        "[budget]\nqueries_per_hour = 4\nexempt_loopback = false",
+        &[("q.toml", &burst)],
+    );
+    std::thread::sleep(Duration::from_millis(5_000));
+    let (code, stderr, store, _dir) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        sim.stats()["valid_queries"],
+        3,
+        "one burst of 3 fits the budget of 4, the next does not"
+    );
+    let records = store.records_since(0).expect("records");
+    assert!(records.iter().all(|r| r.probe == "q-burst"), "{records:?}");
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass)
+            .count(),
+        1,
+        "{records:?}"
+    );
+    assert!(
+        records
+            .iter()
+            .filter(|r| r.class == Some(FailureClass::Budget))
+            .count()
+            >= 1,
+        "{records:?}"
+    );
+}

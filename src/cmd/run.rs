@@ -4,7 +4,9 @@
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
-use crate::monitor::{Shared, Shutdown, now_ms, run_probe_loop, run_watch_loop, spawn_writer};
+use crate::monitor::{
+    Shared, Shutdown, now_ms, run_burst_loop, run_probe_loop, run_watch_loop, spawn_writer,
+};
 use crate::probe::Prober;
 use crate::store::Store;
 use std::sync::{Arc, Mutex};
@@ -43,8 +45,9 @@ async fn supervise(
 ) -> Exit {
     loop {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
+        let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
         eprintln!(
-            "oewsprobe run: watching {} with {scheduled} scheduled probes (store {})",
+            "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {})",
             plan.settings.target.as_str().trim_end_matches('/'),
             plan.settings.run.store.display()
         );
@@ -98,12 +101,8 @@ struct Running {
 
 impl Running {
     fn start(plan: &Plan, store: Arc<Mutex<Store>>) -> Result<Running, String> {
-        let scheduled: Vec<_> = plan
-            .probes
-            .iter()
-            .filter(|p| p.schedule.is_some())
-            .collect();
-        let prober = Prober::new(&plan.settings.target, scheduled.iter().copied())?;
+        let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
+        let prober = Prober::new(&plan.settings.target, scheduled)?;
         let (writer_queue, writer) = spawn_writer(store.clone());
         let shared = Arc::new(Shared {
             prober,
@@ -115,14 +114,25 @@ impl Running {
         });
         let (stop, shutdown) = Shutdown::new();
         let mut loops = tokio::task::JoinSet::new();
-        for spec in scheduled {
+        let jitter = plan.settings.run.jitter;
+        for spec in &plan.probes {
             let spec = Arc::new(spec.clone());
-            loops.spawn(run_probe_loop(
-                shared.clone(),
-                spec,
-                plan.settings.run.jitter,
-                shutdown.clone(),
-            ));
+            if spec.schedule.is_some() {
+                loops.spawn(run_probe_loop(
+                    shared.clone(),
+                    spec.clone(),
+                    jitter,
+                    shutdown.clone(),
+                ));
+            }
+            if spec.burst.is_some() {
+                loops.spawn(run_burst_loop(
+                    shared.clone(),
+                    spec,
+                    jitter,
+                    shutdown.clone(),
+                ));
+            }
         }
         let evidence_dir = plan
             .settings

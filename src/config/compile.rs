@@ -422,6 +422,11 @@ pub fn compile_probe(
             None
         }
     };
+    let burst = raw.burst.as_ref().and_then(|b| {
+        compile_burst(b)
+            .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("burst"))))
+            .ok()
+    });
     let request = match &raw.request {
         Some(r) => compile_request(r, settings)
             .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("request"))))
@@ -447,7 +452,52 @@ pub fn compile_probe(
             schedule,
             request,
             expect,
+            burst,
         }),
+        _ => Err(errors),
+    }
+}
+
+fn compile_burst(raw: &super::raw::RawBurst) -> Result<crate::probe::BurstSpec, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let schedule = match raw.schedule.as_deref() {
+        None => keep(
+            &mut errors,
+            "schedule",
+            Err("missing; give a cron schedule, e.g. \"0 45 3 * * *\"".to_string()),
+        ),
+        Some(text) => keep(
+            &mut errors,
+            "schedule",
+            crate::schedule::CronSchedule::parse(text),
+        ),
+    };
+    let requests = keep(
+        &mut errors,
+        "requests",
+        match raw.requests {
+            None => Ok(3),
+            Some(n) if (1..=1000).contains(&n) => Ok(n as u64),
+            Some(n) => Err(format!("{n} is out of range; give 1 to 1000")),
+        },
+    );
+    let slo = keep(
+        &mut errors,
+        "slo",
+        optional(
+            raw.slo.as_deref(),
+            values::duration,
+            Duration::from_secs(30),
+        ),
+    );
+    match (schedule, requests, slo) {
+        (Some(schedule), Some(requests), Some(slo)) if errors.is_empty() => {
+            Ok(crate::probe::BurstSpec {
+                schedule,
+                requests,
+                slo,
+            })
+        }
         _ => Err(errors),
     }
 }

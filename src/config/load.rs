@@ -73,7 +73,17 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
         }
         errors.extend(file_errors.into_iter().map(|e| ConfigError::at(&path, e)));
     }
-    let names: Vec<&str> = probes.iter().map(|p| p.name.as_str()).collect();
+    // SLOs may cover probes and their scheduled bursts (`NAME-burst`).
+    let burst_names: Vec<String> = probes
+        .iter()
+        .filter(|p| p.burst.is_some())
+        .map(|p| p.burst_name())
+        .collect();
+    let names: Vec<&str> = probes
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(burst_names.iter().map(String::as_str))
+        .collect();
     let objectives = crate::slo::compile_all(&raw.slo, &names)
         .map_err(|es| errors.extend(es.into_iter().map(|e| ConfigError::at(&file, e))))
         .unwrap_or_default();

@@ -110,6 +110,17 @@ pub struct RawProbe {
     pub request: Option<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
+    /// A burst of this probe's request that `oewsprobe run` sends on its own schedule.
+    pub burst: Option<RawBurst>,
+}
+
+/// `[burst]` in a probe file: N requests at once, on a schedule, judged against a latency SLO.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurst {
+    pub schedule: Option<String>,
+    pub requests: Option<i64>,
+    pub slo: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

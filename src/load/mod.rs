@@ -6,7 +6,9 @@ mod budget;
 mod engine;
 mod http1;
 mod stats;
+mod summary;
 
 pub use budget::{BudgetCheck, check_budget, is_loopback};
 pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
 pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};
+pub use summary::burst_record;

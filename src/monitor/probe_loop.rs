@@ -24,20 +24,11 @@ pub async fn run_probe_loop(
     let mut not_before_ms = 0;
     let mut streak = 0;
     while !shutdown.is_set() {
-        let now = now_ms();
-        let Some(fire_ms) = schedule
-            .next_after(now)
-            .map(|t| t + offset.as_millis() as u64)
+        let Some(Firing { fire_ms, due }) =
+            next_firing(&schedule, offset, &mut shutdown, &spec.name).await
         else {
-            tracing::warn!(probe = %spec.name, "schedule has no further firing");
             break;
         };
-        let wait = Duration::from_millis(fire_ms.saturating_sub(now));
-        let due = Instant::now() + wait;
-        tokio::select! {
-            () = tokio::time::sleep_until(tokio::time::Instant::from_std(due)) => {}
-            () = shutdown.requested() => break,
-        }
         if fire_ms < not_before_ms {
             tracing::info!(probe = %spec.name, "skipped: backing off after throttling");
             continue;
@@ -49,17 +40,12 @@ pub async fn run_probe_loop(
         let Ok(_permit) = shared.permits.acquire().await else {
             break;
         };
-        let record = match admit(&shared, &spec, fire_ms).await {
-            Ok(true) => match shared.prober.run(&spec, scheduled).await {
+        let record = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
+            Ok(Ok(())) => match shared.prober.run(&spec, scheduled).await {
                 Some(record) => record,
                 None => break,
             },
-            Ok(false) => budget_skip_record(
-                &spec,
-                shared.prober.target().as_str(),
-                fire_ms,
-                shared.queries_per_hour,
-            ),
+            Ok(Err(spent)) => budget_skip_record(&shared, &spec.name, fire_ms, spent, spec.queries),
             Err(e) => {
                 tracing::error!(probe = %spec.name, error = %e, "cannot read the query budget; run skipped");
                 continue;
@@ -75,62 +61,109 @@ pub async fn run_probe_loop(
         } else if record.verdict != Verdict::Inconclusive {
             streak = 0;
         }
-        log_record(&record);
-        if shared.writer.send(record.clone()).await.is_ok() {
+        if hand_over(&shared, record).await {
             recorded += 1;
-        } else {
-            tracing::error!(probe = %spec.name, "the record writer is gone; record lost");
-        }
-        if let Some(tx) = &shared.records {
-            let _ = tx.try_send(record);
         }
     }
     recorded
 }
 
-/// Reserves the run's valid queries in the rolling hour, atomically with respect to other probes.
-async fn admit(
-    shared: &Arc<Shared>,
-    spec: &ProbeSpec,
-    fire_ms: u64,
-) -> Result<bool, crate::store::StoreError> {
-    if spec.queries == 0 {
-        return Ok(true);
+/// When a scheduled run is due.
+#[derive(Debug, Clone, Copy)]
+pub struct Firing {
+    pub fire_ms: u64,
+    pub due: Instant,
+}
+
+/// Sleeps until the next firing of `schedule` (plus `offset`) after now; `None` on shutdown or when the
+/// schedule has no further firing. Computed from the clock after the previous run: missed firings are skipped.
+pub async fn next_firing(
+    schedule: &crate::schedule::CronSchedule,
+    offset: Duration,
+    shutdown: &mut Shutdown,
+    name: &str,
+) -> Option<Firing> {
+    let now = now_ms();
+    let Some(fire_ms) = schedule
+        .next_after(now)
+        .map(|t| t + offset.as_millis() as u64)
+    else {
+        tracing::warn!(probe = %name, "schedule has no further firing");
+        return None;
+    };
+    let due = Instant::now() + Duration::from_millis(fire_ms.saturating_sub(now));
+    tokio::select! {
+        () = tokio::time::sleep_until(tokio::time::Instant::from_std(due)) => Some(Firing { fire_ms, due }),
+        () = shutdown.requested() => None,
     }
-    let (probe, queries, budget) = (spec.name.clone(), spec.queries, shared.queries_per_hour);
+}
+
+/// Reserves `queries` valid queries in the rolling hour, atomically with respect to every other run.
+/// `Err(spent)` when they do not fit: what the hour has already spent.
+pub async fn admit(
+    shared: &Arc<Shared>,
+    name: &str,
+    queries: u32,
+    fire_ms: u64,
+) -> Result<Result<(), u32>, crate::store::StoreError> {
+    if queries == 0 {
+        return Ok(Ok(()));
+    }
+    let (probe, budget) = (name.to_string(), shared.queries_per_hour);
     shared
         .with_store(move |store| {
             let spent = store.spent_since(fire_ms.saturating_sub(HOUR_MS))?;
             if !admits(spent, queries, budget) {
-                return Ok(false);
+                return Ok(Err(spent));
             }
             store.record_spend(&BudgetSpend {
                 at_ms: fire_ms,
                 probe,
                 queries,
             })?;
-            Ok(true)
+            Ok(Ok(()))
         })
         .await
 }
 
+/// Logs a finished run and queues it for the writer (and the records channel); false if it was lost.
+pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
+    log_record(&record);
+    if let Some(tx) = &shared.records {
+        let _ = tx.try_send(record.clone());
+    }
+    let name = record.probe.clone();
+    let queued = shared.writer.send(record).await.is_ok();
+    if !queued {
+        tracing::error!(probe = %name, "the record writer is gone; record lost");
+    }
+    queued
+}
+
 /// The record of a run skipped because the budget was spent: inconclusive, class `budget`.
 pub fn budget_skip_record(
-    spec: &ProbeSpec,
-    target: &str,
+    shared: &Shared,
+    name: &str,
     fire_ms: u64,
-    budget: u32,
+    spent: u32,
+    needed: u32,
 ) -> ProbeRecord {
+    let budget = shared.queries_per_hour;
     let finding = Finding::new(
         "budget",
         None,
         format!("at most {budget} valid queries per rolling hour"),
-        format!("{budget} already spent; this run needs {}", spec.queries),
+        format!("{spent} already spent; this run needs {needed}"),
         FailureClass::Budget.hint(),
     );
     ProbeRecord {
-        probe: spec.name.clone(),
-        target: target.trim_end_matches('/').to_string(),
+        probe: name.to_string(),
+        target: shared
+            .prober
+            .target()
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
         scheduled_at_ms: fire_ms,
         verdict: Verdict::Inconclusive,
         class: Some(FailureClass::Budget),

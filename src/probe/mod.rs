@@ -6,7 +6,9 @@ pub use outcome::{FailureClass, Finding, Verdict};
 
 mod spec;
 
-pub use spec::{Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher, StatusPattern};
+pub use spec::{
+    BurstSpec, Expectations, ProbeSpec, RequestBody, RequestSpec, StatusMatcher, StatusPattern,
+};
 
 mod verdict;
 

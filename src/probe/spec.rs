@@ -19,6 +19,23 @@ pub struct ProbeSpec {
     pub schedule: Option<crate::schedule::CronSchedule>,
     pub request: RequestSpec,
     pub expect: Expectations,
+    /// A scheduled burst of this probe's request (`oewsprobe run`).
+    pub burst: Option<BurstSpec>,
+}
+
+/// `[burst]`, compiled: `requests` at once on `schedule`, every one passing within `slo`.
+#[derive(Debug, Clone)]
+pub struct BurstSpec {
+    pub schedule: crate::schedule::CronSchedule,
+    pub requests: u64,
+    pub slo: Duration,
+}
+
+impl ProbeSpec {
+    /// The name burst results are recorded under (and SLOs refer to): `NAME-burst`.
+    pub fn burst_name(&self) -> String {
+        format!("{}-burst", self.name)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,171 @@
+//! A burst run summarized as one `ProbeRecord` (pure), so scheduled bursts land in the store, in SLOs and in
+//! `status` like any probe: verdict from the SLO verdict, one finding for the SLO and one per failure class.
+
+use super::LoadRun;
+use crate::probe::{FailureClass, Finding, ProbeRecord, Timings, Verdict};
+use crate::report::duration_text;
+use std::time::Duration;
+
+/// The record of a burst of `requests` under `name`, scheduled at `scheduled_at_ms`.
+pub fn burst_record(
+    name: &str,
+    target: &str,
+    scheduled_at_ms: u64,
+    run: &LoadRun,
+    slo: Duration,
+    queries: u32,
+) -> ProbeRecord {
+    let stats = &run.stats;
+    let verdict = stats.slo_verdict();
+    let most = |counts: &std::collections::BTreeMap<FailureClass, u64>| {
+        counts
+            .iter()
+            .max_by_key(|(class, n)| (**n, std::cmp::Reverse(**class)))
+            .map(|(class, _)| *class)
+    };
+    let class = match verdict {
+        Verdict::Pass => None,
+        Verdict::Fail => most(&stats.failed).or(Some(FailureClass::Contract)),
+        Verdict::Inconclusive => most(&stats.inconclusive),
+    };
+    let mut findings = Vec::new();
+    if verdict != Verdict::Pass {
+        let mut got = Vec::new();
+        if stats.failed_total() > 0 {
+            got.push(format!("{} failed", stats.failed_total()));
+        }
+        if stats.inconclusive_total() > 0 {
+            got.push(format!("{} inconclusive", stats.inconclusive_total()));
+        }
+        if stats.over_slo > 0 {
+            got.push(format!("{} over {}", stats.over_slo, duration_text(slo)));
+        }
+        if stats.requests == 0 {
+            got.push("no request made".to_string());
+        }
+        let expected = format!(
+            "all {} requests passing within {}",
+            stats.requests,
+            duration_text(slo)
+        );
+        findings.push(Finding::new("burst", None, expected, got.join(", "), None));
+        for (class, (number, finding)) in &stats.examples {
+            let message = format!("request #{number} ({class}): {finding}");
+            findings.push(Finding {
+                check: "burst".into(),
+                path: None,
+                expected: String::new(),
+                actual: finding.clone(),
+                message,
+            });
+        }
+    }
+    ProbeRecord {
+        probe: name.to_string(),
+        target: target.trim_end_matches('/').to_string(),
+        scheduled_at_ms,
+        verdict,
+        class,
+        status: None,
+        latency: Duration::from_micros(if stats.latency.is_empty() {
+            0
+        } else {
+            stats.latency.max()
+        }),
+        timings: Timings {
+            total: run.elapsed,
+            ..Timings::default()
+        },
+        body_bytes: 0,
+        queries,
+        findings,
+        retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LATE_AFTER, LoadStats, Sample};
+
+    fn run(samples: &[(u64, Verdict, Option<FailureClass>)]) -> LoadRun {
+        let mut stats = LoadStats::new();
+        for (i, (ms, verdict, class)) in samples.iter().enumerate() {
+            let d = Duration::from_millis(*ms);
+            let finding = class.map(|_| "status: expected 200, got 500".to_string());
+            let sample = Sample {
+                number: i as u64 + 1,
+                latency: d,
+                service_time: d,
+                start_lag: Duration::ZERO,
+                verdict: *verdict,
+                class: *class,
+                finding,
+            };
+            stats.record(&sample, Duration::from_secs(30), LATE_AFTER);
+        }
+        LoadRun {
+            stats,
+            elapsed: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn a_passing_burst_is_a_passing_record() {
+        let r = burst_record(
+            "query-trace-burst",
+            "http://x/",
+            1_000,
+            &run(&[(10, Verdict::Pass, None); 3]),
+            Duration::from_secs(30),
+            3,
+        );
+        assert_eq!(
+            (r.verdict, r.class, r.queries, r.findings.len()),
+            (Verdict::Pass, None, 3, 0)
+        );
+        assert_eq!(r.target, "http://x");
+        assert_eq!(r.latency, Duration::from_micros(10_007));
+    }
+
+    #[test]
+    fn failures_and_slow_requests_are_named() {
+        let r = burst_record(
+            "query-trace-burst",
+            "http://x",
+            1_000,
+            &run(&[
+                (31_000, Verdict::Pass, None),
+                (100, Verdict::Fail, Some(FailureClass::ServerError)),
+                (100, Verdict::Pass, None),
+            ]),
+            Duration::from_secs(30),
+            3,
+        );
+        assert_eq!(
+            (r.verdict, r.class),
+            (Verdict::Fail, Some(FailureClass::ServerError))
+        );
+        let messages: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "burst: expected all 3 requests passing within 30s, got 1 failed, 1 over 30s",
+                "request #2 (server_error): status: expected 200, got 500",
+            ]
+        );
+        let slow = burst_record(
+            "b",
+            "http://x",
+            1,
+            &run(&[(31_000, Verdict::Pass, None)]),
+            Duration::from_secs(30),
+            1,
+        );
+        assert_eq!(
+            (slow.verdict, slow.class),
+            (Verdict::Fail, Some(FailureClass::Contract)),
+            "slow alone breaks the contract"
+        );
+    }
+}

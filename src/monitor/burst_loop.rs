@@ -1,0 +1,76 @@
+//! A probe's scheduled burst: N requests at once on the burst's own schedule, within the query budget,
+//! recorded as one `NAME-burst` record.
+
+use super::probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing};
+use super::shared::{Shared, Shutdown};
+use crate::load::{Progress, Shape, burst_record, run_load};
+use crate::probe::{PreparedRequest, ProbeSpec};
+use crate::schedule::jitter;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs `spec`'s burst on its schedule until shutdown; returns how many bursts it handed to the writer.
+pub async fn run_burst_loop(
+    shared: Arc<Shared>,
+    spec: Arc<ProbeSpec>,
+    max_jitter: Duration,
+    mut shutdown: Shutdown,
+) -> u64 {
+    let Some(burst) = spec.burst.clone() else {
+        return 0;
+    };
+    let name = spec.burst_name();
+    let request = match PreparedRequest::new(&spec.request, shared.prober.target()) {
+        Ok(request) => Arc::new(request),
+        Err(e) => {
+            tracing::error!(probe = %name, error = %e, "cannot prepare the burst request");
+            return 0;
+        }
+    };
+    let offset = jitter(&name, max_jitter);
+    let queries = spec.queries.saturating_mul(burst.requests as u32);
+    let mut recorded = 0;
+    while let Some(Firing { fire_ms, .. }) =
+        next_firing(&burst.schedule, offset, &mut shutdown, &name).await
+    {
+        let Ok(_permit) = shared.permits.acquire().await else {
+            break;
+        };
+        let record = match admit(&shared, &name, queries, fire_ms).await {
+            Ok(Ok(())) => {
+                let shape = Shape::Once { n: burst.requests };
+                match run_load(
+                    spec.clone(),
+                    request.clone(),
+                    shape,
+                    burst.slo,
+                    Arc::new(Progress::default()),
+                )
+                .await
+                {
+                    Ok(run) => burst_record(
+                        &name,
+                        shared.prober.target().as_str(),
+                        fire_ms,
+                        &run,
+                        burst.slo,
+                        queries,
+                    ),
+                    Err(e) => {
+                        tracing::error!(probe = %name, error = %e, "burst failed to start");
+                        continue;
+                    }
+                }
+            }
+            Ok(Err(spent)) => budget_skip_record(&shared, &name, fire_ms, spent, queries),
+            Err(e) => {
+                tracing::error!(probe = %name, error = %e, "cannot read the query budget; burst skipped");
+                continue;
+            }
+        };
+        if hand_over(&shared, record).await {
+            recorded += 1;
+        }
+    }
+    recorded
+}
