@@ -28,10 +28,13 @@ fn errors_of(config_text: Option<&str>, probes: &[(&str, &str)]) -> Vec<String> 
 #[test]
 fn broken_probe_files_each_get_their_exact_message() {
     let cases: [(&str, &[&str]); 11] = [
-        ("[request]\npath = \"/x\"\n[burst]\nrequests = 0\n", &[
-            "p.toml: burst.schedule: missing; give a cron schedule, e.g. \"0 45 3 * * *\"",
-            "p.toml: burst.requests: 0 is out of range; give 1 to 1000",
-        ]),
+        (
+            "[request]\npath = \"/x\"\n[burst]\nrequests = 0\n",
+            &[
+                "p.toml: burst.schedule: missing; give a cron schedule, e.g. \"0 45 3 * * *\"",
+                "p.toml: burst.requests: 0 is out of range; give 1 to 1000",
+            ],
+        ),
         (
             "[request]\npath = \"/x\"\n[expect]\nstauts = 200\n",
             &["p.toml: expect.stauts: unknown key \"stauts\" — did you mean \"status\"?"],

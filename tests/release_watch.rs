@@ -284,3 +284,36 @@ fn no_hook_once_the_watch_window_has_ended() {
         setup.outcomes()
     );
 }
+
+#[test]
+fn too_few_samples_since_the_warm_up_never_roll_back() {
+    let setup = Setup::new(true);
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    std::fs::write(
+        setup.config(),
+        text.replace("\nmin_samples = 2\n", "\nmin_samples = 1000\n"),
+    )
+    .expect("config");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    std::thread::sleep(Duration::from_secs(7));
+    kill(&mut daemon);
+    assert!(setup.hook_lines().is_empty());
+    let outcomes = setup.outcomes();
+    assert!(
+        !outcomes.iter().any(|o| o.starts_with("rollback")),
+        "{outcomes:?}"
+    );
+    let too_few: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.ends_with("fewer than the 1000 required"))
+        .collect();
+    assert_eq!(
+        too_few.len(),
+        1,
+        "the hold is recorded once, not once per new sample: {outcomes:?}"
+    );
+}

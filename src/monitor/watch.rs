@@ -28,12 +28,13 @@ pub async fn run_watch_loop(
     evidence_dir: PathBuf,
     mut shutdown: Shutdown,
 ) -> u64 {
+    let states = load_states(&shared, &objectives).await;
     let mut watch = Watch {
         shared,
         objectives,
         config,
         evidence_dir,
-        states: HashMap::new(),
+        states,
         recorded: 0,
     };
     let mut tick = tokio::time::interval(watch.config.evaluate_every);
@@ -57,7 +58,7 @@ struct Watch {
     objectives: Vec<Objective>,
     config: WatchConfig,
     evidence_dir: PathBuf,
-    /// Tier states by objective name (lost on restart: `observe` re-derives the state at the release).
+    /// Tier states by objective name, aligned with its tiers; stored when a breach begins or ends.
     states: HashMap<String, Vec<TierState>>,
     recorded: u64,
 }
@@ -67,7 +68,7 @@ struct Snapshot {
     release: Release,
     records: Vec<StoredRecord>,
     claimed: bool,
-    /// Outcomes and reasons recorded so far for the release, oldest first.
+    /// Outcomes recorded so far for the release, oldest first, with their [`decision_key`].
     history: Vec<(String, String)>,
     hook_finished_at: Option<u64>,
 }
@@ -87,7 +88,10 @@ impl Watch {
                 let history = store
                     .decisions(release.id)?
                     .into_iter()
-                    .map(|d| (d.outcome, d.reason))
+                    .map(|d| {
+                        let key = decision_key(&d.outcome, &d.evidence);
+                        (d.outcome, key)
+                    })
                     .collect();
                 let hook_finished_at = store.rollback_finished_at(release.id)?;
                 Ok(Some(Snapshot {
@@ -126,10 +130,24 @@ impl Watch {
             })
             .collect();
         for w in &watches {
-            self.states.insert(
-                w.objective.clone(),
-                w.tiers.iter().map(|t| t.state).collect(),
-            );
+            let states: Vec<TierState> = w.tiers.iter().map(|t| t.state).collect();
+            let changed = self.states.get(&w.objective).is_none_or(|old| {
+                old.iter()
+                    .map(|s| s.breached_since)
+                    .ne(states.iter().map(|s| s.breached_since))
+            });
+            if changed {
+                let named: Vec<(String, TierState)> = w
+                    .tiers
+                    .iter()
+                    .map(|t| (t.tier.name.clone(), t.state))
+                    .collect();
+                let objective = w.objective.clone();
+                self.shared
+                    .with_store(move |store| store.save_slo_states(&objective, &named))
+                    .await?;
+            }
+            self.states.insert(w.objective.clone(), states);
         }
         let input = WatchInput {
             prober: ProberHealth::measure(&observations, now, settings.prober_window),
@@ -141,11 +159,12 @@ impl Watch {
         };
         let decision = decide(&input);
         let (outcome, reason, evidence) = describe(&decision);
+        let key = decision_key(outcome, &evidence);
         let changed = snapshot
             .history
             .last()
-            .map(|(o, r)| (o.as_str(), dedupe_key(o, r)))
-            != Some((outcome, dedupe_key(outcome, &reason)));
+            .map(|(o, k)| (o.as_str(), k.as_str()))
+            != Some((outcome, key.as_str()));
         if changed {
             self.record(snapshot.release.id, now, outcome, &reason, &evidence)
                 .await?;
@@ -304,6 +323,37 @@ impl Watch {
     }
 }
 
+/// The stored tier states, aligned with each objective's tiers by name (a tier renamed or added by a config
+/// change starts fresh).
+async fn load_states(
+    shared: &Arc<Shared>,
+    objectives: &[Objective],
+) -> HashMap<String, Vec<TierState>> {
+    let stored = match shared.with_store(|store| store.slo_states()).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read stored SLO states; starting fresh");
+            return HashMap::new();
+        }
+    };
+    objectives
+        .iter()
+        .map(|o| {
+            let mine = stored.get(&o.name);
+            let states = o
+                .tiers
+                .iter()
+                .map(|t| {
+                    mine.and_then(|m| m.get(&t.name))
+                        .copied()
+                        .unwrap_or_default()
+                })
+                .collect();
+            (o.name.clone(), states)
+        })
+        .collect()
+}
+
 fn observation(r: &StoredRecord) -> Observation {
     Observation {
         at_ms: r.scheduled_at_ms,
@@ -335,10 +385,11 @@ fn describe(decision: &Decision) -> (&'static str, String, serde_json::Value) {
     }
 }
 
-/// Decisions are recorded when they change: the same kind of hold with new figures is not a change.
-fn dedupe_key<'a>(outcome: &str, reason: &'a str) -> &'a str {
+/// Decisions are recorded when they change: the same kind of hold with new figures (one more sample, a
+/// later time) is not a change. A hold's kind is its evidence's `hold` tag.
+fn decision_key(outcome: &str, evidence: &serde_json::Value) -> String {
     match outcome {
-        "hold" => reason.split([':', '(']).next().unwrap_or(reason),
-        _ => "",
+        "hold" => evidence["hold"].as_str().unwrap_or_default().to_string(),
+        _ => String::new(),
     }
 }

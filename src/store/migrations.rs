@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 1] = [
+const MIGRATIONS: [&str; 2] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -50,6 +50,13 @@ const MIGRATIONS: [&str; 1] = [
         evidence_json TEXT NOT NULL
     );
     CREATE INDEX decisions_by_release ON decisions (release_id, at_ms);",
+    // 2: SLO tier states (when each tier's breach began), so a restart keeps the breach history.
+    "CREATE TABLE slo_state (
+        objective TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        state_json TEXT NOT NULL,
+        PRIMARY KEY (objective, tier)
+    );",
 ];
 
 /// Applies every migration the store does not have yet.

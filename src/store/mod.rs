@@ -7,6 +7,7 @@
 mod migrations;
 mod records;
 mod releases;
+mod slo_state;
 
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
