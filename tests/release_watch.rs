@@ -12,6 +12,9 @@ use support::process::{BIN, SimProcess};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
+const SECRET_VAR: &str = "OEWSPROBE_TEST_WEBHOOK_SECRET";
+const SECRET: &str = "s3cret-for-tests";
+
 const QUERY_PROBE: &str = "schedule = \"* * * * * *\"\n[request]\nmethod = \"POST\"\npath = \"/api/v1/query\"\nbody = { query = \"What are software developer salaries in Seattle?\", enable_charts = false }\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
 /// Seconds-scale watch settings: every duration is configuration.
@@ -79,6 +82,7 @@ impl Setup {
             .args(["run", "--config"])
             .arg(self.config())
             .env_remove("OEWSPROBE_TARGET")
+            .env(SECRET_VAR, SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -97,6 +101,7 @@ impl Setup {
                 "--config",
             ])
             .arg(self.config())
+            .env(SECRET_VAR, SECRET)
             .output()
             .expect("release start");
         assert_eq!(
@@ -315,5 +320,90 @@ fn too_few_samples_since_the_warm_up_never_roll_back() {
         too_few.len(),
         1,
         "the hold is recorded once, not once per new sample: {outcomes:?}"
+    );
+}
+
+/// A webhook receiver on loopback: every POST's signature header and body.
+fn webhook_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>,
+) {
+    use axum::{Router, body::Bytes, http::HeaderMap, routing::post};
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            let app = Router::new().route(
+                "/hook",
+                post(move |headers: HeaderMap, body: Bytes| {
+                    let sink = sink.clone();
+                    async move {
+                        let signature = headers
+                            .get("x-oewsprobe-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string);
+                        sink.lock().expect("lock").push((signature, body.to_vec()));
+                        "ok"
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    let addr = rx.recv().expect("receiver address");
+    (format!("http://{addr}/hook"), received)
+}
+
+#[test]
+fn the_webhook_gets_the_evidence_signed_once_and_the_secret_stays_out_of_the_store() {
+    let (url, received) = webhook_receiver();
+    let setup = Setup::new(true);
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    let text = text.replace(
+        "recovery = \"30s\"\n",
+        &format!(
+            "recovery = \"30s\"\nwebhook = \"{url}\"\nwebhook_secret = \"env:{SECRET_VAR}\"\n"
+        ),
+    );
+    std::fs::write(setup.config(), text).expect("config");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the webhook", Duration::from_secs(20), || {
+        !received.lock().expect("lock").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    kill(&mut daemon);
+    let calls = received.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 1, "one webhook call");
+    let (signature, body) = &calls[0];
+    let expected = oewsprobe::rollback::signature(
+        &oewsprobe::rollback::Secret::new(SECRET.as_bytes().to_vec()),
+        body,
+    );
+    assert_eq!(signature.as_deref(), Some(expected.as_str()));
+    let evidence: serde_json::Value = serde_json::from_slice(body).expect("JSON evidence");
+    assert_eq!(evidence["release"]["version"], "main-bbb");
+    assert_eq!(setup.hook_lines().len(), 1, "the command hook ran too");
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_succeeded: rollback hook exited 0")
+                && o.contains("webhook answered 200")),
+        "{outcomes:?}"
+    );
+    let store_bytes = std::fs::read(setup.dir.path().join("oewsprobe.sqlite")).expect("store file");
+    assert!(
+        !String::from_utf8_lossy(&store_bytes).contains(SECRET),
+        "the secret is not stored"
     );
 }

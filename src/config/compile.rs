@@ -36,6 +36,8 @@ pub struct WatchConfig {
     pub command: Vec<String>,
     pub hook_timeout: Duration,
     pub recovery: Duration,
+    pub webhook: Option<String>,
+    pub webhook_secret: Option<crate::rollback::Secret>,
 }
 
 /// `[run]`, compiled.
@@ -102,6 +104,8 @@ impl Settings {
                 command: Vec::new(),
                 hook_timeout: DEFAULT_HOOK_TIMEOUT,
                 recovery: DEFAULT_RECOVERY,
+                webhook: None,
+                webhook_secret: None,
             },
         }
     }
@@ -335,11 +339,29 @@ fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
         }
     };
     let command = raw.rollback.command.clone().unwrap_or_default();
-    let enabled = raw.rollback.enabled.unwrap_or(false);
-    if enabled && command.first().is_none_or(|program| program.is_empty()) {
+    if command.first().is_some_and(String::is_empty) {
         errors.push(FieldError::new(
             "rollback.command",
-            "rollback.enabled = true needs a hook: command = [\"/path/to/hook\", \"arg\", ...]",
+            "the program (the first element) is empty",
+        ));
+    }
+    let webhook = raw.rollback.webhook.as_deref().and_then(|text| {
+        keep(
+            errors,
+            "rollback.webhook",
+            values::target(text).map(|_| text.to_string()),
+        )
+    });
+    let webhook_secret = raw
+        .rollback
+        .webhook_secret
+        .as_deref()
+        .and_then(|reference| keep(errors, "rollback.webhook_secret", values::secret(reference)));
+    let enabled = raw.rollback.enabled.unwrap_or(false);
+    if enabled && command.is_empty() && webhook.is_none() {
+        errors.push(FieldError::new(
+            "rollback.command",
+            "rollback.enabled = true needs a hook: command = [\"/path/to/hook\", \"arg\", ...] or webhook = \"https://...\"",
         ));
     }
     WatchConfig {
@@ -357,6 +379,8 @@ fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
         command,
         hook_timeout,
         recovery,
+        webhook,
+        webhook_secret,
     }
 }
 

@@ -56,6 +56,10 @@ pub struct RawRollback {
     pub timeout: Option<String>,
     /// How long after the hook health must recover for the rollback to count as verified.
     pub recovery: Option<String>,
+    /// Also (or instead) POST the evidence here, signed.
+    pub webhook: Option<String>,
+    /// The HMAC key for the webhook, by reference only: `env:NAME` or `file:PATH`.
+    pub webhook_secret: Option<String>,
 }
 
 /// `[run]`: the always-on monitor.

@@ -140,6 +140,27 @@ pub fn target(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// A secret given by reference — `env:NAME` or `file:PATH` — resolved now. Inline secrets are refused, and
+/// no message ever contains the secret itself.
+pub fn secret(reference: &str) -> Result<crate::rollback::Secret, String> {
+    let value = if let Some(name) = reference.strip_prefix("env:") {
+        std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?
+    } else if let Some(path) = reference.strip_prefix("file:") {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {path}: {e}"))?
+            .trim_end()
+            .to_string()
+    } else {
+        return Err(
+            "give the secret by reference, \"env:NAME\" or \"file:PATH\", never inline".to_string(),
+        );
+    };
+    if value.is_empty() {
+        return Err(format!("{reference} is empty"));
+    }
+    Ok(crate::rollback::Secret::new(value.into_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +217,23 @@ mod tests {
                 .expect_err("bad")
                 .starts_with("\"soon\" is not a duration (")
         );
+    }
+
+    #[test]
+    fn secrets_by_reference_only() {
+        assert_eq!(
+            secret("hunter2").expect_err("inline"),
+            "give the secret by reference, \"env:NAME\" or \"file:PATH\", never inline"
+        );
+        assert_eq!(
+            secret("env:OEWSPROBE_TEST_SURELY_UNSET").expect_err("unset"),
+            "the environment variable OEWSPROBE_TEST_SURELY_UNSET is not set"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        std::fs::write(&path, "s3cret\n").expect("write");
+        let from_file = secret(&format!("file:{}", path.display())).expect("file");
+        assert_eq!(from_file, crate::rollback::Secret::new(b"s3cret".to_vec()));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::shared::{Shared, Shutdown, now_ms};
 use crate::config::WatchConfig;
 use crate::probe::Verdict;
 use crate::release::{Decision, ObjectiveWatch, ProberHealth, WatchInput, decide};
-use crate::rollback::{HookCall, run_hook};
+use crate::rollback::{HookCall, post_webhook, run_hook};
 use crate::slo::{Objective, Observation, TierState};
 use crate::store::{Release, StoredRecord};
 use std::collections::HashMap;
@@ -237,38 +237,72 @@ impl Watch {
             reason,
             evidence_file: &evidence_file,
         };
-        let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+        let mut parts = Vec::new();
+        let mut failures = Vec::new();
+        let mut value = serde_json::Map::new();
+        if !self.config.command.is_empty() {
+            let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+            parts.push(command_summary(&outcome));
+            if !outcome.succeeded() {
+                failures.push("command");
+            }
+            value.insert(
+                "command".into(),
+                serde_json::to_value(&outcome).unwrap_or_default(),
+            );
+        }
+        if let Some(url) = &self.config.webhook {
+            let secret = self.config.webhook_secret.as_ref();
+            let outcome = post_webhook(url, secret, evidence, self.config.hook_timeout).await;
+            parts.push(match (&outcome.status, &outcome.error) {
+                (Some(status), _) => {
+                    format!("webhook answered {status} after {} ms", outcome.duration_ms)
+                }
+                (None, Some(e)) => format!("webhook failed: {e}"),
+                (None, None) => "webhook failed".to_string(),
+            });
+            if !outcome.succeeded() {
+                failures.push("webhook");
+            }
+            value.insert(
+                "webhook".into(),
+                serde_json::to_value(&outcome).unwrap_or_default(),
+            );
+        }
         let finished = now_ms();
-        let value = serde_json::to_value(&outcome).unwrap_or_default();
+        let value = serde_json::Value::Object(value);
         let stored = value.clone();
         self.shared
             .with_store(move |store| store.finish_rollback(id, finished, &stored))
             .await?;
-        let (kind, summary) = if outcome.succeeded() {
-            (
-                HOOK_SUCCEEDED,
-                format!("rollback hook exited 0 after {} ms", outcome.duration_ms),
-            )
-        } else if outcome.timed_out {
-            (
-                HOOK_FAILED,
-                format!(
-                    "rollback hook killed after its timeout ({} ms)",
-                    outcome.duration_ms
-                ),
-            )
-        } else if let Some(e) = &outcome.spawn_error {
-            (HOOK_FAILED, format!("rollback hook did not start: {e}"))
+        let kind = if failures.is_empty() {
+            HOOK_SUCCEEDED
         } else {
-            (
-                HOOK_FAILED,
-                format!("rollback hook exited {:?}", outcome.exit_code),
-            )
+            HOOK_FAILED
         };
+        let summary = parts.join("; ");
         tracing::warn!(release = %release.version, %summary, "rollback");
         self.record(id, finished, kind, &summary, &value).await
     }
+}
 
+/// The command hook's outcome in one line.
+fn command_summary(outcome: &crate::rollback::HookOutcome) -> String {
+    if outcome.succeeded() {
+        format!("rollback hook exited 0 after {} ms", outcome.duration_ms)
+    } else if outcome.timed_out {
+        format!(
+            "rollback hook killed after its timeout ({} ms)",
+            outcome.duration_ms
+        )
+    } else if let Some(e) = &outcome.spawn_error {
+        format!("rollback hook did not start: {e}")
+    } else {
+        format!("rollback hook exited {:?}", outcome.exit_code)
+    }
+}
+
+impl Watch {
     /// After the hook: a passing run of a watched probe means recovery; none within `rollback.recovery` means not.
     async fn verify_recovery(
         &mut self,

@@ -2,6 +2,10 @@
 //! release, the version to roll back to, the reason and an evidence file in its environment. Its exit status,
 //! duration and output are returned for the store.
 
+mod webhook;
+
+pub use webhook::{SIGNATURE_HEADER, Secret, WebhookOutcome, post_webhook, signature};
+
 use serde::Serialize;
 use std::path::Path;
 use std::process::Stdio;
