@@ -323,11 +323,11 @@ fn too_few_samples_since_the_warm_up_never_roll_back() {
     );
 }
 
+/// Every webhook call received: its signature header and its body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
 /// A webhook receiver on loopback: every POST's signature header and body.
-fn webhook_receiver() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>,
-) {
+fn webhook_receiver() -> (String, Received) {
     use axum::{Router, body::Bytes, http::HeaderMap, routing::post};
     let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = received.clone();
