@@ -113,8 +113,13 @@ impl Setup {
     }
 
     fn fault(&self, fault: &str) {
+        self.set_faults(&format!("[\"{fault}\"]"));
+    }
+
+    /// Replaces the simulator's faults with the JSON array `faults`.
+    fn set_faults(&self, faults: &str) {
         let addr = self.sim.url.trim_start_matches("http://");
-        let body = format!("{{\"faults\":[\"{fault}\"]}}");
+        let body = format!("{{\"faults\":{faults}}}");
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
         write!(
@@ -179,8 +184,14 @@ fn a_fault_after_the_release_runs_the_hook_exactly_once_even_across_kill_9() {
     });
     std::thread::sleep(Duration::from_secs(3)); // the breach continues
     kill(&mut daemon); // SIGKILL: no graceful anything
+    setup.set_faults("[]"); // the rollback "worked": health is back
     let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(4));
+    wait_for("the recovery check", Duration::from_secs(20), || {
+        setup
+            .outcomes()
+            .iter()
+            .any(|o| o.starts_with("recovery_verified: "))
+    });
     kill(&mut daemon);
     let lines = setup.hook_lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
