@@ -98,7 +98,7 @@ impl Http1Connection {
             .get(RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let mut body_stream = response.into_body();
-        let mut body = Vec::new();
+        let mut out = HttpResponse::headers_only(status, retry_after);
         while let Some(frame) = body_stream.frame().await {
             let frame = frame.map_err(|e| {
                 failure(
@@ -106,25 +106,15 @@ impl Http1Connection {
                     format!("status {status}, but the body was cut off: {e}"),
                 )
             })?;
-            if let Ok(chunk) = frame.into_data() {
-                body.extend_from_slice(&chunk);
-                if body.len() as u64 > cap {
-                    self.sender = None;
-                    return Ok(HttpResponse {
-                        status,
-                        retry_after,
-                        body,
-                        over_cap: true,
-                    });
-                }
+            if let Ok(chunk) = frame.into_data()
+                && out.push_chunk(&chunk, cap)
+            {
+                // The rest of an oversized body is not read: the connection cannot be reused.
+                self.sender = None;
+                break;
             }
         }
-        Ok(HttpResponse {
-            status,
-            retry_after,
-            body,
-            over_cap: false,
-        })
+        Ok(out)
     }
 
     /// The open connection, ready for a request, or a new one.

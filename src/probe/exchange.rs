@@ -139,28 +139,17 @@ impl PreparedRequest {
                 over_cap: true,
             });
         }
-        let mut body = Vec::new();
+        let mut out = HttpResponse::headers_only(status, retry_after);
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| body_failure(&e, status))?
         {
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > cap {
-                return Ok(HttpResponse {
-                    status,
-                    retry_after,
-                    body,
-                    over_cap: true,
-                });
+            if out.push_chunk(&chunk, cap) {
+                break;
             }
         }
-        Ok(HttpResponse {
-            status,
-            retry_after,
-            body,
-            over_cap: false,
-        })
+        Ok(out)
     }
 }
 

@@ -16,6 +16,25 @@ pub struct HttpResponse {
     pub over_cap: bool,
 }
 
+impl HttpResponse {
+    /// A response whose body is still to be read.
+    pub fn headers_only(status: u16, retry_after: Option<String>) -> HttpResponse {
+        HttpResponse {
+            status,
+            retry_after,
+            body: Vec::new(),
+            over_cap: false,
+        }
+    }
+
+    /// Appends a chunk of the body; true once the body exceeds `cap` (stop reading then).
+    pub fn push_chunk(&mut self, chunk: &[u8], cap: u64) -> bool {
+        self.body.extend_from_slice(chunk);
+        self.over_cap = self.body.len() as u64 > cap;
+        self.over_cap
+    }
+}
+
 /// Why no response came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportFailure {
