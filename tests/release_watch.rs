@@ -418,3 +418,33 @@ fn the_webhook_gets_the_evidence_signed_once_and_the_secret_stays_out_of_the_sto
         "the secret is not stored"
     );
 }
+
+#[test]
+fn budget_skips_never_roll_back() {
+    let setup = Setup::with(true, &format!("queries = 1\n{QUERY_PROBE}"), "2m");
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    let text = text.replace(
+        "[release]\n",
+        "[budget]\nqueries_per_hour = 0\nexempt_loopback = false\n[release]\n",
+    );
+    std::fs::write(setup.config(), text).expect("config");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(3));
+    setup.release_start();
+    setup.fault("error500"); // would fail every query, if one were sent
+    std::thread::sleep(Duration::from_secs(6));
+    kill(&mut daemon);
+    assert_eq!(
+        setup.sim.stats()["valid_queries"],
+        0,
+        "the budget let nothing through"
+    );
+    assert!(setup.hook_lines().is_empty());
+    let outcomes = setup.outcomes();
+    assert!(
+        !outcomes
+            .iter()
+            .any(|o| o.starts_with("rollback") || o.starts_with("would_rollback")),
+        "{outcomes:?}"
+    );
+}
