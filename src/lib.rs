@@ -4,6 +4,7 @@
 //!
 //! * [`config`]  — parse `oewsprobe.toml` and `probes/*.toml` (pure), compile them into a [`config::Plan`],
 //!   reporting every error at once with file and key.
+//! * [`alert`]   — the per-probe alert state machine (pure).
 //! * [`assert`]  — the JSON assertion language: selectors parsed once, evaluated many times (pure).
 //! * [`oews`]    — OEWS-specific checks: trace shape, override echo, validation errors (pure).
 //! * [`probe`]   — probe specs, the pure verdict function, and the HTTP adapter that executes a probe and
@@ -21,6 +22,7 @@
 //! The dependency rule: pure modules (`assert`, `oews`, `report`, the verdict part of `probe`, `config`)
 //! use no tokio, reqwest or axum. Adapters depend on the pure cores, never the other way round.
 
+pub mod alert;
 pub mod assert;
 pub mod cli;
 pub mod cmd;
