@@ -127,6 +127,14 @@ mod tests {
         events
     }
 
+    /// (name, policy, verdicts one a minute, expected events with their minute)
+    type Case<'a> = (
+        &'a str,
+        &'a AlertPolicy,
+        Vec<Verdict>,
+        Vec<(u64, AlertEvent)>,
+    );
+
     #[test]
     fn table() {
         let default = AlertPolicy::default();
@@ -138,7 +146,7 @@ mod tests {
             send_resolved: false,
             ..AlertPolicy::default()
         };
-        let cases: [(&str, &AlertPolicy, Vec<Verdict>, Vec<(u64, AlertEvent)>); 8] = [
+        let cases: [Case<'_>; 8] = [
             ("two failures do not fire", &default, vec![F, F, P], vec![]),
             (
                 "three in a row fire once",
