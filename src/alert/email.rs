@@ -1,0 +1,270 @@
+//! Alert email content (pure): subject, plain-text and HTML bodies, and the threading headers, from one
+//! grouped notification. Every finding with its expected and actual values, the failure class with its
+//! runbook hint, recent latency, and the release under watch.
+
+use super::AlertEvent;
+use crate::probe::{FailureClass, Finding};
+use std::fmt::Write as _;
+
+/// What the email says about one probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertItem {
+    pub probe: String,
+    pub event: AlertEvent,
+    pub class: Option<FailureClass>,
+    pub findings: Vec<Finding>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+}
+
+/// Where and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailContext {
+    pub target: String,
+    /// The release under watch, if any.
+    pub release: Option<String>,
+    /// A stable key of the alert group, for Message-ID and threading.
+    pub group_key: String,
+    pub now_ms: u64,
+    /// The Message-ID of the email this one follows up (a resolved notice threads under its alert).
+    pub in_reply_to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+}
+
+fn word(event: AlertEvent) -> &'static str {
+    match event {
+        AlertEvent::Firing => "FIRING",
+        AlertEvent::Reminder => "STILL FIRING",
+        AlertEvent::Resolved => "RESOLVED",
+    }
+}
+
+/// Orders a notification's items: firing first, then reminders, then resolved; by probe name within.
+pub fn order(items: &mut [AlertItem]) {
+    items.sort_by_key(|i| {
+        (
+            i.event != AlertEvent::Firing,
+            i.event != AlertEvent::Reminder,
+            i.probe.clone(),
+        )
+    });
+}
+
+pub fn render(items: &[AlertItem], ctx: &EmailContext) -> RenderedEmail {
+    let firing = items.iter().any(|i| i.event != AlertEvent::Resolved);
+    let severity = if firing { "critical" } else { "resolved" };
+    let mut states: Vec<String> = Vec::new();
+    for event in [
+        AlertEvent::Firing,
+        AlertEvent::Reminder,
+        AlertEvent::Resolved,
+    ] {
+        let names: Vec<&str> = items
+            .iter()
+            .filter(|i| i.event == event)
+            .map(|i| i.probe.as_str())
+            .collect();
+        if !names.is_empty() {
+            states.push(format!("{}: {}", word(event), names.join(", ")));
+        }
+    }
+    let subject = format!(
+        "[oewsprobe][{severity}] {} — {}",
+        states.join("; "),
+        ctx.target
+    );
+    let mut text = format!("oewsprobe: {}\ntarget: {}\n", states.join("; "), ctx.target);
+    if let Some(release) = &ctx.release {
+        let _ = writeln!(text, "release under watch: {release}");
+    }
+    let mut html = format!(
+        "<html><body><h2>oewsprobe: {}</h2><p>target: <code>{}</code></p>",
+        escape(&states.join("; ")),
+        escape(&ctx.target)
+    );
+    if let Some(release) = &ctx.release {
+        let _ = write!(
+            html,
+            "<p>release under watch: <b>{}</b></p>",
+            escape(release)
+        );
+    }
+    for item in items {
+        let class = item.class.map_or("-", |c| c.as_str());
+        let _ = write!(
+            text,
+            "\n{} — {} (class {class})\n",
+            item.probe,
+            word(item.event)
+        );
+        let _ = write!(
+            html,
+            "<h3>{} — {} (class {})</h3>",
+            escape(&item.probe),
+            word(item.event),
+            escape(class)
+        );
+        if let Some(hint) = item.class.and_then(FailureClass::hint) {
+            let _ = writeln!(text, "  hint: {hint}");
+            let _ = write!(html, "<p><i>hint: {}</i></p>", escape(hint));
+        }
+        if !item.findings.is_empty() {
+            html.push_str("<ul>");
+        }
+        for f in &item.findings {
+            let _ = writeln!(text, "  - {}", f.message);
+            let _ = write!(
+                html,
+                "<li><code>{}</code>: expected <code>{}</code>, got <code>{}</code></li>",
+                escape(f.path.as_deref().unwrap_or(&f.check)),
+                escape(&f.expected),
+                escape(&f.actual)
+            );
+        }
+        if !item.findings.is_empty() {
+            html.push_str("</ul>");
+        }
+        if let (Some(p50), Some(p95)) = (item.latency_p50_ms, item.latency_p95_ms) {
+            let _ = writeln!(text, "  recent latency: p50 {p50:.0} ms, p95 {p95:.0} ms");
+            let _ = write!(
+                html,
+                "<p>recent latency: p50 {p50:.0} ms, p95 {p95:.0} ms</p>"
+            );
+        }
+    }
+    html.push_str("</body></html>");
+    let kind = if firing { "alert" } else { "resolved" };
+    RenderedEmail {
+        subject,
+        text,
+        html,
+        message_id: format!(
+            "<oewsprobe.{}.{kind}.{}@oewsprobe.invalid>",
+            sanitize(&ctx.group_key),
+            ctx.now_ms
+        ),
+        in_reply_to: ctx.in_reply_to.clone(),
+    }
+}
+
+/// HTML-escapes text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Keeps a Message-ID's local part to safe characters.
+fn sanitize(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(
+        probe: &str,
+        event: AlertEvent,
+        class: Option<FailureClass>,
+        findings: Vec<Finding>,
+    ) -> AlertItem {
+        AlertItem {
+            probe: probe.into(),
+            event,
+            class,
+            findings,
+            latency_p50_ms: Some(120.0),
+            latency_p95_ms: Some(480.4),
+        }
+    }
+
+    fn ctx() -> EmailContext {
+        EmailContext {
+            target: "https://api.example.org".into(),
+            release: Some("main-bbb".into()),
+            group_key: "default".into(),
+            now_ms: 1_790_000_000_000,
+            in_reply_to: None,
+        }
+    }
+
+    #[test]
+    fn a_grouped_alert_email_is_exact() {
+        let mut items = vec![
+            item(
+                "models",
+                AlertEvent::Firing,
+                Some(FailureClass::ProxyBadGateway),
+                vec![Finding::new("status", None, "200", "502", None)],
+            ),
+            item(
+                "health",
+                AlertEvent::Firing,
+                Some(FailureClass::Contract),
+                vec![Finding::new(
+                    "json",
+                    Some("$.status".into()),
+                    "\"healthy\"",
+                    "\"<down>\"",
+                    None,
+                )],
+            ),
+        ];
+        order(&mut items);
+        let email = render(&items, &ctx());
+        assert_eq!(
+            email.subject,
+            "[oewsprobe][critical] FIRING: health, models — https://api.example.org"
+        );
+        assert_eq!(
+            email.text,
+            "oewsprobe: FIRING: health, models\ntarget: https://api.example.org\nrelease under watch: main-bbb\n\
+             \nhealth — FIRING (class contract)\n  - $.status: expected \"healthy\", got \"<down>\"\n  recent latency: p50 120 ms, p95 480 ms\n\
+             \nmodels — FIRING (class proxy_bad_gateway)\n  hint: the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?\n  - status: expected 200, got 502\n  recent latency: p50 120 ms, p95 480 ms\n"
+        );
+        assert!(email.html.contains("<li><code>$.status</code>: expected <code>&quot;healthy&quot;</code>, got <code>&quot;&lt;down&gt;&quot;</code></li>"), "{}", email.html);
+        assert_eq!(
+            email.message_id,
+            "<oewsprobe.default.alert.1790000000000@oewsprobe.invalid>"
+        );
+        assert_eq!(email.in_reply_to, None);
+    }
+
+    #[test]
+    fn a_resolved_notice_threads_under_its_alert() {
+        let mut context = ctx();
+        context.in_reply_to = Some("<oewsprobe.default.alert.1@oewsprobe.invalid>".into());
+        context.release = None;
+        let email = render(
+            &[item("health", AlertEvent::Resolved, None, vec![])],
+            &context,
+        );
+        assert_eq!(
+            email.subject,
+            "[oewsprobe][resolved] RESOLVED: health — https://api.example.org"
+        );
+        assert_eq!(
+            email.in_reply_to.as_deref(),
+            Some("<oewsprobe.default.alert.1@oewsprobe.invalid>")
+        );
+        assert!(email.message_id.contains(".resolved."));
+    }
+}
