@@ -110,7 +110,6 @@ impl Running {
             writer: writer_queue,
             permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
             queries_per_hour: plan.settings.queries_per_hour,
-            records: None,
         });
         let (stop, shutdown) = Shutdown::new();
         let mut loops = tokio::task::JoinSet::new();

@@ -40,9 +40,6 @@ pub struct Shared {
     pub queries_per_hour: u32,
     /// The record writer's queue (see [`super::writer`]).
     pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
-    /// Every stored record is also sent here (alerts, metrics, SLOs); a full or closed channel never blocks
-    /// probing.
-    pub records: Option<tokio::sync::mpsc::Sender<ProbeRecord>>,
 }
 
 impl Shared {
