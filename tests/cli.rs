@@ -110,11 +110,16 @@ fn an_unknown_probe_name_exits_2_with_a_suggestion() {
 
 #[test]
 fn validate_reports_ok_or_every_error_with_exit_2() {
-    let out = oewsprobe(&["validate", "--probes", "probes"]);
+    // A config naming a local target: nothing is sent, but the summary shows the target it would use.
+    let config = tempfile::tempdir().expect("tempdir");
+    let config_file = config.path().join("oewsprobe.toml");
+    std::fs::write(&config_file, "target = \"http://127.0.0.1:8000\"\n").expect("write config");
+    let config_arg = config_file.display().to_string();
+    let out = oewsprobe(&["validate", "--config", &config_arg, "--probes", "probes"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "ok: 8 probes (health, models, override-implementation, override-reasoning, query-charts-trace, query-trace, reject-invalid-model, reject-short-query); one run of each spends 5 valid queries; target https://api.oews.bhavanaai.com\n"
+        "ok: 8 probes (health, models, override-implementation, override-reasoning, query-charts-trace, query-trace, reject-invalid-model, reject-short-query); one run of each spends 5 valid queries; target http://127.0.0.1:8000\n"
     );
     let dir = support::probe_dir(&[
         ("a.toml", "[request]\npath = \"x\"\n"),

@@ -669,3 +669,21 @@ fn compile_expect(
         _ => Err(errors),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_target_is_production_and_overrides_win() {
+        let raw = RawConfig::default();
+        let file = Path::new("oewsprobe.toml");
+        let settings =
+            compile_settings(&raw, file, Path::new(""), None, None).expect("defaults compile");
+        assert_eq!(settings.target.as_str(), "https://api.oews.bhavanaai.com/");
+        assert_eq!(settings.probes_dir, Path::new("probes"));
+        let local = compile_settings(&raw, file, Path::new(""), Some("http://127.0.0.1:9"), None)
+            .expect("override");
+        assert_eq!(local.target.as_str(), "http://127.0.0.1:9/");
+    }
+}
