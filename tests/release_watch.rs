@@ -133,6 +133,38 @@ impl Setup {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     }
 
+    /// Replaces `from` with `to` in the config file (which must contain it).
+    fn edit_config(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.config()).expect("config");
+        assert!(text.contains(from), "the config has no {from:?}");
+        std::fs::write(self.config(), text.replace(from, to)).expect("config");
+    }
+
+    /// The daemon through a healthy baseline, `release start`, `before_fault`, the fault, and `after`; then
+    /// killed.
+    fn release_then_fault(&self, baseline: u64, before_fault: u64, fault: &str, after: u64) {
+        let mut daemon = self.daemon();
+        std::thread::sleep(Duration::from_secs(baseline));
+        self.release_start();
+        std::thread::sleep(Duration::from_secs(before_fault));
+        self.fault(fault);
+        std::thread::sleep(Duration::from_secs(after));
+        kill(&mut daemon);
+    }
+
+    /// Asserts that no hook ran and no rollback (real or dry-run) was decided; returns the outcomes.
+    fn assert_no_rollback(&self) -> Vec<String> {
+        assert!(self.hook_lines().is_empty(), "{:?}", self.hook_lines());
+        let outcomes = self.outcomes();
+        assert!(
+            !outcomes
+                .iter()
+                .any(|o| o.starts_with("rollback") || o.starts_with("would_rollback")),
+            "{outcomes:?}"
+        );
+        outcomes
+    }
+
     fn hook_lines(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("hook.log"))
             .unwrap_or_default()
@@ -223,12 +255,7 @@ fn no_hook_when_the_fault_was_there_before_the_release() {
     setup.release_start();
     std::thread::sleep(Duration::from_secs(6));
     kill(&mut daemon);
-    assert!(setup.hook_lines().is_empty());
-    let outcomes = setup.outcomes();
-    assert!(
-        !outcomes.iter().any(|o| o.starts_with("rollback")),
-        "{outcomes:?}"
-    );
+    let outcomes = setup.assert_no_rollback();
     assert!(
         outcomes.iter().any(|o| o.starts_with("hold: ")),
         "{outcomes:?}"
@@ -266,63 +293,24 @@ fn dry_run_records_the_decision_and_calls_nothing() {
 #[test]
 fn only_throttled_runs_never_roll_back() {
     let setup = Setup::with(true, QUERY_PROBE, "2m");
-    let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(5));
-    setup.release_start();
-    std::thread::sleep(Duration::from_secs(1));
-    setup.fault("rate_limited"); // every query now gets 429: inconclusive, never bad
-    std::thread::sleep(Duration::from_secs(7));
-    kill(&mut daemon);
-    assert!(setup.hook_lines().is_empty());
-    let outcomes = setup.outcomes();
-    assert!(
-        !outcomes
-            .iter()
-            .any(|o| o.starts_with("rollback") || o.starts_with("would_rollback")),
-        "{outcomes:?}"
-    );
+    // After the release every query gets 429: inconclusive, never bad.
+    setup.release_then_fault(5, 1, "rate_limited", 7);
+    setup.assert_no_rollback();
 }
 
 #[test]
 fn no_hook_once_the_watch_window_has_ended() {
     let setup = Setup::with(true, PROBE, "3s");
-    let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(5));
-    setup.release_start();
-    std::thread::sleep(Duration::from_secs(4)); // the 3 s watch is over
-    setup.fault("health_down");
-    std::thread::sleep(Duration::from_secs(6));
-    kill(&mut daemon);
-    assert!(setup.hook_lines().is_empty());
-    assert!(
-        !setup.outcomes().iter().any(|o| o.starts_with("rollback")),
-        "{:?}",
-        setup.outcomes()
-    );
+    setup.release_then_fault(5, 4, "health_down", 6); // the 3 s watch is over before the fault
+    setup.assert_no_rollback();
 }
 
 #[test]
 fn too_few_samples_since_the_warm_up_never_roll_back() {
     let setup = Setup::new(true);
-    let text = std::fs::read_to_string(setup.config()).expect("config");
-    std::fs::write(
-        setup.config(),
-        text.replace("\nmin_samples = 2\n", "\nmin_samples = 1000\n"),
-    )
-    .expect("config");
-    let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(5));
-    setup.release_start();
-    std::thread::sleep(Duration::from_secs(2));
-    setup.fault("health_down");
-    std::thread::sleep(Duration::from_secs(7));
-    kill(&mut daemon);
-    assert!(setup.hook_lines().is_empty());
-    let outcomes = setup.outcomes();
-    assert!(
-        !outcomes.iter().any(|o| o.starts_with("rollback")),
-        "{outcomes:?}"
-    );
+    setup.edit_config("\nmin_samples = 2\n", "\nmin_samples = 1000\n");
+    setup.release_then_fault(5, 2, "health_down", 7);
+    let outcomes = setup.assert_no_rollback();
     let too_few: Vec<_> = outcomes
         .iter()
         .filter(|o| o.ends_with("fewer than the 1000 required"))
@@ -375,14 +363,12 @@ fn webhook_receiver() -> (String, Received) {
 fn the_webhook_gets_the_evidence_signed_once_and_the_secret_stays_out_of_the_store() {
     let (url, received) = webhook_receiver();
     let setup = Setup::new(true);
-    let text = std::fs::read_to_string(setup.config()).expect("config");
-    let text = text.replace(
+    setup.edit_config(
         "recovery = \"30s\"\n",
         &format!(
             "recovery = \"30s\"\nwebhook = \"{url}\"\nwebhook_secret = \"env:{SECRET_VAR}\"\n"
         ),
     );
-    std::fs::write(setup.config(), text).expect("config");
     let mut daemon = setup.daemon();
     std::thread::sleep(Duration::from_secs(5));
     setup.release_start();
@@ -422,29 +408,15 @@ fn the_webhook_gets_the_evidence_signed_once_and_the_secret_stays_out_of_the_sto
 #[test]
 fn budget_skips_never_roll_back() {
     let setup = Setup::with(true, &format!("queries = 1\n{QUERY_PROBE}"), "2m");
-    let text = std::fs::read_to_string(setup.config()).expect("config");
-    let text = text.replace(
+    setup.edit_config(
         "[release]\n",
         "[budget]\nqueries_per_hour = 0\nexempt_loopback = false\n[release]\n",
     );
-    std::fs::write(setup.config(), text).expect("config");
-    let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(3));
-    setup.release_start();
-    setup.fault("error500"); // would fail every query, if one were sent
-    std::thread::sleep(Duration::from_secs(6));
-    kill(&mut daemon);
+    setup.release_then_fault(3, 0, "error500", 6); // error500 would fail every query, if one were sent
     assert_eq!(
         setup.sim.stats()["valid_queries"],
         0,
         "the budget let nothing through"
     );
-    assert!(setup.hook_lines().is_empty());
-    let outcomes = setup.outcomes();
-    assert!(
-        !outcomes
-            .iter()
-            .any(|o| o.starts_with("rollback") || o.starts_with("would_rollback")),
-        "{outcomes:?}"
-    );
+    setup.assert_no_rollback();
 }
