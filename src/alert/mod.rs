@@ -1,10 +1,15 @@
-//! Alerting (issue 5, in progress): the pure per-probe alert state machine, grouping and email rendering.
-//! Silences, SMTP delivery with a durable outbox and the daemon's wiring are still to come.
+//! Alerting: the pure per-probe alert state machine, grouping, silences and maintenance windows, email
+//! rendering, and the compiled `[alert]` settings. The daemon's wiring lives in `monitor::alerts`, delivery
+//! through the store's outbox in `monitor::outbox`.
 
 mod email;
 mod group;
+mod settings;
+mod silence;
 mod state;
 
 pub use email::{AlertItem, EmailContext, RenderedEmail, order, render};
 pub use group::{GroupPolicy, Grouper, PendingEvent};
+pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
+pub use silence::{Silence, silenced_by, window_open};
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};

@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -56,6 +56,39 @@ const MIGRATIONS: [&str; 2] = [
         tier TEXT NOT NULL,
         state_json TEXT NOT NULL,
         PRIMARY KEY (objective, tier)
+    );",
+    // 3: alerting: per-probe alert state, the notification outbox, silences.
+    "CREATE TABLE alert_state (
+        key TEXT PRIMARY KEY,
+        state_json TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        created_at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        about TEXT NOT NULL,
+        state TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        in_reply_to TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at_ms INTEGER NOT NULL,
+        last_error TEXT,
+        finished_at_ms INTEGER,
+        silenced_by TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at_ms);
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        probe TEXT,
+        starts_at_ms INTEGER NOT NULL,
+        ends_at_ms INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        removed_at_ms INTEGER
     );",
 ];
 

@@ -4,11 +4,15 @@
 //! Synchronous by design (rusqlite): the daemon calls it from a blocking task; `status` opens the same file
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
+mod alert_state;
 mod migrations;
+mod outbox;
 mod records;
 mod releases;
+mod silences;
 mod slo_state;
 
+pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
 
@@ -72,6 +76,23 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&conn, shown)?;
         Ok(Store { conn })
+    }
+
+    /// Runs `work` as one unit: all of its writes commit, or none do. Nests (a savepoint each).
+    pub fn atomically<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        self.conn.execute_batch("SAVEPOINT atomically")?;
+        match work(self) {
+            Ok(value) => {
+                self.conn.execute_batch("RELEASE atomically")?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self
+                    .conn
+                    .execute_batch("ROLLBACK TO atomically; RELEASE atomically");
+                Err(e)
+            }
+        }
     }
 
     /// The schema version (the number of applied migrations).

@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn records_round_trip_and_prune() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 2);
+        assert_eq!(store.schema_version().expect("version"), 3);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            2,
+            3,
             "migrations are not re-applied"
         );
     }

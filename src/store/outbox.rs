@@ -1,0 +1,351 @@
+//! The notification outbox: every notification is written here before it is sent, then marked sent, retried
+//! with backoff, failed after giving up, or recorded as silenced. A restart sends what is still queued.
+
+use super::{Store, StoreResult};
+use crate::alert::RenderedEmail;
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+/// Where a notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationState {
+    /// Waiting for (another) delivery attempt.
+    Queued,
+    Sent,
+    /// Given up on after the retry policy's limit.
+    Failed,
+    /// Recorded, not sent: a silence or maintenance window covered it.
+    Silenced,
+}
+
+impl NotificationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationState::Queued => "queued",
+            NotificationState::Sent => "sent",
+            NotificationState::Failed => "failed",
+            NotificationState::Silenced => "silenced",
+        }
+    }
+
+    fn parse(text: &str) -> NotificationState {
+        match text {
+            "sent" => NotificationState::Sent,
+            "failed" => NotificationState::Failed,
+            "silenced" => NotificationState::Silenced,
+            _ => NotificationState::Queued,
+        }
+    }
+}
+
+/// A notification to write.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    /// `alert`, `slo` or `decision`.
+    pub kind: &'static str,
+    /// What it is about, for people: probe names, an objective's tier, a release.
+    pub about: String,
+    pub email: RenderedEmail,
+    pub created_at_ms: u64,
+    /// What silenced it; `None`: it is to be sent.
+    pub silenced_by: Option<String>,
+}
+
+/// A notification as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub about: String,
+    pub state: NotificationState,
+    pub email: RenderedEmail,
+    pub created_at_ms: u64,
+    pub attempts: u32,
+    pub next_attempt_at_ms: u64,
+    pub last_error: Option<String>,
+    pub finished_at_ms: Option<u64>,
+    pub silenced_by: Option<String>,
+}
+
+/// The outbox at a glance, for `status` and the metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxSummary {
+    pub queued: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub silenced: u64,
+    /// The queued notifications that have failed at least once.
+    pub retrying: u64,
+    /// The latest delivery error of a notification still queued or given up on.
+    pub last_error: Option<String>,
+}
+
+const COLUMNS: &str = "id, kind, about, state, subject, text, html, message_id, in_reply_to, created_at_ms, \
+                       attempts, next_attempt_at_ms, last_error, finished_at_ms, silenced_by";
+
+fn notification(r: &Row<'_>) -> rusqlite::Result<Notification> {
+    Ok(Notification {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        about: r.get(2)?,
+        state: NotificationState::parse(&r.get::<_, String>(3)?),
+        email: RenderedEmail {
+            subject: r.get(4)?,
+            text: r.get(5)?,
+            html: r.get(6)?,
+            message_id: r.get(7)?,
+            in_reply_to: r.get(8)?,
+        },
+        created_at_ms: r.get::<_, i64>(9)? as u64,
+        attempts: r.get(10)?,
+        next_attempt_at_ms: r.get::<_, i64>(11)? as u64,
+        last_error: r.get(12)?,
+        finished_at_ms: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
+        silenced_by: r.get(14)?,
+    })
+}
+
+impl Store {
+    /// Writes a notification: queued to be sent now, or recorded as silenced. Returns its id.
+    pub fn enqueue(&self, n: &NewNotification) -> StoreResult<i64> {
+        let state = if n.silenced_by.is_some() {
+            NotificationState::Silenced
+        } else {
+            NotificationState::Queued
+        };
+        self.conn.execute(
+            "INSERT INTO outbox (created_at_ms, kind, about, state, subject, text, html, message_id, in_reply_to,
+                                 next_attempt_at_ms, finished_at_ms, silenced_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10, ?11)",
+            params![
+                n.created_at_ms as i64,
+                n.kind,
+                n.about,
+                state.as_str(),
+                n.email.subject,
+                n.email.text,
+                n.email.html,
+                n.email.message_id,
+                n.email.in_reply_to,
+                n.silenced_by.as_ref().map(|_| n.created_at_ms as i64),
+                n.silenced_by,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The queued notifications due at `now_ms`, oldest first.
+    pub fn due_notifications(&self, now_ms: u64, limit: u32) -> StoreResult<Vec<Notification>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+             ORDER BY next_attempt_at_ms, id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![now_ms as i64, limit], notification)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the next queued notification is due, if any is queued.
+    pub fn next_due_at(&self) -> StoreResult<Option<u64>> {
+        let at: Option<i64> = self.conn.query_row(
+            "SELECT MIN(next_attempt_at_ms) FROM outbox WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(at.map(|v| v as u64))
+    }
+
+    pub fn mark_sent(&self, id: i64, now_ms: u64) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, finished_at_ms = ?2 WHERE id = ?1",
+            params![id, now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at_ms`, or, with `None`, given up on (state `failed`).
+    pub fn mark_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        now_ms: u64,
+        retry_at_ms: Option<u64>,
+    ) -> StoreResult<()> {
+        match retry_at_ms {
+            Some(at) => self.conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_ms = ?3 WHERE id = ?1",
+                params![id, error, at as i64],
+            )?,
+            None => self.conn.execute(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, finished_at_ms = ?3
+                 WHERE id = ?1",
+                params![id, error, now_ms as i64],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// The latest `limit` notifications, newest first.
+    pub fn notifications(&self, limit: u32) -> StoreResult<Vec<Notification>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], notification)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn outbox_summary(&self) -> StoreResult<OutboxSummary> {
+        let mut summary = OutboxSummary::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*), SUM(attempts > 0) FROM outbox GROUP BY state")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+            ))
+        })?;
+        for row in rows {
+            let (state, count, tried) = row?;
+            match NotificationState::parse(&state) {
+                NotificationState::Queued => {
+                    summary.queued = count;
+                    summary.retrying = tried;
+                }
+                NotificationState::Sent => summary.sent = count,
+                NotificationState::Failed => summary.failed = count,
+                NotificationState::Silenced => summary.silenced = count,
+            }
+        }
+        summary.last_error = self
+            .conn
+            .query_row(
+                "SELECT last_error FROM outbox WHERE last_error IS NOT NULL AND state IN ('queued', 'failed')
+                 ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(summary)
+    }
+
+    /// The Message-ID of the latest sent-or-queued alert notification, to thread a follow-up under.
+    pub fn latest_alert_message_id(&self) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT message_id FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(subject: &str, at: u64, silenced_by: Option<&str>) -> NewNotification {
+        NewNotification {
+            kind: "alert",
+            about: "health".into(),
+            email: RenderedEmail {
+                subject: subject.into(),
+                text: "text".into(),
+                html: "<p>html</p>".into(),
+                message_id: format!("<{subject}@oewsprobe.invalid>"),
+                in_reply_to: None,
+            },
+            created_at_ms: at,
+            silenced_by: silenced_by.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_notification_is_queued_retried_and_sent_once() {
+        let store = Store::in_memory().expect("store");
+        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+        assert_eq!(store.next_due_at().expect("next"), Some(1_000));
+        let due = store.due_notifications(1_000, 10).expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].id, due[0].state, due[0].attempts),
+            (id, NotificationState::Queued, 0)
+        );
+        store
+            .mark_attempt_failed(id, "SMTP 127.0.0.1:25: cannot connect", 1_000, Some(31_000))
+            .expect("fail");
+        assert!(
+            store.due_notifications(30_999, 10).expect("due").is_empty(),
+            "backing off"
+        );
+        let summary = store.outbox_summary().expect("summary");
+        assert_eq!((summary.queued, summary.retrying), (1, 1));
+        assert_eq!(
+            summary.last_error.as_deref(),
+            Some("SMTP 127.0.0.1:25: cannot connect")
+        );
+        assert_eq!(
+            store.due_notifications(31_000, 10).expect("due")[0].attempts,
+            1
+        );
+        store.mark_sent(id, 31_500).expect("sent");
+        assert!(
+            store
+                .due_notifications(u64::MAX / 2, 10)
+                .expect("due")
+                .is_empty()
+        );
+        assert_eq!(store.next_due_at().expect("next"), None);
+        let summary = store.outbox_summary().expect("summary");
+        assert_eq!(
+            (summary.queued, summary.sent, summary.last_error),
+            (0, 1, None)
+        );
+        let all = store.notifications(10).expect("list");
+        assert_eq!(
+            (all[0].state, all[0].attempts, all[0].finished_at_ms),
+            (NotificationState::Sent, 2, Some(31_500))
+        );
+    }
+
+    #[test]
+    fn giving_up_and_silencing_are_recorded() {
+        let store = Store::in_memory().expect("store");
+        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+        store
+            .mark_attempt_failed(id, "550 no such user", 2_000, None)
+            .expect("give up");
+        store
+            .enqueue(&new("quiet", 3_000, Some("silence #1")))
+            .expect("enqueue");
+        assert!(
+            store
+                .due_notifications(u64::MAX / 2, 10)
+                .expect("due")
+                .is_empty()
+        );
+        let summary = store.outbox_summary().expect("summary");
+        assert_eq!(
+            (summary.failed, summary.silenced, summary.queued),
+            (1, 1, 0)
+        );
+        assert_eq!(summary.last_error.as_deref(), Some("550 no such user"));
+        let all = store.notifications(10).expect("list");
+        assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
+        assert_eq!(all[1].state, NotificationState::Failed);
+        assert_eq!(
+            store.latest_alert_message_id().expect("id").as_deref(),
+            Some("<quiet@oewsprobe.invalid>")
+        );
+    }
+
+    #[test]
+    fn message_ids_are_unique_so_a_notification_cannot_be_queued_twice() {
+        let store = Store::in_memory().expect("store");
+        store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+        assert!(store.enqueue(&new("down", 1_000, None)).is_err());
+    }
+}
