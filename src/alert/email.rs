@@ -146,13 +146,64 @@ pub fn render(items: &[AlertItem], ctx: &EmailContext) -> RenderedEmail {
         subject,
         text,
         html,
-        message_id: format!(
-            "<oewsprobe.{}.{kind}.{}@oewsprobe.invalid>",
-            sanitize(&ctx.group_key),
-            ctx.now_ms
-        ),
+        message_id: message_id(&ctx.group_key, kind, ctx.now_ms),
         in_reply_to: ctx.in_reply_to.clone(),
     }
+}
+
+/// A one-off notice: an SLO tier breach or recovery, a release-watch decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `critical`, `warning` or `info`.
+    pub severity: &'static str,
+    /// What happened, in a few words (the subject's heart).
+    pub title: String,
+    /// The facts, one a line.
+    pub lines: Vec<String>,
+}
+
+/// Renders a notice like an alert: subject with severity and target, text and HTML, threading headers.
+pub fn render_notice(notice: &Notice, ctx: &EmailContext) -> RenderedEmail {
+    let subject = format!(
+        "[oewsprobe][{}] {} — {}",
+        notice.severity, notice.title, ctx.target
+    );
+    let mut text = format!("oewsprobe: {}\ntarget: {}\n", notice.title, ctx.target);
+    let mut html = format!(
+        "<html><body><h2>oewsprobe: {}</h2><p>target: <code>{}</code></p>",
+        escape(&notice.title),
+        escape(&ctx.target)
+    );
+    if let Some(release) = &ctx.release {
+        let _ = writeln!(text, "release under watch: {release}");
+        let _ = write!(
+            html,
+            "<p>release under watch: <b>{}</b></p>",
+            escape(release)
+        );
+    }
+    text.push('\n');
+    html.push_str("<ul>");
+    for line in &notice.lines {
+        let _ = writeln!(text, "{line}");
+        let _ = write!(html, "<li>{}</li>", escape(line));
+    }
+    html.push_str("</ul></body></html>");
+    RenderedEmail {
+        subject,
+        text,
+        html,
+        message_id: message_id(&ctx.group_key, notice.severity, ctx.now_ms),
+        in_reply_to: ctx.in_reply_to.clone(),
+    }
+}
+
+/// A Message-ID unique per group key, kind and instant.
+fn message_id(group_key: &str, kind: &str, now_ms: u64) -> String {
+    format!(
+        "<oewsprobe.{}.{kind}.{now_ms}@oewsprobe.invalid>",
+        sanitize(group_key)
+    )
 }
 
 /// HTML-escapes text.
@@ -266,5 +317,36 @@ mod tests {
             Some("<oewsprobe.default.alert.1@oewsprobe.invalid>")
         );
         assert!(email.message_id.contains(".resolved."));
+    }
+
+    #[test]
+    fn a_notice_is_exact() {
+        let notice = Notice {
+            severity: "critical",
+            title: "release main-bbb: rollback called".into(),
+            lines: vec![
+                "reason: availability page tier burns at 14.4".into(),
+                "hook: exited 0 <ok>".into(),
+            ],
+        };
+        let email = render_notice(&notice, &ctx());
+        assert_eq!(
+            email.subject,
+            "[oewsprobe][critical] release main-bbb: rollback called — https://api.example.org"
+        );
+        assert_eq!(
+            email.text,
+            "oewsprobe: release main-bbb: rollback called\ntarget: https://api.example.org\nrelease under watch: main-bbb\n\n\
+             reason: availability page tier burns at 14.4\nhook: exited 0 <ok>\n"
+        );
+        assert!(
+            email.html.contains("<li>hook: exited 0 &lt;ok&gt;</li>"),
+            "{}",
+            email.html
+        );
+        assert_eq!(
+            email.message_id,
+            "<oewsprobe.default.critical.1790000000000@oewsprobe.invalid>"
+        );
     }
 }

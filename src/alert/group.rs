@@ -59,6 +59,15 @@ impl Grouper {
         }
     }
 
+    /// The event of `probe` waiting to be notified, if any.
+    pub fn pending_event(&self, probe: &str) -> Option<&PendingEvent> {
+        self.pending.iter().find(|p| p.probe == probe)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// The events to notify together at `now_ms`, if their notification is due. `group_open`: some alert of
     /// the group still fires (then changes wait for the group interval since the last notification).
     pub fn due(

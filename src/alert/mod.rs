@@ -2,13 +2,15 @@
 //! rendering, and the compiled `[alert]` settings. The daemon's wiring lives in `monitor::alerts`, delivery
 //! through the store's outbox in `monitor::outbox`.
 
+mod book;
 mod email;
 mod group;
 mod settings;
 mod silence;
 mod state;
 
-pub use email::{AlertItem, EmailContext, RenderedEmail, order, render};
+pub use book::{AlertBook, Due, DueItem, ProbeAlert};
+pub use email::{AlertItem, EmailContext, Notice, RenderedEmail, order, render, render_notice};
 pub use group::{GroupPolicy, Grouper, PendingEvent};
 pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
 pub use silence::{Silence, silenced_by, window_open};

@@ -35,7 +35,7 @@ impl Default for AlertPolicy {
 }
 
 /// What a step asks to notify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertEvent {
     Firing,

@@ -1,6 +1,6 @@
 //! The result vocabulary shared by every producer and consumer: verdicts, failure classes, findings.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How a probe run ended.
@@ -39,7 +39,7 @@ impl fmt::Display for Verdict {
 }
 
 /// Why a run did not pass. One per run: the most fundamental cause wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureClass {
     Dns,
@@ -147,7 +147,7 @@ impl fmt::Display for FailureClass {
 }
 
 /// One check that did not hold: what was checked, where, what was expected and what came back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The kind of check: `status`, `latency`, `size`, `body`, `json`, `trace`, `echo`, `validation_error`,
     /// `transport`.
