@@ -147,7 +147,8 @@ mod tests {
         let everything = silence(None, 1_000, 2_000);
         let one = silence(Some("health"), 1_000, 2_000);
         let windows = [window(&["query-trace"])];
-        let cases: [(&str, &str, u64, &[Silence], Option<&str>); 8] = [
+        type Case<'a> = (&'a str, &'a str, u64, &'a [Silence], Option<&'a str>);
+        let cases: [Case; 8] = [
             ("no silence", "health", 1_500, &[], None),
             (
                 "a silence of every probe",

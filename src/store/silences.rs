@@ -76,7 +76,7 @@ mod tests {
         );
         assert_eq!(
             store.active_silences(5_000).expect("list"),
-            [all.clone()],
+            std::slice::from_ref(&all),
             "expired at its end"
         );
         assert!(
