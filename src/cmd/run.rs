@@ -108,6 +108,7 @@ impl Running {
             prober,
             store,
             writer: writer_queue,
+            alerts: None,
             permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
             queries_per_hour: plan.settings.queries_per_hour,
         });

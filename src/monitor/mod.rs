@@ -5,15 +5,17 @@
 //! outlasts its interval, or a stalled process, skips the missed ticks instead of firing a backlog; a probe's
 //! runs never overlap (one loop, one run at a time). Latency is measured from the scheduled instant.
 
+mod alerts;
 mod burst_loop;
 mod probe_loop;
 mod shared;
 mod watch;
 mod writer;
 
+pub use alerts::run_alert_loop;
 pub use burst_loop::run_burst_loop;
 pub use probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing, run_probe_loop};
-pub use shared::{Shared, Shutdown, now_ms};
+pub use shared::{Shared, Shutdown, now_ms, store_task};
 pub use watch::{
     HOOK_FAILED, HOOK_SUCCEEDED, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, run_watch_loop,
 };

@@ -129,6 +129,9 @@ pub async fn admit(
 /// Logs a finished run and queues it for the writer; false if it was lost. Every run of `run` passes here.
 pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
     log_record(&record);
+    if let Some(alerts) = &shared.alerts {
+        let _ = alerts.send(record.clone());
+    }
     let name = record.probe.clone();
     let queued = shared.writer.send(record).await.is_ok();
     if !queued {

@@ -40,6 +40,9 @@ pub struct Shared {
     pub queries_per_hour: u32,
     /// The record writer's queue (see [`super::writer`]).
     pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    /// The alert loop's queue, when alert email is on (see [`super::alerts`]). Unbounded: handing a run
+    /// over never waits for alerting.
+    pub alerts: Option<tokio::sync::mpsc::UnboundedSender<ProbeRecord>>,
 }
 
 impl Shared {
@@ -48,18 +51,26 @@ impl Shared {
         self: &Arc<Self>,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let store = store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&store)
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(
-                Box::new(e),
-            )))
-        })
+        store_task(&self.store, work).await
     }
+}
+
+/// Runs `work` on `store` from a blocking thread.
+pub async fn store_task<T: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        work(&store)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(
+            Box::new(e),
+        )))
+    })
 }

@@ -1,0 +1,224 @@
+//! The alert loop: folds every run into the alert book, and each second writes what is due to the outbox —
+//! one email for the group, silenced items recorded apart — in the same transaction as the book's new state.
+//! It never sends: the delivery loop does, so SMTP being slow or down never delays a probe or this loop.
+
+use super::shared::{Shutdown, now_ms, store_task};
+use crate::alert::{
+    AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail,
+    order, render, silenced_by,
+};
+use crate::probe::{ProbeRecord, Verdict};
+use crate::store::{NewNotification, Store, StoreError, StoredRecord};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The key under which the open incident's thread is stored beside the probes' states.
+const THREAD_KEY: &str = "~thread";
+const LATENCY_WINDOW_MS: u64 = 3_600_000;
+
+/// Runs until every sender of `runs` is gone (the probe loops have ended) and what they sent is folded in.
+pub async fn run_alert_loop(
+    store: Arc<Mutex<Store>>,
+    settings: AlertSettings,
+    target: String,
+    mut runs: UnboundedReceiver<ProbeRecord>,
+    mut shutdown: Shutdown,
+) -> u64 {
+    let mut book = restore(&store, &settings).await;
+    let mut written = 0;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            received = runs.recv() => {
+                let Some(record) = received else { break };
+                observe(&mut book, &record);
+                while let Ok(record) = runs.try_recv() {
+                    observe(&mut book, &record);
+                }
+            }
+            _ = tick.tick(), if !shutdown.is_set() => {
+                if book.has_work() {
+                    match notify_due(&store, &settings, &target, &mut book).await {
+                        Ok(n) => written += n,
+                        Err(e) => tracing::error!(error = %e, "alerting: cannot write the due notification"),
+                    }
+                }
+            }
+            () = shutdown.requested(), if !shutdown.is_set() => {}
+        }
+        persist(&store, &mut book).await;
+    }
+    persist(&store, &mut book).await;
+    written
+}
+
+fn observe(book: &mut AlertBook, record: &ProbeRecord) {
+    book.observe(
+        &record.probe,
+        record.verdict,
+        record.class,
+        &record.findings,
+        record.scheduled_at_ms + record.latency.as_millis() as u64,
+    );
+}
+
+async fn restore(store: &Arc<Mutex<Store>>, settings: &AlertSettings) -> AlertBook {
+    let stored = store_task(store, |store| store.alert_states::<serde_json::Value>())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "alerting: cannot read the stored alert states; starting fresh");
+            Default::default()
+        });
+    let thread = stored
+        .get(THREAD_KEY)
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let probes: BTreeMap<String, ProbeAlert> = stored
+        .into_iter()
+        .filter(|(key, _)| key != THREAD_KEY)
+        .filter_map(|(key, value)| Some((key, serde_json::from_value(value).ok()?)))
+        .collect();
+    AlertBook::restore(
+        settings.policy.clone(),
+        settings.group.clone(),
+        probes,
+        thread,
+    )
+}
+
+/// Stores the probes changed since the last call, and the thread.
+async fn persist(store: &Arc<Mutex<Store>>, book: &mut AlertBook) {
+    let states = changed_states(book);
+    if states.len() <= 1 {
+        return;
+    }
+    if let Err(e) = store_task(store, move |store| store.save_alert_states(&states, now_ms())).await {
+        tracing::error!(error = %e, "alerting: cannot store the alert states");
+    }
+}
+
+/// The changed probes' states, then the thread (always, so it is saved with them).
+fn changed_states(book: &mut AlertBook) -> Vec<(String, serde_json::Value)> {
+    let mut states: Vec<(String, serde_json::Value)> = book
+        .take_dirty()
+        .into_iter()
+        .map(|(name, alert)| (name, serde_json::to_value(alert).unwrap_or_default()))
+        .collect();
+    states.push((
+        THREAD_KEY.to_string(),
+        book.thread().map_or(serde_json::Value::Null, Into::into),
+    ));
+    states
+}
+
+/// Writes what is due now; returns how many notifications were written.
+async fn notify_due(
+    store: &Arc<Mutex<Store>>,
+    settings: &AlertSettings,
+    target: &str,
+    book: &mut AlertBook,
+) -> Result<u64, StoreError> {
+    let now = now_ms();
+    let (silences, recent, release) = store_task(store, move |store| {
+        Ok((
+            store.active_silences(now)?,
+            store.records_since(now.saturating_sub(LATENCY_WINDOW_MS))?,
+            store.open_release()?.map(|r| r.version),
+        ))
+    })
+    .await?;
+    let windows = &settings.maintenance;
+    let Some(due) = book.due(now, |probe| silenced_by(probe, now, &silences, windows)) else {
+        return Ok(0);
+    };
+    let mut context = EmailContext {
+        target: target.to_string(),
+        release,
+        group_key: "alerts".to_string(),
+        now_ms: now,
+        in_reply_to: book.thread().map(str::to_string),
+    };
+    let mut notifications = Vec::new();
+    if !due.send.is_empty() {
+        let email = email(&due.send.iter().collect::<Vec<_>>(), &recent, &context);
+        book.written(&email.message_id);
+        notifications.push(notification(&due.send.iter().collect::<Vec<_>>(), email, now, None));
+    }
+    if !due.silenced.is_empty() {
+        let items: Vec<&DueItem> = due.silenced.iter().map(|(item, _)| item).collect();
+        let mut reasons: Vec<&str> = due.silenced.iter().map(|(_, r)| r.as_str()).collect();
+        reasons.dedup();
+        context.group_key = "alerts-silenced".to_string();
+        context.in_reply_to = None;
+        let email = email(&items, &recent, &context);
+        notifications.push(notification(&items, email, now, Some(reasons.join("; "))));
+    }
+    let states = changed_states(book);
+    let written = notifications.len() as u64;
+    store_task(store, move |store| {
+        store.atomically(|store| {
+            for n in &notifications {
+                store.enqueue(n)?;
+            }
+            store.save_alert_states(&states, now)
+        })
+    })
+    .await?;
+    Ok(written)
+}
+
+fn notification(
+    items: &[&DueItem],
+    email: RenderedEmail,
+    now: u64,
+    silenced_by: Option<String>,
+) -> NewNotification {
+    NewNotification {
+        kind: "alert",
+        about: items
+            .iter()
+            .map(|i| i.probe.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        email,
+        created_at_ms: now,
+        silenced_by,
+    }
+}
+
+fn email(items: &[&DueItem], recent: &[StoredRecord], context: &EmailContext) -> RenderedEmail {
+    let mut items: Vec<AlertItem> = items
+        .iter()
+        .map(|item| {
+            let (p50, p95) = percentiles(recent, &item.probe);
+            AlertItem {
+                probe: item.probe.clone(),
+                event: item.event,
+                class: item.class,
+                findings: item.findings.clone(),
+                latency_p50_ms: p50,
+                latency_p95_ms: p95,
+            }
+        })
+        .collect();
+    order(&mut items);
+    render(&items, context)
+}
+
+/// The p50 and p95 latency of `probe`'s conclusive runs among `recent`.
+fn percentiles(recent: &[StoredRecord], probe: &str) -> (Option<f64>, Option<f64>) {
+    let mut latencies: Vec<f64> = recent
+        .iter()
+        .filter(|r| r.probe == probe && r.verdict != Verdict::Inconclusive)
+        .map(|r| r.latency.as_secs_f64() * 1000.0)
+        .collect();
+    if latencies.is_empty() {
+        return (None, None);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    (Some(at(0.5)), Some(at(0.95)))
+}
