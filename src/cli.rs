@@ -32,6 +32,9 @@ pub enum Command {
     /// Mark releases for the post-release watch.
     #[command(subcommand)]
     Release(ReleaseCommand),
+    /// Silence alert email for a probe (or every probe) for a while; silenced alerts are recorded, not sent.
+    #[command(subcommand)]
+    Silence(SilenceCommand),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -170,6 +173,42 @@ pub enum ReleaseCommand {
     List(ReleaseListArgs),
     /// End the open watch.
     End(ReleaseListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Silence a probe's alerts (or every probe's, with --all) from now for a duration.
+    Add(SilenceAddArgs),
+    /// List the active silences and the configured maintenance windows.
+    List(ReleaseListArgs),
+    /// End a silence now.
+    Remove(SilenceRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceAddArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The probe to silence (repeat for several).
+    #[arg(long = "probe", value_name = "NAME", required_unless_present = "all")]
+    pub probes: Vec<String>,
+    /// Silence every probe.
+    #[arg(long, conflicts_with = "probes")]
+    pub all: bool,
+    /// For how long, from now (e.g. 2h, 30m).
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Why: shown in listings and in the record of every silenced alert.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceRemoveArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The silence's number, as `silence list` shows it.
+    pub id: i64,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod release;
 pub mod run;
+pub mod silence;
 pub mod sim;
 pub mod status;
 pub mod validate;
@@ -19,6 +20,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Burst(args) => burst::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Release(command) => release::run(command),
+        Command::Silence(command) => silence::run(command),
         Command::Status(args) => status::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,

@@ -74,6 +74,7 @@ pub struct Settings {
     pub budget_exempt_loopback: bool,
     pub run: RunSettings,
     pub watch: WatchConfig,
+    pub alert: crate::alert::AlertSettings,
 }
 
 impl Settings {
@@ -107,6 +108,7 @@ impl Settings {
                 webhook: None,
                 webhook_secret: None,
             },
+            alert: crate::alert::AlertSettings::default(),
         }
     }
 }
@@ -260,6 +262,7 @@ pub fn compile_settings(
             budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
             run,
             watch,
+            alert: crate::alert::AlertSettings::default(),
         }),
         _ => Err(located),
     }

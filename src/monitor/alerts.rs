@@ -4,8 +4,8 @@
 
 use super::shared::{Shutdown, now_ms, store_task};
 use crate::alert::{
-    AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail,
-    order, render, silenced_by,
+    AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail, order,
+    render, silenced_by,
 };
 use crate::probe::{ProbeRecord, Verdict};
 use crate::store::{NewNotification, Store, StoreError, StoredRecord};
@@ -95,7 +95,11 @@ async fn persist(store: &Arc<Mutex<Store>>, book: &mut AlertBook) {
     if states.len() <= 1 {
         return;
     }
-    if let Err(e) = store_task(store, move |store| store.save_alert_states(&states, now_ms())).await {
+    if let Err(e) = store_task(store, move |store| {
+        store.save_alert_states(&states, now_ms())
+    })
+    .await
+    {
         tracing::error!(error = %e, "alerting: cannot store the alert states");
     }
 }
@@ -145,7 +149,12 @@ async fn notify_due(
     if !due.send.is_empty() {
         let email = email(&due.send.iter().collect::<Vec<_>>(), &recent, &context);
         book.written(&email.message_id);
-        notifications.push(notification(&due.send.iter().collect::<Vec<_>>(), email, now, None));
+        notifications.push(notification(
+            &due.send.iter().collect::<Vec<_>>(),
+            email,
+            now,
+            None,
+        ));
     }
     if !due.silenced.is_empty() {
         let items: Vec<&DueItem> = due.silenced.iter().map(|(item, _)| item).collect();
