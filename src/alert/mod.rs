@@ -5,6 +5,7 @@
 mod book;
 mod email;
 mod group;
+mod notices;
 mod settings;
 mod silence;
 mod state;
@@ -12,6 +13,7 @@ mod state;
 pub use book::{AlertBook, Due, DueItem, ProbeAlert};
 pub use email::{AlertItem, EmailContext, Notice, RenderedEmail, order, render, render_notice};
 pub use group::{GroupPolicy, Grouper, PendingEvent};
+pub use notices::{decision_notice, tier_key, tier_notices};
 pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
 pub use silence::{Silence, silenced_by, window_open};
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};

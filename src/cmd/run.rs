@@ -146,6 +146,7 @@ impl Running {
             plan.objectives.clone(),
             plan.settings.watch.clone(),
             evidence_dir,
+            None,
             shutdown.clone(),
         );
         loops.spawn(watch);

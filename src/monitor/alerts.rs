@@ -231,3 +231,32 @@ fn percentiles(recent: &[StoredRecord], probe: &str) -> (Option<f64>, Option<f64
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     (Some(at(0.5)), Some(at(0.95)))
 }
+
+/// Renders `notice` as a follow-up of the latest notification of `kind` about `about`, and writes it to the
+/// outbox (silenced when `silenced_by` says so). Call inside the transaction that records what it tells.
+pub fn enqueue_notice(
+    store: &Store,
+    kind: &'static str,
+    about: &str,
+    notice: &crate::alert::Notice,
+    context: EmailContext,
+    silenced_by: Option<String>,
+) -> Result<(), StoreError> {
+    let created_at_ms = context.now_ms;
+    let in_reply_to = store.latest_message_id(kind, about)?;
+    let email = crate::alert::render_notice(
+        notice,
+        &EmailContext {
+            in_reply_to,
+            ..context
+        },
+    );
+    store.enqueue(&NewNotification {
+        kind,
+        about: about.to_string(),
+        email,
+        created_at_ms,
+        silenced_by,
+    })?;
+    Ok(())
+}

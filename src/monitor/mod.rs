@@ -9,6 +9,7 @@ mod alerts;
 mod burst_loop;
 mod probe_loop;
 mod shared;
+mod slo_alerts;
 mod watch;
 mod writer;
 
@@ -16,6 +17,7 @@ pub use alerts::run_alert_loop;
 pub use burst_loop::run_burst_loop;
 pub use probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing, run_probe_loop};
 pub use shared::{Shared, Shutdown, now_ms, store_task};
+pub use slo_alerts::{SloAlerts, run_slo_alert_loop};
 pub use watch::{
     HOOK_FAILED, HOOK_SUCCEEDED, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, run_watch_loop,
 };

@@ -115,7 +115,12 @@ mod tests {
             ("fifth", 5, 0, Some(480 * s)),
             ("capped", 7, 0, Some(1_800 * s)),
             ("many", 200, 0, Some(1_800 * s)),
-            ("just before giving up", 3, 24 * 3600 * s - 1, Some(24 * 3600 * s - 1 + 120 * s)),
+            (
+                "just before giving up",
+                3,
+                24 * 3600 * s - 1,
+                Some(24 * 3600 * s - 1 + 120 * s),
+            ),
             ("given up", 3, 24 * 3600 * s, None),
         ];
         for (name, attempts, now, expected) in cases {

@@ -2,7 +2,9 @@
 //! stored runs, decide with the pure `release::decide`, record each change of decision with its evidence, run
 //! the rollback hook at most once per release (the claim is written to the store first), and verify recovery.
 
+use super::alerts::enqueue_notice;
 use super::shared::{Shared, Shutdown, now_ms};
+use crate::alert::{EmailContext, decision_notice};
 use crate::config::WatchConfig;
 use crate::probe::Verdict;
 use crate::release::{Decision, ObjectiveWatch, ProberHealth, WatchInput, decide};
@@ -26,6 +28,7 @@ pub async fn run_watch_loop(
     objectives: Vec<Objective>,
     config: WatchConfig,
     evidence_dir: PathBuf,
+    alert_target: Option<String>,
     mut shutdown: Shutdown,
 ) -> u64 {
     let states = load_states(&shared, &objectives).await;
@@ -34,6 +37,7 @@ pub async fn run_watch_loop(
         objectives,
         config,
         evidence_dir,
+        alert_target,
         states,
         recorded: 0,
     };
@@ -58,6 +62,8 @@ struct Watch {
     objectives: Vec<Objective>,
     config: WatchConfig,
     evidence_dir: PathBuf,
+    /// The target named in decision emails; `None` when alert email is off.
+    alert_target: Option<String>,
     /// Tier states by objective name, aligned with its tiers; stored when a breach begins or ends.
     states: HashMap<String, Vec<TierState>>,
     recorded: u64,
@@ -166,7 +172,7 @@ impl Watch {
             .map(|(o, k)| (o.as_str(), k.as_str()))
             != Some((outcome, key.as_str()));
         if changed {
-            self.record(snapshot.release.id, now, outcome, &reason, &evidence)
+            self.record(&snapshot.release, now, outcome, &reason, &evidence)
                 .await?;
             tracing::warn!(release = %snapshot.release.version, outcome, %reason, "release watch decision");
         }
@@ -190,19 +196,40 @@ impl Watch {
             .as_millis() as u64
     }
 
+    /// Records a decision, and (with alert email on) writes its email in the same transaction.
     async fn record(
         &mut self,
-        release_id: i64,
+        release: &Release,
         at: u64,
         outcome: &str,
         reason: &str,
         evidence: &serde_json::Value,
     ) -> Result<(), crate::store::StoreError> {
+        let release_id = release.id;
+        let notice = self.alert_target.as_ref().and_then(|target| {
+            let notice = decision_notice(outcome, &release.version, &release.rollback_to, reason)?;
+            let context = EmailContext {
+                target: target.clone(),
+                release: Some(release.version.clone()),
+                group_key: format!("release-{release_id}-{outcome}"),
+                now_ms: at,
+                in_reply_to: None,
+            };
+            Some((notice, context, format!("release {}", release.version)))
+        });
         let (outcome, reason, evidence) =
             (outcome.to_string(), reason.to_string(), evidence.clone());
         self.shared
             .with_store(move |store| {
-                store.record_decision(release_id, at, &outcome, &reason, &evidence)
+                store.atomically(|store| {
+                    store.record_decision(release_id, at, &outcome, &reason, &evidence)?;
+                    match notice {
+                        Some((notice, context, about)) => {
+                            enqueue_notice(store, "decision", &about, &notice, context, None)
+                        }
+                        None => Ok(()),
+                    }
+                })
             })
             .await?;
         self.recorded += 1;
@@ -282,7 +309,7 @@ impl Watch {
         };
         let summary = parts.join("; ");
         tracing::warn!(release = %release.version, %summary, "rollback");
-        self.record(id, finished, kind, &summary, &value).await
+        self.record(release, finished, kind, &summary, &value).await
     }
 }
 
@@ -321,7 +348,6 @@ impl Watch {
         let recovered = snapshot.records.iter().find(|r| {
             r.scheduled_at_ms > finished && r.verdict == Verdict::Pass && watched(&r.probe)
         });
-        let id = snapshot.release.id;
         match recovered {
             Some(r) => {
                 let reason = format!(
@@ -330,7 +356,7 @@ impl Watch {
                     r.scheduled_at_ms - finished
                 );
                 self.record(
-                    id,
+                    &snapshot.release,
                     now,
                     RECOVERY_VERIFIED,
                     &reason,
@@ -344,7 +370,7 @@ impl Watch {
                     humantime::format_duration(Duration::from_secs(self.config.recovery.as_secs()))
                 );
                 self.record(
-                    id,
+                    &snapshot.release,
                     now,
                     RECOVERY_NOT_VERIFIED,
                     &reason,
@@ -388,7 +414,7 @@ async fn load_states(
         .collect()
 }
 
-fn observation(r: &StoredRecord) -> Observation {
+pub(super) fn observation(r: &StoredRecord) -> Observation {
     Observation {
         at_ms: r.scheduled_at_ms,
         probe: r.probe.clone(),

@@ -230,13 +230,13 @@ impl Store {
         Ok(summary)
     }
 
-    /// The Message-ID of the latest sent-or-queued alert notification, to thread a follow-up under.
-    pub fn latest_alert_message_id(&self) -> StoreResult<Option<String>> {
+    /// The Message-ID of the latest notification of `kind` about `about`, to thread a follow-up under.
+    pub fn latest_message_id(&self, kind: &str, about: &str) -> StoreResult<Option<String>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT message_id FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1",
-                [],
+                "SELECT message_id FROM outbox WHERE kind = ?1 AND about = ?2 ORDER BY id DESC LIMIT 1",
+                params![kind, about],
                 |r| r.get(0),
             )
             .optional()?)
@@ -337,9 +337,13 @@ mod tests {
         assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
         assert_eq!(all[1].state, NotificationState::Failed);
         assert_eq!(
-            store.latest_alert_message_id().expect("id").as_deref(),
+            store
+                .latest_message_id("alert", "health")
+                .expect("id")
+                .as_deref(),
             Some("<quiet@oewsprobe.invalid>")
         );
+        assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
     }
 
     #[test]

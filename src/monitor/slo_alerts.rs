@@ -1,0 +1,126 @@
+//! The SLO alert loop: evaluates every objective's burn-rate tiers at the watch's cadence, release or not,
+//! and emails each breach when it begins and when it ends. What was told is stored with the alert states, so
+//! a restart neither repeats nor forgets a breach.
+
+use super::alerts::enqueue_notice;
+use super::shared::{Shutdown, now_ms, store_task};
+use super::watch::observation;
+use crate::alert::{EmailContext, MaintenanceWindow, silenced_by, tier_notices};
+use crate::slo::{Objective, Observation, evaluate};
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct SloAlerts {
+    pub store: Arc<Mutex<Store>>,
+    pub objectives: Vec<Objective>,
+    pub target: String,
+    pub windows: Vec<MaintenanceWindow>,
+    pub every: Duration,
+}
+
+/// Runs until shutdown; returns how many notices it wrote.
+pub async fn run_slo_alert_loop(alerts: SloAlerts, mut shutdown: Shutdown) -> u64 {
+    if alerts.objectives.is_empty() {
+        return 0;
+    }
+    let mut told = match store_task(&alerts.store, |store| {
+        store.alert_states::<serde_json::Value>()
+    })
+    .await
+    {
+        Ok(states) => states
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("slo/"))
+            .map(|(key, value)| (key, value.as_bool().unwrap_or(false)))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "SLO alerts: cannot read what was told; starting fresh");
+            HashMap::new()
+        }
+    };
+    let mut written = 0;
+    let mut tick = tokio::time::interval(alerts.every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.requested() => return written,
+        }
+        match evaluate_once(&alerts, &mut told).await {
+            Ok(n) => written += n,
+            Err(e) => tracing::error!(error = %e, "SLO alerts: evaluation failed"),
+        }
+    }
+}
+
+async fn evaluate_once(
+    alerts: &SloAlerts,
+    told: &mut HashMap<String, bool>,
+) -> Result<u64, StoreError> {
+    let now = now_ms();
+    let longest = alerts
+        .objectives
+        .iter()
+        .flat_map(|o| o.tiers.iter().map(|t| t.long))
+        .max()
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let (records, silences, release) = store_task(&alerts.store, move |store| {
+        Ok((
+            store.records_since(now.saturating_sub(longest))?,
+            store.active_silences(now)?,
+            store.open_release()?.map(|r| r.version),
+        ))
+    })
+    .await?;
+    let observations: Vec<Observation> = records.iter().map(observation).collect();
+    let evaluations: Vec<_> = alerts
+        .objectives
+        .iter()
+        .map(|o| evaluate(o, &observations, &[], now))
+        .collect();
+    let changes = tier_notices(&evaluations, told);
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let mut writes = Vec::new();
+    for (key, breached, notice) in changes {
+        let objective = alerts
+            .objectives
+            .iter()
+            .find(|o| key.starts_with(&format!("slo/{}/", o.name)));
+        // Silenced when every probe of the objective is.
+        let silenced = objective.and_then(|o| {
+            let reasons: Option<Vec<String>> = o
+                .probes
+                .iter()
+                .map(|p| silenced_by(p, now, &silences, &alerts.windows))
+                .collect();
+            reasons.and_then(|r| r.into_iter().next())
+        });
+        let context = EmailContext {
+            target: alerts.target.clone(),
+            release: release.clone(),
+            group_key: key.clone(),
+            now_ms: now,
+            in_reply_to: None,
+        };
+        writes.push((key, breached, notice, context, silenced));
+    }
+    let written = writes.len() as u64;
+    let updates: Vec<(String, bool)> = writes.iter().map(|w| (w.0.clone(), w.1)).collect();
+    store_task(&alerts.store, move |store| {
+        store.atomically(|store| {
+            for (key, breached, notice, context, silenced) in writes {
+                enqueue_notice(store, "slo", &key, &notice, context, silenced)?;
+                store.save_alert_states(&[(key, breached)], now)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    told.extend(updates);
+    Ok(written)
+}
