@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What the SLO alert loop needs.
+#[derive(Debug)]
 pub struct SloAlerts {
     pub store: Arc<Mutex<Store>>,
     pub objectives: Vec<Objective>,
