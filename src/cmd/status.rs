@@ -3,7 +3,7 @@
 use crate::cli::{Format, StatusArgs};
 use crate::exit::Exit;
 use crate::monitor::now_ms;
-use crate::report::{BudgetStatus, Status, WatchStatus, probe_status, status_table};
+use crate::report::{AlertStatus, BudgetStatus, Status, WatchStatus, probe_status, status_table};
 use crate::store::{Store, StoreError};
 
 const HOUR_MS: u64 = 3_600_000;
@@ -25,6 +25,7 @@ pub fn run(args: &StatusArgs) -> Exit {
             now_ms(),
         )?;
         status.objectives = evaluate_objectives(&store, &plan.objectives, status.now_ms)?;
+        status.alerts.email = plan.settings.alert.smtp.is_some();
         Ok(status)
     });
     match status {
@@ -84,6 +85,30 @@ pub fn gather(
             left: budget.saturating_sub(spent),
         },
         release,
+        alerts: alert_status(store, now)?,
+    })
+}
+
+/// What fires (probes, and SLO tiers as `slo OBJECTIVE/TIER`), the active silences, the outbox.
+fn alert_status(store: &Store, now: u64) -> Result<AlertStatus, StoreError> {
+    let mut firing: Vec<String> = store
+        .alert_states::<serde_json::Value>()?
+        .into_iter()
+        .filter_map(|(key, value)| match key.strip_prefix("slo/") {
+            Some(tier) => (value == true).then(|| format!("slo {tier}")),
+            None => (!value["state"]["firing_since"].is_null()).then_some(key),
+        })
+        .collect();
+    firing.sort();
+    Ok(AlertStatus {
+        email: false,
+        firing,
+        silences: store
+            .active_silences(now)?
+            .iter()
+            .map(crate::alert::Silence::describe)
+            .collect(),
+        outbox: store.outbox_summary()?,
     })
 }
 

@@ -6,7 +6,9 @@ mod status;
 
 pub use burst::{BurstReport, burst_json, burst_table, hgrm, micros_text};
 pub use check::{Tally, json as check_json, table as check_table};
-pub use status::{BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table};
+pub use status::{
+    AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table,
+};
 
 use std::time::Duration;
 

@@ -47,6 +47,44 @@ pub struct Status {
     pub objectives: Vec<crate::slo::Evaluation>,
     pub budget: BudgetStatus,
     pub release: Option<WatchStatus>,
+    pub alerts: AlertStatus,
+}
+
+/// Alerting: what fires, what is silenced, and how delivery goes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlertStatus {
+    /// Whether alert email is configured (`[alert.smtp]`).
+    pub email: bool,
+    /// The probes whose alert fires, by name.
+    pub firing: Vec<String>,
+    /// The active silences, one line each.
+    pub silences: Vec<String>,
+    pub outbox: crate::store::OutboxSummary,
+}
+
+fn alerts_text(a: &AlertStatus) -> String {
+    let firing = if a.firing.is_empty() {
+        "none firing".to_string()
+    } else {
+        format!("FIRING {}", a.firing.join(", "))
+    };
+    let mut out = format!("alerts: {firing}\n");
+    for silence in &a.silences {
+        out.push_str(&format!("  {silence}\n"));
+    }
+    if !a.email {
+        out.push_str("alert email: off (no [alert.smtp])\n");
+        return out;
+    }
+    let o = &a.outbox;
+    out.push_str(&format!(
+        "alert email: {} queued ({} retrying), {} sent, {} failed, {} silenced\n",
+        o.queued, o.retrying, o.sent, o.failed, o.silenced
+    ));
+    if let Some(error) = &o.last_error {
+        out.push_str(&format!("last delivery error: {error}\n"));
+    }
+    out
 }
 
 /// Figures for `name` from its records (any order) in the window.
@@ -191,6 +229,7 @@ pub fn status_table(s: &Status) -> String {
             }
         }
     }
+    out.push_str(&alerts_text(&s.alerts));
     out
 }
 
@@ -287,6 +326,20 @@ mod tests {
                 left: 3,
             },
             release: None,
+            alerts: AlertStatus {
+                email: true,
+                firing: vec!["health".into()],
+                silences: vec!["silence #2: models until 1970-01-01T01:00:00Z — deploying".into()],
+                outbox: crate::store::OutboxSummary {
+                    queued: 1,
+                    retrying: 1,
+                    sent: 3,
+                    last_error: Some(
+                        "SMTP 127.0.0.1:2525: cannot connect: Connection refused".into(),
+                    ),
+                    ..Default::default()
+                },
+            },
         };
         // One failure in two runs burns 50x a 99 % objective, but no tier is breached: the min_bad guard (3).
         let expected = "\
@@ -297,7 +350,16 @@ slo health: error budget left -4900.0%; burn page-1h 50.00x/50.00x, page-6h 50.0
 window: the last 1day
 query budget: 1 of 4 valid queries spent in the last hour (3 left)
 release watch: none
+alerts: FIRING health
+  silence #2: models until 1970-01-01T01:00:00Z — deploying
+alert email: 1 queued (1 retrying), 3 sent, 0 failed, 0 silenced
+last delivery error: SMTP 127.0.0.1:2525: cannot connect: Connection refused
 ";
         assert_eq!(status_table(&status), expected);
+        let off = AlertStatus::default();
+        assert_eq!(
+            alerts_text(&off),
+            "alerts: none firing\nalert email: off (no [alert.smtp])\n"
+        );
     }
 }
