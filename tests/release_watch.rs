@@ -113,24 +113,7 @@ impl Setup {
     }
 
     fn fault(&self, fault: &str) {
-        self.set_faults(&format!("[\"{fault}\"]"));
-    }
-
-    /// Replaces the simulator's faults with the JSON array `faults`.
-    fn set_faults(&self, faults: &str) {
-        let addr = self.sim.url.trim_start_matches("http://");
-        let body = format!("{{\"faults\":{faults}}}");
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        write!(
-            s,
-            "PUT /__sim/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut response = String::new();
-        s.read_to_string(&mut response).expect("read");
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        self.sim.set_faults(&[fault]);
     }
 
     /// Replaces `from` with `to` in the config file (which must contain it).
@@ -216,7 +199,7 @@ fn a_fault_after_the_release_runs_the_hook_exactly_once_even_across_kill_9() {
     });
     std::thread::sleep(Duration::from_secs(3)); // the breach continues
     kill(&mut daemon); // SIGKILL: no graceful anything
-    setup.set_faults("[]"); // the rollback "worked": health is back
+    setup.sim.set_faults(&[]); // the rollback "worked": health is back
     let mut daemon = setup.daemon();
     wait_for("the recovery check", Duration::from_secs(20), || {
         setup

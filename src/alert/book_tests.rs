@@ -146,7 +146,8 @@ fn the_resolution_of_a_silenced_alert_is_silenced_too() {
     assert_eq!(b.due(3 * MIN, silenced).expect("due").silenced.len(), 1);
     pass(&mut b, "health", 4 * MIN);
     pass(&mut b, "health", 5 * MIN);
-    let due = b.due(6 * MIN, never).expect("resolved");
+    assert_eq!(b.due(7 * MIN, never), None, "within the group interval");
+    let due = b.due(8 * MIN, never).expect("resolved");
     assert!(due.send.is_empty(), "no one was told it fired");
     assert_eq!(due.silenced[0].1, "its alert was silenced when it fired");
 }
@@ -218,5 +219,45 @@ fn a_flapping_probe_sends_a_bounded_number_of_emails() {
     assert!(
         emails >= 1 && emails <= bound,
         "{emails} emails over {cycles} cycles; bound {bound}"
+    );
+}
+
+#[test]
+fn any_flapping_pattern_sends_at_most_one_email_per_group_interval() {
+    let policy = AlertPolicy {
+        fire_after: 2,
+        window: 3,
+        resolve_after: 1,
+        ..AlertPolicy::default()
+    };
+    let mut b = AlertBook::restore(policy, GroupPolicy::default(), Default::default(), None);
+    let mut seed = 0x9e37_79b9_u64;
+    let (mut emails, mut events) = (0, 0);
+    let minutes = 2_000;
+    for i in 0..minutes {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = i * MIN;
+        if seed % 10 < 7 {
+            fail(&mut b, "health", at)
+        } else {
+            pass(&mut b, "health", at)
+        }
+        events += u64::from(b.has_work());
+        for second in [0, 30] {
+            if let Some(due) = b.due(at + second * S, never) {
+                emails += u64::from(!due.send.is_empty());
+            }
+        }
+    }
+    let bound = 1 + minutes * MIN / (5 * MIN);
+    assert!(
+        events > bound,
+        "the pattern flaps more often than the bound ({events} ticks with news)"
+    );
+    assert!(
+        emails <= bound,
+        "{emails} emails in {minutes} minutes; bound {bound}"
     );
 }

@@ -68,8 +68,9 @@ impl Grouper {
         self.pending.is_empty()
     }
 
-    /// The events to notify together at `now_ms`, if their notification is due. `group_open`: some alert of
-    /// the group still fires (then changes wait for the group interval since the last notification).
+    /// The events to notify together at `now_ms`, if their notification is due: a new group after its group
+    /// wait, changes to an open group (`group_open`: some alert of it still fires) as soon as the group
+    /// interval since the last notification is over — and never sooner than that, open or not.
     pub fn due(
         &mut self,
         policy: &GroupPolicy,
@@ -77,10 +78,14 @@ impl Grouper {
         group_open: bool,
     ) -> Option<Vec<PendingEvent>> {
         let first = self.pending.iter().map(|p| p.at_ms).min()?;
-        let ready = match (group_open, self.last_sent_at) {
-            (true, Some(sent)) => now_ms >= sent + policy.group_interval.as_millis() as u64,
-            _ => now_ms >= first + policy.group_wait.as_millis() as u64,
-        };
+        // Never two notifications within a group interval, whatever the pattern of events: that bounds a
+        // flapping probe's emails to one per group interval.
+        let interval_over = self
+            .last_sent_at
+            .is_none_or(|sent| now_ms >= sent + policy.group_interval.as_millis() as u64);
+        let waited = group_open && self.last_sent_at.is_some()
+            || now_ms >= first + policy.group_wait.as_millis() as u64;
+        let ready = interval_over && waited;
         if !ready {
             return None;
         }
@@ -157,5 +162,20 @@ mod tests {
             [("models", AlertEvent::Firing)],
             "an unsent firing stays a firing"
         );
+    }
+
+    #[test]
+    fn a_new_group_right_after_a_notification_waits_for_the_group_interval() {
+        let policy = GroupPolicy::default();
+        let mut g = Grouper::default();
+        g.push("health", AlertEvent::Resolved, 0);
+        assert!(g.due(&policy, 30 * S, false).is_some());
+        g.push("health", AlertEvent::Firing, 40 * S);
+        assert_eq!(
+            g.due(&policy, 70 * S, false),
+            None,
+            "group wait over, group interval not"
+        );
+        assert!(g.due(&policy, 330 * S, false).is_some());
     }
 }

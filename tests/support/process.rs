@@ -61,4 +61,21 @@ impl SimProcess {
             .unwrap_or_default();
         serde_json::from_str(body).unwrap_or_else(|e| panic!("stats JSON ({e}): {response}"))
     }
+
+    /// Replaces the simulator's faults (`PUT /__sim/faults`).
+    pub fn set_faults(&self, faults: &[&str]) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let body = serde_json::json!({ "faults": faults }).to_string();
+        let mut s = std::net::TcpStream::connect(addr).expect("connect to sim");
+        write!(
+            s,
+            "PUT /__sim/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut response = String::new();
+        s.read_to_string(&mut response).expect("read");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
 }
