@@ -79,3 +79,67 @@ impl SimProcess {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     }
 }
+
+/// `oewsprobe run --config FILE` as a child process with captured output, killed on drop.
+pub struct Daemon {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Daemon {
+    /// Starts the daemon; its stdout and stderr go to `log` (appended, so restarts keep one log).
+    pub fn start(config: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Daemon {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("daemon log");
+        let child = Command::new(BIN)
+            .args(["run", "--config"])
+            .arg(config)
+            .env_remove("OEWSPROBE_TARGET")
+            .envs(env.iter().copied())
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("start oewsprobe run");
+        Daemon {
+            child,
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// `kill -s NAME` to the daemon.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -s {name} {}", self.child.id())])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then waits for the exit; returns the exit code.
+    pub fn stop(mut self) -> Option<i32> {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "daemon did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Everything the daemon wrote so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

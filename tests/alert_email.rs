@@ -1,0 +1,480 @@
+//! Alert email end to end: `oewsprobe run` as a real process against the simulator, with a real SMTP server
+//! (maildev, installed by `.ci/run`) receiving the mail. One email per outage, a resolved notice threaded
+//! under it, one grouped email when everything fails, nothing lost or doubled when SMTP is down (also across
+//! a `kill -9`), a bounded number of emails from a flapping probe, silences, watch decisions, no password.
+
+mod support;
+
+use oewsprobe::store::Store;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::mail::{Maildev, MaildevOptions};
+use support::process::{BIN, Daemon, SimProcess};
+
+const WAIT: Duration = Duration::from_secs(20);
+const PASSWORD_VAR: &str = "OEWSPROBE_TEST_SMTP_PASSWORD";
+const PASSWORD: &str = "pw-Zq81-never-shown";
+
+fn probe(path: &str) -> String {
+    format!(
+        "schedule = \"* * * * * *\"\n[request]\npath = \"{path}\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n"
+    )
+}
+
+/// A folder with the config, the probes and the store.
+struct Setup {
+    dir: tempfile::TempDir,
+    sim: SimProcess,
+}
+
+impl Setup {
+    /// `probes`: (name, path); `alert`: extra lines of the `[alert]` table; `extra`: more config after it.
+    fn new(probes: &[(&str, &str)], smtp_port: u16, alert: &str, smtp: &str, extra: &str) -> Setup {
+        let sim = SimProcess::start(&[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("probes")).expect("probes");
+        for (name, path) in probes {
+            std::fs::write(dir.path().join(format!("probes/{name}.toml")), probe(path))
+                .expect("probe");
+        }
+        let config = format!(
+            r#"target = "{target}"
+probes_dir = "probes"
+[run]
+jitter = "0s"
+[alert]
+group_wait = "1s"
+group_interval = "3s"
+retry_initial = "300ms"
+retry_max = "1s"
+{alert}
+[alert.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "plain"
+from = "oewsprobe <oewsprobe@example.org>"
+to = ["sre@example.org", "oncall@example.org"]
+timeout = "3s"
+{smtp}
+{extra}
+"#,
+            target = sim.url
+        );
+        std::fs::write(dir.path().join("oewsprobe.toml"), config).expect("config");
+        Setup { dir, sim }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("oewsprobe.toml")
+    }
+
+    fn daemon(&self, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start(&self.config(), &self.dir.path().join("daemon.log"), env)
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.dir.path().join("oewsprobe.sqlite")).expect("store")
+    }
+
+    /// Runs an `oewsprobe` command with this config; returns its stdout, asserting success.
+    fn command(&self, args: &[&str]) -> String {
+        let output = Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .output()
+            .expect("run oewsprobe");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+fn header<'a>(email: &'a serde_json::Value, name: &str) -> &'a str {
+    email["headers"][name].as_str().unwrap_or_default()
+}
+
+fn subjects(emails: &[serde_json::Value]) -> Vec<&str> {
+    emails
+        .iter()
+        .map(|e| e["subject"].as_str().unwrap_or_default())
+        .collect()
+}
+
+/// Waits until `done` holds of the store.
+fn wait_store(setup: &Setup, what: &str, done: impl Fn(&Store) -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done(&setup.store()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Asserts that maildev still holds exactly `n` emails after `settle`.
+fn still(maildev: &Maildev, n: usize, settle: Duration) -> Vec<serde_json::Value> {
+    std::thread::sleep(settle);
+    let emails = maildev.emails();
+    assert_eq!(emails.len(), n, "{:?}", subjects(&emails));
+    emails
+}
+
+#[test]
+fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_under_it() {
+    let maildev = Maildev::start();
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        "",
+    );
+    let daemon = setup.daemon(&[]);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(maildev.emails().is_empty(), "healthy: no email");
+    setup.sim.set_faults(&["bad_gateway"]);
+    let emails = maildev.wait_for(1, WAIT);
+    let alert = &emails[0];
+    assert_eq!(
+        alert["subject"],
+        format!("[oewsprobe][critical] FIRING: health — {}", setup.sim.url)
+    );
+    let text = alert["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("health — FIRING (class proxy_bad_gateway)"),
+        "{text}"
+    );
+    assert!(text.contains("  - status: expected 200, got 502"), "{text}");
+    assert!(
+        text.contains("hint: the reverse proxy cannot reach the container"),
+        "{text}"
+    );
+    assert!(
+        alert["html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<h3>health — FIRING")
+    );
+    let to: Vec<&str> = alert["to"]
+        .as_array()
+        .expect("to")
+        .iter()
+        .map(|t| t["address"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(to, ["sre@example.org", "oncall@example.org"]);
+    assert_eq!(alert["from"][0]["address"], "oewsprobe@example.org");
+    still(&maildev, 1, Duration::from_secs(3));
+
+    setup.sim.set_faults(&[]);
+    let emails = maildev.wait_for(2, WAIT);
+    let resolved = &emails[1];
+    assert_eq!(
+        resolved["subject"],
+        format!("[oewsprobe][resolved] RESOLVED: health — {}", setup.sim.url)
+    );
+    assert_eq!(
+        header(resolved, "in-reply-to"),
+        header(alert, "message-id"),
+        "threaded under the alert"
+    );
+    assert!(header(alert, "message-id").starts_with("<oewsprobe.alerts.alert."));
+    still(&maildev, 2, Duration::from_secs(3));
+    assert_eq!(daemon.stop(), Some(0));
+    let summary = setup.store().outbox_summary().expect("outbox");
+    assert_eq!((summary.sent, summary.queued, summary.failed), (2, 0, 0));
+}
+
+#[test]
+fn health_down_with_every_probe_failing_is_one_grouped_email() {
+    let maildev = Maildev::start();
+    let probes = [
+        ("health", "/api/v1/health"),
+        ("models", "/api/v1/models"),
+        ("ready", "/api/v1/health"),
+        ("registry", "/api/v1/models"),
+    ];
+    let setup = Setup::new(&probes, maildev.smtp_port, "", "", "");
+    let _daemon = setup.daemon(&[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    setup.sim.set_faults(&["bad_gateway"]);
+    let emails = maildev.wait_for(1, WAIT);
+    assert_eq!(
+        emails[0]["subject"],
+        format!(
+            "[oewsprobe][critical] FIRING: health, models, ready, registry — {}",
+            setup.sim.url
+        )
+    );
+    still(&maildev, 1, Duration::from_secs(4));
+}
+
+/// Waits until the outbox holds a notification that failed at least once.
+fn wait_retrying(setup: &Setup) {
+    wait_store(setup, "a failed delivery attempt", |store| {
+        store.outbox_summary().is_ok_and(|s| s.retrying >= 1)
+    });
+}
+
+/// A daemon whose alert fired while SMTP was down, once a delivery attempt has failed.
+fn alert_fired_while_smtp_is_down() -> (Maildev, Setup, Daemon) {
+    let mut maildev = Maildev::start();
+    maildev.stop();
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        "",
+    );
+    let daemon = setup.daemon(&[]);
+    setup.sim.set_faults(&["error500"]);
+    wait_retrying(&setup);
+    (maildev, setup, daemon)
+}
+
+#[test]
+fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
+    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down();
+    let status = setup.command(&["status"]);
+    let refused = format!(
+        "last delivery error: SMTP 127.0.0.1:{}: cannot connect",
+        maildev.smtp_port
+    );
+    assert!(status.contains(&refused), "{status}");
+    assert!(
+        daemon
+            .log()
+            .contains("alert email not delivered; will retry"),
+        "{}",
+        daemon.log()
+    );
+    maildev.start_again();
+    maildev.wait_for(1, WAIT);
+    still(&maildev, 1, Duration::from_secs(3));
+}
+
+#[test]
+fn smtp_down_then_a_kill_9_then_smtp_up_still_delivers_exactly_once() {
+    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down();
+    drop(daemon); // SIGKILL
+    maildev.start_again();
+    let _restarted = setup.daemon(&[]);
+    let emails = maildev.wait_for(1, WAIT);
+    assert!(
+        emails[0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("[oewsprobe][critical] FIRING: health")
+    );
+    // The fault goes on: the restarted daemon knows the alert already fired and was queued.
+    still(&maildev, 1, Duration::from_secs(4));
+    assert_eq!(setup.store().outbox_summary().expect("outbox").sent, 1);
+}
+
+#[test]
+fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
+    let maildev = Maildev::start();
+    let alert = "fire_after = 2\nwindow = 3\nresolve_after = 1";
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        alert,
+        "",
+        "",
+    );
+    setup.sim.set_faults(&["flaky=0.6"]);
+    let started = Instant::now();
+    let daemon = setup.daemon(&[]);
+    std::thread::sleep(Duration::from_secs(18));
+    assert_eq!(daemon.stop(), Some(0));
+    let elapsed = started.elapsed().as_secs();
+    std::thread::sleep(Duration::from_secs(1));
+    let emails = maildev.emails().len() as u64;
+    // The state machine's own events, replayed from the stored runs: far more than the emails.
+    let policy = oewsprobe::alert::AlertPolicy {
+        fire_after: 2,
+        window: 3,
+        resolve_after: 1,
+        ..Default::default()
+    };
+    let mut state = oewsprobe::alert::AlertState::default();
+    let mut events = 0;
+    for record in setup.store().records_since(0).expect("records") {
+        let (next, event) =
+            oewsprobe::alert::step(&policy, &state, record.verdict, record.scheduled_at_ms);
+        state = next;
+        events += u64::from(event.is_some());
+    }
+    let bound = 1 + elapsed / 3;
+    assert!(
+        events > bound,
+        "the probe flapped {events} times; the test needs more flapping than the bound {bound}"
+    );
+    assert!(
+        emails >= 1 && emails <= bound,
+        "{emails} emails for {events} alert events in {elapsed}s; bound {bound}"
+    );
+}
+
+#[test]
+fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_removed() {
+    let maildev = Maildev::start();
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        "",
+    );
+    let added = setup.command(&[
+        "silence",
+        "add",
+        "--probe",
+        "health",
+        "--for",
+        "1h",
+        "--reason",
+        "planned maintenance",
+    ]);
+    assert!(
+        added.starts_with("added silence #1: health until "),
+        "{added}"
+    );
+    let _daemon = setup.daemon(&[]);
+    setup.sim.set_faults(&["error500"]);
+    wait_store(&setup, "the silenced notification", |store| {
+        store.outbox_summary().is_ok_and(|s| s.silenced == 1)
+    });
+    still(&maildev, 0, Duration::from_secs(2));
+    let recorded = setup.store().notifications(10).expect("outbox");
+    assert!(recorded[0].silenced_by.as_deref().is_some_and(
+        |s| s.starts_with("silence #1 until ") && s.ends_with(": planned maintenance")
+    ));
+    assert_eq!(
+        setup.command(&["silence", "remove", "1"]),
+        "silence #1 removed\n"
+    );
+    let emails = maildev.wait_for(1, WAIT);
+    assert!(
+        emails[0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("[oewsprobe][critical] FIRING: health")
+    );
+    still(&maildev, 1, Duration::from_secs(2));
+}
+
+#[test]
+fn the_password_is_used_but_never_shown() {
+    let maildev = Maildev::start_with(MaildevOptions {
+        login: Some(("oewsprobe".into(), PASSWORD.into())),
+        ..MaildevOptions::default()
+    });
+    let smtp = format!("username = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"");
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        &smtp,
+        "",
+    );
+    let daemon = setup.daemon(&[(PASSWORD_VAR, PASSWORD), ("RUST_LOG", "trace")]);
+    setup.sim.set_faults(&["error500"]);
+    let emails = maildev.wait_for(1, WAIT);
+    let status = setup.command(&["status", "--format", "json"]);
+    let source = maildev.source(emails[0]["id"].as_str().expect("id"));
+    let log = daemon.log();
+    assert!(
+        log.contains("alert email sent"),
+        "delivered with the login: {log}"
+    );
+    for (what, text) in [
+        ("the log", &log),
+        ("the email", &source),
+        ("status", &status),
+    ] {
+        assert!(!text.contains(PASSWORD), "the password appears in {what}");
+    }
+}
+
+fn assert_subject_among(emails: &[serde_json::Value], subject: &str) {
+    assert!(
+        subjects(emails).contains(&subject),
+        "no {subject:?} among {:?}",
+        subjects(emails)
+    );
+}
+
+#[test]
+fn a_dry_run_watch_decision_and_an_slo_tier_breach_are_emailed() {
+    let maildev = Maildev::start();
+    let extra = r#"[release]
+warmup = "1s"
+min_samples = 2
+baseline = "4s"
+baseline_min_samples = 2
+prober_window = "3s"
+evaluate_every = "300ms"
+[rollback]
+enabled = false
+[[slo]]
+name = "health"
+probes = ["health"]
+target = 0.9
+min_bad = 2
+[[slo.tiers]]
+name = "fast"
+severity = "page"
+long = "4s"
+short = "2s"
+burn = 5
+"#;
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        extra,
+    );
+    let _daemon = setup.daemon(&[]);
+    std::thread::sleep(Duration::from_secs(5));
+    setup.command(&["release", "start", "--version", "v2", "--rollback-to", "v1"]);
+    std::thread::sleep(Duration::from_secs(2));
+    setup.sim.set_faults(&["error500"]);
+    let target = &setup.sim.url;
+    let decision = format!(
+        "[oewsprobe][warning] release v2: rollback to v1 would be called (dry run) — {target}"
+    );
+    let tier = format!(
+        "[oewsprobe][critical] SLO health tier fast (page) burning its error budget — {target}"
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let emails = maildev.emails();
+        if subjects(&emails).contains(&decision.as_str())
+            && subjects(&emails).contains(&tier.as_str())
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:?}", subjects(&emails));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let emails = still(&maildev, 3, Duration::from_secs(2));
+    assert_subject_among(
+        &emails,
+        &format!("[oewsprobe][critical] FIRING: health — {target}"),
+    );
+    let decision_email = emails
+        .iter()
+        .find(|e| e["subject"] == decision.as_str())
+        .expect("decision");
+    assert!(
+        decision_email["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("release under watch: v2")
+    );
+}
