@@ -81,7 +81,10 @@ impl Maildev {
         while TcpStream::connect(("127.0.0.1", self.smtp_port)).is_err()
             || self.get("/api/email").is_none()
         {
-            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             assert!(
                 exited.is_none() && Instant::now() < deadline,
                 "maildev did not start ({exited:?}):\n{}",
@@ -155,8 +158,7 @@ impl Maildev {
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         let (head, body) = response.split_once("\r\n\r\n")?;
-        head.starts_with("HTTP/1.1 200")
-            .then(|| body.to_string())
+        head.starts_with("HTTP/1.1 200").then(|| body.to_string())
     }
 }
 
@@ -185,8 +187,9 @@ impl TestCa {
         let ca_key = KeyPair::generate().expect("CA key");
         let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
         let issuer = Issuer::new(ca, ca_key);
-        let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .expect("server params");
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+                .expect("server params");
         server
             .distinguished_name
             .push(DnType::CommonName, "127.0.0.1");
