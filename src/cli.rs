@@ -32,6 +32,9 @@ pub enum Command {
     /// Mark releases for the post-release watch.
     #[command(subcommand)]
     Release(ReleaseCommand),
+    /// Alert email: check that the configured [alert.smtp] delivers.
+    #[command(subcommand)]
+    Alert(AlertCommand),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -193,6 +196,21 @@ pub struct ReleaseListArgs {
     pub config: ConfigArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send one test email with the configured [alert.smtp] settings.
+    Test(AlertTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertTestArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API, named in the email [default: the config's target].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Args)]
