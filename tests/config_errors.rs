@@ -292,3 +292,45 @@ fn every_alert_error_is_reported_at_once() {
         ]
     );
 }
+
+#[test]
+fn the_commented_alert_example_in_deploy_compiles_once_uncommented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("deploy/oewsprobe.toml")).expect("read");
+    let (head, example) = text.split_once("# [alert]\n").expect("an [alert] example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, "example\n").expect("write");
+    let reference = format!("file:{}", password.display());
+    let uncommented: Vec<String> = example
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            let key = l.split(" = ").next().unwrap_or_default();
+            l.starts_with('[')
+                || (l.contains(" = ") && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
+        .filter(|l| !l.starts_with("ca_file")) // the example path does not exist here
+        .map(|l| l.replace("env:OEWSPROBE_SMTP_PASSWORD", &reference))
+        .collect();
+    let config = dir.path().join("oewsprobe.toml");
+    std::fs::write(
+        &config,
+        format!("{head}[alert]\n{}\n", uncommented.join("\n")),
+    )
+    .expect("write");
+    let sources = Sources {
+        config: Some(config),
+        probes_dir: Some(support::shipped_probes()),
+        target: Some("http://127.0.0.1:9".into()),
+    };
+    let plan = config::load(&sources).unwrap_or_else(|e| panic!("{e}"));
+    let alert = &plan.settings.alert;
+    let smtp = alert.smtp.as_ref().expect("[alert.smtp]");
+    assert_eq!(
+        (smtp.server(), smtp.to.len(), smtp.username.as_deref()),
+        ("smtp.example.org:587".to_string(), 1, Some("oewsprobe"))
+    );
+    assert_eq!(alert.maintenance.len(), 1);
+    assert_eq!(alert.maintenance[0].probes, ["query-trace"]);
+}
