@@ -390,3 +390,32 @@ fn maildev_stops_with_its_whole_process_group_and_keeps_mail_across_a_restart() 
     assert_eq!(alert_test(&cfg, "").status.code(), Some(0));
     assert_eq!(maildev.wait_for(2, WAIT).len(), 2);
 }
+
+#[tokio::test]
+async fn after_a_send_cut_off_by_the_timeout_the_next_one_gets_a_fresh_connection() {
+    let server = Aiosmtpd::start_slow_first();
+    let mut slow = settings(server.port, None);
+    slow.timeout = Duration::from_secs(1);
+    let mailer = Mailer::new(&slow).expect("mailer");
+    let cut_off = mailer
+        .send(&resolved_notice())
+        .await
+        .expect_err("the first DATA takes 3 s");
+    assert_eq!(
+        cut_off.to_string(),
+        format!("SMTP 127.0.0.1:{}: timed out after 1s", server.port)
+    );
+    assert!(!cut_off.is_permanent());
+    // lettre hands the cut-off connection back to its pool in a task of its own: let that happen. That
+    // connection still awaits its DATA reply; reused, its NOOP would wait for it too, past the timeout.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    mailer
+        .send(&resolved_notice())
+        .await
+        .expect("the next email goes through a new connection");
+    assert!(
+        server.log().contains("accepted message 2"),
+        "{}",
+        server.log()
+    );
+}

@@ -4,6 +4,7 @@
 use super::{RenderedEmail, SmtpError};
 use crate::rollback::Secret;
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -12,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// How the connection to the SMTP server is protected.
@@ -115,7 +117,10 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String>
 
 /// Sends alert emails through one SMTP server. Connections are pooled and reused between emails.
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The pool. A send cut off by the timeout would hand its connection back to the pool mid-dialogue, so
+    /// then the pool is replaced by a fresh one from `builder` (the old one closes its connections).
+    transport: Mutex<AsyncSmtpTransport<Tokio1Executor>>,
+    builder: AsyncSmtpTransportBuilder,
     server: String,
     security: SmtpSecurity,
     from: Mailbox,
@@ -172,7 +177,8 @@ impl Mailer {
             _ => return Err(setup("give both username and password, or neither".into())),
         }
         Ok(Mailer {
-            transport: builder.build(),
+            transport: Mutex::new(builder.clone().build()),
+            builder,
             server,
             security: settings.security,
             from,
@@ -186,16 +192,28 @@ impl Mailer {
     pub async fn send(&self, email: &RenderedEmail) -> Result<(), SmtpError> {
         let message =
             message(&self.from, &self.to, email).map_err(|m| SmtpError::setup(&self.server, m))?;
-        let outcome = tokio::time::timeout(self.timeout, self.transport.send(message)).await;
+        let transport = self.pool().clone();
+        let outcome = tokio::time::timeout(self.timeout, transport.send(message)).await;
         let error = match outcome {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => SmtpError::from_lettre(&self.server, &e, self.timeout),
-            Err(_) => SmtpError::timeout(&self.server, self.timeout),
+            Err(_) => {
+                *self.pool() = self.builder.clone().build();
+                SmtpError::timeout(&self.server, self.timeout)
+            }
         };
         Err(match &self.password {
             Some(password) => error.scrubbed(password),
             None => error,
         })
+    }
+}
+
+impl Mailer {
+    fn pool(&self) -> std::sync::MutexGuard<'_, AsyncSmtpTransport<Tokio1Executor>> {
+        self.transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -216,8 +216,7 @@ impl TestCa {
     }
 }
 
-/// `python -m aiosmtpd` (PyPI, installed by `.ci/run`) offering STARTTLS with `cert`/`key` and requiring it
-/// before any mail; each received message is printed to its log. Killed on drop.
+/// `python -m aiosmtpd` (PyPI, installed by `.ci/run`) on a free loopback port, killed on drop.
 pub struct Aiosmtpd {
     pub port: u16,
     child: Child,
@@ -225,17 +224,34 @@ pub struct Aiosmtpd {
 }
 
 impl Aiosmtpd {
+    /// Offers STARTTLS with `cert`/`key` and requires it before any mail; prints each message to its log.
     pub fn start_starttls(cert: &std::path::Path, key: &std::path::Path) -> Aiosmtpd {
+        let tls = [
+            "--tlscert".as_ref(),
+            cert.as_os_str(),
+            "--tlskey".as_ref(),
+            key.as_os_str(),
+        ];
+        Aiosmtpd::start(&tls)
+    }
+
+    /// Plain SMTP that answers the first message's DATA only after 3 s (`slow_first.py`).
+    pub fn start_slow_first() -> Aiosmtpd {
+        Aiosmtpd::start(&["-c".as_ref(), "slow_first.SlowFirst".as_ref()])
+    }
+
+    fn start(args: &[&std::ffi::OsStr]) -> Aiosmtpd {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = super::servers::free_port();
         let log = std::fs::File::create(dir.path().join("aiosmtpd.log")).expect("log");
         let mut child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .arg("--tlscert")
-            .arg(cert)
-            .arg("--tlskey")
-            .arg(key)
+            .args(args)
             .env("PYTHONUNBUFFERED", "1")
+            .env(
+                "PYTHONPATH",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support"),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
