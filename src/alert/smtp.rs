@@ -207,9 +207,8 @@ impl Mailer {
             None => error,
         })
     }
-}
 
-impl Mailer {
+    /// The current pool (a clone shares it).
     fn pool(&self) -> std::sync::MutexGuard<'_, AsyncSmtpTransport<Tokio1Executor>> {
         self.transport
             .lock()

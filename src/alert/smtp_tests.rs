@@ -129,3 +129,13 @@ async fn setup_errors_name_the_server_and_the_problem() {
         )
     );
 }
+
+#[tokio::test]
+async fn the_mailer_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    fn sendable<F: std::future::Future + Send>(_: F) {}
+    let mailer = Mailer::new(&settings()).expect("builds");
+    shared(&mailer);
+    // Built, never polled: nothing is sent.
+    sendable(mailer.send(&email(None)));
+}
