@@ -37,9 +37,13 @@ impl Maildev {
     }
 
     pub fn start_with(options: MaildevOptions) -> Maildev {
+        let smtp_port = super::servers::free_port();
+        let web_port = std::iter::repeat_with(super::servers::free_port)
+            .find(|&p| p != smtp_port)
+            .expect("a second free port");
         let mut maildev = Maildev {
-            smtp_port: super::servers::free_port(),
-            web_port: super::servers::free_port(),
+            smtp_port,
+            web_port,
             options,
             child: None,
             dir: tempfile::tempdir().expect("tempdir"),
