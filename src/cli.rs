@@ -35,6 +35,9 @@ pub enum Command {
     /// Silence alert email for a probe (or every probe) for a while; silenced alerts are recorded, not sent.
     #[command(subcommand)]
     Silence(SilenceCommand),
+    /// Alert email: check that the configured [alert.smtp] delivers.
+    #[command(subcommand)]
+    Alert(AlertCommand),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -232,6 +235,21 @@ pub struct ReleaseListArgs {
     pub config: ConfigArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send one test email with the configured [alert.smtp] settings.
+    Test(AlertTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertTestArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API, named in the email [default: the config's target].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Args)]

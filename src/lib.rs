@@ -4,7 +4,7 @@
 //!
 //! * [`config`]  — parse `oewsprobe.toml` and `probes/*.toml` (pure), compile them into a [`config::Plan`],
 //!   reporting every error at once with file and key.
-//! * [`alert`]   — the per-probe alert state machine (pure).
+//! * [`alert`]   — the per-probe alert state machine, grouping and email rendering (pure); SMTP delivery.
 //! * [`assert`]  — the JSON assertion language: selectors parsed once, evaluated many times (pure).
 //! * [`oews`]    — OEWS-specific checks: trace shape, override echo, validation errors (pure).
 //! * [`probe`]   — probe specs, the pure verdict function, and the HTTP adapter that executes a probe and

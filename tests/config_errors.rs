@@ -196,3 +196,141 @@ fn the_example_config_in_deploy_compiles() {
         )]
     );
 }
+
+const SMTP: &str = "[alert.smtp]\nhost = \"127.0.0.1\"\nfrom = \"oewsprobe@example.org\"\nto = [\"sre@example.org\"]\n";
+
+#[test]
+fn broken_alert_sections_each_get_their_exact_message() {
+    let cases: [(String, &[&str]); 8] = [
+        (
+            format!("{SMTP}username = \"oewsprobe\"\npassword = \"hunter2\"\n"),
+            &[
+                "oewsprobe.toml.cfg: alert.smtp.password: give the secret by reference, \"env:NAME\" or \"file:PATH\", never inline",
+            ],
+        ),
+        (
+            format!("{SMTP}username = \"oewsprobe\"\n"),
+            &[
+                "oewsprobe.toml.cfg: alert.smtp.password: missing; a username is given, so give its password by reference: \"env:NAME\" or \"file:PATH\"",
+            ],
+        ),
+        (
+            "[alert]\nfire_after = 3\nwindow = 2\n".to_string(),
+            &[
+                "oewsprobe.toml.cfg: alert.window: 2 is less than fire_after (3); the window must hold at least fire_after runs",
+            ],
+        ),
+        (
+            format!("{SMTP}security = \"startls\"\n"),
+            &[
+                "oewsprobe.toml.cfg: alert.smtp.security: \"startls\" is not a security mode — did you mean \"starttls\"?",
+            ],
+        ),
+        (
+            format!("{SMTP}security = \"smtps\"\n"),
+            &[
+                "oewsprobe.toml.cfg: alert.smtp.security: \"smtps\" is not a security mode (one of plain, starttls, tls)",
+            ],
+        ),
+        (
+            SMTP.replace("[\"sre@example.org\"]", "[\"sre@example.org\", \"oncall-at-example.org\"]"),
+            &[
+                "oewsprobe.toml.cfg: alert.smtp.to[1]: \"oncall-at-example.org\" is not a mail address; write it like \"sre@example.org\" or \"SRE <sre@example.org>\"",
+            ],
+        ),
+        (
+            "[[alert.maintenance]]\nname = \"deploy\"\ncron = \"0 0 2 * * Sun\"\nduration = \"2h\"\nprobes = [\"helth\", \"zzz\"]\n"
+                .to_string(),
+            &[
+                "oewsprobe.toml.cfg: alert.maintenance[0].probes[0]: unknown probe \"helth\" — did you mean \"health\"?",
+                "oewsprobe.toml.cfg: alert.maintenance[0].probes[1]: unknown probe \"zzz\" (known probes: health)",
+            ],
+        ),
+        (
+            "[alert]\nfire_afterr = 3\n[alert.smtp]\nhots = \"127.0.0.1\"\n".to_string(),
+            &[
+                "oewsprobe.toml.cfg: alert.fire_afterr: unknown key \"fire_afterr\" — did you mean \"fire_after\"?",
+                "oewsprobe.toml.cfg: alert.smtp.hots: unknown key \"hots\" — did you mean \"host\"?",
+                "oewsprobe.toml.cfg: alert.smtp.host: missing; give the SMTP server's host name or address",
+                "oewsprobe.toml.cfg: alert.smtp.from: missing; give the sender, e.g. from = \"oewsprobe <oewsprobe@example.org>\"",
+                "oewsprobe.toml.cfg: alert.smtp.to: missing; list at least one recipient, e.g. to = [\"sre@example.org\"]",
+            ],
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(
+            errors_of(Some(&text), &[("health.toml", VALID)]),
+            expected,
+            "for:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn every_alert_error_is_reported_at_once() {
+    let text = "[alert]\nresolve_after = 0\nretry_initial = \"1m\"\nretry_max = \"30s\"\nremind_every = \"soon\"\n\
+                [alert.smtp]\nhost = \"127.0.0.1\"\nport = 70000\npassword = \"env:OEWSPROBE_TEST_SURELY_UNSET\"\n\
+                from = \"nobody\"\nto = []\nca_file = \"missing-ca.pem\"\n\
+                [[alert.maintenance]]\nname = \"deploy\"\ncron = \"0 0 2 * *\"\n\
+                [[alert.maintenance]]\nname = \"deploy\"\ncron = \"every sunday\"\nduration = \"0s\"\n";
+    assert_eq!(
+        errors_of(Some(text), &[("health.toml", VALID)]),
+        [
+            "oewsprobe.toml.cfg: alert.resolve_after: 0 is out of range; give 1 to 1000",
+            "oewsprobe.toml.cfg: alert.remind_every: \"soon\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\"",
+            "oewsprobe.toml.cfg: alert.retry_max: 30s is shorter than retry_initial (1m); give at least that",
+            "oewsprobe.toml.cfg: alert.smtp.port: 70000 is out of range; give 1 to 65535",
+            "oewsprobe.toml.cfg: alert.smtp.password: the environment variable OEWSPROBE_TEST_SURELY_UNSET is not set",
+            "oewsprobe.toml.cfg: alert.smtp.username: missing; a password is given, so give the username it belongs to",
+            "oewsprobe.toml.cfg: alert.smtp.from: \"nobody\" is not a mail address; write it like \"sre@example.org\" or \"SRE <sre@example.org>\"",
+            "oewsprobe.toml.cfg: alert.smtp.to: an empty list sends to no one; list at least one recipient",
+            "oewsprobe.toml.cfg: alert.smtp.ca_file: cannot read missing-ca.pem: No such file or directory (os error 2)",
+            "oewsprobe.toml.cfg: alert.maintenance[0].duration: missing; give how long the window stays open, e.g. duration = \"2h\"",
+            "oewsprobe.toml.cfg: alert.maintenance[1].name: window \"deploy\" is already defined at alert.maintenance[0]; give each its own name",
+            "oewsprobe.toml.cfg: alert.maintenance[1].cron: \"every sunday\" has 2 fields; give 6 or 7 (seconds first, e.g. \"0 */5 * * * *\") or a 5-field crontab line (e.g. \"*/5 * * * *\", read as second 0)",
+            "oewsprobe.toml.cfg: alert.maintenance[1].duration: \"0s\" is zero; give a positive duration like \"30s\"",
+        ]
+    );
+}
+
+#[test]
+fn the_commented_alert_example_in_deploy_compiles_once_uncommented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("deploy/oewsprobe.toml")).expect("read");
+    let (head, example) = text.split_once("# [alert]\n").expect("an [alert] example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, "example\n").expect("write");
+    let reference = format!("file:{}", password.display());
+    let uncommented: Vec<String> = example
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            let key = l.split(" = ").next().unwrap_or_default();
+            l.starts_with('[')
+                || (l.contains(" = ") && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
+        .filter(|l| !l.starts_with("ca_file")) // the example path does not exist here
+        .map(|l| l.replace("env:OEWSPROBE_SMTP_PASSWORD", &reference))
+        .collect();
+    let config = dir.path().join("oewsprobe.toml");
+    std::fs::write(
+        &config,
+        format!("{head}[alert]\n{}\n", uncommented.join("\n")),
+    )
+    .expect("write");
+    let sources = Sources {
+        config: Some(config),
+        probes_dir: Some(support::shipped_probes()),
+        target: Some("http://127.0.0.1:9".into()),
+    };
+    let plan = config::load(&sources).unwrap_or_else(|e| panic!("{e}"));
+    let alert = &plan.settings.alert;
+    let smtp = alert.smtp.as_ref().expect("[alert.smtp]");
+    assert_eq!(
+        (smtp.server(), smtp.to.len(), smtp.username.as_deref()),
+        ("smtp.example.org:587".to_string(), 1, Some("oewsprobe"))
+    );
+    assert_eq!(alert.maintenance.len(), 1);
+    assert_eq!(alert.maintenance[0].probes, ["query-trace"]);
+}

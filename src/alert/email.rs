@@ -1,6 +1,6 @@
 //! Alert email content (pure): subject, plain-text and HTML bodies, and the threading headers, from one
 //! grouped notification. Every finding with its expected and actual values, the failure class with its
-//! runbook hint, recent latency, and the release under watch.
+//! runbook hint, recent latency, and the release under watch. Also the test email of `oewsprobe alert test`.
 
 use super::AlertEvent;
 use crate::probe::{FailureClass, Finding};
@@ -206,6 +206,27 @@ fn message_id(group_key: &str, kind: &str, now_ms: u64) -> String {
     )
 }
 
+/// The email `oewsprobe alert test` sends: it names the target and the SMTP server it went through.
+pub fn render_test(target: &str, server: &str, now_ms: u64) -> RenderedEmail {
+    RenderedEmail {
+        subject: format!("[oewsprobe][test] alert email works — {target}"),
+        text: format!(
+            "oewsprobe: this is a test email, sent by `oewsprobe alert test`.\n\
+             Alert email works: alerts about {target} will reach you this way.\n\
+             target: {target}\nSMTP server: {server}\n"
+        ),
+        html: format!(
+            "<html><body><h2>oewsprobe: alert email works</h2>\
+             <p>This is a test email, sent by <code>oewsprobe alert test</code>. Alerts about this target will \
+             reach you this way.</p><p>target: <code>{}</code><br>SMTP server: <code>{}</code></p></body></html>",
+            escape(target),
+            escape(server)
+        ),
+        message_id: format!("<oewsprobe.test.{now_ms}@oewsprobe.invalid>"),
+        in_reply_to: None,
+    }
+}
+
 /// HTML-escapes text.
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -296,6 +317,30 @@ mod tests {
             email.message_id,
             "<oewsprobe.default.alert.1790000000000@oewsprobe.invalid>"
         );
+        assert_eq!(email.in_reply_to, None);
+    }
+
+    #[test]
+    fn the_test_email_names_target_and_server() {
+        let email = render_test("http://127.0.0.1:9", "127.0.0.1:2525 (plain)", 7);
+        assert_eq!(
+            email.subject,
+            "[oewsprobe][test] alert email works — http://127.0.0.1:9"
+        );
+        assert_eq!(
+            email.text,
+            "oewsprobe: this is a test email, sent by `oewsprobe alert test`.\n\
+             Alert email works: alerts about http://127.0.0.1:9 will reach you this way.\n\
+             target: http://127.0.0.1:9\nSMTP server: 127.0.0.1:2525 (plain)\n"
+        );
+        assert!(
+            email.html.contains(
+                "<p>target: <code>http://127.0.0.1:9</code><br>SMTP server: <code>127.0.0.1:2525 (plain)</code></p>"
+            ),
+            "{}",
+            email.html
+        );
+        assert_eq!(email.message_id, "<oewsprobe.test.7@oewsprobe.invalid>");
         assert_eq!(email.in_reply_to, None);
     }
 

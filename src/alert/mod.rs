@@ -1,6 +1,7 @@
 //! Alerting: the pure per-probe alert state machine, grouping, silences and maintenance windows, email
-//! rendering, and the compiled `[alert]` settings. The daemon's wiring lives in `monitor::alerts`, delivery
-//! through the store's outbox in `monitor::outbox`.
+//! rendering, and the compiled `[alert]` settings; and SMTP delivery (the one adapter here: lettre on tokio).
+//! The daemon's wiring lives in `monitor::alerts` (the alert book and the outbox) and `monitor::outbox`
+//! (delivery).
 
 mod book;
 mod email;
@@ -8,12 +9,20 @@ mod group;
 mod notices;
 mod settings;
 mod silence;
+mod smtp;
+mod smtp_error;
+#[cfg(test)]
+mod smtp_tests;
 mod state;
 
 pub use book::{AlertBook, Due, DueItem, ProbeAlert};
-pub use email::{AlertItem, EmailContext, Notice, RenderedEmail, order, render, render_notice};
+pub use email::{
+    AlertItem, EmailContext, Notice, RenderedEmail, order, render, render_notice, render_test,
+};
 pub use group::{GroupPolicy, Grouper, PendingEvent};
 pub use notices::{decision_notice, tier_key, tier_notices};
 pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
 pub use silence::{Silence, silenced_by, window_open};
+pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox, read_ca_file};
+pub use smtp_error::SmtpError;
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};

@@ -1,5 +1,6 @@
 //! One file per subcommand: the only place that wires adapters together.
 
+pub mod alert;
 pub mod burst;
 pub mod check;
 pub mod demo;
@@ -21,6 +22,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Run(args) => run::run(args).await,
         Command::Release(command) => release::run(command),
         Command::Silence(command) => silence::run(command),
+        Command::Alert(command) => alert::run(command).await,
         Command::Status(args) => status::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,

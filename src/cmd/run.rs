@@ -1,11 +1,13 @@
 //! `oewsprobe run`: the always-on monitor, with signal handling (SIGTERM/SIGINT stop gracefully, a second
 //! signal stops at once, SIGHUP reloads the config and keeps the old one when the new one is invalid).
 
+use crate::alert::Mailer;
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
 use crate::monitor::{
-    Shared, Shutdown, now_ms, run_burst_loop, run_probe_loop, run_watch_loop, spawn_writer,
+    Shared, Shutdown, SloAlerts, now_ms, run_alert_loop, run_burst_loop, run_delivery_loop,
+    run_probe_loop, run_slo_alert_loop, run_watch_loop, spawn_writer,
 };
 use crate::probe::Prober;
 use crate::store::Store;
@@ -103,12 +105,29 @@ impl Running {
     fn start(plan: &Plan, store: Arc<Mutex<Store>>) -> Result<Running, String> {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
         let prober = Prober::new(&plan.settings.target, scheduled)?;
+        let mailer = match &plan.settings.alert.smtp {
+            Some(smtp) => Some(Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?),
+            None => None,
+        };
+        let target = plan
+            .settings
+            .target
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let (alert_queue, alert_runs) = match mailer {
+            Some(_) => {
+                let (queue, runs) = tokio::sync::mpsc::unbounded_channel();
+                (Some(queue), Some(runs))
+            }
+            None => (None, None),
+        };
         let (writer_queue, writer) = spawn_writer(store.clone());
         let shared = Arc::new(Shared {
             prober,
-            store,
+            store: store.clone(),
             writer: writer_queue,
-            alerts: None,
+            alerts: alert_queue,
             permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
             queries_per_hour: plan.settings.queries_per_hour,
         });
@@ -146,10 +165,34 @@ impl Running {
             plan.objectives.clone(),
             plan.settings.watch.clone(),
             evidence_dir,
-            None,
+            mailer.is_some().then(|| target.clone()),
             shutdown.clone(),
         );
         loops.spawn(watch);
+        if let (Some(mailer), Some(runs)) = (mailer, alert_runs) {
+            let alert = &plan.settings.alert;
+            loops.spawn(run_alert_loop(
+                store.clone(),
+                alert.clone(),
+                target.clone(),
+                runs,
+                shutdown.clone(),
+            ));
+            loops.spawn(run_delivery_loop(
+                store.clone(),
+                mailer,
+                alert.retry.clone(),
+                shutdown.clone(),
+            ));
+            let slo = SloAlerts {
+                store: store.clone(),
+                objectives: plan.objectives.clone(),
+                target,
+                windows: alert.maintenance.clone(),
+                every: plan.settings.watch.evaluate_every,
+            };
+            loops.spawn(run_slo_alert_loop(slo, shutdown.clone()));
+        }
         loops.spawn(prune_loop(shared, plan.settings.run.retention, shutdown));
         Ok(Running {
             stop,

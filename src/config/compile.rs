@@ -220,6 +220,7 @@ pub fn compile_settings(
         .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
     };
     let watch = compile_watch(raw, &mut errors);
+    let alert = super::alert::compile_alert(&raw.alert, base_dir, &mut errors);
     let file_target = match target_override {
         Some(_) => None,
         None => keep(
@@ -262,7 +263,7 @@ pub fn compile_settings(
             budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
             run,
             watch,
-            alert: crate::alert::AlertSettings::default(),
+            alert,
         }),
         _ => Err(located),
     }
@@ -388,13 +389,17 @@ fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
 }
 
 /// The value, or `None` after recording the error at `key`.
-fn keep<T>(errors: &mut Vec<FieldError>, key: &str, result: Result<T, String>) -> Option<T> {
+pub(super) fn keep<T>(
+    errors: &mut Vec<FieldError>,
+    key: &str,
+    result: Result<T, String>,
+) -> Option<T> {
     result
         .map_err(|m| errors.push(FieldError::new(key, m)))
         .ok()
 }
 
-fn optional<T, V: ?Sized>(
+pub(super) fn optional<T, V: ?Sized>(
     value: Option<&V>,
     parse: impl Fn(&V) -> Result<T, String>,
     default: T,

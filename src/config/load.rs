@@ -73,7 +73,7 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
         }
         errors.extend(file_errors.into_iter().map(|e| ConfigError::at(&path, e)));
     }
-    // SLOs may cover probes and their scheduled bursts (`NAME-burst`).
+    // SLOs and maintenance windows may cover probes and their scheduled bursts (`NAME-burst`).
     let burst_names: Vec<String> = probes
         .iter()
         .filter(|p| p.burst.is_some())
@@ -87,6 +87,11 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
     let objectives = crate::slo::compile_all(&raw.slo, &names)
         .map_err(|es| errors.extend(es.into_iter().map(|e| ConfigError::at(&file, e))))
         .unwrap_or_default();
+    errors.extend(
+        super::alert::check_probes(&raw.alert, &names)
+            .into_iter()
+            .map(|e| ConfigError::at(&file, e)),
+    );
     match settings {
         Some(settings) if errors.is_empty() => Ok(Plan {
             settings,

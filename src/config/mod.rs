@@ -9,9 +9,13 @@ mod raw;
 
 pub use parse::{parse_toml, parse_toml_lenient, suggest};
 pub use raw::{
-    RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawProbe, RawRequest, RawRun,
+    RawAlert, RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawMaintenance, RawProbe,
+    RawRequest, RawRun, RawSmtp,
 };
 
+mod alert;
+#[cfg(test)]
+mod alert_tests;
 mod compile;
 pub(crate) mod values;
 

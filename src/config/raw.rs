@@ -29,6 +29,58 @@ pub struct RawConfig {
     /// `[[slo]]`: service-level objectives over probe results.
     #[serde(default)]
     pub slo: Vec<crate::slo::RawObjective>,
+    #[serde(default)]
+    pub alert: RawAlert,
+}
+
+/// `[alert]`: when alerts fire, how they are grouped, retried and silenced.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    pub fire_after: Option<i64>,
+    pub window: Option<i64>,
+    pub resolve_after: Option<i64>,
+    pub remind_every: Option<String>,
+    pub send_resolved: Option<bool>,
+    pub group_wait: Option<String>,
+    pub group_interval: Option<String>,
+    pub retry_initial: Option<String>,
+    pub retry_max: Option<String>,
+    pub give_up_after: Option<String>,
+    /// `[alert.smtp]`: absent, no email is sent.
+    pub smtp: Option<RawSmtp>,
+    /// `[[alert.maintenance]]`.
+    #[serde(default)]
+    pub maintenance: Vec<RawMaintenance>,
+}
+
+/// `[alert.smtp]`: where alert emails go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<i64>,
+    /// `plain`, `starttls` or `tls`.
+    pub security: Option<String>,
+    pub username: Option<String>,
+    /// By reference only: `env:NAME` or `file:PATH`.
+    pub password: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<Vec<String>>,
+    pub timeout: Option<String>,
+    /// Relative to the config file.
+    pub ca_file: Option<String>,
+}
+
+/// One `[[alert.maintenance]]` window.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    pub name: Option<String>,
+    pub cron: Option<String>,
+    pub duration: Option<String>,
+    pub probes: Option<Vec<String>>,
+    pub reason: Option<String>,
 }
 
 /// `[release]`: the post-release watch.

@@ -1,5 +1,7 @@
-//! Parsers for the value types config files use: durations, sizes, statuses, header names, URLs.
+//! Parsers for the value types config files use: durations, sizes, statuses, header names, URLs, secrets, and
+//! lists of probe names.
 
+use super::{FieldError, suggest};
 use crate::probe::{StatusMatcher, StatusPattern};
 use std::time::Duration;
 
@@ -159,6 +161,35 @@ pub fn secret(reference: &str) -> Result<crate::rollback::Secret, String> {
         return Err(format!("{reference} is empty"));
     }
     Ok(crate::rollback::Secret::new(value.into_bytes()))
+}
+
+/// Checks probe names against the configured ones: each repeated or unknown name (with the closest known
+/// one) is an error at `probes[i]`.
+pub(crate) fn probe_names(list: &[String], known: &[&str]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (i, probe) in list.iter().enumerate() {
+        let key = format!("probes[{i}]");
+        if let Some(j) = list[..i].iter().position(|p| p == probe) {
+            errors.push(FieldError::new(
+                key,
+                format!("\"{probe}\" is already listed at probes[{j}]"),
+            ));
+        } else if !known.contains(&probe.as_str()) {
+            errors.push(FieldError::new(key, unknown_probe(probe, known)));
+        }
+    }
+    errors
+}
+
+fn unknown_probe(probe: &str, known: &[&str]) -> String {
+    match suggest(probe, known) {
+        Some(best) => format!("unknown probe \"{probe}\" — did you mean \"{best}\"?"),
+        None if known.is_empty() => format!("unknown probe \"{probe}\" (no probes are configured)"),
+        None => format!(
+            "unknown probe \"{probe}\" (known probes: {})",
+            known.join(", ")
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,13 @@ impl CronSchedule {
     }
 }
 
+/// Two schedules are equal when written alike (the parsed form follows from the text).
+impl PartialEq for CronSchedule {
+    fn eq(&self, other: &CronSchedule) -> bool {
+        self.text == other.text
+    }
+}
+
 impl fmt::Display for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)

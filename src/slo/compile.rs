@@ -120,33 +120,11 @@ fn probes(raw: Option<&[String]>, known: &[&str]) -> Result<Vec<String>, Vec<Fie
         }
         Some(list) => list,
     };
-    let mut errors = Vec::new();
-    for (i, probe) in list.iter().enumerate() {
-        let key = format!("probes[{i}]");
-        if let Some(j) = list[..i].iter().position(|p| p == probe) {
-            errors.push(FieldError::new(
-                key,
-                format!("\"{probe}\" is already listed at probes[{j}]"),
-            ));
-        } else if !known.contains(&probe.as_str()) {
-            errors.push(FieldError::new(key, unknown_probe(probe, known)));
-        }
-    }
+    let errors = crate::config::values::probe_names(list, known);
     if errors.is_empty() {
         Ok(list.to_vec())
     } else {
         Err(errors)
-    }
-}
-
-fn unknown_probe(probe: &str, known: &[&str]) -> String {
-    match suggest(probe, known) {
-        Some(best) => format!("unknown probe \"{probe}\" — did you mean \"{best}\"?"),
-        None if known.is_empty() => format!("unknown probe \"{probe}\" (no probes are configured)"),
-        None => format!(
-            "unknown probe \"{probe}\" (known probes: {})",
-            known.join(", ")
-        ),
     }
 }
 

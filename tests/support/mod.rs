@@ -1,6 +1,7 @@
 //! Shared test setup: the simulator on a loopback port, plans compiled from the shipped probes, lookups.
 #![allow(dead_code)]
 
+pub mod mail;
 pub mod process;
 pub mod servers;
 
