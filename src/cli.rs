@@ -194,9 +194,9 @@ pub struct SilenceAddArgs {
     pub config: ConfigArgs,
     /// The probe to silence (repeat for several).
     #[arg(long = "probe", value_name = "NAME", required_unless_present = "all")]
-    pub probes: Vec<String>,
+    pub probe: Vec<String>,
     /// Silence every probe.
-    #[arg(long, conflicts_with = "probes")]
+    #[arg(long, conflicts_with = "probe")]
     pub all: bool,
     /// For how long, from now (e.g. 2h, 30m).
     #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]

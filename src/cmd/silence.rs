@@ -13,7 +13,7 @@ pub fn run(command: SilenceCommand) -> Exit {
     let result = match command {
         SilenceCommand::Add(args) => open_store(&args.config).and_then(|(store, plan)| {
             let known: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();
-            for probe in &args.probes {
+            for probe in &args.probe {
                 check_probe(probe, &known)?;
             }
             if args.reason.trim().is_empty() {
@@ -24,7 +24,7 @@ pub fn run(command: SilenceCommand) -> Exit {
             let targets: Vec<Option<&str>> = if args.all {
                 vec![None]
             } else {
-                args.probes.iter().map(|p| Some(p.as_str())).collect()
+                args.probe.iter().map(|p| Some(p.as_str())).collect()
             };
             for probe in targets {
                 let silence = store

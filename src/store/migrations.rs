@@ -104,10 +104,39 @@ pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
         });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        // IMMEDIATE takes the write lock first, and the version is read again under it: another process
+        // opening the same store at the same moment (`status` while `run` starts) may have applied it.
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now <= index as i64 {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        }
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    #[test]
+    fn processes_opening_a_new_store_at_the_same_moment_both_succeed() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("oewsprobe.sqlite");
+            let opens: Vec<_> = (0..4)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || Store::open(&path).and_then(|s| s.schema_version()))
+                })
+                .collect();
+            for open in opens {
+                let version = open.join().expect("thread").expect("open");
+                assert_eq!(version, super::MIGRATIONS.len() as i64);
+            }
+        }
+    }
 }

@@ -45,6 +45,23 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Switches to WAL. Another process switching the same new file at the same moment makes SQLite answer
+/// "database is locked" without waiting on the busy timeout: try again for a while.
+fn wal(conn: &Connection) -> StoreResult<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
@@ -71,7 +88,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives a
         // power cut, not only a killed process; probe traffic is a few writes a minute.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&conn, shown)?;
