@@ -19,6 +19,13 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    let telemetry = match super::telemetry::start_one_shot(&plan.settings) {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            eprintln!("oewsprobe check: {message}");
+            return Exit::CouldNotCheck;
+        }
+    };
     let records = match run_probes(&plan, &selected).await {
         Ok(records) => records,
         Err(message) => {
@@ -26,6 +33,18 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    if let Some(telemetry) = telemetry {
+        let metrics = telemetry.metrics();
+        for record in &records {
+            tracing::info!(probe = %record.probe, verdict = %record.verdict,
+                class = record.class.map_or("-", |c| c.as_str()), "checked");
+            if let Some(spec) = selected.iter().find(|s| s.name == record.probe) {
+                metrics.record_probe_run(record, &spec.request.method);
+            }
+        }
+        // One-shot: deliver this run's metrics before exiting.
+        telemetry.shutdown().await;
+    }
     print_report(
         plan.settings.target.as_str().trim_end_matches('/'),
         &records,

@@ -7,6 +7,7 @@ pub mod release;
 pub mod run;
 pub mod sim;
 pub mod status;
+pub mod telemetry;
 pub mod validate;
 
 use crate::cli::{Cli, Command};

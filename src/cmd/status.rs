@@ -89,7 +89,7 @@ pub fn gather(
 
 /// Every objective evaluated at `now` over its error-budget period (tier states start fresh: `status` shows
 /// the burn rates, the daemon's watch keeps the breach history).
-fn evaluate_objectives(
+pub fn evaluate_objectives(
     store: &Store,
     objectives: &[crate::slo::Objective],
     now: u64,

@@ -29,6 +29,12 @@ pub struct RawConfig {
     /// `[[slo]]`: service-level objectives over probe results.
     #[serde(default)]
     pub slo: Vec<crate::slo::RawObjective>,
+    /// `[telemetry]`: the OTLP metrics export.
+    #[serde(default)]
+    pub telemetry: super::telemetry::RawTelemetry,
+    /// `[status]`: the local listener for `/metrics` and `/healthz`.
+    #[serde(default)]
+    pub status: super::telemetry::RawStatus,
 }
 
 /// `[release]`: the post-release watch.

@@ -42,7 +42,12 @@ pub async fn run_probe_loop(
         };
         let record = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
             Ok(Ok(())) => match shared.prober.run(&spec, scheduled).await {
-                Some(record) => record,
+                Some(record) => {
+                    shared
+                        .metrics
+                        .record_http_request(&record, &spec.request.method);
+                    record
+                }
                 None => break,
             },
             Ok(Err(spent)) => budget_skip_record(&shared, &spec.name, fire_ms, spent, spec.queries),
@@ -129,6 +134,7 @@ pub async fn admit(
 /// Logs a finished run and queues it for the writer; false if it was lost. Every run of `run` passes here.
 pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
     log_record(&record);
+    shared.metrics.record_run(&record);
     let name = record.probe.clone();
     let queued = shared.writer.send(record).await.is_ok();
     if !queued {

@@ -40,6 +40,8 @@ pub struct Shared {
     pub queries_per_hour: u32,
     /// The record writer's queue (see [`super::writer`]).
     pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    /// Where runs, bursts and decisions are counted.
+    pub metrics: crate::telemetry::Metrics,
 }
 
 impl Shared {

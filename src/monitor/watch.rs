@@ -198,14 +198,15 @@ impl Watch {
         reason: &str,
         evidence: &serde_json::Value,
     ) -> Result<(), crate::store::StoreError> {
-        let (outcome, reason, evidence) =
+        let (stored, reason, evidence) =
             (outcome.to_string(), reason.to_string(), evidence.clone());
         self.shared
             .with_store(move |store| {
-                store.record_decision(release_id, at, &outcome, &reason, &evidence)
+                store.record_decision(release_id, at, &stored, &reason, &evidence)
             })
             .await?;
         self.recorded += 1;
+        self.shared.metrics.rollback_decision(outcome);
         Ok(())
     }
 

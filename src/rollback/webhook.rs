@@ -15,6 +15,11 @@ impl Secret {
     pub fn new(bytes: Vec<u8>) -> Secret {
         Secret(bytes)
     }
+
+    /// The secret itself, for the one place that sends it (never for a log line).
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for Secret {

@@ -1,6 +1,8 @@
 //! Shared test setup: the simulator on a loopback port, plans compiled from the shipped probes, lookups.
 #![allow(dead_code)]
 
+pub mod daemon;
+pub mod otlp;
 pub mod process;
 pub mod servers;
 
