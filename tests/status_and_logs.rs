@@ -5,7 +5,6 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::daemon::Daemon;
@@ -17,32 +16,8 @@ const HEALTH_EVERY_2S: &str =
 const HEALTH: &str =
     "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\n[expect]\nstatus = 200\n";
 
-/// A GET on loopback: (status, content type, body).
 fn get(port: u16, path: &str) -> (u16, String, String) {
-    let addr = format!("127.0.0.1:{port}");
-    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
-    (status, content_type, body.to_string())
+    support::http_get(&format!("127.0.0.1:{port}"), path)
 }
 
 /// One sample of the exposition.

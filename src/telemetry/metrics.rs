@@ -321,42 +321,43 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
             })
         })
         .build();
-    let state = read(observed);
-    meter
-        .u64_observable_gauge(n::BUDGET_QUERIES_REMAINING)
-        .with_unit(n::QUERIES)
-        .with_description("Valid queries left in the rolling hour's budget.")
-        .with_callback(move |gauge| {
-            state(&mut |o| {
-                if let Some(left) = o.queries_remaining {
-                    gauge.observe(left, &[]);
-                }
+    let single = |name: &'static str,
+                  unit: &'static str,
+                  description: &'static str,
+                  value: fn(&Observed) -> Option<u64>| {
+        let state = read(observed);
+        let mut builder = meter
+            .u64_observable_gauge(name)
+            .with_description(description);
+        if !unit.is_empty() {
+            builder = builder.with_unit(unit);
+        }
+        builder
+            .with_callback(move |gauge| {
+                state(&mut |o| {
+                    if let Some(v) = value(o) {
+                        gauge.observe(v, &[]);
+                    }
+                })
             })
-        })
-        .build();
-    let state = read(observed);
-    meter
-        .u64_observable_gauge(n::RELEASE_WATCH_ACTIVE)
-        .with_description("1 while a release watch is open.")
-        .with_callback(move |gauge| {
-            state(&mut |o| {
-                if let Some(active) = o.watch_active {
-                    gauge.observe(u64::from(active), &[]);
-                }
-            })
-        })
-        .build();
-    let state = read(observed);
-    meter
-        .u64_observable_gauge(n::NOTIFICATIONS_QUEUED)
-        .with_unit(n::NOTIFICATIONS)
-        .with_description("Alert notifications waiting in the outbox.")
-        .with_callback(move |gauge| {
-            state(&mut |o| {
-                if let Some(queued) = o.queued_source.as_ref().map(|f| f()).or(o.queued) {
-                    gauge.observe(queued, &[]);
-                }
-            })
-        })
-        .build();
+            .build();
+    };
+    single(
+        n::BUDGET_QUERIES_REMAINING,
+        n::QUERIES,
+        "Valid queries left in the rolling hour's budget.",
+        |o| o.queries_remaining,
+    );
+    single(
+        n::RELEASE_WATCH_ACTIVE,
+        "",
+        "1 while a release watch is open.",
+        |o| o.watch_active.map(u64::from),
+    );
+    single(
+        n::NOTIFICATIONS_QUEUED,
+        n::NOTIFICATIONS,
+        "Alert notifications waiting in the outbox.",
+        |o| o.queued_source.as_ref().map(|f| f()).or(o.queued),
+    );
 }

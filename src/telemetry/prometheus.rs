@@ -49,39 +49,32 @@ fn render_data<T: Copy>(
             .replace('\n', "\\n");
         let _ = writeln!(out, "# HELP {name} {description}\n# TYPE {name} {kind}");
     };
+    let simple =
+        |out: &mut String, name: &str, kind: &str, points: Vec<(Vec<(String, String)>, String)>| {
+            help(out, name, kind);
+            for (attributes, value) in points {
+                let _ = writeln!(out, "{name}{} {value}", labels(&attributes));
+            }
+        };
     match data {
-        MetricData::Gauge(gauge) => {
-            help(out, &base, "gauge");
-            for p in gauge.data_points() {
-                let _ = writeln!(
-                    out,
-                    "{base}{} {}",
-                    labels(&pairs(p.attributes())),
-                    text(&p.value())
-                );
-            }
-        }
-        MetricData::Sum(sum) if sum.is_monotonic() => {
-            let name = format!("{base}_total");
-            help(out, &name, "counter");
-            for p in sum.data_points() {
-                let _ = writeln!(
-                    out,
-                    "{name}{} {}",
-                    labels(&pairs(p.attributes())),
-                    text(&p.value())
-                );
-            }
-        }
+        MetricData::Gauge(gauge) => simple(
+            out,
+            &base,
+            "gauge",
+            gauge
+                .data_points()
+                .map(|p| (pairs(p.attributes()), text(&p.value())))
+                .collect(),
+        ),
         MetricData::Sum(sum) => {
-            help(out, &base, "gauge");
-            for p in sum.data_points() {
-                let _ = writeln!(
-                    out,
-                    "{base}{} {}",
-                    labels(&pairs(p.attributes())),
-                    text(&p.value())
-                );
+            let points = sum
+                .data_points()
+                .map(|p| (pairs(p.attributes()), text(&p.value())))
+                .collect();
+            if sum.is_monotonic() {
+                simple(out, &format!("{base}_total"), "counter", points);
+            } else {
+                simple(out, &base, "gauge", points);
             }
         }
         MetricData::Histogram(histogram) => {

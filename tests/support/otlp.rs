@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,19 +70,8 @@ impl Receiver {
     /// Every export received so far, oldest first.
     pub fn received(&self) -> Vec<Value> {
         let addr = format!("127.0.0.1:{}", self.http_port);
-        let mut stream = std::net::TcpStream::connect(&addr).expect("connect to the receiver");
-        write!(
-            stream,
-            "GET /received HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("received JSON ({e}): {response}"))
+        let (_, _, body) = super::http_get(&addr, "/received");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("received JSON ({e}): {body}"))
     }
 
     /// Waits until an export satisfies `done`, up to `limit`; returns every export received by then.
