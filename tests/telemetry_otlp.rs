@@ -34,12 +34,17 @@ fn transport(protocol: &str) -> &'static str {
     if protocol == "grpc" { "grpc" } else { "http" }
 }
 
-/// `check` with two probes (one passing, one failing) exporting to a fresh receiver; returns the exports.
-fn check_exports(protocol: &str) -> (Vec<Value>, SimProcess) {
+/// A one-shot command (`check ...`, `burst ...`) against a fresh simulator with `probes`, exporting to a
+/// fresh receiver; returns its exit code, the exports and the simulator.
+fn one_shot(
+    protocol: &str,
+    args: &[&str],
+    probes: &[(&str, &str)],
+) -> (Option<i32>, Vec<Value>, SimProcess) {
     let sim = SimProcess::start(&[]);
     let receiver = Receiver::start();
-    let dir = support::probe_dir(&[("health.toml", HEALTH), ("wrong.toml", WRONG_STATUS)]);
-    let config = dir.path().join("check.conf");
+    let dir = support::probe_dir(probes);
+    let config = dir.path().join("oneshot.conf");
     // A long interval: the only export is the flush at exit.
     std::fs::write(
         &config,
@@ -54,18 +59,49 @@ fn check_exports(protocol: &str) -> (Vec<Value>, SimProcess) {
         command.env_remove(var);
     }
     let out = command
-        .args(["check", "--config"])
+        .args(args)
+        .arg("--config")
         .arg(&config)
         .args(["--target", &sim.url])
         .env("OEWSPROBE_TEST_OTLP_TOKEN", "Bearer otlp-t0ken")
         .output()
-        .expect("run check");
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+        .expect("run the command");
     let received = receiver.received();
-    assert_eq!(received.len(), 1, "one export, at exit: {received:#?}");
+    assert_eq!(
+        received.len(),
+        1,
+        "one export, at exit: {received:#?}\n{out:?}"
+    );
     assert_eq!(received[0]["transport"], transport(protocol));
     assert_eq!(received[0]["headers"]["authorization"], "Bearer otlp-t0ken");
+    (out.status.code(), received, sim)
+}
+
+/// `check` with two probes (one passing, one failing).
+fn check_exports(protocol: &str) -> (Vec<Value>, SimProcess) {
+    let probes = [("health.toml", HEALTH), ("wrong.toml", WRONG_STATUS)];
+    let (code, received, sim) = one_shot(protocol, &["check"], &probes);
+    assert_eq!(code, Some(1), "one probe fails");
     (received, sim)
+}
+
+#[test]
+fn burst_exports_its_requests_at_exit() {
+    let (code, received, _sim) = one_shot(
+        "http/protobuf",
+        &["burst", "-n", "3", "--probe", "health"],
+        &[("health.toml", HEALTH)],
+    );
+    assert_eq!(code, Some(0));
+    let requests = otlp::metric(&received[0], "oewsprobe.burst.requests").expect("requests");
+    let pass = point_with(
+        requests,
+        &[("oewsprobe.probe", "health"), ("oewsprobe.verdict", "pass")],
+    );
+    assert_eq!(pass.map(number), Some(3.0));
+    let latency = otlp::metric(&received[0], "oewsprobe.burst.request.duration").expect("latency");
+    assert_eq!(latency["unit"], "s");
+    assert_eq!(points(latency).into_iter().map(count).sum::<u64>(), 3);
 }
 
 fn assert_check_metrics(protocol: &str) {

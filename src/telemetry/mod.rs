@@ -4,6 +4,8 @@
 
 mod logging;
 mod metrics;
+#[cfg(test)]
+mod metrics_tests;
 pub mod names;
 mod prometheus;
 mod provider;
