@@ -372,3 +372,38 @@ fn a_dead_receiver_never_slows_probing_and_export_resumes_when_it_returns() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_costs_probing_nothing_and_the_exit_waits_only_the_timeout() {
+    let hung = support::servers::hung_server().await;
+    let sim = SimProcess::start(&[]);
+    let extra = format!(
+        "[telemetry]\nendpoint = \"http://{hung}\"\nexport_interval = \"200ms\"\ntimeout = \"1s\"\n"
+    );
+    let (while_hung, code, stderr, stopped_in) = tokio::task::spawn_blocking(move || {
+        let daemon = Daemon::start(&sim.url, &extra, &[("health.toml", HEALTH)]);
+        std::thread::sleep(Duration::from_millis(1_500));
+        let at = daemon.records();
+        std::thread::sleep(Duration::from_millis(4_000));
+        let while_hung = daemon.records() - at;
+        let stopping = std::time::Instant::now();
+        let (code, stderr, _store, _dir) = daemon.stop();
+        (while_hung, code, stderr, stopping.elapsed())
+    })
+    .await
+    .expect("daemon");
+    assert!(
+        (3..=5).contains(&while_hung),
+        "one run a second while every export hangs: {while_hung} in 4 s"
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("metrics export failed").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stopped_in < Duration::from_secs(6),
+        "the final flush is bounded by the timeout: {stopped_in:?}"
+    );
+}

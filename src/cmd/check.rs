@@ -33,11 +33,14 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    // The table shows the verdicts; the log has them too (info), for JSON log pipelines.
+    for record in &records {
+        let _span = crate::monitor::probe_span(record).entered();
+        tracing::info!(latency_ms = record.latency.as_millis() as u64, "checked");
+    }
     if let Some(telemetry) = telemetry {
         let metrics = telemetry.metrics();
         for record in &records {
-            tracing::info!(probe = %record.probe, verdict = %record.verdict,
-                class = record.class.map_or("-", |c| c.as_str()), "checked");
             if let Some(spec) = selected.iter().find(|s| s.name == record.probe) {
                 metrics.record_probe_run(record, &spec.request.method);
             }

@@ -12,7 +12,9 @@ mod watch;
 mod writer;
 
 pub use burst_loop::run_burst_loop;
-pub use probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing, run_probe_loop};
+pub use probe_loop::{
+    Firing, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,
+};
 pub use shared::{Shared, Shutdown, now_ms};
 pub use watch::{
     HOOK_FAILED, HOOK_SUCCEEDED, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, run_watch_loop,

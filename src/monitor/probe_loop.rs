@@ -180,12 +180,19 @@ pub fn budget_skip_record(
     }
 }
 
-fn log_record(record: &ProbeRecord) {
+/// The span of one finished run: its probe, verdict and class (`-` on pass).
+pub fn probe_span(record: &ProbeRecord) -> tracing::Span {
+    tracing::info_span!("probe", probe = %record.probe, verdict = %record.verdict,
+        class = record.class.map_or("-", |c| c.as_str()))
+}
+
+/// Logs a finished run inside a `probe` span carrying its probe, verdict and class: `info` on pass, `warn`
+/// with the findings otherwise.
+pub fn log_record(record: &ProbeRecord) {
     let lateness = SystemTime::now()
         .duration_since(UNIX_EPOCH + Duration::from_millis(record.scheduled_at_ms))
         .unwrap_or_default();
-    let span = tracing::info_span!("probe", probe = %record.probe, verdict = %record.verdict,
-        class = record.class.map_or("-", |c| c.as_str()));
+    let span = probe_span(record);
     let _entered = span.enter();
     match record.verdict {
         Verdict::Pass => tracing::info!(latency_ms = record.latency.as_millis() as u64, "pass"),
