@@ -399,3 +399,22 @@ fn configured_authorization_headers_never_reach_check_or_run_logs_at_debug_level
             .all(|e| e["headers"]["authorization"] == OTLP_SECRET)
     );
 }
+
+#[test]
+fn a_status_address_that_cannot_be_bound_stops_run_with_exit_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let mut daemon = Daemon::start(
+        "http://127.0.0.1:9",
+        &format!("[status]\nlisten = \"127.0.0.1:{port}\""),
+        &[("health.toml", HEALTH)],
+    );
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(10));
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        format!(
+            "oewsprobe run: [status] listen = \"127.0.0.1:{port}\": cannot listen: Address already in use (os error 98)\n"
+        )
+    );
+}

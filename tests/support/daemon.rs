@@ -58,6 +58,18 @@ impl Daemon {
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
+    /// Waits for the daemon to exit by itself; returns its exit code and stderr.
+    pub fn wait_exit(&mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status.code(), self.stderr());
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Records in the store now (0 until the daemon has opened and migrated it: opening it first would race
     /// the daemon's migration).
     pub fn records(&self) -> usize {
