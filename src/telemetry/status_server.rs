@@ -66,11 +66,8 @@ pub async fn serve(
     scrape: Scrape,
     liveness: Arc<Liveness>,
 ) -> std::io::Result<SocketAddr> {
-    if !listen.ip().is_loopback() {
-        tracing::warn!(%listen, "status listener on a non-loopback address: anyone who can reach it can read /metrics");
-        crate::telemetry::say(&format!(
-            "oewsprobe run: warning: [status] listen = \"{listen}\" is not a loopback address; anyone who can reach it can read /metrics"
-        ));
+    if let Some(warning) = exposure_warning(listen) {
+        crate::telemetry::say(&warning);
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
@@ -88,6 +85,15 @@ pub async fn serve(
         }
     });
     Ok(bound)
+}
+
+/// The warning for an address reachable from other machines; `None` on loopback.
+pub fn exposure_warning(listen: SocketAddr) -> Option<String> {
+    (!listen.ip().is_loopback()).then(|| {
+        format!(
+            "oewsprobe run: warning: [status] listen = \"{listen}\" is not a loopback address; anyone who can reach it can read /metrics"
+        )
+    })
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
@@ -120,4 +126,20 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_non_loopback_addresses_are_warned_about() {
+        assert_eq!(exposure_warning(([127, 0, 0, 1], 9464).into()), None);
+        assert_eq!(
+            exposure_warning(([0, 0, 0, 0], 9464).into()).as_deref(),
+            Some(
+                "oewsprobe run: warning: [status] listen = \"0.0.0.0:9464\" is not a loopback address; anyone who can reach it can read /metrics"
+            )
+        );
+    }
 }
