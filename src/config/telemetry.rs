@@ -117,26 +117,26 @@ pub fn compile_telemetry(
                 .ok()
         }),
     };
-    let timeout = match first_env(&TIMEOUT_VARS) {
-        Some((var, text)) => millis(&text).map_err(|m| errors.push(Located::Env(var, m))),
-        None => file_duration(
-            raw.timeout.as_deref(),
-            "telemetry.timeout",
-            DEFAULT_EXPORT_TIMEOUT,
-        )
-        .map_err(|e| errors.push(e)),
-    }
-    .unwrap_or(DEFAULT_EXPORT_TIMEOUT);
-    let export_interval = match env(INTERVAL_VAR).filter(|v| !v.trim().is_empty()) {
-        Some(text) => millis(&text).map_err(|m| errors.push(Located::Env(INTERVAL_VAR, m))),
-        None => file_duration(
-            raw.export_interval.as_deref(),
-            "telemetry.export_interval",
-            DEFAULT_EXPORT_INTERVAL,
-        )
-        .map_err(|e| errors.push(e)),
-    }
-    .unwrap_or(DEFAULT_EXPORT_INTERVAL);
+    // A duration: the first set variable (milliseconds), else the file's key (humantime), else the default.
+    let mut duration = |vars: &[&'static str], text: Option<&str>, key: &str, default: Duration| {
+        match first_env(vars) {
+            Some((var, ms)) => millis(&ms).map_err(|m| errors.push(Located::Env(var, m))),
+            None => file_duration(text, key, default).map_err(|e| errors.push(e)),
+        }
+        .unwrap_or(default)
+    };
+    let timeout = duration(
+        &TIMEOUT_VARS,
+        raw.timeout.as_deref(),
+        "telemetry.timeout",
+        DEFAULT_EXPORT_TIMEOUT,
+    );
+    let export_interval = duration(
+        &[INTERVAL_VAR],
+        raw.export_interval.as_deref(),
+        "telemetry.export_interval",
+        DEFAULT_EXPORT_INTERVAL,
+    );
     let mut headers = Vec::new();
     for (name, value) in &raw.headers {
         let key = format!("telemetry.headers.{name}");
