@@ -50,10 +50,24 @@ pub async fn run(args: RunArgs) -> Exit {
         metrics: telemetry.metrics(),
         liveness,
     };
-    let exit = supervise(plan, context, signals).await;
-    // Flush: the runs of the last interval reach the receiver before the process ends.
-    telemetry.shutdown().await;
-    exit
+    match supervise(plan, context, signals).await {
+        Ending::Graceful(exit) => {
+            // Flush: the runs of the last interval reach the receiver before the process ends.
+            telemetry.shutdown().await;
+            exit
+        }
+        Ending::Now(exit) => {
+            // A second signal means now: no flush (dropping the provider would flush, and wait).
+            std::mem::forget(telemetry);
+            exit
+        }
+    }
+}
+
+/// How `supervise` ended: after a graceful stop (flush the metrics), or at a second signal (exit now).
+enum Ending {
+    Graceful(Exit),
+    Now(Exit),
 }
 
 /// What outlives a plan: where the config comes from, the store, the metrics, the loops' liveness.
@@ -65,7 +79,7 @@ struct Context {
 }
 
 /// Runs plan after plan (SIGHUP swaps them) until a stop signal.
-async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Exit {
+async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ending {
     loop {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
         let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
@@ -78,7 +92,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ex
             Ok(running) => running,
             Err(message) => {
                 crate::telemetry::say(&format!("oewsprobe run: {message}"));
-                return Exit::CouldNotCheck;
+                return Ending::Graceful(Exit::CouldNotCheck);
             }
         };
         let next = loop {
@@ -99,11 +113,11 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ex
             tokio::select! {
                 recorded = stopping => {
                     crate::telemetry::say(&format!("oewsprobe run: stopped; {recorded} runs recorded"));
-                    return Exit::Healthy;
+                    return Ending::Graceful(Exit::Healthy);
                 }
                 _ = signals.next() => {
                     crate::telemetry::say("oewsprobe run: second signal: exiting now");
-                    return Exit::Healthy;
+                    return Ending::Now(Exit::Healthy);
                 }
             }
         }
