@@ -14,6 +14,9 @@ pub struct Cli {
     /// Log level (error, warn, info, debug, trace); RUST_LOG wins when set.
     #[arg(long, global = true, default_value = "warn")]
     pub log_level: String,
+    /// Log lines as text, or as one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::telemetry::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

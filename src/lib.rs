@@ -17,6 +17,8 @@
 //! * [`release`] — the guarded release-watch decision and its evidence (pure).
 //! * [`rollback`] — the rollback hook runner.
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
+//! * [`telemetry`] — logs (text or JSON), OpenTelemetry metrics (OTLP export, `/metrics`), metric names,
+//!   secret redaction.
 //! * [`cmd`]     — one file per subcommand: the only place that wires adapters together.
 //!
 //! The dependency rule: pure modules (`assert`, `oews`, `report`, the verdict part of `probe`, `config`)
@@ -39,3 +41,4 @@ pub mod schedule;
 pub mod sim;
 pub mod slo;
 pub mod store;
+pub mod telemetry;

@@ -334,3 +334,65 @@ fn the_commented_alert_example_in_deploy_compiles_once_uncommented() {
     assert_eq!(alert.maintenance.len(), 1);
     assert_eq!(alert.maintenance[0].probes, ["query-trace"]);
 }
+
+#[test]
+fn telemetry_and_status_errors_each_get_their_exact_message() {
+    let errors = errors_of(
+        Some(
+            "[telemetry]\nendpoint = \"ftp://x\"\nprotocol = \"udp\"\nexport_interval = \"0s\"\ntimeout = \"soon\"\n\
+             headers = { \"Authorization\" = \"env:OEWSPROBE_TEST_SURELY_UNSET\", \"Bad Name\" = \"x\" }\n\
+             [status]\nlisten = \"metrics.example:9464\"\n",
+        ),
+        &[("p.toml", VALID)],
+    );
+    assert_eq!(
+        errors,
+        [
+            "oewsprobe.toml.cfg: status.listen: \"metrics.example:9464\" is not a listen address; write it like \"127.0.0.1:9464\"",
+            "oewsprobe.toml.cfg: telemetry.protocol: \"udp\" is not a protocol; give \"http/protobuf\" or \"grpc\"",
+            "oewsprobe.toml.cfg: telemetry.endpoint: \"ftp://x\": the endpoint must be an http:// or https:// URL with a host",
+            "oewsprobe.toml.cfg: telemetry.timeout: \"soon\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\"",
+            "oewsprobe.toml.cfg: telemetry.export_interval: \"0s\" is zero; give a positive duration like \"30s\"",
+            "oewsprobe.toml.cfg: telemetry.headers.Authorization: the environment variable OEWSPROBE_TEST_SURELY_UNSET is not set",
+            "oewsprobe.toml.cfg: telemetry.headers.Bad Name: \"Bad Name\" is not a valid header name",
+        ]
+    );
+    let unknown = errors_of(
+        Some("[telemetry]\nendpiont = \"http://127.0.0.1:4318\"\n[status]\nlisen = \"9464\"\n"),
+        &[("p.toml", VALID)],
+    );
+    assert_eq!(
+        unknown,
+        [
+            "oewsprobe.toml.cfg: telemetry.endpiont: unknown key \"endpiont\" — did you mean \"endpoint\"?",
+            "oewsprobe.toml.cfg: status.lisen: unknown key \"lisen\" — did you mean \"listen\"?",
+        ]
+    );
+}
+
+#[test]
+fn otel_environment_errors_name_the_variable() {
+    let dir = support::probe_dir(&[("p.toml", VALID)]);
+    let mut command = std::process::Command::new(support::process::BIN);
+    for var in support::otlp::UNSET {
+        command.env_remove(var);
+    }
+    let out = command
+        .args(["validate", "--probes"])
+        .arg(dir.path())
+        .args(["--config", "/dev/null"])
+        .env("OEWSPROBE_TARGET", "http://127.0.0.1:9")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4318")
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "1m")
+        .output()
+        .expect("validate");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "OTEL_EXPORTER_OTLP_PROTOCOL: \"http/json\" is not supported; give \"http/protobuf\" or \"grpc\"\n\
+         OTEL_EXPORTER_OTLP_ENDPOINT: \"127.0.0.1:4318\" is not a URL (relative URL without a base); write it like \"http://127.0.0.1:4318\"\n\
+         OTEL_METRIC_EXPORT_INTERVAL: \"1m\" is not a positive number of milliseconds\n\
+         3 error(s)\n"
+    );
+}

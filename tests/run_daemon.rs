@@ -5,79 +5,10 @@ mod support;
 
 use oewsprobe::probe::{FailureClass, Verdict};
 use oewsprobe::store::Store;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+use support::daemon::Daemon;
 use support::process::{BIN, SimProcess};
-
-/// A daemon with its own config, probe directory and store in a temporary folder.
-struct Daemon {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Daemon {
-    fn start(target: &str, config_extra: &str, probes: &[(&str, &str)]) -> Daemon {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("probes")).expect("probes dir");
-        for (name, text) in probes {
-            std::fs::write(dir.path().join("probes").join(name), text).expect("probe file");
-        }
-        let config = format!(
-            "target = \"{target}\"\nprobes_dir = \"probes\"\n[run]\njitter = \"0s\"\n{config_extra}\n"
-        );
-        std::fs::write(dir.path().join("oewsprobe.toml"), config).expect("config");
-        let child = Command::new(BIN)
-            .args(["run", "--config"])
-            .arg(dir.path().join("oewsprobe.toml"))
-            .env_remove("OEWSPROBE_TARGET")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start oewsprobe run");
-        Daemon { child, dir }
-    }
-
-    fn store_path(&self) -> PathBuf {
-        self.dir.path().join("oewsprobe.sqlite")
-    }
-
-    fn signal(&self, name: &str) {
-        // The shell's own `kill`, so the test needs no procps.
-        let status = Command::new("sh")
-            .args(["-c", &format!("kill -s {name} {}", self.child.id())])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-    }
-
-    /// Sends SIGTERM and waits for the exit; returns the exit code and stderr.
-    fn stop(mut self) -> (Option<i32>, String, Store, tempfile::TempDir) {
-        self.signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                let mut stderr = String::new();
-                use std::io::Read;
-                if let Some(mut e) = self.child.stderr.take() {
-                    let _ = e.read_to_string(&mut stderr);
-                }
-                let store = Store::open(&self.store_path()).expect("store");
-                let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-                return (status.code(), stderr, store, dir);
-            }
-            assert!(Instant::now() < deadline, "daemon did not stop");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn probe(schedule: &str, path_and_body: &str, queries: u32) -> String {
     format!(

@@ -20,7 +20,9 @@ pub const DEFAULT_MAX_IN_FLIGHT: u64 = 50;
 
 pub async fn run(args: BurstArgs) -> Exit {
     match prepare(&args) {
-        Ok((spec, request, shape)) => execute(&args, spec, request, shape).await,
+        Ok((spec, request, shape, telemetry)) => {
+            execute(&args, spec, request, shape, telemetry).await
+        }
         Err(message) => {
             eprintln!("{message}");
             Exit::CouldNotCheck
@@ -28,7 +30,12 @@ pub async fn run(args: BurstArgs) -> Exit {
     }
 }
 
-type Prepared = (Arc<ProbeSpec>, Arc<PreparedRequest>, Shape);
+type Prepared = (
+    Arc<ProbeSpec>,
+    Arc<PreparedRequest>,
+    Shape,
+    Option<crate::telemetry::Telemetry>,
+);
 
 fn prepare(args: &BurstArgs) -> Result<Prepared, String> {
     let shape = shape(args)?;
@@ -60,7 +67,9 @@ fn prepare(args: &BurstArgs) -> Result<Prepared, String> {
         BudgetCheck::Allowed | BudgetCheck::Loopback => {}
     }
     let request = PreparedRequest::new(&request, target)?;
-    Ok((Arc::new(spec), Arc::new(request), shape))
+    let telemetry = super::telemetry::start_one_shot(&plan.settings)
+        .map_err(|m| format!("oewsprobe burst: {m}"))?;
+    Ok((Arc::new(spec), Arc::new(request), shape, telemetry))
 }
 
 /// The arrival model the flags ask for; contradictory or empty ones are errors.
@@ -127,6 +136,7 @@ async fn execute(
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
     shape: Shape,
+    telemetry: Option<crate::telemetry::Telemetry>,
 ) -> Exit {
     let progress = Arc::new(Progress::default());
     let display = std::io::stderr()
@@ -136,6 +146,13 @@ async fn execute(
     if let Some(display) = display {
         display.abort();
         eprint!("\r\x1b[2K");
+    }
+    if let Some(telemetry) = telemetry {
+        if let Ok(run) = &run {
+            telemetry.metrics().record_burst(&spec.name, &run.stats);
+        }
+        // One-shot: deliver this burst's metrics before exiting.
+        telemetry.shutdown().await;
     }
     let run = match run {
         Ok(run) => run,

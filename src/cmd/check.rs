@@ -19,6 +19,13 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    let telemetry = match super::telemetry::start_one_shot(&plan.settings) {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            eprintln!("oewsprobe check: {message}");
+            return Exit::CouldNotCheck;
+        }
+    };
     let records = match run_probes(&plan, &selected).await {
         Ok(records) => records,
         Err(message) => {
@@ -26,6 +33,21 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    // The table shows the verdicts; the log has them too (info), for JSON log pipelines.
+    for record in &records {
+        let _span = crate::monitor::probe_span(record).entered();
+        tracing::info!(latency_ms = record.latency.as_millis() as u64, "checked");
+    }
+    if let Some(telemetry) = telemetry {
+        let metrics = telemetry.metrics();
+        for record in &records {
+            if let Some(spec) = selected.iter().find(|s| s.name == record.probe) {
+                metrics.record_probe_run(record, &spec.request.method);
+            }
+        }
+        // One-shot: deliver this run's metrics before exiting.
+        telemetry.shutdown().await;
+    }
     print_report(
         plan.settings.target.as_str().trim_end_matches('/'),
         &records,

@@ -9,6 +9,7 @@ pub mod run;
 pub mod silence;
 pub mod sim;
 pub mod status;
+pub mod telemetry;
 pub mod validate;
 
 use crate::cli::{Cli, Command};

@@ -11,6 +11,7 @@ use crate::monitor::{
 };
 use crate::probe::Prober;
 use crate::store::Store;
+use crate::telemetry::{Liveness, Metrics};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
@@ -24,50 +25,86 @@ pub async fn run(args: RunArgs) -> Exit {
     let store = match Store::open(&plan.settings.run.store) {
         Ok(store) => Arc::new(Mutex::new(store)),
         Err(e) => {
-            eprintln!("oewsprobe run: {e}");
+            crate::telemetry::say(&format!("oewsprobe run: {e}"));
             return Exit::CouldNotCheck;
         }
     };
     let signals = match Signals::new() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("oewsprobe run: cannot install signal handlers: {e}");
+            crate::telemetry::say(&format!(
+                "oewsprobe run: cannot install signal handlers: {e}"
+            ));
             return Exit::CouldNotCheck;
         }
     };
-    supervise(plan, sources, store, signals).await
+    let liveness = Arc::new(Liveness::default());
+    let telemetry = match super::telemetry::start_daemon(&plan.settings, liveness.clone()).await {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            crate::telemetry::say(&format!("oewsprobe run: {message}"));
+            return Exit::CouldNotCheck;
+        }
+    };
+    let context = Context {
+        sources,
+        store,
+        metrics: telemetry.metrics(),
+        liveness,
+    };
+    match supervise(plan, context, signals).await {
+        Ending::Graceful(exit) => {
+            // Flush: the runs of the last interval reach the receiver before the process ends.
+            telemetry.shutdown().await;
+            exit
+        }
+        Ending::Now(exit) => {
+            // A second signal means now: no flush (dropping the provider would flush, and wait).
+            std::mem::forget(telemetry);
+            exit
+        }
+    }
+}
+
+/// How `supervise` ended: after a graceful stop (flush the metrics), or at a second signal (exit now).
+enum Ending {
+    Graceful(Exit),
+    Now(Exit),
+}
+
+/// What outlives a plan: where the config comes from, the store, the metrics, the loops' liveness.
+struct Context {
+    sources: Sources,
+    store: Arc<Mutex<Store>>,
+    metrics: Metrics,
+    liveness: Arc<Liveness>,
 }
 
 /// Runs plan after plan (SIGHUP swaps them) until a stop signal.
-async fn supervise(
-    mut plan: Plan,
-    sources: Sources,
-    store: Arc<Mutex<Store>>,
-    mut signals: Signals,
-) -> Exit {
+async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ending {
     loop {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
         let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
-        eprintln!(
+        crate::telemetry::say(&format!(
             "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {})",
             plan.settings.target.as_str().trim_end_matches('/'),
             plan.settings.run.store.display()
-        );
-        let running = match Running::start(&plan, store.clone()) {
+        ));
+        let running = match Running::start(&plan, &context) {
             Ok(running) => running,
             Err(message) => {
-                eprintln!("oewsprobe run: {message}");
-                return Exit::CouldNotCheck;
+                crate::telemetry::say(&format!("oewsprobe run: {message}"));
+                return Ending::Graceful(Exit::CouldNotCheck);
             }
         };
         let next = loop {
             match signals.next().await {
                 SignalEvent::Stop => break None,
-                SignalEvent::Reload => match config::load(&sources) {
+                SignalEvent::Reload => match config::load(&context.sources) {
                     Ok(new_plan) => break Some(new_plan),
-                    Err(errors) => eprintln!(
+                    Err(errors) => crate::telemetry::say(&format!(
                         "oewsprobe run: SIGHUP: the new config is invalid; keeping the old one:\n{errors}"
-                    ),
+                    )),
                 },
             }
         };
@@ -77,34 +114,42 @@ async fn supervise(
             // A second stop signal while in-flight probes finish: exit at once.
             tokio::select! {
                 recorded = stopping => {
-                    eprintln!("oewsprobe run: stopped; {recorded} runs recorded");
-                    return Exit::Healthy;
+                    crate::telemetry::say(&format!("oewsprobe run: stopped; {recorded} runs recorded"));
+                    return Ending::Graceful(Exit::Healthy);
                 }
                 _ = signals.next() => {
-                    eprintln!("oewsprobe run: second signal: exiting now");
-                    return Exit::Healthy;
+                    crate::telemetry::say("oewsprobe run: second signal: exiting now");
+                    return Ending::Now(Exit::Healthy);
                 }
             }
         }
         stopping.await;
         if let Some(new_plan) = next {
-            eprintln!("oewsprobe run: SIGHUP: configuration reloaded");
+            crate::telemetry::say("oewsprobe run: SIGHUP: configuration reloaded");
             plan = new_plan;
         }
     }
 }
 
-/// The probe loops of one plan, and the retention pruner.
+/// The probe loops of one plan, the retention pruner and the metrics refresher.
 struct Running {
     stop: tokio::sync::watch::Sender<bool>,
     loops: tokio::task::JoinSet<u64>,
     writer: tokio::task::JoinHandle<u64>,
+    liveness: Arc<Liveness>,
+}
+
+/// Runs `work`, counted as a live loop while it runs.
+async fn alive(guard: crate::telemetry::LoopGuard, work: impl Future<Output = u64>) -> u64 {
+    let _guard = guard;
+    work.await
 }
 
 impl Running {
-    fn start(plan: &Plan, store: Arc<Mutex<Store>>) -> Result<Running, String> {
+    fn start(plan: &Plan, context: &Context) -> Result<Running, String> {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
         let prober = Prober::new(&plan.settings.target, scheduled)?;
+        let store = context.store.clone();
         let mailer = match &plan.settings.alert.smtp {
             Some(smtp) => Some(Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?),
             None => None,
@@ -130,27 +175,32 @@ impl Running {
             alerts: alert_queue,
             permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
             queries_per_hour: plan.settings.queries_per_hour,
+            metrics: context.metrics.clone(),
         });
         let (stop, shutdown) = Shutdown::new();
         let mut loops = tokio::task::JoinSet::new();
+        let liveness = context.liveness.clone();
+        let mut spawn = |work: std::pin::Pin<Box<dyn Future<Output = u64> + Send>>| {
+            loops.spawn(alive(liveness.guard(), work));
+        };
         let jitter = plan.settings.run.jitter;
         for spec in &plan.probes {
             let spec = Arc::new(spec.clone());
             if spec.schedule.is_some() {
-                loops.spawn(run_probe_loop(
+                spawn(Box::pin(run_probe_loop(
                     shared.clone(),
                     spec.clone(),
                     jitter,
                     shutdown.clone(),
-                ));
+                )));
             }
             if spec.burst.is_some() {
-                loops.spawn(run_burst_loop(
+                spawn(Box::pin(run_burst_loop(
                     shared.clone(),
                     spec,
                     jitter,
                     shutdown.clone(),
-                ));
+                )));
             }
         }
         let evidence_dir = plan
@@ -168,22 +218,23 @@ impl Running {
             mailer.is_some().then(|| target.clone()),
             shutdown.clone(),
         );
-        loops.spawn(watch);
+        spawn(Box::pin(watch));
         if let (Some(mailer), Some(runs)) = (mailer, alert_runs) {
             let alert = &plan.settings.alert;
-            loops.spawn(run_alert_loop(
+            spawn(Box::pin(run_alert_loop(
                 store.clone(),
                 alert.clone(),
                 target.clone(),
                 runs,
                 shutdown.clone(),
-            ));
-            loops.spawn(run_delivery_loop(
+            )));
+            spawn(Box::pin(run_delivery_loop(
                 store.clone(),
                 mailer,
                 alert.retry.clone(),
+                context.metrics.clone(),
                 shutdown.clone(),
-            ));
+            )));
             let slo = SloAlerts {
                 store: store.clone(),
                 objectives: plan.objectives.clone(),
@@ -191,29 +242,44 @@ impl Running {
                 windows: alert.maintenance.clone(),
                 every: plan.settings.watch.evaluate_every,
             };
-            loops.spawn(run_slo_alert_loop(slo, shutdown.clone()));
+            spawn(Box::pin(run_slo_alert_loop(slo, shutdown.clone())));
         }
-        loops.spawn(prune_loop(shared, plan.settings.run.retention, shutdown));
+        spawn(Box::pin(super::telemetry::refresh_loop(
+            store,
+            context.metrics.clone(),
+            plan.objectives.clone(),
+            plan.settings.queries_per_hour,
+            super::telemetry::refresh_every(&plan.settings),
+            shutdown.clone(),
+        )));
+        spawn(Box::pin(prune_loop(
+            shared,
+            plan.settings.run.retention,
+            shutdown,
+        )));
+        context.liveness.expect(loops.len());
         Ok(Running {
             stop,
             loops,
             writer,
+            liveness: context.liveness.clone(),
         })
     }
 
     /// Asks every loop to stop, lets in-flight runs finish within `grace`, waits for the writer to commit
     /// them, and returns the runs committed.
     async fn stop(mut self, grace: Duration) -> u64 {
+        self.liveness.expect(0);
         let _ = self.stop.send(true);
         let drained = tokio::time::timeout(grace, async {
             while self.loops.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
-            eprintln!(
+            crate::telemetry::say(&format!(
                 "oewsprobe run: probes still running after {}s; abandoning them",
                 grace.as_secs()
-            );
+            ));
             self.loops.abort_all();
             while self.loops.join_next().await.is_some() {}
         }

@@ -114,7 +114,7 @@ fn alert_status(store: &Store, now: u64) -> Result<AlertStatus, StoreError> {
 
 /// Every objective evaluated at `now` over its error-budget period (tier states start fresh: `status` shows
 /// the burn rates, the daemon's watch keeps the breach history).
-fn evaluate_objectives(
+pub fn evaluate_objectives(
     store: &Store,
     objectives: &[crate::slo::Objective],
     now: u64,

@@ -59,8 +59,8 @@ pub struct Plan {
     pub objectives: Vec<crate::slo::Objective>,
 }
 
-/// The main config file, compiled.
-#[derive(Debug, Clone)]
+/// The main config file, compiled. `Debug` redacts credential headers.
+#[derive(Clone)]
 pub struct Settings {
     pub target: url::Url,
     pub probes_dir: PathBuf,
@@ -75,6 +75,24 @@ pub struct Settings {
     pub run: RunSettings,
     pub watch: WatchConfig,
     pub alert: crate::alert::AlertSettings,
+    /// `[telemetry]` with the `OTEL_*` environment applied; `None`: metrics export off.
+    pub telemetry: Option<super::OtlpSettings>,
+    /// `[status] listen`: where `run` serves `/metrics` and `/healthz`; `None`: off.
+    pub status_listen: Option<std::net::SocketAddr>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("target", &self.target.as_str())
+            .field("probes_dir", &self.probes_dir)
+            .field("headers", &crate::telemetry::Redacted(&self.headers))
+            .field("run", &self.run)
+            .field("watch", &self.watch)
+            .field("telemetry", &self.telemetry)
+            .field("status_listen", &self.status_listen)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {
@@ -109,6 +127,8 @@ impl Settings {
                 webhook_secret: None,
             },
             alert: crate::alert::AlertSettings::default(),
+            telemetry: None,
+            status_listen: None,
         }
     }
 }
@@ -232,9 +252,27 @@ pub fn compile_settings(
     let headers = compile_headers(&raw.headers)
         .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("headers"))))
         .unwrap_or_default();
+    let status_listen = keep_field(&mut errors, super::compile_status(&raw.status));
+    let mut env_errors = Vec::new();
+    let telemetry = match super::compile_telemetry(&raw.telemetry, &|name| std::env::var(name).ok())
+    {
+        Ok(telemetry) => telemetry,
+        Err(located) => {
+            for e in located {
+                match e {
+                    super::Located::File(e) => errors.push(e),
+                    super::Located::Env(var, m) => {
+                        env_errors.push(ConfigError::at(var, FieldError::new("", m)))
+                    }
+                }
+            }
+            None
+        }
+    };
     let mut located: Vec<ConfigError> = errors
         .into_iter()
         .map(|e| ConfigError::at(file, e))
+        .chain(env_errors)
         .collect();
     let target = match target_override {
         Some(text) => values::target(text)
@@ -264,6 +302,8 @@ pub fn compile_settings(
             run,
             watch,
             alert,
+            telemetry,
+            status_listen,
         }),
         _ => Err(located),
     }
@@ -386,6 +426,11 @@ fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
         webhook,
         webhook_secret,
     }
+}
+
+/// The value, or `None` after recording the error.
+fn keep_field<T>(errors: &mut Vec<FieldError>, result: Result<Option<T>, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok().flatten()
 }
 
 /// The value, or `None` after recording the error at `key`.

@@ -17,7 +17,13 @@ mod alert;
 #[cfg(test)]
 mod alert_tests;
 mod compile;
+mod telemetry;
 pub(crate) mod values;
+
+pub use telemetry::{
+    DEFAULT_EXPORT_INTERVAL, DEFAULT_EXPORT_TIMEOUT, Located, OtlpSettings, Protocol, RawStatus,
+    RawTelemetry, compile_status, compile_telemetry, listen_address,
+};
 
 pub use compile::{
     DEFAULT_CHECK_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_TARGET,

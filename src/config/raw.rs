@@ -31,6 +31,12 @@ pub struct RawConfig {
     pub slo: Vec<crate::slo::RawObjective>,
     #[serde(default)]
     pub alert: RawAlert,
+    /// `[telemetry]`: the OTLP metrics export.
+    #[serde(default)]
+    pub telemetry: super::telemetry::RawTelemetry,
+    /// `[status]`: the local listener for `/metrics` and `/healthz`.
+    #[serde(default)]
+    pub status: super::telemetry::RawStatus,
 }
 
 /// `[alert]`: when alerts fire, how they are grouped, retried and silenced.

@@ -48,14 +48,17 @@ pub async fn run_burst_loop(
                 )
                 .await
                 {
-                    Ok(run) => burst_record(
-                        &name,
-                        shared.prober.target().as_str(),
-                        fire_ms,
-                        &run,
-                        burst.slo,
-                        queries,
-                    ),
+                    Ok(run) => {
+                        shared.metrics.record_burst(&spec.name, &run.stats);
+                        burst_record(
+                            &name,
+                            shared.prober.target().as_str(),
+                            fire_ms,
+                            &run,
+                            burst.slo,
+                            queries,
+                        )
+                    }
                     Err(e) => {
                         tracing::error!(probe = %name, error = %e, "burst failed to start");
                         continue;

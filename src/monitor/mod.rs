@@ -17,7 +17,9 @@ mod writer;
 pub use alerts::run_alert_loop;
 pub use burst_loop::run_burst_loop;
 pub use outbox::{next_attempt, run_delivery_loop};
-pub use probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing, run_probe_loop};
+pub use probe_loop::{
+    Firing, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,
+};
 pub use shared::{Shared, Shutdown, now_ms, store_task};
 pub use slo_alerts::{SloAlerts, run_slo_alert_loop};
 pub use watch::{

@@ -3,8 +3,9 @@
 //! dead SMTP server delays only this loop. After a restart it sends what is still queued.
 
 use super::shared::{Shutdown, now_ms, store_task};
-use crate::alert::{Mailer, RetryPolicy};
+use crate::alert::{Mailer, RetryPolicy, SmtpError};
 use crate::store::{Notification, Store};
+use crate::telemetry::Metrics;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,13 +17,23 @@ pub async fn run_delivery_loop(
     store: Arc<Mutex<Store>>,
     mailer: Mailer,
     retry: RetryPolicy,
+    metrics: Metrics,
     mut shutdown: Shutdown,
 ) -> u64 {
     let mut sent = 0;
     while !shutdown.is_set() {
         let now = now_ms();
-        let due = match store_task(&store, move |store| store.due_notifications(now, 16)).await {
-            Ok(due) => due,
+        let read = store_task(&store, move |store| {
+            Ok((
+                store.due_notifications(now, 16)?,
+                store.outbox_summary()?.queued,
+            ))
+        });
+        let due = match read.await {
+            Ok((due, queued)) => {
+                metrics.set_notifications_queued(queued);
+                due
+            }
             Err(e) => {
                 tracing::error!(error = %e, "alert delivery: cannot read the outbox");
                 Vec::new()
@@ -34,8 +45,12 @@ pub async fn run_delivery_loop(
                 () = shutdown.requested() => return sent,
             };
             let delivered = outcome.is_ok();
-            let error = outcome.err().map(|e| e.to_string());
-            if let Err(e) = settle(&store, &retry, &notification, error).await {
+            if delivered {
+                metrics.notification_sent();
+            } else {
+                metrics.notification_failed();
+            }
+            if let Err(e) = settle(&store, &retry, &notification, outcome.err()).await {
                 tracing::error!(error = %e, id = notification.id, "alert delivery: cannot record the outcome");
             }
             sent += u64::from(delivered);
@@ -53,7 +68,7 @@ async fn settle(
     store: &Arc<Mutex<Store>>,
     retry: &RetryPolicy,
     notification: &Notification,
-    error: Option<String>,
+    error: Option<SmtpError>,
 ) -> Result<(), crate::store::StoreError> {
     let now = now_ms();
     let id = notification.id;
@@ -63,7 +78,13 @@ async fn settle(
     };
     let attempts = notification.attempts + 1;
     let retry_at = next_attempt(retry, notification.created_at_ms, attempts, now);
+    let permanent = error.is_permanent();
+    let error = error.to_string();
     match retry_at {
+        Some(at) if permanent => tracing::error!(
+            id, attempts, %error, retry_in_s = (at - now) / 1000,
+            "alert email refused; check [alert.smtp] (retrying, and a reload with the fix delivers it)"
+        ),
         Some(at) => tracing::warn!(
             id, attempts, %error, retry_in_s = (at - now) / 1000,
             "alert email not delivered; will retry"

@@ -42,7 +42,12 @@ pub async fn run_probe_loop(
         };
         let record = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
             Ok(Ok(())) => match shared.prober.run(&spec, scheduled).await {
-                Some(record) => record,
+                Some(record) => {
+                    shared
+                        .metrics
+                        .record_http_request(&record, &spec.request.method);
+                    record
+                }
                 None => break,
             },
             Ok(Err(spent)) => budget_skip_record(&shared, &spec.name, fire_ms, spent, spec.queries),
@@ -132,6 +137,7 @@ pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
     if let Some(alerts) = &shared.alerts {
         let _ = alerts.send(record.clone());
     }
+    shared.metrics.record_run(&record);
     let name = record.probe.clone();
     let queued = shared.writer.send(record).await.is_ok();
     if !queued {
@@ -177,12 +183,19 @@ pub fn budget_skip_record(
     }
 }
 
-fn log_record(record: &ProbeRecord) {
+/// The span of one finished run: its probe, verdict and class (`-` on pass).
+pub fn probe_span(record: &ProbeRecord) -> tracing::Span {
+    tracing::info_span!("probe", probe = %record.probe, verdict = %record.verdict,
+        class = record.class.map_or("-", |c| c.as_str()))
+}
+
+/// Logs a finished run inside a `probe` span carrying its probe, verdict and class: `info` on pass, `warn`
+/// with the findings otherwise.
+pub fn log_record(record: &ProbeRecord) {
     let lateness = SystemTime::now()
         .duration_since(UNIX_EPOCH + Duration::from_millis(record.scheduled_at_ms))
         .unwrap_or_default();
-    let span = tracing::info_span!("probe", probe = %record.probe, verdict = %record.verdict,
-        class = record.class.map_or("-", |c| c.as_str()));
+    let span = probe_span(record);
     let _entered = span.enter();
     match record.verdict {
         Verdict::Pass => tracing::info!(latency_ms = record.latency.as_millis() as u64, "pass"),

@@ -43,6 +43,8 @@ pub struct Shared {
     /// The alert loop's queue, when alert email is on (see [`super::alerts`]). Unbounded: handing a run
     /// over never waits for alerting.
     pub alerts: Option<tokio::sync::mpsc::UnboundedSender<ProbeRecord>>,
+    /// Where runs, bursts and decisions are counted.
+    pub metrics: crate::telemetry::Metrics,
 }
 
 impl Shared {

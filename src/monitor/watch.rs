@@ -217,12 +217,12 @@ impl Watch {
             };
             Some((notice, context, format!("release {}", release.version)))
         });
-        let (outcome, reason, evidence) =
+        let (stored, reason, evidence) =
             (outcome.to_string(), reason.to_string(), evidence.clone());
         self.shared
             .with_store(move |store| {
                 store.atomically(|store| {
-                    store.record_decision(release_id, at, &outcome, &reason, &evidence)?;
+                    store.record_decision(release_id, at, &stored, &reason, &evidence)?;
                     match notice {
                         Some((notice, context, about)) => {
                             enqueue_notice(store, "decision", &about, &notice, context, None)
@@ -233,6 +233,7 @@ impl Watch {
             })
             .await?;
         self.recorded += 1;
+        self.shared.metrics.rollback_decision(outcome);
         Ok(())
     }
 

@@ -43,7 +43,9 @@ impl PreparedRequest {
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|e| format!("header {name}: {e}"))?;
-            let value = HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
+            let mut value =
+                HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
+            value.set_sensitive(crate::telemetry::is_sensitive_header(name.as_str()));
             headers.insert(name, value);
         }
         let body = match &request.body {

@@ -57,6 +57,8 @@ impl Prober {
     pub async fn run(&self, spec: &ProbeSpec, scheduled: Scheduled) -> Option<ProbeRecord> {
         let slot = self.slots.get(&spec.name)?;
         let _running = slot.running.lock().await;
+        tracing::debug!(probe = %spec.name, method = %spec.request.method, path = %spec.request.path,
+            headers = ?crate::telemetry::Redacted(&spec.request.headers), "sending the probe request");
         Some(execute(spec, &slot.request, &slot.client, &self.target, scheduled).await)
     }
 }

@@ -38,7 +38,7 @@ impl ProbeSpec {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestSpec {
     /// Upper-case HTTP method.
     pub method: String,
@@ -55,6 +55,20 @@ pub struct RequestSpec {
 pub enum RequestBody {
     Json(Value),
     Text(String),
+}
+
+/// Header values may be credentials: `Debug` shows them redacted.
+impl std::fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("body", &self.body)
+            .field("headers", &crate::telemetry::Redacted(&self.headers))
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
 }
 
 impl RequestSpec {

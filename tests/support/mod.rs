@@ -1,7 +1,9 @@
 //! Shared test setup: the simulator on a loopback port, plans compiled from the shipped probes, lookups.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod mail;
+pub mod otlp;
 pub mod process;
 pub mod servers;
 
@@ -75,4 +77,33 @@ pub fn probe_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(dir.path().join(name), text).expect("write probe file");
     }
     dir
+}
+
+/// A plain HTTP/1.1 GET on loopback (`addr` is `HOST:PORT`): status, content type (lower case), body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {response}"));
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_string())
 }

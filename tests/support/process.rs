@@ -45,21 +45,8 @@ impl Drop for SimProcess {
 impl SimProcess {
     /// The simulator's `/__sim/stats`, fetched with a plain HTTP/1.1 request.
     pub fn stats(&self) -> serde_json::Value {
-        use std::io::{Read, Write};
-        let addr = self.url.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(addr).expect("connect to sim");
-        write!(
-            stream,
-            "GET /__sim/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats JSON ({e}): {response}"))
+        let (_, _, body) = super::http_get(self.url.trim_start_matches("http://"), "/__sim/stats");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("stats JSON ({e}): {body}"))
     }
 
     /// Replaces the simulator's faults (`PUT /__sim/faults`).
