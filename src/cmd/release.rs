@@ -58,7 +58,7 @@ pub fn open_store(args: &ConfigArgs) -> Result<(Store, crate::config::Plan), Str
         probes_dir: args.probes.clone(),
         target: None,
     };
-    let plan = config::load(&sources).map_err(|e| e.to_string())?;
+    let plan = config::load_for_store(&sources).map_err(|e| e.to_string())?;
     let store = Store::open(&plan.settings.run.store).map_err(|e| e.to_string())?;
     Ok((store, plan))
 }

@@ -10,7 +10,10 @@ const HOUR_MS: u64 = 3_600_000;
 
 pub fn run(args: &StatusArgs) -> Exit {
     let sources = super::sources(&args.config, None);
-    let plan = match super::load_plan(&sources) {
+    let plan = match crate::config::load_for_store(&sources).map_err(|errors| {
+        eprintln!("{errors}");
+        Exit::CouldNotCheck
+    }) {
         Ok(plan) => plan,
         Err(exit) => return exit,
     };

@@ -18,6 +18,7 @@ pub const DEFAULT_SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) fn compile_alert(
     raw: &RawAlert,
     base_dir: &Path,
+    secrets: values::Secrets,
     errors: &mut Vec<FieldError>,
 ) -> AlertSettings {
     let defaults = AlertSettings::default();
@@ -95,7 +96,7 @@ pub(super) fn compile_alert(
     }
     let smtp = raw.smtp.as_ref().and_then(|smtp| {
         let mut smtp_errors = Vec::new();
-        let compiled = compile_smtp(smtp, base_dir, &mut smtp_errors);
+        let compiled = compile_smtp(smtp, base_dir, secrets, &mut smtp_errors);
         let ok = smtp_errors.is_empty();
         errors.extend(smtp_errors.into_iter().map(|e| e.prefixed("alert.smtp")));
         compiled.filter(|_| ok)
@@ -142,6 +143,7 @@ fn count(errors: &mut Vec<FieldError>, key: &str, value: Option<i64>) -> Option<
 fn compile_smtp(
     raw: &RawSmtp,
     base_dir: &Path,
+    secrets: values::Secrets,
     errors: &mut Vec<FieldError>,
 ) -> Option<SmtpSettings> {
     let host = keep(
@@ -174,7 +176,7 @@ fn compile_smtp(
     let password = raw
         .password
         .as_deref()
-        .and_then(|reference| keep(errors, "password", values::secret(reference)));
+        .and_then(|reference| keep(errors, "password", values::secret_as(reference, secrets)));
     match (&raw.username, &raw.password) {
         (Some(_), None) => errors.push(FieldError::new(
             "password",

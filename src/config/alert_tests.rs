@@ -16,7 +16,12 @@ use std::time::Duration;
 fn compiled(text: &str) -> (AlertSettings, Vec<FieldError>) {
     let raw: RawConfig = parse_toml(text).expect("parses");
     let mut errors = Vec::new();
-    let settings = compile_alert(&raw.alert, Path::new("/etc/oewsprobe"), &mut errors);
+    let settings = compile_alert(
+        &raw.alert,
+        Path::new("/etc/oewsprobe"),
+        super::values::Secrets::Resolve,
+        &mut errors,
+    );
     (settings, errors)
 }
 

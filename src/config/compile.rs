@@ -143,6 +143,7 @@ pub fn compile_settings(
     base_dir: &Path,
     target_override: Option<&str>,
     probes_dir_override: Option<&Path>,
+    secrets: values::Secrets,
 ) -> Result<Settings, Vec<ConfigError>> {
     let mut errors: Vec<FieldError> = Vec::new();
     let timeout = keep(
@@ -239,8 +240,8 @@ pub fn compile_settings(
         )
         .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
     };
-    let watch = compile_watch(raw, &mut errors);
-    let alert = super::alert::compile_alert(&raw.alert, base_dir, &mut errors);
+    let watch = compile_watch(raw, secrets, &mut errors);
+    let alert = super::alert::compile_alert(&raw.alert, base_dir, secrets, &mut errors);
     let file_target = match target_override {
         Some(_) => None,
         None => keep(
@@ -254,21 +255,21 @@ pub fn compile_settings(
         .unwrap_or_default();
     let status_listen = keep_field(&mut errors, super::compile_status(&raw.status));
     let mut env_errors = Vec::new();
-    let telemetry = match super::compile_telemetry(&raw.telemetry, &|name| std::env::var(name).ok())
-    {
-        Ok(telemetry) => telemetry,
-        Err(located) => {
-            for e in located {
-                match e {
-                    super::Located::File(e) => errors.push(e),
-                    super::Located::Env(var, m) => {
-                        env_errors.push(ConfigError::at(var, FieldError::new("", m)))
+    let telemetry =
+        match super::compile_telemetry(&raw.telemetry, &|name| std::env::var(name).ok(), secrets) {
+            Ok(telemetry) => telemetry,
+            Err(located) => {
+                for e in located {
+                    match e {
+                        super::Located::File(e) => errors.push(e),
+                        super::Located::Env(var, m) => {
+                            env_errors.push(ConfigError::at(var, FieldError::new("", m)))
+                        }
                     }
                 }
+                None
             }
-            None
-        }
-    };
+        };
     let mut located: Vec<ConfigError> = errors
         .into_iter()
         .map(|e| ConfigError::at(file, e))
@@ -310,7 +311,11 @@ pub fn compile_settings(
 }
 
 /// `[release]` and `[rollback]`: every duration and count checked; a hook that is enabled must be given.
-fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
+fn compile_watch(
+    raw: &RawConfig,
+    secrets: values::Secrets,
+    errors: &mut Vec<FieldError>,
+) -> WatchConfig {
     let defaults = crate::release::WatchSettings::default();
     let r = &raw.release;
     let mut duration_of = |key: &str, value: Option<&str>, default: Duration| {
@@ -400,7 +405,13 @@ fn compile_watch(raw: &RawConfig, errors: &mut Vec<FieldError>) -> WatchConfig {
         .rollback
         .webhook_secret
         .as_deref()
-        .and_then(|reference| keep(errors, "rollback.webhook_secret", values::secret(reference)));
+        .and_then(|reference| {
+            keep(
+                errors,
+                "rollback.webhook_secret",
+                values::secret_as(reference, secrets),
+            )
+        });
     let enabled = raw.rollback.enabled.unwrap_or(false);
     if enabled && command.is_empty() && webhook.is_none() {
         errors.push(FieldError::new(
@@ -731,12 +742,26 @@ mod tests {
     fn the_default_target_is_production_and_overrides_win() {
         let raw = RawConfig::default();
         let file = Path::new("oewsprobe.toml");
-        let settings =
-            compile_settings(&raw, file, Path::new(""), None, None).expect("defaults compile");
+        let settings = compile_settings(
+            &raw,
+            file,
+            Path::new(""),
+            None,
+            None,
+            values::Secrets::Resolve,
+        )
+        .expect("defaults compile");
         assert_eq!(settings.target.as_str(), "https://api.oews.bhavanaai.com/");
         assert_eq!(settings.probes_dir, Path::new("probes"));
-        let local = compile_settings(&raw, file, Path::new(""), Some("http://127.0.0.1:9"), None)
-            .expect("override");
+        let local = compile_settings(
+            &raw,
+            file,
+            Path::new(""),
+            Some("http://127.0.0.1:9"),
+            None,
+            values::Secrets::Resolve,
+        )
+        .expect("override");
         assert_eq!(local.target.as_str(), "http://127.0.0.1:9/");
     }
 }

@@ -2,6 +2,7 @@
 
 use super::compile::{Plan, Settings, compile_probe, compile_settings};
 use super::raw::{RawConfig, RawProbe};
+use super::values::Secrets;
 use super::{ConfigError, ConfigErrors, FieldError, parse_toml_lenient};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,16 @@ pub struct Sources {
 /// Loads and compiles everything; on failure returns every error found in every file. A broken config file
 /// does not stop the probe files from being checked (against default settings), so one run shows all.
 pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
+    load_with(sources, Secrets::Resolve)
+}
+
+/// [`load`] for the commands that only use the store (`status`, `silence`, `release`): secrets given by
+/// reference are checked for form but not read, so the shell that runs them needs none of them.
+pub fn load_for_store(sources: &Sources) -> Result<Plan, ConfigErrors> {
+    load_with(sources, Secrets::FormOnly)
+}
+
+fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> {
     let (file, raw, mut errors) = read_config(sources);
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let settings = compile_settings(
@@ -30,6 +41,7 @@ pub fn load(sources: &Sources) -> Result<Plan, ConfigErrors> {
         &base_dir,
         sources.target.as_deref(),
         sources.probes_dir.as_deref(),
+        secrets,
     )
     .map_err(|es| errors.extend(es))
     .ok();

@@ -33,4 +33,4 @@ pub use compile::{
 
 mod load;
 
-pub use load::{DEFAULT_CONFIG_FILE, Sources, load};
+pub use load::{DEFAULT_CONFIG_FILE, Sources, load, load_for_store};

@@ -90,6 +90,7 @@ const INTERVAL_VAR: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 pub fn compile_telemetry(
     raw: &RawTelemetry,
     env: &dyn Fn(&str) -> Option<String>,
+    secrets: values::Secrets,
 ) -> Result<Option<OtlpSettings>, Vec<Located>> {
     let mut errors = Vec::new();
     let first_env = |vars: &[&'static str]| {
@@ -140,7 +141,7 @@ pub fn compile_telemetry(
     let mut headers = Vec::new();
     for (name, value) in &raw.headers {
         let key = format!("telemetry.headers.{name}");
-        let resolved = values::header_name(name).and_then(|()| header_value(value));
+        let resolved = values::header_name(name).and_then(|()| header_value(value, secrets));
         match resolved {
             Ok(secret) => headers.push((name.clone(), secret)),
             Err(m) => errors.push(Located::File(FieldError::new(key, m))),
@@ -213,9 +214,9 @@ fn file_duration(text: Option<&str>, key: &str, default: Duration) -> Result<Dur
 }
 
 /// A header value: `env:NAME` or `file:PATH` is resolved, anything else is taken as written.
-fn header_value(value: &str) -> Result<Secret, String> {
+fn header_value(value: &str, secrets: values::Secrets) -> Result<Secret, String> {
     if value.starts_with("env:") || value.starts_with("file:") {
-        values::secret(value)
+        values::secret_as(value, secrets)
     } else {
         values::header_value(value)?;
         Ok(Secret::new(value.as_bytes().to_vec()))
@@ -264,9 +265,11 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        compile_telemetry(raw, &move |name: &str| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
+        compile_telemetry(
+            raw,
+            &move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            values::Secrets::Resolve,
+        )
     }
 
     #[test]

@@ -142,6 +142,29 @@ pub fn target(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// Whether secrets given by reference are read while compiling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Secrets {
+    #[default]
+    Resolve,
+    /// Checked for form only, not read: for the commands that only use the store (`status`, `silence`,
+    /// `release`), so the shell that runs them needs no SMTP password or webhook key. The value is empty.
+    FormOnly,
+}
+
+/// [`secret`], or with [`Secrets::FormOnly`] only its form checked.
+pub fn secret_as(reference: &str, mode: Secrets) -> Result<crate::rollback::Secret, String> {
+    if mode == Secrets::Resolve {
+        return secret(reference);
+    }
+    match reference.split_once(':') {
+        Some(("env" | "file", rest)) if !rest.is_empty() => {
+            Ok(crate::rollback::Secret::new(Vec::new()))
+        }
+        _ => secret(reference),
+    }
+}
+
 /// A secret given by reference — `env:NAME` or `file:PATH` — resolved now. Inline secrets are refused, and
 /// no message ever contains the secret itself.
 pub fn secret(reference: &str) -> Result<crate::rollback::Secret, String> {
@@ -248,6 +271,24 @@ mod tests {
                 .expect_err("bad")
                 .starts_with("\"soon\" is not a duration (")
         );
+    }
+
+    #[test]
+    fn store_commands_check_a_secret_reference_without_reading_it() {
+        let unset = "env:OEWSPROBE_TEST_SURELY_UNSET";
+        assert!(secret_as(unset, Secrets::Resolve).is_err());
+        assert_eq!(
+            secret_as(unset, Secrets::FormOnly).expect("form").expose(),
+            b""
+        );
+        assert!(secret_as("file:/surely/missing", Secrets::FormOnly).is_ok());
+        for bad in ["hunter2", "env:", "file:"] {
+            assert_eq!(
+                secret_as(bad, Secrets::FormOnly).map(|_| ()),
+                secret(bad).map(|_| ()),
+                "{bad}: the form is still checked"
+            );
+        }
     }
 
     #[test]
