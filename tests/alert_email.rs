@@ -69,6 +69,11 @@ timeout = "3s"
         Setup { dir, sim }
     }
 
+    /// One `health` probe, the default `[alert]` timing, plain SMTP on `smtp_port`.
+    fn health(smtp_port: u16) -> Setup {
+        Setup::new(&[("health", "/api/v1/health")], smtp_port, "", "", "")
+    }
+
     fn config(&self) -> PathBuf {
         self.dir.path().join("oewsprobe.toml")
     }
@@ -127,6 +132,16 @@ fn wait_store(setup: &Setup, what: &str, done: impl Fn(&Store) -> bool) {
     }
 }
 
+/// Waits for the first email and asserts it is the `health` alert firing.
+fn assert_one_firing_health(maildev: &Maildev) {
+    let emails = maildev.wait_for(1, WAIT);
+    let subject = emails[0]["subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.starts_with("[oewsprobe][critical] FIRING: health — "),
+        "{subject}"
+    );
+}
+
 /// Asserts that maildev still holds exactly `n` emails after `settle`.
 fn still(maildev: &Maildev, n: usize, settle: Duration) -> Vec<serde_json::Value> {
     std::thread::sleep(settle);
@@ -138,13 +153,7 @@ fn still(maildev: &Maildev, n: usize, settle: Duration) -> Vec<serde_json::Value
 #[test]
 fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_under_it() {
     let maildev = Maildev::start();
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        "",
-    );
+    let setup = Setup::health(maildev.smtp_port);
     let daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_millis(2500));
     assert!(maildev.emails().is_empty(), "healthy: no email");
@@ -235,13 +244,7 @@ fn wait_retrying(setup: &Setup) {
 fn alert_fired_while_smtp_is_down() -> (Maildev, Setup, Daemon) {
     let mut maildev = Maildev::start();
     maildev.stop();
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        "",
-    );
+    let setup = Setup::health(maildev.smtp_port);
     let daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_retrying(&setup);
@@ -275,13 +278,7 @@ fn smtp_down_then_a_kill_9_then_smtp_up_still_delivers_exactly_once() {
     drop(daemon); // SIGKILL
     maildev.start_again();
     let _restarted = setup.daemon(&[]);
-    let emails = maildev.wait_for(1, WAIT);
-    assert!(
-        emails[0]["subject"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("[oewsprobe][critical] FIRING: health")
-    );
+    assert_one_firing_health(&maildev);
     // The fault goes on: the restarted daemon knows the alert already fired and was queued.
     still(&maildev, 1, Duration::from_secs(4));
     assert_eq!(setup.store().outbox_summary().expect("outbox").sent, 1);
@@ -336,13 +333,7 @@ fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
 #[test]
 fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_removed() {
     let maildev = Maildev::start();
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        "",
-    );
+    let setup = Setup::health(maildev.smtp_port);
     let added = setup.command(&[
         "silence",
         "add",
@@ -371,13 +362,7 @@ fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_re
         setup.command(&["silence", "remove", "1"]),
         "silence #1 removed\n"
     );
-    let emails = maildev.wait_for(1, WAIT);
-    assert!(
-        emails[0]["subject"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("[oewsprobe][critical] FIRING: health")
-    );
+    assert_one_firing_health(&maildev);
     still(&maildev, 1, Duration::from_secs(2));
 }
 

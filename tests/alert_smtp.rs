@@ -105,8 +105,8 @@ fn alert_test_over_plain_smtp_delivers_one_exact_email() {
     );
 }
 
-#[test]
-fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() {
+/// A maildev that requires the login `oewsprobe` / [`PASSWORD`], and a config that gives it by `env:`.
+fn maildev_with_login() -> (Maildev, tempfile::TempDir, std::path::PathBuf) {
     let maildev = Maildev::start_with(MaildevOptions {
         login: Some(("oewsprobe".into(), PASSWORD.into())),
         ..MaildevOptions::default()
@@ -114,7 +114,13 @@ fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() 
     let login = format!(
         "security = \"plain\"\nusername = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"\n"
     );
-    let (_dir, cfg) = config(maildev.smtp_port, &login);
+    let (dir, cfg) = config(maildev.smtp_port, &login);
+    (maildev, dir, cfg)
+}
+
+#[test]
+fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() {
+    let (maildev, _dir, cfg) = maildev_with_login();
     let out = alert_test_logged(&cfg, PASSWORD, "trace");
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -127,14 +133,7 @@ fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() 
 
 #[test]
 fn a_wrong_password_exits_2_naming_the_authentication_failure() {
-    let maildev = Maildev::start_with(MaildevOptions {
-        login: Some(("oewsprobe".into(), PASSWORD.into())),
-        ..MaildevOptions::default()
-    });
-    let login = format!(
-        "security = \"plain\"\nusername = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"\n"
-    );
-    let (_dir, cfg) = config(maildev.smtp_port, &login);
+    let (maildev, _dir, cfg) = maildev_with_login();
     let wrong = "wrong-Pa55-guess";
     let out = alert_test(&cfg, wrong);
     assert_eq!(out.status.code(), Some(2));

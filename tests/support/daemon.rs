@@ -86,12 +86,7 @@ impl Daemon {
     }
 
     pub fn signal(&self, name: &str) {
-        // The shell's own `kill`, so the test needs no procps.
-        let status = Command::new("sh")
-            .args(["-c", &format!("kill -s {name} {}", self.child.id())])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        super::process::signal(&self.child, name);
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit code and stderr.

@@ -67,6 +67,15 @@ impl SimProcess {
     }
 }
 
+/// `kill -s NAME` to `child`, with the shell's own `kill` (the tests need no procps).
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -s {name} {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
 /// `oewsprobe run --config FILE` as a child process with captured output, killed on drop.
 pub struct Daemon {
     child: Child,
@@ -98,11 +107,7 @@ impl Daemon {
 
     /// `kill -s NAME` to the daemon.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("sh")
-            .args(["-c", &format!("kill -s {name} {}", self.child.id())])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        signal(&self.child, name);
     }
 
     /// SIGTERM, then waits for the exit; returns the exit code.
