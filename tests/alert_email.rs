@@ -59,7 +59,6 @@ port = {smtp_port}
 security = "plain"
 from = "oewsprobe <oewsprobe@example.org>"
 to = ["sre@example.org", "oncall@example.org"]
-timeout = "3s"
 {smtp}
 {extra}
 "#,
@@ -240,20 +239,38 @@ fn wait_retrying(setup: &Setup) {
     });
 }
 
-/// A daemon whose alert fired while SMTP was down, once a delivery attempt has failed.
-fn alert_fired_while_smtp_is_down() -> (Maildev, Setup, Daemon) {
+/// A daemon whose alert fired while SMTP was down, once a delivery attempt has failed; `extra` is more config.
+fn alert_fired_while_smtp_is_down(extra: &str) -> (Maildev, Setup, Daemon) {
     let mut maildev = Maildev::start();
     maildev.stop();
-    let setup = Setup::health(maildev.smtp_port);
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        extra,
+    );
     let daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_retrying(&setup);
     (maildev, setup, daemon)
 }
 
+/// The `oewsprobe_notifications*` lines of the daemon's `/metrics`.
+fn notification_metrics(listen: &str) -> Vec<String> {
+    let (status, _, body) = support::http_get(listen, "/metrics");
+    assert_eq!(status, 200);
+    body.lines()
+        .filter(|l| l.starts_with("oewsprobe_notifications"))
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
-    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down();
+    let listen = format!("127.0.0.1:{}", support::servers::free_port());
+    let (mut maildev, setup, daemon) =
+        alert_fired_while_smtp_is_down(&format!("[status]\nlisten = \"{listen}\"\n"));
     let status = setup.command(&["status"]);
     let refused = format!(
         "last delivery error: SMTP 127.0.0.1:{}: cannot connect",
@@ -267,14 +284,55 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
         "{}",
         daemon.log()
     );
+    // Visible in the metrics too: failed attempts counted, one notification waiting.
+    let lines = notification_metrics(&listen);
+    assert!(
+        lines.contains(&"oewsprobe_notifications_queued 1".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("oewsprobe_notifications_failed_total ")),
+        "{lines:?}"
+    );
     maildev.start_again();
     maildev.wait_for(1, WAIT);
     still(&maildev, 1, Duration::from_secs(3));
+    let lines = notification_metrics(&listen);
+    assert!(
+        lines.contains(&"oewsprobe_notifications_sent_total 1".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"oewsprobe_notifications_queued 0".to_string()),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_smtp_server_that_never_answers_delays_no_probe() {
+    let hung = support::servers::hung_server().await;
+    let smtp = "timeout = \"2s\"";
+    let setup = Setup::new(&[("health", "/api/v1/health")], hung.port(), "", smtp, "");
+    let daemon = setup.daemon(&[]);
+    setup.sim.set_faults(&["error500"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = setup.store().record_count().expect("count");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let during = setup.store().record_count().expect("count") - before;
+    // One run a second, on schedule, while every delivery attempt hangs until its timeout.
+    assert!((7..=9).contains(&during), "{during} runs in 8 s");
+    let summary = setup.store().outbox_summary().expect("outbox");
+    assert_eq!((summary.queued, summary.sent), (1, 0));
+    let error = summary.last_error.unwrap_or_default();
+    assert_eq!(error, format!("SMTP {hung}: timed out after 2s"));
+    drop(daemon);
 }
 
 #[test]
 fn smtp_down_then_a_kill_9_then_smtp_up_still_delivers_exactly_once() {
-    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down();
+    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down("");
     drop(daemon); // SIGKILL
     maildev.start_again();
     let _restarted = setup.daemon(&[]);
