@@ -156,6 +156,11 @@ fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_und
     let daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_millis(2500));
     assert!(maildev.emails().is_empty(), "healthy: no email");
+    let started = format!(
+        "oewsprobe.sqlite); alert email to sre@example.org, oncall@example.org via 127.0.0.1:{} (plain)\n",
+        maildev.smtp_port
+    );
+    assert!(daemon.log().contains(&started), "{}", daemon.log());
     setup.sim.set_faults(&["bad_gateway"]);
     let emails = maildev.wait_for(1, WAIT);
     let alert = &emails[0];
@@ -308,6 +313,33 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
         lines.contains(&"oewsprobe_notifications_queued 0".to_string()),
         "{lines:?}"
     );
+}
+
+#[test]
+fn an_open_maintenance_window_silences_the_alert() {
+    let maildev = Maildev::start();
+    let window = "[[alert.maintenance]]\nname = \"always\"\ncron = \"* * * * * *\"\nduration = \"5s\"\nreason = \"load test\"\n";
+    let setup = Setup::new(
+        &[("health", "/api/v1/health")],
+        maildev.smtp_port,
+        "",
+        "",
+        window,
+    );
+    let _daemon = setup.daemon(&[]);
+    setup.sim.set_faults(&["error500"]);
+    wait_store(&setup, "the silenced notification", |store| {
+        store.outbox_summary().is_ok_and(|s| s.silenced == 1)
+    });
+    let recorded = setup.store().notifications(1).expect("outbox");
+    let by = recorded[0].silenced_by.as_deref().unwrap_or_default();
+    assert!(
+        by.starts_with("maintenance window \"always\" until ") && by.ends_with(": load test"),
+        "{by}"
+    );
+    still(&maildev, 0, Duration::from_secs(2));
+    let listing = setup.command(&["silence", "list"]);
+    assert!(listing.starts_with("no active silences\nmaintenance window \"always\": every probe; \"* * * * * *\" for 5s; OPEN until "), "{listing}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

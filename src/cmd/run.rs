@@ -86,9 +86,10 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
         let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
         crate::telemetry::say(&format!(
-            "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {})",
+            "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
             plan.settings.target.as_str().trim_end_matches('/'),
-            plan.settings.run.store.display()
+            plan.settings.run.store.display(),
+            alert_email_line(&plan.settings.alert)
         ));
         let running = match Running::start(&plan, &context) {
             Ok(running) => running,
@@ -137,6 +138,19 @@ struct Running {
     loops: tokio::task::JoinSet<u64>,
     writer: tokio::task::JoinHandle<u64>,
     liveness: Arc<Liveness>,
+}
+
+/// Where alert email goes, for the start-up line.
+fn alert_email_line(alert: &crate::alert::AlertSettings) -> String {
+    match &alert.smtp {
+        Some(smtp) => format!(
+            "alert email to {} via {} ({})",
+            smtp.to.join(", "),
+            smtp.server(),
+            smtp.security.as_str()
+        ),
+        None => "alert email off (no [alert.smtp])".to_string(),
+    }
 }
 
 /// Runs `work`, counted as a live loop while it runs.
