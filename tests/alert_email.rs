@@ -353,8 +353,9 @@ async fn an_smtp_server_that_never_answers_delays_no_probe() {
     let before = setup.store().record_count().expect("count");
     tokio::time::sleep(Duration::from_secs(8)).await;
     let during = setup.store().record_count().expect("count") - before;
-    // One run a second, on schedule, while every delivery attempt hangs until its timeout.
-    assert!((7..=9).contains(&during), "{during} runs in 8 s");
+    // One run a second, on schedule, while every delivery attempt hangs until its 2 s timeout: had delivery
+    // been on the probes' path, at most one run per timeout (4). A little slack for a loaded machine.
+    assert!((6..=9).contains(&during), "{during} runs in 8 s");
     let summary = setup.store().outbox_summary().expect("outbox");
     assert_eq!((summary.queued, summary.sent), (1, 0));
     let error = summary.last_error.unwrap_or_default();
