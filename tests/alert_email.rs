@@ -68,9 +68,9 @@ to = ["sre@example.org", "oncall@example.org"]
         Setup { dir, sim }
     }
 
-    /// One `health` probe, the default `[alert]` timing, plain SMTP on `smtp_port`.
-    fn health(smtp_port: u16) -> Setup {
-        Setup::new(&[("health", "/api/v1/health")], smtp_port, "", "", "")
+    /// One `health` probe, the default `[alert]` timing, plain SMTP on `smtp_port`, and `extra` config.
+    fn health(smtp_port: u16, extra: &str) -> Setup {
+        Setup::new(&[("health", "/api/v1/health")], smtp_port, "", "", extra)
     }
 
     fn config(&self) -> PathBuf {
@@ -152,7 +152,7 @@ fn still(maildev: &Maildev, n: usize, settle: Duration) -> Vec<serde_json::Value
 #[test]
 fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_under_it() {
     let maildev = Maildev::start();
-    let setup = Setup::health(maildev.smtp_port);
+    let setup = Setup::health(maildev.smtp_port, "");
     let daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_millis(2500));
     assert!(maildev.emails().is_empty(), "healthy: no email");
@@ -248,13 +248,7 @@ fn wait_retrying(setup: &Setup) {
 fn alert_fired_while_smtp_is_down(extra: &str) -> (Maildev, Setup, Daemon) {
     let mut maildev = Maildev::start();
     maildev.stop();
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        extra,
-    );
+    let setup = Setup::health(maildev.smtp_port, extra);
     let daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_retrying(&setup);
@@ -319,13 +313,7 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
 fn an_open_maintenance_window_silences_the_alert() {
     let maildev = Maildev::start();
     let window = "[[alert.maintenance]]\nname = \"always\"\ncron = \"* * * * * *\"\nduration = \"5s\"\nreason = \"load test\"\n";
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        window,
-    );
+    let setup = Setup::health(maildev.smtp_port, window);
     let _daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_store(&setup, "the silenced notification", |store| {
@@ -424,7 +412,7 @@ fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
 #[test]
 fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_removed() {
     let maildev = Maildev::start();
-    let setup = Setup::health(maildev.smtp_port);
+    let setup = Setup::health(maildev.smtp_port, "");
     let added = setup.command(&[
         "silence",
         "add",
@@ -514,13 +502,7 @@ long = "4s"
 short = "2s"
 burn = 5
 "#;
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        "",
-        extra,
-    );
+    let setup = Setup::health(maildev.smtp_port, extra);
     let _daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_secs(5));
     setup.command(&["release", "start", "--version", "v2", "--rollback-to", "v1"]);
