@@ -127,14 +127,8 @@ pub fn evaluate_objectives(
     };
     let observations: Vec<crate::slo::Observation> = store
         .records_since(now.saturating_sub(longest.as_millis() as u64))?
-        .into_iter()
-        .map(|r| crate::slo::Observation {
-            at_ms: r.scheduled_at_ms,
-            probe: r.probe,
-            verdict: r.verdict,
-            class: r.class,
-            latency: r.latency,
-        })
+        .iter()
+        .map(crate::store::StoredRecord::observation)
         .collect();
     Ok(objectives
         .iter()

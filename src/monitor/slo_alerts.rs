@@ -4,7 +4,6 @@
 
 use super::alerts::enqueue_notice;
 use super::shared::{Shutdown, now_ms, store_task};
-use super::watch::observation;
 use crate::alert::{EmailContext, MaintenanceWindow, silenced_by, tier_notices};
 use crate::slo::{Objective, Observation, evaluate};
 use crate::store::{Store, StoreError};
@@ -77,7 +76,10 @@ async fn evaluate_once(
         ))
     })
     .await?;
-    let observations: Vec<Observation> = records.iter().map(observation).collect();
+    let observations: Vec<Observation> = records
+        .iter()
+        .map(crate::store::StoredRecord::observation)
+        .collect();
     let evaluations: Vec<_> = alerts
         .objectives
         .iter()

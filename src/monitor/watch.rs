@@ -115,7 +115,11 @@ impl Watch {
         if let Some(finished) = snapshot.hook_finished_at {
             return self.verify_recovery(&snapshot, finished, now).await;
         }
-        let observations: Vec<Observation> = snapshot.records.iter().map(observation).collect();
+        let observations: Vec<Observation> = snapshot
+            .records
+            .iter()
+            .map(StoredRecord::observation)
+            .collect();
         let release = crate::release::Release {
             version: snapshot.release.version.clone(),
             rollback_to: snapshot.release.rollback_to.clone(),
@@ -413,16 +417,6 @@ async fn load_states(
             (o.name.clone(), states)
         })
         .collect()
-}
-
-pub(super) fn observation(r: &StoredRecord) -> Observation {
-    Observation {
-        at_ms: r.scheduled_at_ms,
-        probe: r.probe.clone(),
-        verdict: r.verdict,
-        class: r.class,
-        latency: r.latency,
-    }
 }
 
 /// The decision as stored: outcome, reason, evidence.

@@ -288,16 +288,7 @@ mod tests {
     }
 
     fn observations(records: &[StoredRecord]) -> Vec<crate::slo::Observation> {
-        records
-            .iter()
-            .map(|r| crate::slo::Observation {
-                at_ms: r.scheduled_at_ms,
-                probe: r.probe.clone(),
-                verdict: r.verdict,
-                class: r.class,
-                latency: r.latency,
-            })
-            .collect()
+        records.iter().map(StoredRecord::observation).collect()
     }
 
     #[test]

@@ -17,6 +17,19 @@ pub struct StoredRecord {
     pub latency: Duration,
 }
 
+impl StoredRecord {
+    /// The run as the SLO math sees it.
+    pub fn observation(&self) -> crate::slo::Observation {
+        crate::slo::Observation {
+            at_ms: self.scheduled_at_ms,
+            probe: self.probe.clone(),
+            verdict: self.verdict,
+            class: self.class,
+            latency: self.latency,
+        }
+    }
+}
+
 /// One entry of the budget ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetSpend {
