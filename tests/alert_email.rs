@@ -1,5 +1,5 @@
 //! Alert email end to end: `oewsprobe run` as a real process against the simulator, with a real SMTP server
-//! (maildev, installed by `.ci/run`) receiving the mail. One email per outage, a resolved notice threaded
+//! (`tests/support/smtp_inbox.py` on aiosmtpd, installed by `scripts/test`) receiving the mail. One email per outage, a resolved notice threaded
 //! under it, one grouped email when everything fails, nothing lost or doubled when SMTP is down (also across
 //! a `kill -9`), a bounded number of emails from a flapping probe, silences, watch decisions, no password.
 
@@ -9,7 +9,7 @@ use oewsprobe::store::Store;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::mail::{Maildev, MaildevOptions};
+use support::mail::{InboxOptions, SmtpInbox};
 use support::process::{BIN, Daemon, SimProcess};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -132,8 +132,8 @@ fn wait_store(setup: &Setup, what: &str, done: impl Fn(&Store) -> bool) {
 }
 
 /// Waits for the first email and asserts it is the `health` alert firing.
-fn assert_one_firing_health(maildev: &Maildev) {
-    let emails = maildev.wait_for(1, WAIT);
+fn assert_one_firing_health(smtp: &SmtpInbox) {
+    let emails = smtp.wait_for(1, WAIT);
     let subject = emails[0]["subject"].as_str().unwrap_or_default();
     assert!(
         subject.starts_with("[oewsprobe][critical] FIRING: health — "),
@@ -141,28 +141,28 @@ fn assert_one_firing_health(maildev: &Maildev) {
     );
 }
 
-/// Asserts that maildev still holds exactly `n` emails after `settle`.
-fn still(maildev: &Maildev, n: usize, settle: Duration) -> Vec<serde_json::Value> {
+/// Asserts that the inbox still holds exactly `n` emails after `settle`.
+fn still(smtp: &SmtpInbox, n: usize, settle: Duration) -> Vec<serde_json::Value> {
     std::thread::sleep(settle);
-    let emails = maildev.emails();
+    let emails = smtp.emails();
     assert_eq!(emails.len(), n, "{:?}", subjects(&emails));
     emails
 }
 
 #[test]
 fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_under_it() {
-    let maildev = Maildev::start();
-    let setup = Setup::health(maildev.smtp_port, "");
+    let smtp = SmtpInbox::start();
+    let setup = Setup::health(smtp.port, "");
     let daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(maildev.emails().is_empty(), "healthy: no email");
+    assert!(smtp.emails().is_empty(), "healthy: no email");
     let started = format!(
         "oewsprobe.sqlite); alert email to sre@example.org, oncall@example.org via 127.0.0.1:{} (plain)\n",
-        maildev.smtp_port
+        smtp.port
     );
     assert!(daemon.log().contains(&started), "{}", daemon.log());
     setup.sim.set_faults(&["bad_gateway"]);
-    let emails = maildev.wait_for(1, WAIT);
+    let emails = smtp.wait_for(1, WAIT);
     let alert = &emails[0];
     assert_eq!(
         alert["subject"],
@@ -192,10 +192,10 @@ fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_und
         .collect();
     assert_eq!(to, ["sre@example.org", "oncall@example.org"]);
     assert_eq!(alert["from"][0]["address"], "oewsprobe@example.org");
-    still(&maildev, 1, Duration::from_secs(3));
+    still(&smtp, 1, Duration::from_secs(3));
 
     setup.sim.set_faults(&[]);
-    let emails = maildev.wait_for(2, WAIT);
+    let emails = smtp.wait_for(2, WAIT);
     let resolved = &emails[1];
     assert_eq!(
         resolved["subject"],
@@ -207,7 +207,7 @@ fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_und
         "threaded under the alert"
     );
     assert!(header(alert, "message-id").starts_with("<oewsprobe.alerts.alert."));
-    still(&maildev, 2, Duration::from_secs(3));
+    still(&smtp, 2, Duration::from_secs(3));
     assert_eq!(daemon.stop(), Some(0));
     let summary = setup.store().outbox_summary().expect("outbox");
     assert_eq!((summary.sent, summary.queued, summary.failed), (2, 0, 0));
@@ -215,18 +215,18 @@ fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_und
 
 #[test]
 fn health_down_with_every_probe_failing_is_one_grouped_email() {
-    let maildev = Maildev::start();
+    let smtp = SmtpInbox::start();
     let probes = [
         ("health", "/api/v1/health"),
         ("models", "/api/v1/models"),
         ("ready", "/api/v1/health"),
         ("registry", "/api/v1/models"),
     ];
-    let setup = Setup::new(&probes, maildev.smtp_port, "", "", "");
+    let setup = Setup::new(&probes, smtp.port, "", "", "");
     let _daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_millis(1500));
     setup.sim.set_faults(&["bad_gateway"]);
-    let emails = maildev.wait_for(1, WAIT);
+    let emails = smtp.wait_for(1, WAIT);
     assert_eq!(
         emails[0]["subject"],
         format!(
@@ -234,7 +234,7 @@ fn health_down_with_every_probe_failing_is_one_grouped_email() {
             setup.sim.url
         )
     );
-    still(&maildev, 1, Duration::from_secs(4));
+    still(&smtp, 1, Duration::from_secs(4));
 }
 
 /// Waits until the outbox holds a notification that failed at least once.
@@ -245,14 +245,14 @@ fn wait_retrying(setup: &Setup) {
 }
 
 /// A daemon whose alert fired while SMTP was down, once a delivery attempt has failed; `extra` is more config.
-fn alert_fired_while_smtp_is_down(extra: &str) -> (Maildev, Setup, Daemon) {
-    let mut maildev = Maildev::start();
-    maildev.stop();
-    let setup = Setup::health(maildev.smtp_port, extra);
+fn alert_fired_while_smtp_is_down(extra: &str) -> (SmtpInbox, Setup, Daemon) {
+    let mut smtp = SmtpInbox::start();
+    smtp.stop();
+    let setup = Setup::health(smtp.port, extra);
     let daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_retrying(&setup);
-    (maildev, setup, daemon)
+    (smtp, setup, daemon)
 }
 
 /// The `oewsprobe_notifications*` lines of the daemon's `/metrics`.
@@ -268,12 +268,12 @@ fn notification_metrics(listen: &str) -> Vec<String> {
 #[test]
 fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
     let listen = format!("127.0.0.1:{}", support::servers::free_port());
-    let (mut maildev, setup, daemon) =
+    let (mut smtp, setup, daemon) =
         alert_fired_while_smtp_is_down(&format!("[status]\nlisten = \"{listen}\"\n"));
     let status = setup.command(&["status"]);
     let refused = format!(
         "last delivery error: SMTP 127.0.0.1:{}: cannot connect",
-        maildev.smtp_port
+        smtp.port
     );
     assert!(status.contains(&refused), "{status}");
     assert!(
@@ -295,9 +295,9 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
             .any(|l| l.starts_with("oewsprobe_notifications_failed_total ")),
         "{lines:?}"
     );
-    maildev.start_again();
-    maildev.wait_for(1, WAIT);
-    still(&maildev, 1, Duration::from_secs(3));
+    smtp.start_again();
+    smtp.wait_for(1, WAIT);
+    still(&smtp, 1, Duration::from_secs(3));
     let lines = notification_metrics(&listen);
     assert!(
         lines.contains(&"oewsprobe_notifications_sent_total 1".to_string()),
@@ -311,9 +311,9 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
 
 #[test]
 fn an_open_maintenance_window_silences_the_alert() {
-    let maildev = Maildev::start();
+    let smtp = SmtpInbox::start();
     let window = "[[alert.maintenance]]\nname = \"always\"\ncron = \"* * * * * *\"\nduration = \"5s\"\nreason = \"load test\"\n";
-    let setup = Setup::health(maildev.smtp_port, window);
+    let setup = Setup::health(smtp.port, window);
     let _daemon = setup.daemon(&[]);
     setup.sim.set_faults(&["error500"]);
     wait_store(&setup, "the silenced notification", |store| {
@@ -325,7 +325,7 @@ fn an_open_maintenance_window_silences_the_alert() {
         by.starts_with("maintenance window \"always\" until ") && by.ends_with(": load test"),
         "{by}"
     );
-    still(&maildev, 0, Duration::from_secs(2));
+    still(&smtp, 0, Duration::from_secs(2));
     let listing = setup.command(&["silence", "list"]);
     assert!(listing.starts_with("no active silences\nmaintenance window \"always\": every probe; \"* * * * * *\" for 5s; OPEN until "), "{listing}");
 }
@@ -353,28 +353,22 @@ async fn an_smtp_server_that_never_answers_delays_no_probe() {
 
 #[test]
 fn smtp_down_then_a_kill_9_then_smtp_up_still_delivers_exactly_once() {
-    let (mut maildev, setup, daemon) = alert_fired_while_smtp_is_down("");
+    let (mut smtp, setup, daemon) = alert_fired_while_smtp_is_down("");
     drop(daemon); // SIGKILL
-    maildev.start_again();
+    smtp.start_again();
     let _restarted = setup.daemon(&[]);
-    assert_one_firing_health(&maildev);
+    assert_one_firing_health(&smtp);
     // The fault goes on: the restarted daemon knows the alert already fired and was queued.
-    still(&maildev, 1, Duration::from_secs(4));
+    still(&smtp, 1, Duration::from_secs(4));
     assert_eq!(setup.store().outbox_summary().expect("outbox").sent, 1);
 }
 
 #[test]
 fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
-    let maildev = Maildev::start();
+    let smtp = SmtpInbox::start();
     // Every change of verdict is an alert event; at most one email per 6 s may tell of them.
     let alert = "fire_after = 1\nwindow = 1\nresolve_after = 1\ngroup_wait = \"1s\"\ngroup_interval = \"6s\"";
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        alert,
-        "",
-        "",
-    );
+    let setup = Setup::new(&[("health", "/api/v1/health")], smtp.port, alert, "", "");
     setup.sim.set_faults(&["flaky=0.5"]);
     let started = Instant::now();
     let daemon = setup.daemon(&[]);
@@ -382,7 +376,7 @@ fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
     assert_eq!(daemon.stop(), Some(0));
     let elapsed = started.elapsed().as_secs();
     std::thread::sleep(Duration::from_secs(1));
-    let emails = maildev.emails().len() as u64;
+    let emails = smtp.emails().len() as u64;
     // The state machine's own events, replayed from the stored runs: far more than the emails.
     let policy = oewsprobe::alert::AlertPolicy {
         fire_after: 1,
@@ -411,8 +405,8 @@ fn a_flapping_probe_sends_no_more_than_one_email_per_group_interval() {
 
 #[test]
 fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_removed() {
-    let maildev = Maildev::start();
-    let setup = Setup::health(maildev.smtp_port, "");
+    let smtp = SmtpInbox::start();
+    let setup = Setup::health(smtp.port, "");
     let added = setup.command(&[
         "silence",
         "add",
@@ -432,7 +426,7 @@ fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_re
     wait_store(&setup, "the silenced notification", |store| {
         store.outbox_summary().is_ok_and(|s| s.silenced == 1)
     });
-    still(&maildev, 0, Duration::from_secs(2));
+    still(&smtp, 0, Duration::from_secs(2));
     let recorded = setup.store().notifications(10).expect("outbox");
     assert!(recorded[0].silenced_by.as_deref().is_some_and(
         |s| s.starts_with("silence #1 until ") && s.ends_with(": planned maintenance")
@@ -441,29 +435,23 @@ fn a_silenced_alert_is_recorded_not_sent_and_is_announced_when_the_silence_is_re
         setup.command(&["silence", "remove", "1"]),
         "silence #1 removed\n"
     );
-    assert_one_firing_health(&maildev);
-    still(&maildev, 1, Duration::from_secs(2));
+    assert_one_firing_health(&smtp);
+    still(&smtp, 1, Duration::from_secs(2));
 }
 
 #[test]
 fn the_password_is_used_but_never_shown() {
-    let maildev = Maildev::start_with(MaildevOptions {
+    let smtp = SmtpInbox::start_with(InboxOptions {
         login: Some(("oewsprobe".into(), PASSWORD.into())),
-        ..MaildevOptions::default()
+        ..InboxOptions::default()
     });
-    let smtp = format!("username = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"");
-    let setup = Setup::new(
-        &[("health", "/api/v1/health")],
-        maildev.smtp_port,
-        "",
-        &smtp,
-        "",
-    );
+    let login = format!("username = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"");
+    let setup = Setup::new(&[("health", "/api/v1/health")], smtp.port, "", &login, "");
     let daemon = setup.daemon(&[(PASSWORD_VAR, PASSWORD), ("RUST_LOG", "trace")]);
     setup.sim.set_faults(&["error500"]);
-    let emails = maildev.wait_for(1, WAIT);
+    let emails = smtp.wait_for(1, WAIT);
     let status = setup.command(&["status", "--format", "json"]);
-    let source = maildev.source(emails[0]["id"].as_str().expect("id"));
+    let source = smtp.source(emails[0]["id"].as_str().expect("id"));
     let log = daemon.log();
     assert!(
         log.contains("alert email sent"),
@@ -480,7 +468,7 @@ fn the_password_is_used_but_never_shown() {
 
 #[test]
 fn a_dry_run_watch_decision_and_an_slo_tier_breach_are_emailed() {
-    let maildev = Maildev::start();
+    let smtp = SmtpInbox::start();
     let extra = r#"[release]
 warmup = "1s"
 min_samples = 2
@@ -502,7 +490,7 @@ long = "4s"
 short = "2s"
 burn = 5
 "#;
-    let setup = Setup::health(maildev.smtp_port, extra);
+    let setup = Setup::health(smtp.port, extra);
     let _daemon = setup.daemon(&[]);
     std::thread::sleep(Duration::from_secs(5));
     setup.command(&["release", "start", "--version", "v2", "--rollback-to", "v1"]);
@@ -518,7 +506,7 @@ burn = 5
     let firing = format!("[oewsprobe][critical] FIRING: health — {target}");
     let deadline = Instant::now() + WAIT;
     loop {
-        let emails = maildev.emails();
+        let emails = smtp.emails();
         let arrived = subjects(&emails);
         if [&decision, &tier, &firing]
             .iter()
@@ -529,7 +517,7 @@ burn = 5
         assert!(Instant::now() < deadline, "{arrived:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let emails = still(&maildev, 3, Duration::from_secs(2));
+    let emails = still(&smtp, 3, Duration::from_secs(2));
     let decision_email = emails
         .iter()
         .find(|e| e["subject"] == decision.as_str())

@@ -1,4 +1,4 @@
-//! Alert email over real SMTP servers on loopback (maildev; aiosmtpd for STARTTLS): `oewsprobe alert test`
+//! Alert email over a real SMTP server on loopback (`tests/support/smtp_inbox.py`, on aiosmtpd): `oewsprobe alert test`
 //! end to end — plain, login, implicit TLS, STARTTLS, and each failure with its exact line and exit code —
 //! and the mailer's threading headers as received.
 
@@ -9,7 +9,7 @@ use oewsprobe::rollback::Secret;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::mail::{Aiosmtpd, Maildev, MaildevOptions, TestCa};
+use support::mail::{InboxOptions, SmtpInbox, TestCa};
 
 const TARGET: &str = "http://127.0.0.1:9";
 const PASSWORD: &str = "s3cret-Pa55-for-alert-tests";
@@ -61,20 +61,20 @@ fn addresses(list: &serde_json::Value) -> Vec<&str> {
 
 #[test]
 fn alert_test_over_plain_smtp_delivers_one_exact_email() {
-    let maildev = Maildev::start();
-    let (_dir, cfg) = config(maildev.smtp_port, "security = \"plain\"\n");
+    let smtp = SmtpInbox::start();
+    let (_dir, cfg) = config(smtp.port, "security = \"plain\"\n");
     let out = alert_test(&cfg, "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
         format!(
             "sent a test email to sre@example.org, oncall@example.org via 127.0.0.1:{} (plain)\n",
-            maildev.smtp_port
+            smtp.port
         )
     );
-    maildev.wait_for(1, WAIT);
+    smtp.wait_for(1, WAIT);
     std::thread::sleep(Duration::from_millis(300));
-    let emails = maildev.emails();
+    let emails = smtp.emails();
     assert_eq!(emails.len(), 1, "exactly one email");
     let email = &emails[0];
     assert_eq!(
@@ -99,33 +99,32 @@ fn alert_test_over_plain_smtp_delivers_one_exact_email() {
     );
     let id = email["id"].as_str().expect("id");
     assert!(
-        maildev
-            .source(id)
+        smtp.source(id)
             .contains("Content-Type: multipart/alternative;")
     );
 }
 
-/// A maildev that requires the login `oewsprobe` / [`PASSWORD`], and a config that gives it by `env:`.
-fn maildev_with_login() -> (Maildev, tempfile::TempDir, std::path::PathBuf) {
-    let maildev = Maildev::start_with(MaildevOptions {
+/// An SMTP server that requires the login `oewsprobe` / [`PASSWORD`], and a config that gives it by `env:`.
+fn smtp_with_login() -> (SmtpInbox, tempfile::TempDir, std::path::PathBuf) {
+    let smtp = SmtpInbox::start_with(InboxOptions {
         login: Some(("oewsprobe".into(), PASSWORD.into())),
-        ..MaildevOptions::default()
+        ..InboxOptions::default()
     });
     let login = format!(
         "security = \"plain\"\nusername = \"oewsprobe\"\npassword = \"env:{PASSWORD_VAR}\"\n"
     );
-    let (dir, cfg) = config(maildev.smtp_port, &login);
-    (maildev, dir, cfg)
+    let (dir, cfg) = config(smtp.port, &login);
+    (smtp, dir, cfg)
 }
 
 #[test]
 fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() {
-    let (maildev, _dir, cfg) = maildev_with_login();
+    let (smtp, _dir, cfg) = smtp_with_login();
     let out = alert_test_logged(&cfg, PASSWORD, "trace");
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let emails = maildev.wait_for(1, WAIT);
-    let source = maildev.source(emails[0]["id"].as_str().expect("id"));
+    let emails = smtp.wait_for(1, WAIT);
+    let source = smtp.source(emails[0]["id"].as_str().expect("id"));
     for shown in [&stdout, &stderr, &source] {
         assert!(!shown.contains(PASSWORD), "the password leaked:\n{shown}");
     }
@@ -133,7 +132,7 @@ fn a_login_with_the_password_from_the_environment_delivers_and_never_shows_it() 
 
 #[test]
 fn a_wrong_password_exits_2_naming_the_authentication_failure() {
-    let (maildev, _dir, cfg) = maildev_with_login();
+    let (smtp, _dir, cfg) = smtp_with_login();
     let wrong = "wrong-Pa55-guess";
     let out = alert_test(&cfg, wrong);
     assert_eq!(out.status.code(), Some(2));
@@ -141,12 +140,12 @@ fn a_wrong_password_exits_2_naming_the_authentication_failure() {
     assert_eq!(
         stderr,
         format!(
-            "oewsprobe alert test: SMTP 127.0.0.1:{}: authentication failed: 535 Invalid username or password\n",
-            maildev.smtp_port
+            "oewsprobe alert test: SMTP 127.0.0.1:{}: authentication failed: 535 5.7.8 Authentication credentials invalid\n",
+            smtp.port
         )
     );
     assert!(!stderr.contains(wrong) && !text(&out.stdout).contains(wrong));
-    assert!(maildev.emails().is_empty());
+    assert!(smtp.emails().is_empty());
 }
 
 #[test]
@@ -184,19 +183,19 @@ fn a_server_that_never_answers_times_out() {
 #[test]
 fn implicit_tls_with_the_ca_file_delivers() {
     let ca = TestCa::new();
-    let maildev = Maildev::start_with(MaildevOptions {
-        tls: ca.maildev_tls(),
-        ..MaildevOptions::default()
+    let smtp = SmtpInbox::start_with(InboxOptions {
+        tls: ca.implicit_tls(),
+        ..InboxOptions::default()
     });
     let tls = format!(
         "security = \"tls\"\nca_file = \"{}\"\n",
         ca.ca_file.display()
     );
-    let (_dir, cfg) = config(maildev.smtp_port, &tls);
+    let (_dir, cfg) = config(smtp.port, &tls);
     let out = alert_test(&cfg, "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).ends_with(" (tls)\n"));
-    let emails = maildev.wait_for(1, WAIT);
+    let emails = smtp.wait_for(1, WAIT);
     assert_eq!(
         emails[0]["subject"],
         "[oewsprobe][test] alert email works — http://127.0.0.1:9"
@@ -206,11 +205,11 @@ fn implicit_tls_with_the_ca_file_delivers() {
 #[test]
 fn an_untrusted_certificate_exits_2_with_a_certificate_error() {
     let ca = TestCa::new();
-    let maildev = Maildev::start_with(MaildevOptions {
-        tls: ca.maildev_tls(),
-        ..MaildevOptions::default()
+    let smtp = SmtpInbox::start_with(InboxOptions {
+        tls: ca.implicit_tls(),
+        ..InboxOptions::default()
     });
-    let (_dir, cfg) = config(maildev.smtp_port, "security = \"tls\"\n");
+    let (_dir, cfg) = config(smtp.port, "security = \"tls\"\n");
     let out = alert_test(&cfg, "");
     assert_eq!(out.status.code(), Some(2));
     // Before it, the platform verifier logs the same failure at ERROR level.
@@ -219,16 +218,19 @@ fn an_untrusted_certificate_exits_2_with_a_certificate_error() {
         stderr.lines().last().unwrap_or_default(),
         format!(
             "oewsprobe alert test: SMTP 127.0.0.1:{}: TLS handshake failed: invalid peer certificate: UnknownIssuer",
-            maildev.smtp_port
+            smtp.port
         )
     );
-    assert!(maildev.emails().is_empty());
+    assert!(smtp.emails().is_empty());
 }
 
 #[test]
 fn starttls_with_the_ca_file_delivers() {
     let ca = TestCa::new();
-    let server = Aiosmtpd::start_starttls(&ca.cert_file, &ca.key_file);
+    let server = SmtpInbox::start_with(InboxOptions {
+        tls: ca.starttls(),
+        ..InboxOptions::default()
+    });
     let starttls = format!(
         "security = \"starttls\"\nca_file = \"{}\"\n",
         ca.ca_file.display()
@@ -243,29 +245,32 @@ fn starttls_with_the_ca_file_delivers() {
             server.port
         )
     );
-    // aiosmtpd requires STARTTLS before MAIL, so a received message proves the upgrade happened.
-    let deadline = std::time::Instant::now() + WAIT;
-    while !server.log().contains("Message-ID: <oewsprobe.test.") {
-        assert!(std::time::Instant::now() < deadline, "{}", server.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The server requires STARTTLS before MAIL, so a received message proves the upgrade happened.
+    let emails = server.wait_for(1, WAIT);
+    assert!(
+        emails[0]["headers"]["message-id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("<oewsprobe.test.")),
+        "{}",
+        emails[0]
+    );
 }
 
 #[test]
 fn starttls_required_but_not_offered_exits_2() {
-    // maildev never offers STARTTLS.
-    let maildev = Maildev::start();
-    let (_dir, cfg) = config(maildev.smtp_port, "security = \"starttls\"\n");
+    // A server started without a certificate never offers STARTTLS.
+    let smtp = SmtpInbox::start();
+    let (_dir, cfg) = config(smtp.port, "security = \"starttls\"\n");
     let out = alert_test(&cfg, "");
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
         format!(
             "oewsprobe alert test: SMTP 127.0.0.1:{}: STARTTLS not offered by the server (security = \"starttls\" requires it)\n",
-            maildev.smtp_port
+            smtp.port
         )
     );
-    assert!(maildev.emails().is_empty());
+    assert!(smtp.emails().is_empty());
 }
 
 #[test]
@@ -307,8 +312,8 @@ fn resolved_notice() -> RenderedEmail {
 
 #[tokio::test]
 async fn the_mailer_sends_message_id_in_reply_to_and_references() {
-    let maildev = Maildev::start();
-    let mailer = Mailer::new(&settings(maildev.smtp_port, None)).expect("mailer");
+    let smtp = SmtpInbox::start();
+    let mailer = Mailer::new(&settings(smtp.port, None)).expect("mailer");
     mailer.send(&resolved_notice()).await.expect("sent");
     mailer
         .send(&RenderedEmail {
@@ -317,7 +322,7 @@ async fn the_mailer_sends_message_id_in_reply_to_and_references() {
         })
         .await
         .expect("sent again over the pooled connection");
-    let emails = maildev.wait_for(2, WAIT);
+    let emails = smtp.wait_for(2, WAIT);
     let headers = &emails[0]["headers"];
     assert_eq!(
         headers["message-id"],
@@ -331,7 +336,7 @@ async fn the_mailer_sends_message_id_in_reply_to_and_references() {
         headers["references"],
         "<oewsprobe.default.alert.1000@oewsprobe.invalid>"
     );
-    let source = maildev.source(emails[0]["id"].as_str().expect("id"));
+    let source = smtp.source(emails[0]["id"].as_str().expect("id"));
     assert!(source.contains("\nDate: "), "{source}");
     assert_eq!(
         emails[1]["headers"]["message-id"],
@@ -341,11 +346,11 @@ async fn the_mailer_sends_message_id_in_reply_to_and_references() {
 
 #[tokio::test]
 async fn a_refused_login_is_permanent_and_a_stopped_server_transient() {
-    let mut maildev = Maildev::start_with(MaildevOptions {
+    let mut smtp = SmtpInbox::start_with(InboxOptions {
         login: Some(("oewsprobe".into(), PASSWORD.into())),
-        ..MaildevOptions::default()
+        ..InboxOptions::default()
     });
-    let port = maildev.smtp_port;
+    let port = smtp.port;
     let refused = Mailer::new(&settings(port, Some("not-it")))
         .expect("mailer")
         .send(&resolved_notice())
@@ -353,7 +358,7 @@ async fn a_refused_login_is_permanent_and_a_stopped_server_transient() {
         .expect_err("wrong password");
     assert!(refused.is_permanent(), "{refused}");
     let mailer = Mailer::new(&settings(port, Some(PASSWORD))).expect("mailer");
-    maildev.stop();
+    smtp.stop();
     let down = mailer
         .send(&resolved_notice())
         .await
@@ -363,36 +368,42 @@ async fn a_refused_login_is_permanent_and_a_stopped_server_transient() {
         down.to_string(),
         format!("SMTP 127.0.0.1:{port}: cannot connect: Connection refused")
     );
-    maildev.start_again();
+    smtp.start_again();
     mailer
         .send(&resolved_notice())
         .await
         .expect("delivered once the server is back on the same port");
-    assert_eq!(maildev.wait_for(1, WAIT).len(), 1);
+    assert_eq!(smtp.wait_for(1, WAIT).len(), 1);
 }
 
 #[test]
-fn maildev_stops_with_its_whole_process_group_and_keeps_mail_across_a_restart() {
-    let mut maildev = Maildev::start();
-    let (_dir, cfg) = config(maildev.smtp_port, "security = \"plain\"\n");
+fn the_smtp_server_stops_with_its_whole_process_group_and_keeps_mail_across_a_restart() {
+    let mut smtp = SmtpInbox::start();
+    let (_dir, cfg) = config(smtp.port, "security = \"plain\"\n");
     assert_eq!(alert_test(&cfg, "").status.code(), Some(0));
-    maildev.wait_for(1, WAIT);
-    let group = maildev.process_group().expect("running");
-    maildev.stop();
+    smtp.wait_for(1, WAIT);
+    let group = smtp.process_group().expect("running");
+    smtp.stop();
     let alive = Command::new("kill")
         .args(["-0", "--", &format!("-{group}")])
         .stderr(std::process::Stdio::null())
         .status()
         .expect("kill -0");
-    assert!(!alive.success(), "a process of maildev's group survived");
-    maildev.start_again();
+    assert!(
+        !alive.success(),
+        "a process of the SMTP server's group survived"
+    );
+    smtp.start_again();
     assert_eq!(alert_test(&cfg, "").status.code(), Some(0));
-    assert_eq!(maildev.wait_for(2, WAIT).len(), 2);
+    assert_eq!(smtp.wait_for(2, WAIT).len(), 2);
 }
 
 #[tokio::test]
 async fn after_a_send_cut_off_by_the_timeout_the_next_one_gets_a_fresh_connection() {
-    let server = Aiosmtpd::start_slow_first();
+    let server = SmtpInbox::start_with(InboxOptions {
+        slow_first: Some(Duration::from_secs(3)),
+        ..InboxOptions::default()
+    });
     let mut slow = settings(server.port, None);
     slow.timeout = Duration::from_secs(1);
     let mailer = Mailer::new(&slow).expect("mailer");
@@ -412,9 +423,7 @@ async fn after_a_send_cut_off_by_the_timeout_the_next_one_gets_a_fresh_connectio
         .send(&resolved_notice())
         .await
         .expect("the next email goes through a new connection");
-    assert!(
-        server.log().contains("accepted message 2"),
-        "{}",
-        server.log()
-    );
+    // The second DATA reached the server and its message is in the inbox.
+    server.wait_for(1, WAIT);
+    assert!(server.log().contains("DATA 2\n"), "{}", server.log());
 }

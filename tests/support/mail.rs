@@ -1,104 +1,113 @@
-//! Real SMTP servers on loopback for alert-email tests: maildev (npm, installed by `.ci/run`) with its inbox
-//! API, startable and stoppable on the same ports; and a throwaway certificate authority for its TLS.
+//! Real SMTP servers on loopback for alert-email tests: `tests/support/smtp_inbox.py` (aiosmtpd, from PyPI,
+//! installed by `scripts/test`), which keeps every accepted message as a file in an inbox folder, startable
+//! and stoppable on the same port; and a throwaway certificate authority for its TLS.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How a maildev is started.
-#[derive(Debug, Clone, Default)]
-pub struct MaildevOptions {
-    /// `--incoming-user`, `--incoming-pass`: the login the server requires.
-    pub login: Option<(String, String)>,
-    /// `--incoming-secure --incoming-cert --incoming-key`: implicit TLS with this certificate and key (PEM).
-    /// maildev 3 never offers STARTTLS, with or without a certificate.
-    pub tls: Option<(PathBuf, PathBuf)>,
+/// How the SMTP server speaks TLS.
+#[derive(Debug, Clone)]
+pub enum Tls {
+    /// Implicit TLS (SMTPS) with this certificate and key (PEM).
+    Implicit(PathBuf, PathBuf),
+    /// STARTTLS offered, and required before any mail, with this certificate and key (PEM).
+    Starttls(PathBuf, PathBuf),
 }
 
-/// A running maildev: SMTP on `smtp_port`, its HTTP API on `web_port`, both on 127.0.0.1. Its whole process
-/// group is killed on drop. Mail is kept in its own directory, so it survives [`Maildev::stop`] and
-/// [`Maildev::start_again`].
-pub struct Maildev {
-    pub smtp_port: u16,
-    pub web_port: u16,
-    options: MaildevOptions,
+/// How an SMTP inbox is started.
+#[derive(Debug, Clone, Default)]
+pub struct InboxOptions {
+    /// The login the server requires (AUTH PLAIN or LOGIN, also over plain SMTP).
+    pub login: Option<(String, String)>,
+    /// Plain SMTP (and no STARTTLS offered) when `None`.
+    pub tls: Option<Tls>,
+    /// The first message's DATA is answered only after this long.
+    pub slow_first: Option<Duration>,
+}
+
+/// A running SMTP server on 127.0.0.1:`port` whose accepted messages the test reads from its inbox folder.
+/// Its whole process group is killed on drop. The inbox is kept across [`SmtpInbox::stop`] and
+/// [`SmtpInbox::start_again`].
+pub struct SmtpInbox {
+    pub port: u16,
+    options: InboxOptions,
     child: Option<Child>,
     dir: tempfile::TempDir,
 }
 
-impl Maildev {
+impl SmtpInbox {
     /// Plain SMTP, no login.
-    pub fn start() -> Maildev {
-        Maildev::start_with(MaildevOptions::default())
+    pub fn start() -> SmtpInbox {
+        SmtpInbox::start_with(InboxOptions::default())
     }
 
-    pub fn start_with(options: MaildevOptions) -> Maildev {
-        let smtp_port = super::servers::free_port();
-        let web_port = std::iter::repeat_with(super::servers::free_port)
-            .find(|&p| p != smtp_port)
-            .expect("a second free port");
-        let mut maildev = Maildev {
-            smtp_port,
-            web_port,
+    pub fn start_with(options: InboxOptions) -> SmtpInbox {
+        let mut inbox = SmtpInbox {
+            port: super::servers::free_port(),
             options,
             child: None,
             dir: tempfile::tempdir().expect("tempdir"),
         };
-        maildev.start_again();
-        maildev
+        inbox.start_again();
+        inbox
     }
 
-    /// Starts maildev (again) on the same ports; waits until SMTP and the API answer.
+    /// Starts the server (again) on the same port and inbox; waits until it accepts connections.
     pub fn start_again(&mut self) {
-        assert!(self.child.is_none(), "maildev is already running");
-        let mut command = Command::new("maildev");
+        assert!(self.child.is_none(), "the SMTP inbox is already running");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_inbox.py");
+        let mut command = Command::new("python3");
         command
-            .args(["--smtp", &self.smtp_port.to_string(), "--ip", "127.0.0.1"])
-            .args(["--web", &self.web_port.to_string(), "--web-ip", "127.0.0.1"])
-            .arg("--mail-directory")
-            .arg(self.dir.path().join("mail"));
+            .arg(script)
+            .args(["--port", &self.port.to_string()])
+            .arg("--inbox")
+            .arg(self.inbox());
+        match &self.options.tls {
+            Some(Tls::Implicit(cert, key)) => command.arg("--tls").arg(cert).arg(key),
+            Some(Tls::Starttls(cert, key)) => command.arg("--starttls").arg(cert).arg(key),
+            None => &mut command,
+        };
         if let Some((user, pass)) = &self.options.login {
-            command.args(["--incoming-user", user, "--incoming-pass", pass]);
+            command.args(["--login", user, pass]);
         }
-        if let Some((cert, key)) = &self.options.tls {
-            command
-                .arg("--incoming-secure")
-                .arg("--incoming-cert")
-                .arg(cert)
-                .arg("--incoming-key")
-                .arg(key);
+        if let Some(slow) = self.options.slow_first {
+            command.args(["--slow-first", &slow.as_secs_f64().to_string()]);
         }
-        let log = std::fs::File::create(self.log_path()).expect("maildev log");
+        let log = std::fs::File::create(self.log_path()).expect("SMTP inbox log");
         let child = command
             .process_group(0)
+            .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
-            .expect("maildev must be installed (npm install -g maildev@3; .ci/run does it)");
+            .expect("python3 must be on PATH (the SMTP inbox is a Python script)");
         self.child = Some(child);
+        let listening = format!("listening on {}", self.port);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.smtp_port)).is_err()
-            || self.get("/api/email").is_none()
-        {
+        while !self.log().contains(&listening) {
             let exited = self
                 .child
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten());
+            let log = self.log();
+            assert!(
+                !log.contains("No module named 'aiosmtpd'"),
+                "the SMTP inbox needs aiosmtpd: python3 -m pip install -r tests/requirements.txt \
+                 (scripts/test installs it)"
+            );
             assert!(
                 exited.is_none() && Instant::now() < deadline,
-                "maildev did not start ({exited:?}):\n{}",
-                std::fs::read_to_string(self.log_path()).unwrap_or_default()
+                "the SMTP inbox did not start ({exited:?}):\n{log}"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// Kills maildev and every process it started; returns once its SMTP port refuses connections.
+    /// Kills the server and every process it started; returns once its port refuses connections.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
@@ -110,16 +119,41 @@ impl Maildev {
         let _ = child.kill();
         let _ = child.wait();
         let deadline = Instant::now() + Duration::from_secs(5);
-        while TcpStream::connect(("127.0.0.1", self.smtp_port)).is_ok() {
-            assert!(Instant::now() < deadline, "maildev's port stays open");
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP inbox's port stays open"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// Every email received, oldest first (`GET /api/email`).
+    /// Every email received, oldest first: `id`, `subject`, `from` and `to` (`[{address, name}]`), `headers`
+    /// (lower-case names), `text`, `html` and `envelope` (`from`, `to`).
     pub fn emails(&self) -> Vec<serde_json::Value> {
-        let body = self.get("/api/email").expect("maildev answers /api/email");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("maildev JSON ({e}): {body}"))
+        let mut names: Vec<String> = std::fs::read_dir(self.inbox())
+            .expect("read the inbox")
+            .map(|entry| {
+                entry
+                    .expect("inbox entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|name| {
+                let text =
+                    std::fs::read_to_string(self.inbox().join(name)).expect("read a message");
+                let mut email: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("inbox JSON {name} ({e}): {text}"));
+                email["id"] = name.trim_end_matches(".json").into();
+                email
+            })
+            .collect()
     }
 
     /// Waits until at least `n` emails arrived; returns them all. Panics after `timeout`.
@@ -132,41 +166,39 @@ impl Maildev {
             }
             assert!(
                 Instant::now() < deadline,
-                "{} of {n} emails after {timeout:?}",
-                emails.len()
+                "{} of {n} emails after {timeout:?}; server log:\n{}",
+                emails.len(),
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    /// The raw message as received (`GET /api/email/:id/source`).
+    /// The raw message as received, for the email with this `id`.
     pub fn source(&self, id: &str) -> String {
-        self.get(&format!("/api/email/{id}/source"))
-            .expect("maildev answers /source")
+        std::fs::read_to_string(self.inbox().join(format!("{id}.eml"))).expect("the raw message")
     }
 
-    /// The id of maildev's process group while it runs (the same as its pid).
+    /// The id of the server's process group while it runs (the same as its pid).
     pub fn process_group(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join("maildev.log")
+    /// What the server printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// The body of a `200 OK` answer to `GET path`, or `None` (no connection, another status).
-    fn get(&self, path: &str) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.web_port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let (head, body) = response.split_once("\r\n\r\n")?;
-        head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+    fn inbox(&self) -> PathBuf {
+        self.dir.path().join("inbox")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("smtp.log")
     }
 }
 
-impl Drop for Maildev {
+impl Drop for SmtpInbox {
     fn drop(&mut self) {
         self.stop();
     }
@@ -214,75 +246,13 @@ impl TestCa {
         }
     }
 
-    /// maildev options for implicit TLS with this server certificate.
-    pub fn maildev_tls(&self) -> Option<(PathBuf, PathBuf)> {
-        Some((self.cert_file.clone(), self.key_file.clone()))
-    }
-}
-
-/// `python -m aiosmtpd` (PyPI, installed by `.ci/run`) on a free loopback port, killed on drop.
-pub struct Aiosmtpd {
-    pub port: u16,
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Aiosmtpd {
-    /// Offers STARTTLS with `cert`/`key` and requires it before any mail; prints each message to its log.
-    pub fn start_starttls(cert: &std::path::Path, key: &std::path::Path) -> Aiosmtpd {
-        let tls = [
-            "--tlscert".as_ref(),
-            cert.as_os_str(),
-            "--tlskey".as_ref(),
-            key.as_os_str(),
-        ];
-        Aiosmtpd::start(&tls)
+    /// Implicit TLS with this server certificate.
+    pub fn implicit_tls(&self) -> Option<Tls> {
+        Some(Tls::Implicit(self.cert_file.clone(), self.key_file.clone()))
     }
 
-    /// Plain SMTP that answers the first message's DATA only after 3 s (`slow_first.py`).
-    pub fn start_slow_first() -> Aiosmtpd {
-        Aiosmtpd::start(&["-c".as_ref(), "slow_first.SlowFirst".as_ref()])
-    }
-
-    fn start(args: &[&std::ffi::OsStr]) -> Aiosmtpd {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = super::servers::free_port();
-        let log = std::fs::File::create(dir.path().join("aiosmtpd.log")).expect("log");
-        let mut child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .env("PYTHONUNBUFFERED", "1")
-            .env(
-                "PYTHONPATH",
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support"),
-            )
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("python3 with aiosmtpd must be installed (.ci/run does it)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let exited = child.try_wait().ok().flatten();
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "aiosmtpd did not start ({exited:?}):\n{}",
-                std::fs::read_to_string(dir.path().join("aiosmtpd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Aiosmtpd { port, child, dir }
-    }
-
-    /// What it printed so far: every received message, headers first.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("aiosmtpd.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Aiosmtpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// STARTTLS, offered and required, with this server certificate.
+    pub fn starttls(&self) -> Option<Tls> {
+        Some(Tls::Starttls(self.cert_file.clone(), self.key_file.clone()))
     }
 }

@@ -1,4 +1,4 @@
-//! The real OTLP receiver of the tests (`tests/otlp_receiver.py`, installed by `.ci/run` from
+//! The real OTLP receiver of the tests (`tests/otlp_receiver.py`, installed by `scripts/test` from
 //! `tests/requirements.txt`) as a child process on loopback, and lookups in what it received.
 #![allow(dead_code)]
 
@@ -45,13 +45,18 @@ impl Receiver {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("python3 must be installed with tests/requirements.txt (.ci/run does it)");
+            .expect("python3 must be on PATH (the OTLP receiver is a Python script)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("receiver ports");
-        let ports: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the receiver did not start ({e}): {line:?}"));
+        let ports: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!(
+                "the OTLP receiver did not start ({e}): {line:?}; it needs the Python packages of \
+                 tests/requirements.txt: python3 -m pip install -r tests/requirements.txt (scripts/test \
+                 installs them); its error is above"
+            )
+        });
         Receiver {
             child,
             http_port: ports["http"].as_u64().expect("http port") as u16,

@@ -58,7 +58,7 @@ impl Drop for Caddy {
     }
 }
 
-/// Starts Caddy (the Debian package, installed by `.ci/run`) as a reverse proxy to `upstream`.
+/// Starts Caddy (the Debian package, installed by `scripts/test`) as a reverse proxy to `upstream`.
 pub fn caddy_proxy_to(upstream: SocketAddr) -> Caddy {
     caddy_with(|port| {
         format!(
@@ -92,7 +92,7 @@ fn caddy_with(config: impl Fn(u16) -> String) -> Caddy {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("caddy must be installed (apt-get install caddy; .ci/run does it)");
+        .expect("caddy is not installed: apt-get install caddy (scripts/test installs it)");
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
