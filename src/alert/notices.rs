@@ -93,6 +93,14 @@ pub fn decision_notice(
             "critical",
             format!("release {version}: rollback hook FAILED"),
         ),
+        "hook_interrupted" => (
+            "critical",
+            format!("release {version}: rollback hook INTERRUPTED"),
+        ),
+        "hook_outcome_unknown" => (
+            "critical",
+            format!("release {version}: rollback hook outcome UNKNOWN"),
+        ),
         "recovery_verified" => ("info", format!("release {version}: recovery verified")),
         "recovery_not_verified" => (
             "critical",
@@ -208,6 +216,14 @@ mod tests {
             (
                 "recovery_not_verified",
                 Some(("critical", "release v2: recovery NOT verified")),
+            ),
+            (
+                "hook_interrupted",
+                Some(("critical", "release v2: rollback hook INTERRUPTED")),
+            ),
+            (
+                "hook_outcome_unknown",
+                Some(("critical", "release v2: rollback hook outcome UNKNOWN")),
             ),
             ("hold", None),
         ];

@@ -1,13 +1,18 @@
 //! `oewsprobe run`: the always-on monitor, with signal handling (SIGTERM/SIGINT stop gracefully, a second
 //! signal stops at once, SIGHUP reloads the config and keeps the old one when the new one is invalid).
+//! A rollback hook outlives a reload; a stop waits for it (telling systemd), and a claim left without an
+//! outcome by an earlier process is recorded as unknown at start.
+
+mod sd_notify;
 
 use crate::alert::Mailer;
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
 use crate::monitor::{
-    Shared, Shutdown, SloAlerts, now_ms, run_alert_loop, run_burst_loop, run_delivery_loop,
-    run_probe_loop, run_slo_alert_loop, run_watch_loop, spawn_writer,
+    Hooks, Recorder, Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop,
+    run_burst_loop, run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
+    settle_unknown_outcomes, spawn_writer,
 };
 use crate::probe::Prober;
 use crate::store::Store;
@@ -51,6 +56,7 @@ pub async fn run(args: RunArgs) -> Exit {
         store,
         metrics: telemetry.metrics(),
         liveness,
+        hooks: Arc::new(Hooks::default()),
     };
     match supervise(plan, context, signals).await {
         Ending::Graceful(exit) => {
@@ -78,10 +84,38 @@ struct Context {
     store: Arc<Mutex<Store>>,
     metrics: Metrics,
     liveness: Arc<Liveness>,
+    /// The rollback being carried out: it outlives plans.
+    hooks: Arc<Hooks>,
+}
+
+impl Context {
+    /// The recorder of release-watch outcomes under `plan` (emails when its alert email is on).
+    fn recorder(&self, plan: &Plan) -> Recorder {
+        Recorder {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            alert_target: plan.settings.alert.smtp.as_ref().map(|_| target_of(plan)),
+        }
+    }
+}
+
+/// The target as shown in logs and emails.
+fn target_of(plan: &Plan) -> String {
+    plan.settings
+        .target
+        .as_str()
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Runs plan after plan (SIGHUP swaps them) until a stop signal.
 async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ending {
+    if let Err(e) = settle_unknown_outcomes(&context.recorder(&plan)).await {
+        crate::telemetry::say(&format!(
+            "oewsprobe run: cannot check the store for unfinished rollbacks: {e}"
+        ));
+        return Ending::Graceful(Exit::CouldNotCheck);
+    }
     loop {
         let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
         let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
@@ -98,6 +132,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                 return Ending::Graceful(Exit::CouldNotCheck);
             }
         };
+        sd_notify::notify(sd_notify::READY);
         let next = loop {
             match signals.next().await {
                 SignalEvent::Stop => break None,
@@ -110,24 +145,52 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
             }
         };
         let grace = plan.settings.run.shutdown_grace;
-        let stopping = running.stop(grace);
         if next.is_none() {
-            // A second stop signal while in-flight probes finish: exit at once.
-            tokio::select! {
-                recorded = stopping => {
-                    crate::telemetry::say(&format!("oewsprobe run: stopped; {recorded} runs recorded"));
-                    return Ending::Graceful(Exit::Healthy);
-                }
-                _ = signals.next() => {
-                    crate::telemetry::say("oewsprobe run: second signal: exiting now");
-                    return Ending::Now(Exit::Healthy);
-                }
-            }
+            sd_notify::notify(sd_notify::STOPPING);
+            return stop(running, grace, &context.hooks, &mut signals).await;
         }
-        stopping.await;
+        // A running rollback hook is not part of the plan: it carries on.
+        running.stop(grace).await;
         if let Some(new_plan) = next {
             crate::telemetry::say("oewsprobe run: SIGHUP: configuration reloaded");
             plan = new_plan;
+        }
+    }
+}
+
+/// A stop: the loops end (in-flight runs within `grace`), then a running rollback hook is waited for (bounded
+/// by its timeouts, systemd told to wait as long); a second signal ends both at once, and an ended hook is
+/// recorded as interrupted.
+async fn stop(running: Running, grace: Duration, hooks: &Hooks, signals: &mut Signals) -> Ending {
+    let stopped = tokio::select! {
+        recorded = running.stop(grace) => Some(recorded),
+        _ = signals.next() => None,
+    };
+    let mut forced = stopped.is_none();
+    if !forced {
+        let waiting = |bound: Duration| {
+            crate::telemetry::say(&format!(
+                "oewsprobe run: waiting for the rollback hook to finish (at most {}s; a second signal ends it)",
+                bound.as_secs()
+            ));
+            sd_notify::notify(&sd_notify::extend_timeout(bound));
+        };
+        let second = async {
+            signals.next().await;
+            forced = true;
+        };
+        hooks.wait(waiting, second).await;
+    } else {
+        hooks.wait(|_| {}, std::future::ready(())).await;
+    }
+    match stopped {
+        Some(recorded) if !forced => {
+            crate::telemetry::say(&format!("oewsprobe run: stopped; {recorded} runs recorded"));
+            Ending::Graceful(Exit::Healthy)
+        }
+        _ => {
+            crate::telemetry::say("oewsprobe run: second signal: exiting now");
+            Ending::Now(Exit::Healthy)
         }
     }
 }
@@ -168,12 +231,7 @@ impl Running {
             Some(smtp) => Some(Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?),
             None => None,
         };
-        let target = plan
-            .settings
-            .target
-            .as_str()
-            .trim_end_matches('/')
-            .to_string();
+        let target = target_of(plan);
         let (alert_queue, alert_runs) = match mailer {
             Some(_) => {
                 let (queue, runs) = tokio::sync::mpsc::unbounded_channel();
@@ -224,12 +282,16 @@ impl Running {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
+        let watch = WatchContext {
+            shared: shared.clone(),
+            evidence_dir,
+            recorder: context.recorder(plan),
+            hooks: context.hooks.clone(),
+        };
         let watch = run_watch_loop(
-            shared.clone(),
+            watch,
             plan.objectives.clone(),
             plan.settings.watch.clone(),
-            evidence_dir,
-            mailer.is_some().then(|| target.clone()),
             shutdown.clone(),
         );
         spawn(Box::pin(watch));

@@ -7,6 +7,7 @@
 
 mod alerts;
 mod burst_loop;
+mod hook_task;
 mod outbox;
 mod probe_loop;
 mod shared;
@@ -16,13 +17,15 @@ mod writer;
 
 pub use alerts::run_alert_loop;
 pub use burst_loop::run_burst_loop;
+pub use hook_task::{
+    HOOK_FAILED, HOOK_INTERRUPTED, HOOK_OUTCOME_UNKNOWN, HOOK_SUCCEEDED, Hooks, Recorder,
+    settle_unknown_outcomes,
+};
 pub use outbox::{next_attempt, run_delivery_loop};
 pub use probe_loop::{
     Firing, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,
 };
 pub use shared::{Shared, Shutdown, now_ms, store_task};
 pub use slo_alerts::{SloAlerts, run_slo_alert_loop};
-pub use watch::{
-    HOOK_FAILED, HOOK_SUCCEEDED, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, run_watch_loop,
-};
+pub use watch::{RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, WatchContext, run_watch_loop};
 pub use writer::spawn_writer;

@@ -2,13 +2,11 @@
 //! stored runs, decide with the pure `release::decide`, record each change of decision with its evidence, run
 //! the rollback hook at most once per release (the claim is written to the store first), and verify recovery.
 
-use super::alerts::enqueue_notice;
+use super::hook_task::{Hooks, Outcome, Recorder, Rollback};
 use super::shared::{Shared, Shutdown, now_ms};
-use crate::alert::{EmailContext, decision_notice};
 use crate::config::WatchConfig;
 use crate::probe::Verdict;
 use crate::release::{Decision, ObjectiveWatch, ProberHealth, WatchInput, decide};
-use crate::rollback::{HookCall, post_webhook, run_hook};
 use crate::slo::{Objective, Observation, TierState};
 use crate::store::{Release, StoredRecord};
 use std::collections::HashMap;
@@ -16,28 +14,37 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Outcomes recorded besides the decision itself.
-pub const HOOK_SUCCEEDED: &str = "hook_succeeded";
-pub const HOOK_FAILED: &str = "hook_failed";
+/// Outcomes recorded besides the decision itself (the hook's own: see [`super::hook_task`]).
 pub const RECOVERY_VERIFIED: &str = "recovery_verified";
 pub const RECOVERY_NOT_VERIFIED: &str = "recovery_not_verified";
 
-/// Runs the watch until shutdown; returns how many decisions it recorded.
+/// What the watch loop works with besides the plan's objectives and settings.
+#[derive(Debug, Clone)]
+pub struct WatchContext {
+    pub shared: Arc<Shared>,
+    /// Where evidence files are written.
+    pub evidence_dir: PathBuf,
+    pub recorder: Recorder,
+    /// The rollback being carried out: it outlives this loop (a reload never touches it).
+    pub hooks: Arc<Hooks>,
+}
+
+/// Runs the watch until shutdown; returns how many decisions it recorded. A rollback's actions run in their
+/// own task ([`Hooks`]): shutdown does not wait for them here, and no evaluation happens while they run.
 pub async fn run_watch_loop(
-    shared: Arc<Shared>,
+    context: WatchContext,
     objectives: Vec<Objective>,
     config: WatchConfig,
-    evidence_dir: PathBuf,
-    alert_target: Option<String>,
     mut shutdown: Shutdown,
 ) -> u64 {
-    let states = load_states(&shared, &objectives).await;
+    let states = load_states(&context.shared, &objectives).await;
     let mut watch = Watch {
-        shared,
+        shared: context.shared,
         objectives,
         config,
-        evidence_dir,
-        alert_target,
+        evidence_dir: context.evidence_dir,
+        recorder: context.recorder,
+        hooks: context.hooks,
         states,
         recorded: 0,
     };
@@ -48,7 +55,7 @@ pub async fn run_watch_loop(
             _ = tick.tick() => {}
             () = shutdown.requested() => return watch.recorded,
         }
-        if watch.objectives.is_empty() {
+        if watch.objectives.is_empty() || watch.hooks.busy() {
             continue;
         }
         if let Err(e) = watch.evaluate(now_ms()).await {
@@ -62,8 +69,8 @@ struct Watch {
     objectives: Vec<Objective>,
     config: WatchConfig,
     evidence_dir: PathBuf,
-    /// The target named in decision emails; `None` when alert email is off.
-    alert_target: Option<String>,
+    recorder: Recorder,
+    hooks: Arc<Hooks>,
     /// Tier states by objective name, aligned with its tiers; stored when a breach begins or ends.
     states: HashMap<String, Vec<TierState>>,
     recorded: u64,
@@ -209,39 +216,20 @@ impl Watch {
         reason: &str,
         evidence: &serde_json::Value,
     ) -> Result<(), crate::store::StoreError> {
-        let release_id = release.id;
-        let notice = self.alert_target.as_ref().and_then(|target| {
-            let notice = decision_notice(outcome, &release.version, &release.rollback_to, reason)?;
-            let context = EmailContext {
-                target: target.clone(),
-                release: Some(release.version.clone()),
-                group_key: format!("release-{release_id}-{outcome}"),
-                now_ms: at,
-                in_reply_to: None,
-            };
-            Some((notice, context, format!("release {}", release.version)))
-        });
-        let (stored, reason, evidence) =
-            (outcome.to_string(), reason.to_string(), evidence.clone());
-        self.shared
-            .with_store(move |store| {
-                store.atomically(|store| {
-                    store.record_decision(release_id, at, &stored, &reason, &evidence)?;
-                    match notice {
-                        Some((notice, context, about)) => {
-                            enqueue_notice(store, "decision", &about, &notice, context, None)
-                        }
-                        None => Ok(()),
-                    }
-                })
-            })
-            .await?;
+        let outcome = Outcome {
+            release,
+            at,
+            outcome,
+            reason,
+            evidence,
+        };
+        self.recorder.record(outcome, false).await?;
         self.recorded += 1;
-        self.shared.metrics.rollback_decision(outcome);
         Ok(())
     }
 
-    /// Claims the release's one rollback, then runs the hook and records how it went.
+    /// Claims the release's one rollback, then starts its actions (hook, webhook) in their own task, which
+    /// records how they went.
     async fn roll_back(
         &mut self,
         release: &Release,
@@ -263,74 +251,15 @@ impl Watch {
         if let Err(e) = std::fs::write(&evidence_file, format!("{evidence:#}\n")) {
             tracing::error!(file = %evidence_file.display(), error = %e, "cannot write the evidence file");
         }
-        let call = HookCall {
-            release: &release.version,
-            rollback_to: &release.rollback_to,
-            reason,
-            evidence_file: &evidence_file,
-        };
-        let mut parts = Vec::new();
-        let mut failures = Vec::new();
-        let mut value = serde_json::Map::new();
-        if !self.config.command.is_empty() {
-            let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
-            parts.push(command_summary(&outcome));
-            if !outcome.succeeded() {
-                failures.push("command");
-            }
-            value.insert(
-                "command".into(),
-                serde_json::to_value(&outcome).unwrap_or_default(),
-            );
-        }
-        if let Some(url) = &self.config.webhook {
-            let secret = self.config.webhook_secret.as_ref();
-            let outcome = post_webhook(url, secret, evidence, self.config.hook_timeout).await;
-            parts.push(match (&outcome.status, &outcome.error) {
-                (Some(status), _) => {
-                    format!("webhook answered {status} after {} ms", outcome.duration_ms)
-                }
-                (None, Some(e)) => format!("webhook failed: {e}"),
-                (None, None) => "webhook failed".to_string(),
-            });
-            if !outcome.succeeded() {
-                failures.push("webhook");
-            }
-            value.insert(
-                "webhook".into(),
-                serde_json::to_value(&outcome).unwrap_or_default(),
-            );
-        }
-        let finished = now_ms();
-        let value = serde_json::Value::Object(value);
-        let stored = value.clone();
-        self.shared
-            .with_store(move |store| store.finish_rollback(id, finished, &stored))
-            .await?;
-        let kind = if failures.is_empty() {
-            HOOK_SUCCEEDED
-        } else {
-            HOOK_FAILED
-        };
-        let summary = parts.join("; ");
-        tracing::warn!(release = %release.version, %summary, "rollback");
-        self.record(release, finished, kind, &summary, &value).await
-    }
-}
-
-/// The command hook's outcome in one line.
-fn command_summary(outcome: &crate::rollback::HookOutcome) -> String {
-    if outcome.succeeded() {
-        format!("rollback hook exited 0 after {} ms", outcome.duration_ms)
-    } else if outcome.timed_out {
-        format!(
-            "rollback hook killed after its timeout ({} ms)",
-            outcome.duration_ms
-        )
-    } else if let Some(e) = &outcome.spawn_error {
-        format!("rollback hook did not start: {e}")
-    } else {
-        format!("rollback hook exited {:?}", outcome.exit_code)
+        self.hooks.start(Rollback {
+            recorder: self.recorder.clone(),
+            config: self.config.clone(),
+            release: release.clone(),
+            reason: reason.to_string(),
+            evidence: evidence.clone(),
+            evidence_file,
+        });
+        Ok(())
     }
 }
 

@@ -131,6 +131,17 @@ impl Store {
         Ok(at.flatten().map(|v| v as u64))
     }
 
+    /// The releases whose rollback was claimed but never given an outcome, with the claim's time.
+    pub fn unfinished_rollbacks(&self) -> StoreResult<Vec<(Release, u64)>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RELEASE_COLUMNS}, c.claimed_at_ms FROM releases
+             JOIN rollback_claims c ON c.release_id = releases.id
+             WHERE c.finished_at_ms IS NULL ORDER BY releases.id"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((row_to_release(r)?, r.get::<_, i64>(6)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Records how the claimed rollback went (hook exit status, duration, output).
     pub fn finish_rollback(
         &self,
@@ -234,9 +245,15 @@ mod tests {
         );
         assert!(store.rollback_claimed(second.id).expect("claimed"));
         assert!(!store.rollback_claimed(first.id).expect("not claimed"));
+        assert_eq!(
+            store.unfinished_rollbacks().expect("unfinished"),
+            vec![(second.clone(), 3_000)],
+            "a claim without an outcome"
+        );
         store
             .finish_rollback(second.id, 3_500, &serde_json::json!({"exit": 0}))
             .expect("finish");
+        assert_eq!(store.unfinished_rollbacks().expect("unfinished"), vec![]);
 
         store
             .record_decision(

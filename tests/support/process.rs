@@ -123,6 +123,11 @@ impl Daemon {
         }
     }
 
+    /// The exit code once the daemon has exited (`Some(None)`: killed by a signal); `None` while it runs.
+    pub fn try_exit(&mut self) -> Option<Option<i32>> {
+        self.child.try_wait().expect("wait").map(|s| s.code())
+    }
+
     /// Everything the daemon wrote so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

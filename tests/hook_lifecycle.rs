@@ -1,0 +1,283 @@
+//! A rollback hook across the daemon's lifecycle, with a real daemon, the simulator, a breach after
+//! `release start` and a hook that takes seconds: a reload leaves it running; a stop waits for it (telling
+//! systemd over a real `NOTIFY_SOCKET`); a second signal ends it and records `hook_interrupted`; a `kill -9`
+//! while it runs is found at the next start and recorded (and emailed) as `hook_outcome_unknown`.
+
+mod support;
+
+use oewsprobe::store::Store;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::mail::SmtpInbox;
+use support::process::{BIN, Daemon, SimProcess};
+
+const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
+
+/// A watch that rolls back within seconds of a breach, a hook that takes 6 s, and a 1 s shutdown grace.
+fn config(target: &str, hook_log: &Path, smtp: &str) -> String {
+    format!(
+        r#"target = "{target}"
+probes_dir = "probes"
+[run]
+jitter = "0s"
+shutdown_grace = "1s"
+[release]
+warmup = "1s"
+min_samples = 2
+baseline = "4s"
+baseline_min_samples = 2
+prober_window = "3s"
+evaluate_every = "300ms"
+[rollback]
+enabled = true
+command = ["sh", "-c", "echo started >> {log}; sleep 6; echo finished >> {log}"]
+timeout = "30s"
+recovery = "30s"
+[[slo]]
+name = "health"
+probes = ["health"]
+target = 0.9
+min_bad = 2
+[[slo.tiers]]
+severity = "page"
+long = "4s"
+short = "2s"
+burn = 5
+{smtp}"#,
+        log = hook_log.display()
+    )
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    sim: SimProcess,
+}
+
+impl Setup {
+    fn new(smtp: &str) -> Setup {
+        let sim = SimProcess::start(&[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("probes")).expect("probes");
+        std::fs::write(dir.path().join("probes/health.toml"), PROBE).expect("probe");
+        let text = config(&sim.url, &dir.path().join("hook.log"), smtp);
+        std::fs::write(dir.path().join("oewsprobe.toml"), text).expect("config");
+        Setup { dir, sim }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("oewsprobe.toml")
+    }
+
+    fn daemon(&self, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start(&self.config(), &self.dir.path().join("daemon.log"), env)
+    }
+
+    /// A healthy baseline, `release start`, then the breach; returns once the hook has started.
+    fn breach_until_the_hook_starts(&self) {
+        std::thread::sleep(Duration::from_secs(5));
+        let out = Command::new(BIN)
+            .args([
+                "release",
+                "start",
+                "--version",
+                "main-bbb",
+                "--rollback-to",
+                "main-aaa",
+                "--config",
+            ])
+            .arg(self.config())
+            .output()
+            .expect("release start");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        self.sim.set_faults(&["health_down"]);
+        wait_for("the hook to start", Duration::from_secs(20), || {
+            self.hook_lines() == ["started"]
+        });
+    }
+
+    fn hook_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("hook.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The release's decisions as `outcome: reason`, oldest first.
+    fn outcomes(&self) -> Vec<String> {
+        let store = Store::open(&self.dir.path().join("oewsprobe.sqlite")).expect("store");
+        let release = store
+            .releases()
+            .expect("releases")
+            .into_iter()
+            .next()
+            .expect("a release");
+        store
+            .decisions(release.id)
+            .expect("decisions")
+            .into_iter()
+            .map(|d| format!("{}: {}", d.outcome, d.reason))
+            .collect()
+    }
+
+    /// The outcomes that are about the hook (`hook_*`).
+    fn hook_outcomes(&self) -> Vec<String> {
+        self.outcomes()
+            .into_iter()
+            .filter(|o| o.starts_with("hook_"))
+            .collect()
+    }
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits for the daemon to exit by itself; returns its exit code.
+fn exit_code(daemon: &mut Daemon, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(code) = daemon.try_exit() {
+            return code;
+        }
+        assert!(Instant::now() < deadline, "the daemon did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_reload_during_the_hook_leaves_it_running_and_its_outcome_is_recorded() {
+    let setup = Setup::new("");
+    let daemon = setup.daemon(&[]);
+    setup.breach_until_the_hook_starts();
+    std::thread::sleep(Duration::from_secs(2));
+    daemon.signal("HUP");
+    wait_for("the hook's outcome", Duration::from_secs(20), || {
+        !setup.hook_outcomes().is_empty()
+    });
+    assert_eq!(setup.hook_lines(), ["started", "finished"]);
+    let outcomes = setup.hook_outcomes();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes[0].starts_with("hook_succeeded: rollback hook exited 0 after "),
+        "{outcomes:?}"
+    );
+    assert!(
+        daemon
+            .log()
+            .contains("oewsprobe run: SIGHUP: configuration reloaded")
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn a_stop_during_the_hook_waits_for_it_and_tells_systemd() {
+    let setup = Setup::new("");
+    let socket = setup.dir.path().join("notify.sock");
+    let systemd = UnixDatagram::bind(&socket).expect("bind the notify socket");
+    systemd
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    let mut daemon = setup.daemon(&[("NOTIFY_SOCKET", socket.to_str().expect("utf-8"))]);
+    setup.breach_until_the_hook_starts();
+    std::thread::sleep(Duration::from_secs(1));
+    daemon.signal("TERM");
+    assert_eq!(exit_code(&mut daemon, Duration::from_secs(20)), Some(0));
+    assert_eq!(setup.hook_lines(), ["started", "finished"]);
+    let outcomes = setup.hook_outcomes();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes[0].starts_with("hook_succeeded: rollback hook exited 0 after "),
+        "{outcomes:?}"
+    );
+    let log = daemon.log();
+    assert!(
+        log.contains(
+            "oewsprobe run: waiting for the rollback hook to finish (at most 35s; a second signal ends it)\n"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("oewsprobe run: stopped; "), "{log}");
+    let mut told = Vec::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n) = systemd.recv(&mut buf) {
+        told.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(
+        told,
+        ["READY=1", "STOPPING=1", "EXTEND_TIMEOUT_USEC=35000000"]
+    );
+}
+
+#[test]
+fn a_second_signal_during_the_hook_ends_it_and_records_hook_interrupted() {
+    let setup = Setup::new("");
+    let mut daemon = setup.daemon(&[]);
+    setup.breach_until_the_hook_starts();
+    daemon.signal("TERM");
+    std::thread::sleep(Duration::from_secs(2));
+    daemon.signal("TERM");
+    assert_eq!(exit_code(&mut daemon, Duration::from_secs(10)), Some(0));
+    assert_eq!(
+        setup.hook_outcomes(),
+        [
+            "hook_interrupted: the daemon was stopped while the rollback hook ran; the hook was ended"
+        ]
+    );
+    assert!(daemon.log().contains(
+        "oewsprobe run: release main-bbb: the daemon was stopped while the rollback hook ran; the hook was ended; recorded hook_interrupted\n"
+    ));
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(setup.hook_lines(), ["started"], "the hook was ended");
+}
+
+#[test]
+fn kill_9_during_the_hook_is_recorded_and_emailed_as_outcome_unknown_at_the_next_start() {
+    let smtp = SmtpInbox::start();
+    let mail = format!(
+        "[alert.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nfrom = \"oewsprobe <oewsprobe@example.org>\"\nto = [\"sre@example.org\"]\n",
+        smtp.port
+    );
+    let setup = Setup::new(&mail);
+    let daemon = setup.daemon(&[]);
+    setup.breach_until_the_hook_starts();
+    drop(daemon); // SIGKILL while the hook runs
+    let daemon = setup.daemon(&[]);
+    wait_for("the unknown outcome", Duration::from_secs(20), || {
+        !setup.hook_outcomes().is_empty()
+    });
+    let outcomes = setup.hook_outcomes();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    let prefix = "hook_outcome_unknown: the process ended while the rollback hook claimed at ";
+    let suffix = " ran; whether it completed is unknown";
+    assert!(
+        outcomes[0].starts_with(prefix) && outcomes[0].ends_with(suffix),
+        "{outcomes:?}"
+    );
+    let line = format!(
+        "oewsprobe run: release main-bbb: {}; recorded hook_outcome_unknown\n",
+        outcomes[0].trim_start_matches("hook_outcome_unknown: ")
+    );
+    assert!(daemon.log().contains(&line), "{}", daemon.log());
+    let subject = format!(
+        "[oewsprobe][critical] release main-bbb: rollback hook outcome UNKNOWN — {}",
+        setup.sim.url
+    );
+    wait_for("the email", Duration::from_secs(20), || {
+        smtp.emails()
+            .iter()
+            .any(|e| e["subject"] == subject.as_str())
+    });
+}
