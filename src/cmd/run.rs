@@ -1,25 +1,24 @@
 //! `oewsprobe run`: the always-on monitor, with signal handling (SIGTERM/SIGINT stop gracefully, a second
 //! signal stops at once, SIGHUP reloads the config and keeps the old one when the new one is invalid).
-//! A rollback hook outlives a reload; a stop waits for it (telling systemd), and a claim left without an
+//! A reload is a diff (see [`loops`]): unchanged probe loops keep running. A rollback hook outlives a reload; a stop waits for it (telling systemd), and a claim left without an
 //! outcome by an earlier process is recorded as unknown at start.
 
+mod loops;
 mod sd_notify;
+mod wiring;
 
-use crate::alert::Mailer;
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
-use crate::monitor::{
-    Hooks, Recorder, Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop,
-    run_burst_loop, run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
-    settle_unknown_outcomes, spawn_writer,
-};
-use crate::probe::Prober;
+use crate::monitor::{AlertFeed, Hooks, Recorder, settle_unknown_outcomes, spawn_writer};
+use crate::probe::ProbeRecord;
 use crate::store::Store;
 use crate::telemetry::{Liveness, Metrics};
+use loops::{Diff, Loops};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
+use wiring::{Sinks, plan_loops};
 
 pub async fn run(args: RunArgs) -> Exit {
     let sources = super::sources(&args.config, args.target.clone());
@@ -57,6 +56,7 @@ pub async fn run(args: RunArgs) -> Exit {
         metrics: telemetry.metrics(),
         liveness,
         hooks: Arc::new(Hooks::default()),
+        alerts: Arc::new(AlertFeed::default()),
     };
     match supervise(plan, context, signals).await {
         Ending::Graceful(exit) => {
@@ -86,6 +86,8 @@ struct Context {
     liveness: Arc<Liveness>,
     /// The rollback being carried out: it outlives plans.
     hooks: Arc<Hooks>,
+    /// The current alert loop's queue.
+    alerts: Arc<AlertFeed>,
 }
 
 impl Context {
@@ -108,7 +110,7 @@ fn target_of(plan: &Plan) -> String {
         .to_string()
 }
 
-/// Runs plan after plan (SIGHUP swaps them) until a stop signal.
+/// Runs plan after plan (SIGHUP applies the new one as a diff) until a stop signal.
 async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ending {
     if let Err(e) = settle_unknown_outcomes(&context.recorder(&plan)).await {
         crate::telemetry::say(&format!(
@@ -116,54 +118,149 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         ));
         return Ending::Graceful(Exit::CouldNotCheck);
     }
+    let (writer, written) = spawn_writer(context.store.clone());
+    let mut sinks = Sinks {
+        writer,
+        permits: None,
+    };
+    let mut probes = Loops::new(context.liveness.clone());
+    let mut others = Loops::new(context.liveness.clone());
+    let mut generation = 0;
+    if let Err(message) = apply(
+        &plan,
+        &context,
+        &mut sinks,
+        generation,
+        &mut probes,
+        &mut others,
+    ) {
+        crate::telemetry::say(&format!("oewsprobe run: {message}"));
+        return Ending::Graceful(Exit::CouldNotCheck);
+    }
+    sd_notify::notify(sd_notify::READY);
     loop {
-        let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
-        let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
-        crate::telemetry::say(&format!(
-            "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
-            plan.settings.target.as_str().trim_end_matches('/'),
-            plan.settings.run.store.display(),
-            alert_email_line(&plan.settings.alert)
-        ));
-        let running = match Running::start(&plan, &context) {
-            Ok(running) => running,
-            Err(message) => {
-                crate::telemetry::say(&format!("oewsprobe run: {message}"));
-                return Ending::Graceful(Exit::CouldNotCheck);
+        let event = tokio::select! {
+            event = signals.next() => event,
+            ended = probes.next_end() => {
+                report_death(probes.ended(ended));
+                continue;
+            }
+            ended = others.next_end() => {
+                report_death(others.ended(ended));
+                continue;
             }
         };
-        sd_notify::notify(sd_notify::READY);
-        let next = loop {
-            match signals.next().await {
-                SignalEvent::Stop => break None,
-                SignalEvent::Reload => match config::load(&context.sources) {
-                    Ok(new_plan) => break Some(new_plan),
-                    Err(errors) => crate::telemetry::say(&format!(
-                        "oewsprobe run: SIGHUP: the new config is invalid; keeping the old one:\n{errors}"
-                    )),
-                },
-            }
-        };
-        let grace = plan.settings.run.shutdown_grace;
-        if next.is_none() {
-            sd_notify::notify(sd_notify::STOPPING);
-            return stop(running, grace, &context.hooks, &mut signals).await;
+        match event {
+            SignalEvent::Stop => break,
+            SignalEvent::Reload => match config::load(&context.sources) {
+                Ok(new_plan) => {
+                    generation += 1;
+                    match apply(
+                        &new_plan,
+                        &context,
+                        &mut sinks,
+                        generation,
+                        &mut probes,
+                        &mut others,
+                    ) {
+                        Ok(diff) => {
+                            crate::telemetry::say(&format!(
+                                "oewsprobe run: SIGHUP: configuration reloaded ({} probe loops kept, {} changed, {} started, {} stopped)",
+                                diff.kept, diff.changed, diff.started, diff.stopped
+                            ));
+                            plan = new_plan;
+                        }
+                        Err(message) => crate::telemetry::say(&format!(
+                            "oewsprobe run: SIGHUP: cannot start the new config ({message}); keeping the old one"
+                        )),
+                    }
+                }
+                Err(errors) => crate::telemetry::say(&format!(
+                    "oewsprobe run: SIGHUP: the new config is invalid; keeping the old one:\n{errors}"
+                )),
+            },
         }
-        // A running rollback hook is not part of the plan: it carries on.
-        running.stop(grace).await;
-        if let Some(new_plan) = next {
-            crate::telemetry::say("oewsprobe run: SIGHUP: configuration reloaded");
-            plan = new_plan;
+    }
+    sd_notify::notify(sd_notify::STOPPING);
+    context.liveness.expect(0);
+    let grace = plan.settings.run.shutdown_grace;
+    let stopping = Stopping {
+        probes,
+        others,
+        alerts: context.alerts.clone(),
+        writer: sinks.writer,
+        written,
+    };
+    stop(stopping, grace, &context.hooks, &mut signals).await
+}
+
+/// Applies `plan`'s loops (a diff against the running ones); the probe loops' diff.
+fn apply(
+    plan: &Plan,
+    context: &Context,
+    sinks: &mut Sinks,
+    generation: u64,
+    probes: &mut Loops,
+    others: &mut Loops,
+) -> Result<Diff, String> {
+    let loops = plan_loops(plan, context, sinks, generation)?;
+    let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
+    let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
+    crate::telemetry::say(&format!(
+        "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
+        target_of(plan),
+        plan.settings.run.store.display(),
+        alert_email_line(&plan.settings.alert)
+    ));
+    if plan.settings.alert.smtp.is_none() {
+        context.alerts.replace(None);
+    }
+    let diff = probes.apply(loops.probes);
+    others.apply(loops.others);
+    context.liveness.expect(probes.len() + others.len());
+    Ok(diff)
+}
+
+fn report_death(report: Option<String>) {
+    if let Some(report) = report {
+        crate::telemetry::say(&report);
+    }
+}
+
+/// What a stop winds down.
+struct Stopping {
+    probes: Loops,
+    others: Loops,
+    alerts: Arc<AlertFeed>,
+    writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    written: tokio::task::JoinHandle<u64>,
+}
+
+impl Stopping {
+    /// Stops the probe loops (in-flight runs finish within `grace`, the rest are recorded as aborted), then
+    /// the other loops (alerting folds in the last runs), then lets the writer commit everything queued.
+    /// Returns the runs this process committed.
+    async fn run(mut self, grace: Duration) -> u64 {
+        let abandoned = self.probes.stop(grace).await;
+        if abandoned > 0 {
+            crate::telemetry::say(&format!(
+                "oewsprobe run: {abandoned} loops still running after {}s; abandoning them (their runs are recorded as aborted)",
+                grace.as_secs()
+            ));
         }
+        self.alerts.replace(None);
+        self.others.stop(grace).await;
+        drop(self.writer);
+        self.written.await.unwrap_or(0)
     }
 }
 
 /// A stop: the loops end (in-flight runs within `grace`), then a running rollback hook is waited for (bounded
 /// by its timeouts, systemd told to wait as long); a second signal ends both at once, and an ended hook is
 /// recorded as interrupted.
-async fn stop(running: Running, grace: Duration, hooks: &Hooks, signals: &mut Signals) -> Ending {
+async fn stop(stopping: Stopping, grace: Duration, hooks: &Hooks, signals: &mut Signals) -> Ending {
     let stopped = tokio::select! {
-        recorded = running.stop(grace) => Some(recorded),
+        recorded = stopping.run(grace) => Some(recorded),
         _ = signals.next() => None,
     };
     let mut forced = stopped.is_none();
@@ -195,14 +292,6 @@ async fn stop(running: Running, grace: Duration, hooks: &Hooks, signals: &mut Si
     }
 }
 
-/// The probe loops of one plan, the retention pruner and the metrics refresher.
-struct Running {
-    stop: tokio::sync::watch::Sender<bool>,
-    loops: tokio::task::JoinSet<u64>,
-    writer: tokio::task::JoinHandle<u64>,
-    liveness: Arc<Liveness>,
-}
-
 /// Where alert email goes, for the start-up line.
 fn alert_email_line(alert: &crate::alert::AlertSettings) -> String {
     match &alert.smtp {
@@ -213,170 +302,6 @@ fn alert_email_line(alert: &crate::alert::AlertSettings) -> String {
             smtp.security.as_str()
         ),
         None => "alert email off (no [alert.smtp])".to_string(),
-    }
-}
-
-/// Runs `work`, counted as a live loop while it runs.
-async fn alive(guard: crate::telemetry::LoopGuard, work: impl Future<Output = u64>) -> u64 {
-    let _guard = guard;
-    work.await
-}
-
-impl Running {
-    fn start(plan: &Plan, context: &Context) -> Result<Running, String> {
-        let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
-        let prober = Prober::new(&plan.settings.target, scheduled)?;
-        let store = context.store.clone();
-        let mailer = match &plan.settings.alert.smtp {
-            Some(smtp) => Some(Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?),
-            None => None,
-        };
-        let target = target_of(plan);
-        let (alert_queue, alert_runs) = match mailer {
-            Some(_) => {
-                let (queue, runs) = tokio::sync::mpsc::unbounded_channel();
-                (Some(queue), Some(runs))
-            }
-            None => (None, None),
-        };
-        let (writer_queue, writer) = spawn_writer(store.clone());
-        let shared = Arc::new(Shared {
-            prober,
-            store: store.clone(),
-            writer: writer_queue,
-            alerts: alert_queue,
-            permits: tokio::sync::Semaphore::new(plan.settings.run.max_concurrent),
-            queries_per_hour: plan.settings.queries_per_hour,
-            metrics: context.metrics.clone(),
-        });
-        let (stop, shutdown) = Shutdown::new();
-        let mut loops = tokio::task::JoinSet::new();
-        let liveness = context.liveness.clone();
-        let mut spawn = |work: std::pin::Pin<Box<dyn Future<Output = u64> + Send>>| {
-            loops.spawn(alive(liveness.guard(), work));
-        };
-        let jitter = plan.settings.run.jitter;
-        for spec in &plan.probes {
-            let spec = Arc::new(spec.clone());
-            if spec.schedule.is_some() {
-                spawn(Box::pin(run_probe_loop(
-                    shared.clone(),
-                    spec.clone(),
-                    jitter,
-                    shutdown.clone(),
-                )));
-            }
-            if spec.burst.is_some() {
-                spawn(Box::pin(run_burst_loop(
-                    shared.clone(),
-                    spec,
-                    jitter,
-                    shutdown.clone(),
-                )));
-            }
-        }
-        let evidence_dir = plan
-            .settings
-            .run
-            .store
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-        let watch = WatchContext {
-            shared: shared.clone(),
-            evidence_dir,
-            recorder: context.recorder(plan),
-            hooks: context.hooks.clone(),
-        };
-        let watch = run_watch_loop(
-            watch,
-            plan.objectives.clone(),
-            plan.settings.watch.clone(),
-            shutdown.clone(),
-        );
-        spawn(Box::pin(watch));
-        if let (Some(mailer), Some(runs)) = (mailer, alert_runs) {
-            let alert = &plan.settings.alert;
-            spawn(Box::pin(run_alert_loop(
-                store.clone(),
-                alert.clone(),
-                target.clone(),
-                runs,
-                shutdown.clone(),
-            )));
-            spawn(Box::pin(run_delivery_loop(
-                store.clone(),
-                mailer,
-                alert.retry.clone(),
-                context.metrics.clone(),
-                shutdown.clone(),
-            )));
-            let slo = SloAlerts {
-                store: store.clone(),
-                objectives: plan.objectives.clone(),
-                target,
-                windows: alert.maintenance.clone(),
-                every: plan.settings.watch.evaluate_every,
-            };
-            spawn(Box::pin(run_slo_alert_loop(slo, shutdown.clone())));
-        }
-        spawn(Box::pin(super::telemetry::refresh_loop(
-            store,
-            context.metrics.clone(),
-            plan.objectives.clone(),
-            plan.settings.queries_per_hour,
-            super::telemetry::refresh_every(&plan.settings),
-            shutdown.clone(),
-        )));
-        spawn(Box::pin(prune_loop(
-            shared,
-            plan.settings.run.retention,
-            shutdown,
-        )));
-        context.liveness.expect(loops.len());
-        Ok(Running {
-            stop,
-            loops,
-            writer,
-            liveness: context.liveness.clone(),
-        })
-    }
-
-    /// Asks every loop to stop, lets in-flight runs finish within `grace`, waits for the writer to commit
-    /// them, and returns the runs committed.
-    async fn stop(mut self, grace: Duration) -> u64 {
-        self.liveness.expect(0);
-        let _ = self.stop.send(true);
-        let drained = tokio::time::timeout(grace, async {
-            while self.loops.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            crate::telemetry::say(&format!(
-                "oewsprobe run: probes still running after {}s; abandoning them",
-                grace.as_secs()
-            ));
-            self.loops.abort_all();
-            while self.loops.join_next().await.is_some() {}
-        }
-        // Every sender is gone with the loops: the writer commits what is queued and ends.
-        self.writer.await.unwrap_or(0)
-    }
-}
-
-/// Deletes records older than the retention, hourly.
-async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shutdown) -> u64 {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = shutdown.requested() => return 0,
-        }
-        let before = now_ms().saturating_sub(retention.as_millis() as u64);
-        if let Err(e) = shared.with_store(move |store| store.prune(before)).await {
-            tracing::error!(error = %e, "retention pruning failed");
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! A probe's scheduled burst: N requests at once on the burst's own schedule, within the query budget,
 //! recorded as one `NAME-burst` record.
 
-use super::probe_loop::{Firing, admit, budget_skip_record, hand_over, next_firing};
+use super::probe_loop::{Firing, InFlight, admit, budget_skip_record, hand_over, next_firing};
 use super::shared::{Shared, Shutdown};
 use crate::load::{Progress, Shape, burst_record, run_load};
 use crate::probe::{PreparedRequest, ProbeSpec};
@@ -39,15 +39,17 @@ pub async fn run_burst_loop(
         let record = match admit(&shared, &name, queries, fire_ms).await {
             Ok(Ok(())) => {
                 let shape = Shape::Once { n: burst.requests };
-                match run_load(
+                let in_flight = InFlight::new(&shared, &name, fire_ms, queries);
+                let ran = run_load(
                     spec.clone(),
                     request.clone(),
                     shape,
                     burst.slo,
                     Arc::new(Progress::default()),
                 )
-                .await
-                {
+                .await;
+                in_flight.finished();
+                match ran {
                     Ok(run) => {
                         shared.metrics.record_burst(&spec.name, &run.stats);
                         burst_record(

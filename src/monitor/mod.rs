@@ -23,9 +23,9 @@ pub use hook_task::{
 };
 pub use outbox::{next_attempt, run_delivery_loop};
 pub use probe_loop::{
-    Firing, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,
+    Firing, InFlight, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,
 };
-pub use shared::{Shared, Shutdown, now_ms, store_task};
+pub use shared::{AlertFeed, Shared, Shutdown, now_ms, store_task};
 pub use slo_alerts::{SloAlerts, run_slo_alert_loop};
 pub use watch::{RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, WatchContext, run_watch_loop};
 pub use writer::spawn_writer;

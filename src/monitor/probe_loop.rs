@@ -41,15 +41,21 @@ pub async fn run_probe_loop(
             break;
         };
         let record = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
-            Ok(Ok(())) => match shared.prober.run(&spec, scheduled).await {
-                Some(record) => {
-                    shared
-                        .metrics
-                        .record_http_request(&record, &spec.request.method);
-                    record
+            Ok(Ok(())) => {
+                let in_flight = InFlight::new(&shared, &spec.name, fire_ms, spec.queries);
+                test_fault(&spec.name);
+                let ran = shared.prober.run(&spec, scheduled).await;
+                in_flight.finished();
+                match ran {
+                    Some(record) => {
+                        shared
+                            .metrics
+                            .record_http_request(&record, &spec.request.method);
+                        record
+                    }
+                    None => break,
                 }
-                None => break,
-            },
+            }
             Ok(Err(spent)) => budget_skip_record(&shared, &spec.name, fire_ms, spent, spec.queries),
             Err(e) => {
                 tracing::error!(probe = %spec.name, error = %e, "cannot read the query budget; run skipped");
@@ -134,9 +140,7 @@ pub async fn admit(
 /// Logs a finished run and queues it for the writer; false if it was lost. Every run of `run` passes here.
 pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
     log_record(&record);
-    if let Some(alerts) = &shared.alerts {
-        let _ = alerts.send(record.clone());
-    }
+    shared.alerts.send(&record);
     shared.metrics.record_run(&record);
     let name = record.probe.clone();
     let queued = shared.writer.send(record).await.is_ok();
@@ -162,6 +166,88 @@ pub fn budget_skip_record(
         format!("{spent} already spent; this run needs {needed}"),
         FailureClass::Budget.hint(),
     );
+    inconclusive_record(shared, name, fire_ms, FailureClass::Budget, finding, 0)
+}
+
+/// A run in flight. Dropped before [`InFlight::finished`] (its loop abandoned at a stop past
+/// `run.shutdown_grace`), it records the run as inconclusive, class `aborted`, with the queries it spent:
+/// every spend has its record.
+#[derive(Debug)]
+pub struct InFlight {
+    shared: Arc<Shared>,
+    name: String,
+    fire_ms: u64,
+    queries: u32,
+    armed: bool,
+}
+
+impl InFlight {
+    pub fn new(shared: &Arc<Shared>, name: &str, fire_ms: u64, queries: u32) -> InFlight {
+        InFlight {
+            shared: shared.clone(),
+            name: name.to_string(),
+            fire_ms,
+            queries,
+            armed: true,
+        }
+    }
+
+    /// The run ended (with a record of its own, or none to make).
+    pub fn finished(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let finding = Finding::new(
+            "aborted",
+            None,
+            "the run to finish",
+            "the daemon stopped before it finished",
+            FailureClass::Aborted.hint(),
+        );
+        let record = inconclusive_record(
+            &self.shared,
+            &self.name,
+            self.fire_ms,
+            FailureClass::Aborted,
+            finding,
+            self.queries,
+        );
+        log_record(&record);
+        self.shared.metrics.record_run(&record);
+        // The writer outlives the loops: it commits this after they are gone.
+        if self.shared.writer.try_send(record).is_err() {
+            tracing::error!(probe = %self.name, "cannot queue the aborted run's record; record lost");
+        }
+    }
+}
+
+/// A test-only fault (debug builds): `OEWSPROBE_TEST_PANIC_ONCE=NAME` makes the first run of probe NAME in
+/// this process panic, so that tests can watch a loop die and be restarted.
+fn test_fault(name: &str) {
+    static FIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if cfg!(debug_assertions)
+        && std::env::var("OEWSPROBE_TEST_PANIC_ONCE").is_ok_and(|v| v == name)
+        && !FIRED.swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        panic!("test fault: OEWSPROBE_TEST_PANIC_ONCE={name}");
+    }
+}
+
+/// An inconclusive record of a run that did not produce one itself.
+fn inconclusive_record(
+    shared: &Shared,
+    name: &str,
+    fire_ms: u64,
+    class: FailureClass,
+    finding: Finding,
+    queries: u32,
+) -> ProbeRecord {
     ProbeRecord {
         probe: name.to_string(),
         target: shared
@@ -172,12 +258,12 @@ pub fn budget_skip_record(
             .to_string(),
         scheduled_at_ms: fire_ms,
         verdict: Verdict::Inconclusive,
-        class: Some(FailureClass::Budget),
+        class: Some(class),
         status: None,
         latency: Duration::ZERO,
         timings: Timings::default(),
         body_bytes: 0,
-        queries: 0,
+        queries,
         findings: vec![finding],
         retry_after: None,
     }

@@ -32,19 +32,48 @@ impl Shutdown {
     }
 }
 
+/// What one plan's loops share. A reload builds a new one for the loops it starts; loops it keeps keep theirs,
+/// and the parts that must be one per process (the writer's queue, the alert feed, the concurrency bound while
+/// it is unchanged) are shared between them.
 #[derive(Debug)]
 pub struct Shared {
     pub prober: Prober,
     pub store: Arc<Mutex<Store>>,
-    pub permits: tokio::sync::Semaphore,
+    pub permits: Arc<tokio::sync::Semaphore>,
     pub queries_per_hour: u32,
     /// The record writer's queue (see [`super::writer`]).
     pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
-    /// The alert loop's queue, when alert email is on (see [`super::alerts`]). Unbounded: handing a run
-    /// over never waits for alerting.
-    pub alerts: Option<tokio::sync::mpsc::UnboundedSender<ProbeRecord>>,
+    /// Where finished runs go for alerting (see [`AlertFeed`]).
+    pub alerts: Arc<AlertFeed>,
     /// Where runs, bursts and decisions are counted.
     pub metrics: crate::telemetry::Metrics,
+}
+
+/// The current alert loop's queue, when alert email is on (see [`super::alerts`]); one per process, so loops
+/// a reload keeps feed the new plan's alert loop. Unbounded: handing a run over never waits for alerting.
+/// Replacing the queue closes the old one: its loop folds in what it was sent, then ends.
+#[derive(Debug, Default)]
+pub struct AlertFeed(std::sync::RwLock<Option<tokio::sync::mpsc::UnboundedSender<ProbeRecord>>>);
+
+impl AlertFeed {
+    /// Hands `record` to the alert loop, if alert email is on.
+    pub fn send(&self, record: &ProbeRecord) {
+        let queue = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(queue) = queue.as_ref() {
+            let _ = queue.send(record.clone());
+        }
+    }
+
+    /// Sets the queue (`None`: alert email off, or stopping).
+    pub fn replace(&self, queue: Option<tokio::sync::mpsc::UnboundedSender<ProbeRecord>>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = queue;
+    }
 }
 
 impl Shared {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What the SLO alert loop needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SloAlerts {
     pub store: Arc<Mutex<Store>>,
     pub objectives: Vec<Objective>,

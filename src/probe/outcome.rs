@@ -66,6 +66,8 @@ pub enum FailureClass {
     AtCapacity,
     /// Not run: the query budget of the rolling hour was spent. Inconclusive.
     Budget,
+    /// Not finished: `run` stopped past `run.shutdown_grace` while it was in flight. Inconclusive.
+    Aborted,
 }
 
 impl FailureClass {
@@ -85,6 +87,7 @@ impl FailureClass {
             FailureClass::Throttled => "throttled",
             FailureClass::AtCapacity => "at_capacity",
             FailureClass::Budget => "budget",
+            FailureClass::Aborted => "aborted",
         }
     }
 
@@ -112,6 +115,9 @@ impl FailureClass {
             FailureClass::Budget => {
                 "skipped: the query budget of the rolling hour is spent (budget.queries_per_hour)"
             }
+            FailureClass::Aborted => {
+                "not finished: the daemon stopped past run.shutdown_grace; its queries were spent"
+            }
             _ => return None,
         })
     }
@@ -122,7 +128,7 @@ impl FailureClass {
     }
 
     /// All classes, in declaration order (for documentation and exhaustive tests).
-    pub const ALL: [FailureClass; 14] = [
+    pub const ALL: [FailureClass; 15] = [
         FailureClass::Dns,
         FailureClass::ConnectRefused,
         FailureClass::ConnectTimeout,
@@ -137,6 +143,7 @@ impl FailureClass {
         FailureClass::Throttled,
         FailureClass::AtCapacity,
         FailureClass::Budget,
+        FailureClass::Aborted,
     ];
 }
 

@@ -1,0 +1,225 @@
+//! A plan's loops, as [`Wanted`] entries for [`super::loops::Loops`]: one per scheduled probe and per
+//! scheduled burst (defined by the probe and the settings its run uses, so an unchanged probe keeps its loop
+//! across a reload), and the plan-wide loops (watch, alerting, delivery, SLO notices, metrics refresh,
+//! pruning), which a reload restarts.
+
+use super::Context;
+use super::loops::{Wanted, Work};
+use crate::alert::Mailer;
+use crate::config::Plan;
+use crate::monitor::{
+    Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop, run_burst_loop,
+    run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
+};
+use crate::probe::{ProbeRecord, Prober};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// A plan's loops: those that run probes (a reload diffs them) and the plan-wide ones.
+pub struct PlanLoops {
+    pub probes: Vec<Wanted>,
+    pub others: Vec<Wanted>,
+}
+
+/// What the plans of one process share: the writer's queue and the concurrency bound (kept while
+/// `run.max_concurrent` is unchanged, so kept and new loops share one bound).
+pub struct Sinks {
+    pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    pub permits: Option<(usize, Arc<Semaphore>)>,
+}
+
+impl Sinks {
+    fn permits(&mut self, max: usize) -> Arc<Semaphore> {
+        match &self.permits {
+            Some((n, permits)) if *n == max => permits.clone(),
+            _ => {
+                let permits = Arc::new(Semaphore::new(max));
+                self.permits = Some((max, permits.clone()));
+                permits
+            }
+        }
+    }
+}
+
+/// Builds `plan`'s loops; `generation` tells the plan-wide loops of successive plans apart.
+pub fn plan_loops(
+    plan: &Plan,
+    context: &Context,
+    sinks: &mut Sinks,
+    generation: u64,
+) -> Result<PlanLoops, String> {
+    let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
+    let prober = Prober::new(&plan.settings.target, scheduled)?;
+    let smtp = plan.settings.alert.smtp.clone();
+    if let Some(smtp) = &smtp {
+        Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?;
+    }
+    let target = super::target_of(plan);
+    let run = &plan.settings.run;
+    let shared = Arc::new(Shared {
+        prober,
+        store: context.store.clone(),
+        writer: sinks.writer.clone(),
+        alerts: context.alerts.clone(),
+        permits: sinks.permits(run.max_concurrent),
+        queries_per_hour: plan.settings.queries_per_hour,
+        metrics: context.metrics.clone(),
+    });
+    // What a probe's run depends on besides its own definition. (Debug text: compared, never shown.)
+    let common = format!(
+        "{target}|{}|{}|{:?}",
+        run.max_concurrent, plan.settings.queries_per_hour, run.jitter
+    );
+    let jitter = run.jitter;
+    let mut probes = Vec::new();
+    for spec in &plan.probes {
+        let spec = Arc::new(spec.clone());
+        let definition = format!("{common}|{spec:?}");
+        if spec.schedule.is_some() {
+            let (shared, spec) = (shared.clone(), spec.clone());
+            let key = format!("probe {}", spec.name);
+            probes.push(Wanted::new(key, definition.clone(), move |stop| {
+                boxed(run_probe_loop(shared.clone(), spec.clone(), jitter, stop))
+            }));
+        }
+        if spec.burst.is_some() {
+            let shared = shared.clone();
+            let key = format!("burst {}", spec.name);
+            probes.push(Wanted::new(key, definition, move |stop| {
+                boxed(run_burst_loop(shared.clone(), spec.clone(), jitter, stop))
+            }));
+        }
+    }
+    let generation = generation.to_string();
+    let mut others = Vec::new();
+    let mut other = |key: &str, make: Box<dyn Fn(Shutdown) -> Work + Send + Sync>| {
+        others.push(Wanted::new(key.to_string(), generation.clone(), make));
+    };
+    let watch = WatchContext {
+        shared: shared.clone(),
+        evidence_dir: run
+            .store
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        recorder: context.recorder(plan),
+        hooks: context.hooks.clone(),
+    };
+    let (objectives, config) = (plan.objectives.clone(), plan.settings.watch.clone());
+    other(
+        "watch",
+        Box::new(move |stop| {
+            boxed(run_watch_loop(
+                watch.clone(),
+                objectives.clone(),
+                config.clone(),
+                stop,
+            ))
+        }),
+    );
+    if let Some(smtp) = smtp {
+        let (store, alert, feed) = (
+            context.store.clone(),
+            plan.settings.alert.clone(),
+            context.alerts.clone(),
+        );
+        let to = target.clone();
+        other(
+            "alerts",
+            Box::new(move |stop| {
+                // A new queue: the previous alert loop folds in what it was sent, then ends, before this one
+                // starts (one loop per key at a time).
+                let (queue, runs) = tokio::sync::mpsc::unbounded_channel();
+                feed.replace(Some(queue));
+                boxed(run_alert_loop(
+                    store.clone(),
+                    alert.clone(),
+                    to.clone(),
+                    runs,
+                    stop,
+                ))
+            }),
+        );
+        let (store, retry, metrics) = (
+            context.store.clone(),
+            plan.settings.alert.retry.clone(),
+            context.metrics.clone(),
+        );
+        other(
+            "delivery",
+            Box::new(move |stop| match Mailer::new(&smtp) {
+                Ok(mailer) => boxed(run_delivery_loop(
+                    store.clone(),
+                    mailer,
+                    retry.clone(),
+                    metrics.clone(),
+                    stop,
+                )),
+                Err(e) => boxed(async move {
+                    tracing::error!(error = %e, "alert email: cannot set up the mailer");
+                    0
+                }),
+            }),
+        );
+        let slo = SloAlerts {
+            store: context.store.clone(),
+            objectives: plan.objectives.clone(),
+            target,
+            windows: plan.settings.alert.maintenance.clone(),
+            every: plan.settings.watch.evaluate_every,
+        };
+        other(
+            "slo alerts",
+            Box::new(move |stop| boxed(run_slo_alert_loop(slo.clone(), stop))),
+        );
+    }
+    let (store, metrics, objectives) = (
+        context.store.clone(),
+        context.metrics.clone(),
+        plan.objectives.clone(),
+    );
+    let (per_hour, every) = (
+        plan.settings.queries_per_hour,
+        super::super::telemetry::refresh_every(&plan.settings),
+    );
+    other(
+        "metrics refresh",
+        Box::new(move |stop| {
+            boxed(super::super::telemetry::refresh_loop(
+                store.clone(),
+                metrics.clone(),
+                objectives.clone(),
+                per_hour,
+                every,
+                stop,
+            ))
+        }),
+    );
+    let retention = run.retention;
+    other(
+        "pruning",
+        Box::new(move |stop| boxed(prune_loop(shared.clone(), retention, stop))),
+    );
+    Ok(PlanLoops { probes, others })
+}
+
+fn boxed(work: impl Future<Output = u64> + Send + 'static) -> Work {
+    Box::pin(work)
+}
+
+/// Deletes records older than the retention, hourly.
+async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shutdown) -> u64 {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.requested() => return 0,
+        }
+        let before = now_ms().saturating_sub(retention.as_millis() as u64);
+        if let Err(e) = shared.with_store(move |store| store.prune(before)).await {
+            tracing::error!(error = %e, "retention pruning failed");
+        }
+    }
+}
