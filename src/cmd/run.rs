@@ -118,7 +118,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         ));
         return Ending::Graceful(Exit::CouldNotCheck);
     }
-    let (writer, written) = spawn_writer(context.store.clone());
+    let (writer, mut written) = spawn_writer(context.store.clone());
     let mut sinks = Sinks {
         writer,
         permits: None,
@@ -148,6 +148,17 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
             ended = others.next_end() => {
                 report_death(others.ended(ended));
                 continue;
+            }
+            ended = &mut written => {
+                // Nothing could be recorded any more: end, so that the service manager restarts the process.
+                let cause = match ended {
+                    Ok(_) => "it ended".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                crate::telemetry::say(&format!(
+                    "oewsprobe run: the record writer died ({cause}); exiting"
+                ));
+                return Ending::Graceful(Exit::CouldNotCheck);
             }
         };
         match event {
