@@ -251,3 +251,34 @@ fn a_stop_past_the_grace_records_the_abandoned_run_as_aborted() {
         );
     }
 }
+
+#[test]
+fn a_changed_credential_header_is_a_changed_probe() {
+    let setup = Setup::new("1s");
+    let config = setup.dir.path().join("oewsprobe.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("{text}[headers]\nAuthorization = \"Bearer old-token\"\n"),
+    )
+    .expect("config");
+    let daemon = setup.daemon();
+    wait_for("the first health record", Duration::from_secs(20), || {
+        !setup.of("health").is_empty()
+    });
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("old-token", "new-token")).expect("config");
+    daemon.signal("HUP");
+    wait_for("the reload", Duration::from_secs(10), || {
+        daemon.log().contains("configuration reloaded")
+    });
+    let log = daemon.log();
+    assert_eq!(daemon.stop(), Some(0));
+    assert!(
+        log.contains(
+            "oewsprobe run: SIGHUP: configuration reloaded (0 probe loops kept, 2 changed, 0 started, 0 stopped)\n"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("token"), "{log}");
+}

@@ -129,7 +129,8 @@ impl Hooks {
     pub fn start(&self, rollback: Rollback) {
         let actions = u32::from(!rollback.config.command.is_empty())
             + u32::from(rollback.config.webhook.is_some());
-        let bound = rollback.config.hook_timeout.saturating_mul(actions) + WAIT_MARGIN;
+        let bound =
+            (rollback.config.hook_timeout.saturating_mul(actions)).saturating_add(WAIT_MARGIN);
         let (release, recorder) = (rollback.release.clone(), rollback.recorder.clone());
         let handle = tokio::spawn(act(rollback));
         *self.slot() = Some(RunningHook {

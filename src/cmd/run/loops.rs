@@ -114,14 +114,14 @@ impl Loops {
                     diff.kept += 1;
                     continue;
                 }
-                Some(slot) => {
-                    let _ = slot.stop.send(true);
-                    diff.changed += 1;
-                }
+                Some(_) => diff.changed += 1,
                 None => diff.started += 1,
             }
+            // The successor is live before its predecessor is told to stop: no gap for `/healthz`.
             let slot = self.spawn(&w.key, w.definition, w.make, Duration::ZERO, 0);
-            self.slots.insert(w.key, slot);
+            if let Some(old) = self.slots.insert(w.key, slot) {
+                let _ = old.stop.send(true);
+            }
         }
         diff
     }
@@ -137,16 +137,21 @@ impl Loops {
         let (stop, mut shutdown) = Shutdown::new();
         let turn = self.locks.entry(key.to_string()).or_default().clone();
         let liveness = self.liveness.clone();
+        // Live from now: while it waits for its predecessor (a changed loop finishing its run in flight), the
+        // key is being handed over, not dead. A restart after a death is not live during its backoff.
+        let now_alive = delay.is_zero().then(|| liveness.guard());
         let start = make.clone();
         let handle = self.tasks.spawn(async move {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = shutdown.requested() => return 0,
-            }
-            // Live from here: while it waits for its predecessor (a changed loop finishing its run in
-            // flight), the key is being handed over, not dead. A restart after a death is not live during
-            // its backoff.
-            let _alive = liveness.guard();
+            let _alive = match now_alive {
+                Some(guard) => guard,
+                None => {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = shutdown.requested() => return 0,
+                    }
+                    liveness.guard()
+                }
+            };
             // The previous loop of this key (changed, or dead) has ended before this one starts.
             let _turn = turn.lock_owned().await;
             start(shutdown).await

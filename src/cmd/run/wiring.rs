@@ -11,7 +11,7 @@ use crate::monitor::{
     Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop, run_burst_loop,
     run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
 };
-use crate::probe::{ProbeRecord, Prober};
+use crate::probe::{ProbeRecord, ProbeSpec, Prober};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -66,7 +66,7 @@ pub fn plan_loops(
         queries_per_hour: plan.settings.queries_per_hour,
         metrics: context.metrics.clone(),
     });
-    // What a probe's run depends on besides its own definition. (Debug text: compared, never shown.)
+    // What a probe's run depends on besides its own definition.
     let common = format!(
         "{target}|{}|{}|{:?}",
         run.max_concurrent, plan.settings.queries_per_hour, run.jitter
@@ -75,7 +75,7 @@ pub fn plan_loops(
     let mut probes = Vec::new();
     for spec in &plan.probes {
         let spec = Arc::new(spec.clone());
-        let definition = format!("{common}|{spec:?}");
+        let definition = probe_definition(&common, &spec);
         if spec.schedule.is_some() {
             let (shared, spec) = (shared.clone(), spec.clone());
             let key = format!("probe {}", spec.name);
@@ -202,6 +202,17 @@ pub fn plan_loops(
         Box::new(move |stop| boxed(prune_loop(shared.clone(), retention, stop))),
     );
     Ok(PlanLoops { probes, others })
+}
+
+/// A probe loop's definition: a digest of everything its runs depend on. `Debug` hides header values
+/// (credentials), so they are added apart: a rotated token is a changed probe. Only the digest is kept.
+fn probe_definition(common: &str, spec: &ProbeSpec) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut digest = DefaultHasher::new();
+    common.hash(&mut digest);
+    format!("{spec:?}").hash(&mut digest);
+    spec.request.headers.hash(&mut digest);
+    format!("{:016x}", digest.finish())
 }
 
 fn boxed(work: impl Future<Output = u64> + Send + 'static) -> Work {
