@@ -183,7 +183,7 @@ fn a_reload_during_the_hook_leaves_it_running_and_its_outcome_is_recorded() {
 }
 
 #[test]
-fn a_stop_during_the_hook_waits_for_it_and_tells_systemd() {
+fn a_stop_during_the_hook_waits_for_it_ignores_a_reload_and_tells_systemd() {
     let setup = Setup::new("");
     let socket = setup.dir.path().join("notify.sock");
     let systemd = UnixDatagram::bind(&socket).expect("bind the notify socket");
@@ -194,6 +194,8 @@ fn a_stop_during_the_hook_waits_for_it_and_tells_systemd() {
     setup.breach_until_the_hook_starts();
     std::thread::sleep(Duration::from_secs(1));
     daemon.signal("TERM");
+    std::thread::sleep(Duration::from_secs(1));
+    daemon.signal("HUP"); // `systemctl reload` while stopping ends nothing
     assert_eq!(exit_code(&mut daemon, Duration::from_secs(20)), Some(0));
     assert_eq!(setup.hook_lines(), ["started", "finished"]);
     let outcomes = setup.hook_outcomes();
@@ -207,6 +209,10 @@ fn a_stop_during_the_hook_waits_for_it_and_tells_systemd() {
         log.contains(
             "oewsprobe run: waiting for the rollback hook to finish (at most 35s; a second signal ends it)\n"
         ),
+        "{log}"
+    );
+    assert!(
+        log.contains("oewsprobe run: SIGHUP while stopping: ignored\n"),
         "{log}"
     );
     assert!(log.contains("oewsprobe run: stopped; "), "{log}");

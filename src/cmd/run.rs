@@ -272,7 +272,7 @@ impl Stopping {
 async fn stop(stopping: Stopping, grace: Duration, hooks: &Hooks, signals: &mut Signals) -> Ending {
     let stopped = tokio::select! {
         recorded = stopping.run(grace) => Some(recorded),
-        _ = signals.next() => None,
+        () = signals.next_stop() => None,
     };
     let mut forced = stopped.is_none();
     if !forced {
@@ -284,7 +284,7 @@ async fn stop(stopping: Stopping, grace: Duration, hooks: &Hooks, signals: &mut 
             sd_notify::notify(&sd_notify::extend_timeout(bound));
         };
         let second = async {
-            signals.next().await;
+            signals.next_stop().await;
             forced = true;
         };
         hooks.wait(waiting, second).await;
@@ -334,6 +334,13 @@ impl Signals {
             int: signal(SignalKind::interrupt())?,
             hup: signal(SignalKind::hangup())?,
         })
+    }
+
+    /// The next stop signal; a SIGHUP while stopping is ignored (a reload never ends a running hook).
+    async fn next_stop(&mut self) {
+        while !matches!(self.next().await, SignalEvent::Stop) {
+            crate::telemetry::say("oewsprobe run: SIGHUP while stopping: ignored");
+        }
     }
 
     async fn next(&mut self) -> SignalEvent {
