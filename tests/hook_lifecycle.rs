@@ -5,13 +5,13 @@
 
 mod support;
 
-use oewsprobe::store::Store;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::mail::SmtpInbox;
 use support::process::{BIN, Daemon, SimProcess};
+use support::release::{lines, outcomes, wait_for};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -104,44 +104,15 @@ impl Setup {
     }
 
     fn hook_lines(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("hook.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        lines(&self.dir.path().join("hook.log"))
     }
 
-    /// The release's decisions as `outcome: reason`, oldest first.
-    fn outcomes(&self) -> Vec<String> {
-        let store = Store::open(&self.dir.path().join("oewsprobe.sqlite")).expect("store");
-        let release = store
-            .releases()
-            .expect("releases")
-            .into_iter()
-            .next()
-            .expect("a release");
-        store
-            .decisions(release.id)
-            .expect("decisions")
-            .into_iter()
-            .map(|d| format!("{}: {}", d.outcome, d.reason))
-            .collect()
-    }
-
-    /// The outcomes that are about the hook (`hook_*`).
+    /// The release's outcomes that are about the hook (`hook_*`).
     fn hook_outcomes(&self) -> Vec<String> {
-        self.outcomes()
+        outcomes(&self.dir.path().join("oewsprobe.sqlite"))
             .into_iter()
             .filter(|o| o.starts_with("hook_"))
             .collect()
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

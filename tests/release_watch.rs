@@ -4,11 +4,11 @@
 
 mod support;
 
-use oewsprobe::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::process::{BIN, SimProcess};
+use support::release::{lines, outcomes, wait_for};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -149,41 +149,17 @@ impl Setup {
     }
 
     fn hook_lines(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("hook.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        lines(&self.dir.path().join("hook.log"))
     }
 
     fn outcomes(&self) -> Vec<String> {
-        let store = Store::open(&self.dir.path().join("oewsprobe.sqlite")).expect("store");
-        let release = store
-            .releases()
-            .expect("releases")
-            .into_iter()
-            .next()
-            .expect("a release");
-        store
-            .decisions(release.id)
-            .expect("decisions")
-            .into_iter()
-            .map(|d| format!("{}: {}", d.outcome, d.reason))
-            .collect()
+        outcomes(&self.dir.path().join("oewsprobe.sqlite"))
     }
 }
 
 fn kill(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use oewsprobe::store::{Store, StoredRecord};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::process::{Daemon, SimProcess};
+use support::release::wait_for;
 
 const HEALTH: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -90,14 +91,6 @@ impl Setup {
             self.of("query").len() > seen
         });
         std::thread::sleep(Duration::from_millis(1_500));
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod mail;
 pub mod otlp;
 pub mod process;
+pub mod release;
 pub mod servers;
 
 use oewsprobe::config::{self, Plan, Sources};
