@@ -241,6 +241,127 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    /// A loop that runs until asked to stop.
+    fn idle(key: &str, definition: &str) -> Wanted {
+        Wanted::new(key.into(), definition.into(), |mut stop: Shutdown| {
+            Box::pin(async move {
+                stop.requested().await;
+                0
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn applying_a_plan_keeps_equal_loops_and_replaces_stops_and_starts_the_rest() {
+        let liveness = Arc::new(Liveness::default());
+        let mut loops = Loops::new(liveness.clone());
+        let steps: [(&[(&str, &str)], Diff); 3] = [
+            (
+                &[("a", "1"), ("b", "1")],
+                Diff {
+                    kept: 0,
+                    changed: 0,
+                    started: 2,
+                    stopped: 0,
+                },
+            ),
+            (
+                &[("a", "1"), ("b", "2"), ("c", "1")],
+                Diff {
+                    kept: 1,
+                    changed: 1,
+                    started: 1,
+                    stopped: 0,
+                },
+            ),
+            (
+                &[("c", "1")],
+                Diff {
+                    kept: 1,
+                    changed: 0,
+                    started: 0,
+                    stopped: 2,
+                },
+            ),
+        ];
+        for (wanted, diff) in steps {
+            let wanted = wanted.iter().map(|(k, d)| idle(k, d)).collect();
+            assert_eq!(loops.apply(wanted), diff);
+            assert!(liveness.counts().0 >= loops.len());
+        }
+        assert_eq!(loops.stop(Duration::from_secs(5)).await, 0);
+        assert_eq!(liveness.counts().0, 0);
+    }
+
+    #[tokio::test]
+    async fn a_changed_loop_starts_only_after_its_predecessor_has_ended() {
+        let liveness = Arc::new(Liveness::default());
+        let mut loops = Loops::new(liveness);
+        let old_ended = Arc::new(AtomicBool::new(false));
+        let ended = old_ended.clone();
+        loops.apply(vec![Wanted::new(
+            "k".into(),
+            "1".into(),
+            move |mut stop: Shutdown| {
+                let ended = ended.clone();
+                Box::pin(async move {
+                    stop.requested().await;
+                    tokio::time::sleep(Duration::from_millis(200)).await; // its run in flight
+                    ended.store(true, Ordering::SeqCst);
+                    1
+                })
+            },
+        )]);
+        let saw_old_ended = Arc::new(AtomicBool::new(false));
+        let saw = saw_old_ended.clone();
+        loops.apply(vec![Wanted::new(
+            "k".into(),
+            "2".into(),
+            move |_stop: Shutdown| {
+                let (saw, old_ended) = (saw.clone(), old_ended.clone());
+                Box::pin(async move {
+                    saw.store(old_ended.load(Ordering::SeqCst), Ordering::SeqCst);
+                    2
+                })
+            },
+        )]);
+        let (_, first) = loops.next_end().await.expect("a loop ended");
+        let (_, second) = loops.next_end().await.expect("a loop ended");
+        assert_eq!((first, second), (1, 2));
+        assert!(saw_old_ended.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_loop_that_panics_is_reported_once_and_started_again_after_its_backoff() {
+        let liveness = Arc::new(Liveness::default());
+        let mut loops = Loops::new(liveness.clone());
+        let starts = Arc::new(AtomicU32::new(0));
+        let counted = starts.clone();
+        loops.apply(vec![Wanted::new(
+            "probe x".into(),
+            "1".into(),
+            move |mut stop: Shutdown| {
+                let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+                Box::pin(async move {
+                    assert!(!first, "boom");
+                    stop.requested().await;
+                    0
+                })
+            },
+        )]);
+        let ended = loops.next_end().await;
+        assert_eq!(
+            loops.ended(ended).as_deref(),
+            Some("oewsprobe run: loop probe x died (it panicked: boom); restarting it in 1s")
+        );
+        assert_eq!(liveness.counts().0, 0, "not live during the backoff");
+        tokio::time::sleep(Duration::from_millis(1_300)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 2);
+        assert_eq!(liveness.counts().0, 1, "live again");
+        assert_eq!(loops.stop(Duration::from_secs(5)).await, 0);
+    }
 
     #[test]
     fn the_backoff_doubles_from_one_second_up_to_a_minute() {
