@@ -134,7 +134,7 @@ fn a_reload_keeps_unchanged_probe_loops_running_and_healthz_up() {
     );
     assert!(
         daemon.log().contains(
-            "oewsprobe run: SIGHUP: configuration reloaded (2 probe loops kept, 0 changed, 0 started, 0 stopped)\n"
+            "oewsprobe run: SIGHUP: configuration reloaded (probe loops: 2 kept, 0 changed, 0 started, 0 stopped; other loops: 1 kept, 2 restarted, 0 started, 0 stopped)\n"
         ),
         "{}",
         daemon.log()
@@ -203,7 +203,7 @@ fn a_changed_probes_run_in_flight_is_recorded_under_the_old_definition() {
     assert!(!setup.of("models").is_empty(), "the new probe started");
     assert!(
         log.contains(
-            "oewsprobe run: SIGHUP: configuration reloaded (0 probe loops kept, 1 changed, 1 started, 1 stopped)\n"
+            "oewsprobe run: SIGHUP: configuration reloaded (probe loops: 0 kept, 1 changed, 1 started, 1 stopped; other loops: 1 kept, 2 restarted, 0 started, 0 stopped)\n"
         ),
         "{log}"
     );
@@ -269,7 +269,7 @@ fn a_changed_credential_header_is_a_changed_probe() {
     assert_eq!(daemon.stop(), Some(0));
     assert!(
         log.contains(
-            "oewsprobe run: SIGHUP: configuration reloaded (0 probe loops kept, 2 changed, 0 started, 0 stopped)\n"
+            "oewsprobe run: SIGHUP: configuration reloaded (probe loops: 0 kept, 2 changed, 0 started, 0 stopped; other loops: 1 kept, 2 restarted, 0 started, 0 stopped)\n"
         ),
         "{log}"
     );

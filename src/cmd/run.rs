@@ -174,10 +174,17 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                         &mut probes,
                         &mut others,
                     ) {
-                        Ok(diff) => {
+                        Ok((diff, other)) => {
                             crate::telemetry::say(&format!(
-                                "oewsprobe run: SIGHUP: configuration reloaded ({} probe loops kept, {} changed, {} started, {} stopped)",
-                                diff.kept, diff.changed, diff.started, diff.stopped
+                                "oewsprobe run: SIGHUP: configuration reloaded (probe loops: {} kept, {} changed, {} started, {} stopped; other loops: {} kept, {} restarted, {} started, {} stopped)",
+                                diff.kept,
+                                diff.changed,
+                                diff.started,
+                                diff.stopped,
+                                other.kept,
+                                other.changed,
+                                other.started,
+                                other.stopped
                             ));
                             plan = new_plan;
                         }
@@ -205,7 +212,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
     stop(stopping, grace, &context.hooks, &mut signals).await
 }
 
-/// Applies `plan`'s loops (a diff against the running ones); the probe loops' diff.
+/// Applies `plan`'s loops (a diff against the running ones); the probe loops' and the other loops' diffs.
 fn apply(
     plan: &Plan,
     context: &Context,
@@ -213,7 +220,7 @@ fn apply(
     generation: u64,
     probes: &mut Loops,
     others: &mut Loops,
-) -> Result<Diff, String> {
+) -> Result<(Diff, Diff), String> {
     let loops = plan_loops(plan, context, sinks, generation)?;
     let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
     let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
@@ -227,9 +234,9 @@ fn apply(
         context.alerts.replace(None);
     }
     let diff = probes.apply(loops.probes);
-    others.apply(loops.others);
+    let other = others.apply(loops.others);
     context.liveness.expect(probes.len() + others.len());
-    Ok(diff)
+    Ok((diff, other))
 }
 
 fn report_death(report: Option<String>) {

@@ -1,17 +1,21 @@
 //! A plan's loops, as [`Wanted`] entries for [`super::loops::Loops`]: one per scheduled probe and per
 //! scheduled burst (defined by the probe and the settings its run uses, so an unchanged probe keeps its loop
-//! across a reload), and the plan-wide loops (watch, alerting, delivery, SLO notices, metrics refresh,
-//! pruning), which a reload restarts.
+//! across a reload), the release watch (kept when unchanged too), and the other plan-wide loops (alerting,
+//! delivery, SLO notices, metrics refresh, pruning), which a reload restarts.
 
 use super::Context;
 use super::loops::{Wanted, Work};
 use crate::alert::Mailer;
 use crate::config::Plan;
+use crate::config::WatchConfig;
 use crate::monitor::{
     Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop, run_burst_loop,
     run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
 };
 use crate::probe::{ProbeRecord, ProbeSpec, Prober};
+use crate::rollback::Secret;
+use crate::slo::Objective;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -93,9 +97,6 @@ pub fn plan_loops(
     }
     let generation = generation.to_string();
     let mut others = Vec::new();
-    let mut other = |key: &str, make: Box<dyn Fn(Shutdown) -> Work + Send + Sync>| {
-        others.push(Wanted::new(key.to_string(), generation.clone(), make));
-    };
     let watch = WatchContext {
         shared: shared.clone(),
         evidence_dir: run
@@ -107,17 +108,20 @@ pub fn plan_loops(
         hooks: context.hooks.clone(),
     };
     let (objectives, config) = (plan.objectives.clone(), plan.settings.watch.clone());
-    other(
-        "watch",
-        Box::new(move |stop| {
-            boxed(run_watch_loop(
-                watch.clone(),
-                objectives.clone(),
-                config.clone(),
-                stop,
-            ))
-        }),
-    );
+    // The watch is kept across a reload that does not change it (a restart would lose nothing stored, but
+    // the loop itself need not stop).
+    let definition = watch_definition(&watch, &objectives, &config);
+    others.push(Wanted::new("watch".into(), definition, move |stop| {
+        boxed(run_watch_loop(
+            watch.clone(),
+            objectives.clone(),
+            config.clone(),
+            stop,
+        ))
+    }));
+    let mut other = |key: &str, make: Box<dyn Fn(Shutdown) -> Work + Send + Sync>| {
+        others.push(Wanted::new(key.to_string(), generation.clone(), make));
+    };
     if let Some(smtp) = smtp {
         let (store, alert, feed) = (
             context.store.clone(),
@@ -207,11 +211,29 @@ pub fn plan_loops(
 /// A probe loop's definition: a digest of everything its runs depend on. `Debug` hides header values
 /// (credentials), so they are added apart: a rotated token is a changed probe. Only the digest is kept.
 fn probe_definition(common: &str, spec: &ProbeSpec) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
     let mut digest = DefaultHasher::new();
     common.hash(&mut digest);
     format!("{spec:?}").hash(&mut digest);
     spec.request.headers.hash(&mut digest);
+    format!("{:016x}", digest.finish())
+}
+
+/// The watch loop's definition: a digest of its objectives, settings (the webhook secret, which `Debug`
+/// hides, added apart), evidence folder and email target.
+fn watch_definition(
+    watch: &WatchContext,
+    objectives: &[Objective],
+    config: &WatchConfig,
+) -> String {
+    let mut digest = DefaultHasher::new();
+    format!("{objectives:?}|{config:?}").hash(&mut digest);
+    config
+        .webhook_secret
+        .as_ref()
+        .map(Secret::expose)
+        .hash(&mut digest);
+    watch.evidence_dir.hash(&mut digest);
+    watch.recorder.alert_target.hash(&mut digest);
     format!("{:016x}", digest.finish())
 }
 
