@@ -110,7 +110,12 @@ pub fn plan_loops(
     let (objectives, config) = (plan.objectives.clone(), plan.settings.watch.clone());
     // The watch is kept across a reload that does not change it (a restart would lose nothing stored, but
     // the loop itself need not stop).
-    let definition = watch_definition(&watch, &objectives, &config);
+    let definition = watch_definition(
+        &objectives,
+        &config,
+        &watch.evidence_dir,
+        watch.recorder.alert_target.as_deref(),
+    );
     others.push(Wanted::new("watch".into(), definition, move |stop| {
         boxed(run_watch_loop(
             watch.clone(),
@@ -221,9 +226,10 @@ fn probe_definition(common: &str, spec: &ProbeSpec) -> String {
 /// The watch loop's definition: a digest of its objectives, settings (the webhook secret, which `Debug`
 /// hides, added apart), evidence folder and email target.
 fn watch_definition(
-    watch: &WatchContext,
     objectives: &[Objective],
     config: &WatchConfig,
+    evidence_dir: &std::path::Path,
+    alert_target: Option<&str>,
 ) -> String {
     let mut digest = DefaultHasher::new();
     format!("{objectives:?}|{config:?}").hash(&mut digest);
@@ -232,8 +238,8 @@ fn watch_definition(
         .as_ref()
         .map(Secret::expose)
         .hash(&mut digest);
-    watch.evidence_dir.hash(&mut digest);
-    watch.recorder.alert_target.hash(&mut digest);
+    evidence_dir.hash(&mut digest);
+    alert_target.hash(&mut digest);
     format!("{:016x}", digest.finish())
 }
 
@@ -253,6 +259,50 @@ async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shut
         let before = now_ms().saturating_sub(retention.as_millis() as u64);
         if let Err(e) = shared.with_store(move |store| store.prune(before)).await {
             tracing::error!(error = %e, "retention pruning failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Sources;
+
+    /// The watch definition of a config with one objective and a webhook secret read from a file.
+    fn definition(dir: &std::path::Path, target: f64, secret: &str) -> String {
+        std::fs::create_dir_all(dir.join("probes")).expect("probes");
+        std::fs::write(
+            dir.join("probes/health.toml"),
+            "schedule = \"* * * * * *\"\n[request]\npath = \"/health\"\n",
+        )
+        .expect("probe");
+        std::fs::write(dir.join("secret"), secret).expect("secret");
+        let config = format!(
+            "target = \"http://127.0.0.1:9\"\nprobes_dir = \"probes\"\n[rollback]\nwebhook = \"http://127.0.0.1:9/hook\"\nwebhook_secret = \"file:{}\"\n[[slo]]\nname = \"health\"\nprobes = [\"health\"]\ntarget = {target}\n",
+            dir.join("secret").display()
+        );
+        std::fs::write(dir.join("oewsprobe.toml"), config).expect("config");
+        let sources = Sources {
+            config: Some(dir.join("oewsprobe.toml")),
+            probes_dir: None,
+            target: None,
+        };
+        let plan = crate::config::load(&sources).expect("a valid config");
+        watch_definition(&plan.objectives, &plan.settings.watch, dir, Some("t"))
+    }
+
+    #[test]
+    fn the_watch_is_kept_only_when_its_objectives_and_settings_secret_included_are_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = definition(dir.path(), 0.99, "one");
+        let cases = [
+            (0.99, "one", true),
+            (0.95, "one", false),
+            (0.99, "two", false),
+        ];
+        for (target, secret, same) in cases {
+            let other = definition(dir.path(), target, secret);
+            assert_eq!(other == base, same, "target {target}, secret {secret}");
         }
     }
 }
