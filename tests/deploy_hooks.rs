@@ -32,12 +32,12 @@ fn docker_hook_dry_run_prints_task_23() {
     assert_eq!(
         stdout,
         "rollback: main-bbb -> ghcr.io/varunr89/oews:main-aaa (burn)\n\
-         dry-run: docker pull ghcr.io/varunr89/oews:main-aaa\n\
+         dry-run: use ghcr.io/varunr89/oews:main-aaa from the host, or docker pull it when it is missing\n\
          dry-run: docker stop oews-prod\n\
-         dry-run: docker rm oews-prod\n\
+         dry-run: docker rename oews-prod oews-prod-rolled-back\n\
          dry-run: docker run -d --name oews-prod --restart unless-stopped -p 8000:8000 -v /opt/oews/data:/app/data:ro --env-file /opt/oews/.env ghcr.io/varunr89/oews:main-aaa\n\
          dry-run: docker network connect oews_default oews-prod\n\
-         dry-run: would poll http://127.0.0.1:8000/health up to 30 times\n"
+         dry-run: would poll http://127.0.0.1:8000/health up to 30 times, then docker rm oews-prod-rolled-back\n"
     );
 }
 
