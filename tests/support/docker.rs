@@ -441,7 +441,7 @@ impl Deployment {
             env_file,
         };
         deployment.deploy(image);
-        deployment.wait_healthy(Duration::from_secs(30));
+        deployment.wait_serving(Duration::from_secs(30));
         deployment
     }
 
@@ -478,16 +478,29 @@ impl Deployment {
 
     /// Waits until `GET /health` through Caddy answers 200.
     pub fn wait_healthy(&self, timeout: Duration) {
+        self.wait_for("200", timeout, |status| status == 200);
+    }
+
+    /// Waits until `oews-prod` answers through Caddy (a status other than the proxy's own 502 or 504).
+    pub fn wait_serving(&self, timeout: Duration) {
+        self.wait_for("its own answer", timeout, |status| {
+            status != 502 && status != 504
+        });
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(u16) -> bool) {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.proxy_status("/health") == Some(200) {
+            if self.proxy_status("/health").is_some_and(&done) {
                 return;
             }
+            let logs = docker_output(&["logs", &self.container]);
             assert!(
                 Instant::now() < deadline,
-                "{} did not answer 200 through Caddy within {timeout:?}; logs:\n{}",
+                "{} did not give {what} through Caddy within {timeout:?}; logs:\n{}{}",
                 self.container,
-                String::from_utf8_lossy(&docker_output(&["logs", &self.container]).stderr)
+                String::from_utf8_lossy(&logs.stdout),
+                String::from_utf8_lossy(&logs.stderr)
             );
             std::thread::sleep(Duration::from_millis(100));
         }
