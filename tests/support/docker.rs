@@ -180,7 +180,7 @@ pub fn sim_base() -> String {
 }
 
 /// `oewsprobe` without its debug info, beside the test binary's target directory (rebuilt when it changes).
-fn stripped_binary() -> PathBuf {
+pub fn stripped_binary() -> PathBuf {
     let bin = Path::new(super::process::BIN);
     let dir = bin
         .parent()
@@ -232,8 +232,67 @@ fn which(program: &str) -> Option<PathBuf> {
     })
 }
 
-/// Everything one test makes on the engine: names start with `prefix`; the images it tagged are listed.
-/// Dropping it removes them all.
+/// The base image `deploy/Dockerfile` names: a minimal Debian 12 root filesystem made by `debootstrap` (with
+/// `ca-certificates`) from the Debian mirror this machine's apt is configured with, imported under that tag.
+/// Made once per engine: an image already there under the tag (made here, or the real one) is used as it is.
+pub fn debian_base() -> String {
+    const TAG: &str = "debian:bookworm-slim";
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        engine_answers();
+        if docker_output(&["image", "inspect", TAG]).status.success() {
+            return TAG.to_string();
+        }
+        let indextargets = Command::new("apt-get")
+            .args(["indextargets", "--format", "$(REPO_URI) $(RELEASE)"])
+            .output()
+            .expect("apt-get");
+        let listing = String::from_utf8_lossy(&indextargets.stdout);
+        let mirror = listing
+            .lines()
+            .find_map(|line| line.strip_suffix(" bookworm"))
+            .unwrap_or_else(|| panic!("apt has no bookworm repository configured (apt-get update first?):\n{listing}"))
+            .to_string();
+        let root = tempfile::tempdir().expect("tempdir");
+        let out = Command::new("debootstrap")
+            .args(["--variant=minbase", "--include=ca-certificates", "bookworm"])
+            .arg(root.path())
+            .arg(&mirror)
+            .output()
+            .expect("debootstrap is not installed: apt-get install debootstrap (scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "debootstrap failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for bulk in ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale"] {
+            let _ = std::fs::remove_dir_all(root.path().join(bulk));
+        }
+        let tar = Command::new("tar")
+            .arg("-C")
+            .arg(root.path())
+            .args(["-c", "."])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tar");
+        let out = Command::new("docker")
+            .args(["import", "--change", "CMD [\"bash\"]", "-", TAG])
+            .stdin(tar.stdout.expect("tar stdout"))
+            .output()
+            .expect("docker import");
+        assert!(
+            out.status.success(),
+            "docker import {TAG}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TAG.to_string()
+    })
+    .clone()
+}
+
+/// Everything one test makes on the engine: container, network and volume names start with `prefix`; the
+/// images it tagged are listed. Dropping it removes them all.
 pub struct Scope {
     pub prefix: String,
     images: Mutex<Vec<String>>,
@@ -373,6 +432,10 @@ impl Drop for Scope {
         let containers = docker_output(&["ps", "-aq", "--filter", &filter]);
         for id in String::from_utf8_lossy(&containers.stdout).split_whitespace() {
             let _ = docker_output(&["rm", "-f", "-v", id]);
+        }
+        let volumes = docker_output(&["volume", "ls", "-q", "--filter", &filter]);
+        for name in String::from_utf8_lossy(&volumes.stdout).split_whitespace() {
+            let _ = docker_output(&["volume", "rm", "-f", name]);
         }
         let networks = docker_output(&["network", "ls", "-q", "--filter", &filter]);
         for id in String::from_utf8_lossy(&networks.stdout).split_whitespace() {
