@@ -1,4 +1,5 @@
-//! The shipped rollback hooks in `deploy/`, in dry-run mode: the exact commands they would run.
+//! The shipped rollback hooks in `deploy/`, in dry-run mode (the exact commands they would run), and the
+//! systemd unit, checked by `systemd-analyze verify`.
 
 use std::process::Command;
 
@@ -79,4 +80,37 @@ fn container_platform_hook_dry_run_updates_the_image_tag() {
             "dry-run: az containerapp update --name oews --resource-group rg --image reg.example/oews-api:abc123"
         )
     );
+}
+
+/// `systemd-analyze verify` of the shipped unit (its binary path pointed at this build): no error, no warning.
+#[test]
+fn the_systemd_unit_verifies_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/oewsprobe.service"
+    ))
+    .expect("unit");
+    let path = dir.path().join("oewsprobe.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/oewsprobe", env!("CARGO_BIN_EXE_oewsprobe")),
+    )
+    .expect("write");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect(
+            "systemd-analyze is not installed: apt-get install systemd (scripts/test installs it)",
+        );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.is_empty(), "{said}");
+    // The Docker hook reaches the engine's socket: a fixed user in the group docker, not a DynamicUser.
+    assert!(unit.contains("\nSupplementaryGroups=docker\n"), "{unit}");
+    assert!(!unit.contains("\nDynamicUser="), "{unit}");
 }
