@@ -114,3 +114,84 @@ fn the_systemd_unit_verifies_clean() {
     assert!(unit.contains("\nSupplementaryGroups=docker\n"), "{unit}");
     assert!(!unit.contains("\nDynamicUser="), "{unit}");
 }
+
+/// The platform's CLI cannot run here: a stand-in program in its place that runs `script`.
+fn platform_cli(dir: &std::path::Path, script: &str) -> String {
+    let path = dir.join("platform-cli");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).expect("write");
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&path)
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+    path.display().to_string()
+}
+
+#[test]
+fn container_platform_hook_failures_are_one_explicit_line() {
+    let base = [
+        ("OEWSPROBE_ROLLBACK_TO", "abc123"),
+        ("OEWS_APP", "oews"),
+        ("OEWS_RESOURCE_GROUP", "rg"),
+        ("OEWS_REGISTRY_IMAGE", "reg.example/oews-api"),
+    ];
+    let run = |extra: &[(&str, &str)]| {
+        let out = Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/deploy/rollback-container-platform.sh"
+            ))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .envs(base)
+            .envs(extra.iter().copied())
+            .output()
+            .expect("run hook");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let (code, _, stderr) = run(&[("OEWS_PLATFORM_CLI", "no-such-cli")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "rollback failed: the platform CLI 'no-such-cli' is not on PATH; nothing was changed\n"
+    );
+
+    let failing = platform_cli(
+        dir.path(),
+        "echo 'ERROR: (ResourceNotFound) The app oews was not found.' >&2; exit 3",
+    );
+    let (code, _, stderr) = run(&[("OEWS_PLATFORM_CLI", &failing)]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        format!(
+            "rollback failed: {failing} containerapp update exited 3: ERROR: (ResourceNotFound) The app oews was not found.; the app still runs its current image\n"
+        )
+    );
+
+    let updating = platform_cli(dir.path(), "exit 0");
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let url = format!("http://127.0.0.1:{port}/health");
+    let (code, stdout, stderr) = run(&[
+        ("OEWS_PLATFORM_CLI", &updating),
+        ("OEWS_HEALTH_URL", &url),
+        ("OEWS_HEALTH_TRIES", "2"),
+        ("OEWS_HEALTH_INTERVAL", "0.1"),
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.ends_with("rollback: oews now runs reg.example/oews-api:abc123\n"));
+    assert_eq!(
+        stderr,
+        format!("rollback failed: oews on abc123 is not healthy at {url} after 2 tries\n")
+    );
+}
