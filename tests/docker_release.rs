@@ -308,12 +308,12 @@ fn a_failed_hook_is_told_in_its_own_words_in_status_and_the_decision_email() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let email = loop {
         let emails = smtp.emails();
-        if let Some(email) = emails.iter().cloned().find(|e| {
+        if let Some(email) = emails.iter().find(|e| {
             e["subject"]
                 .as_str()
                 .is_some_and(|s| s.contains("rollback hook FAILED"))
         }) {
-            break email;
+            break email.clone();
         }
         assert!(
             Instant::now() < deadline,

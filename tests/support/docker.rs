@@ -133,34 +133,40 @@ fn imported_image(repo: &str, binary: &Path, files: &[(&str, &str)], changes: &[
     )
     .expect("passwd");
     std::fs::create_dir_all(root.path().join("tmp")).expect("tmp");
-    let mut import = Command::new("docker");
-    import.arg("import");
-    for change in changes {
-        import.args(["--change", change]);
-    }
-    let tar = Command::new("tar")
-        .args(["-C"])
-        .arg(root.path())
-        .args(["-c", "."])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("tar");
-    let out = import
-        .args(["-", &reference])
-        .stdin(tar.stdout.expect("tar stdout"))
-        .output()
-        .expect("docker import");
-    assert!(
-        out.status.success(),
-        "docker import {reference}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_root(root.path(), &reference, changes);
     for old in docker(&["images", repo, "--format", "{{.Repository}}:{{.Tag}}"]).lines() {
         if old != reference {
             let _ = docker_output(&["rmi", old]);
         }
     }
     reference
+}
+
+/// `docker import` of the folder `root` as `reference`, with `changes` (Dockerfile lines).
+fn import_root(root: &Path, reference: &str, changes: &[&str]) {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("tar");
+    let mut import = Command::new("docker");
+    import.arg("import");
+    for change in changes {
+        import.args(["--change", change]);
+    }
+    let out = import
+        .args(["-", reference])
+        .stdin(tar.stdout.take().expect("tar stdout"))
+        .output()
+        .expect("docker import");
+    let tarred = tar.wait().expect("tar");
+    assert!(
+        tarred.success() && out.status.success(),
+        "tar ({tarred}) | docker import {reference}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The base of the stand-in API images: this build's `oewsprobe` (debug info stripped) and its libraries.
@@ -269,23 +275,7 @@ pub fn debian_base() -> String {
         for bulk in ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale"] {
             let _ = std::fs::remove_dir_all(root.path().join(bulk));
         }
-        let tar = Command::new("tar")
-            .arg("-C")
-            .arg(root.path())
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tar");
-        let out = Command::new("docker")
-            .args(["import", "--change", "CMD [\"bash\"]", "-", TAG])
-            .stdin(tar.stdout.expect("tar stdout"))
-            .output()
-            .expect("docker import");
-        assert!(
-            out.status.success(),
-            "docker import {TAG}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        import_root(root.path(), TAG, &["CMD [\"bash\"]"]);
         TAG.to_string()
     })
     .clone()
