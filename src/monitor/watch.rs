@@ -273,7 +273,7 @@ impl Watch {
         let mut failures = Vec::new();
         let mut value = serde_json::Map::new();
         if !self.config.command.is_empty() {
-            let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+            let outcome = run_hook(&self.config.hook(), &call).await;
             parts.push(command_summary(&outcome));
             if !outcome.succeeded() {
                 failures.push("command");
