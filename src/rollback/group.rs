@@ -32,27 +32,37 @@ impl Group {
         self.pgid = None;
     }
 
-    /// TERM to the whole group; KILL to whatever of it is still there after `grace`; the leader reaped.
+    /// TERM to the whole group; KILL to whatever of it is still there after `grace`; returns once the group
+    /// is gone (or [`KILLED_WITHIN`] after the KILL, for members that only their parent can reap), the leader
+    /// reaped.
     pub async fn end(&mut self, leader: &mut Child, grace: Duration) {
-        if let Some(pgid) = self.pgid {
+        if let Some(pgid) = self.pgid.take() {
             let _ = kill_process_group(pgid, Signal::TERM);
-            let deadline = Instant::now() + grace;
-            loop {
-                // Reap the leader as soon as it exits: a zombie leader would keep the group "alive". Its pid
-                // cannot be reused while other members still carry it as their group id.
-                let _ = leader.try_wait();
-                if test_kill_process_group(pgid) == Err(Errno::SRCH) {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    let _ = kill_process_group(pgid, Signal::KILL);
-                    break;
-                }
-                tokio::time::sleep(POLL).await;
+            if !gone_within(pgid, leader, grace).await {
+                let _ = kill_process_group(pgid, Signal::KILL);
+                gone_within(pgid, leader, KILLED_WITHIN).await;
             }
-            self.pgid = None;
         }
         let _ = leader.wait().await;
+    }
+}
+
+/// How long after its KILL a group is waited for (a KILLed process takes a moment to die on a busy machine).
+const KILLED_WITHIN: Duration = Duration::from_secs(1);
+
+/// Whether the group `pgid` is gone within `limit`. The leader is reaped as soon as it exits (a zombie leader
+/// would keep the group "alive"); its pid cannot be reused while other members still carry it as their group.
+async fn gone_within(pgid: Pid, leader: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let _ = leader.try_wait();
+        if test_kill_process_group(pgid) == Err(Errno::SRCH) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(POLL).await;
     }
 }
 

@@ -72,7 +72,11 @@ impl HookOutcome {
 pub async fn run_hook(hook: &Hook<'_>, call: &HookCall<'_>) -> HookOutcome {
     let started = Instant::now();
     let mut outcome = HookOutcome {
-        command: hook.command.to_vec(),
+        command: hook
+            .command
+            .iter()
+            .map(|arg| kept_output(arg, false, hook.secrets))
+            .collect(),
         exit_code: None,
         timed_out: false,
         spawn_error: None,
