@@ -5,6 +5,7 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod lock;
 mod migrations;
 mod outbox;
 mod records;
@@ -12,6 +13,7 @@ mod releases;
 mod silences;
 mod slo_state;
 
+pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
@@ -29,6 +31,8 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("store: the store task failed: {0}")]
     Task(String),
     #[error("store: stored JSON is unreadable: {0}")]
@@ -66,6 +70,8 @@ fn wal(conn: &Connection) -> StoreResult<()> {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// `run`'s hold on the store (see [`Store::open_for_run`]); released with the store.
+    _lock: Option<lock::RunLock>,
 }
 
 impl Store {
@@ -77,6 +83,15 @@ impl Store {
             source,
         })?;
         Store::prepare(conn, &shown)
+    }
+
+    /// Opens the store for `run`, the one process that writes probe records: first takes the store's run
+    /// lock (a second `run` on the same store is refused, naming the pid that holds it), then opens it.
+    pub fn open_for_run(path: &Path) -> StoreResult<Store> {
+        let lock = lock::lock_for_run(path)?;
+        let mut store = Store::open(path)?;
+        store._lock = Some(lock);
+        Ok(store)
     }
 
     /// A private in-memory store (tests, dry runs).
@@ -92,7 +107,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&conn, shown)?;
-        Ok(Store { conn })
+        Ok(Store { conn, _lock: None })
     }
 
     /// Runs `work` as one unit: all of its writes commit, or none do. Nests (a savepoint each).
