@@ -15,7 +15,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
             let until = now + watch.as_millis() as u64;
             let release = store
                 .start_release(&args.version, &args.rollback_to, now, until)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| store.named(e).to_string())?;
             super::emit(&format!(
                 "release {} recorded (rollback to {}); watching for {}\n",
                 release.version,
@@ -25,7 +25,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
             Ok(())
         }),
         ReleaseCommand::List(args) => open_store(&args.config).and_then(|(store, _)| {
-            let releases = store.releases().map_err(|e| e.to_string())?;
+            let releases = store.releases().map_err(|e| store.named(e).to_string())?;
             super::emit(&match args.format {
                 Format::Json => format!("{:#}\n", serde_json::json!({ "releases": releases })),
                 Format::Table => releases_table(&releases, now_ms()),
@@ -33,7 +33,10 @@ pub fn run(command: ReleaseCommand) -> Exit {
             Ok(())
         }),
         ReleaseCommand::End(args) => open_store(&args.config).and_then(|(store, _)| {
-            match store.end_release(now_ms()).map_err(|e| e.to_string())? {
+            match store
+                .end_release(now_ms())
+                .map_err(|e| store.named(e).to_string())?
+            {
                 Some(release) => {
                     super::emit(&format!("release {}: watch ended\n", release.version))
                 }
