@@ -181,7 +181,7 @@ impl Running {
             }
             None => (None, None),
         };
-        let (writer_queue, writer) = spawn_writer(store.clone());
+        let (writer_queue, writer) = spawn_writer(store.clone(), context.liveness.clone());
         let shared = Arc::new(Shared {
             prober,
             store: store.clone(),
