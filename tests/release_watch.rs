@@ -96,12 +96,16 @@ impl Setup {
     }
 
     fn release_start(&self) {
+        self.release_start_as("main-bbb");
+    }
+
+    fn release_start_as(&self, version: &str) {
         let out = Command::new(BIN)
             .args([
                 "release",
                 "start",
                 "--version",
-                "main-bbb",
+                version,
                 "--rollback-to",
                 "main-aaa",
                 "--config",
@@ -504,4 +508,35 @@ fn the_hook_gets_an_allow_listed_environment_and_no_secret_reaches_the_store() {
         );
         assert!(!stored.contains(secret), "{secret} is in the store");
     }
+}
+
+#[test]
+fn a_version_with_a_slash_gets_its_evidence_file_beside_the_store() {
+    let setup = Setup::new(true);
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start_as("feature/x");
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook's outcome", Duration::from_secs(30), || {
+        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
+    });
+    kill(&mut daemon);
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_succeeded: rollback hook exited 0")),
+        "the hook found its evidence file: {outcomes:?}"
+    );
+    let evidence: Vec<String> = std::fs::read_dir(setup.dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("rollback-"))
+        .collect();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert!(
+        evidence[0].starts_with("rollback-feature_x-") && evidence[0].ends_with(".json"),
+        "{evidence:?}"
+    );
 }
