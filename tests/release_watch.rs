@@ -540,3 +540,69 @@ fn a_version_with_a_slash_gets_its_evidence_file_beside_the_store() {
         "{evidence:?}"
     );
 }
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+/// Replaces the hook command of the config.
+fn set_hook(setup: &Setup, command: &str) {
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("command = "))
+        .expect("command line");
+    setup.edit_config(old, &format!("command = {command}"));
+}
+
+#[test]
+fn a_hook_past_its_timeout_leaves_no_process_of_its_group_running() {
+    let setup = Setup::new(true);
+    let pid_file = setup.dir.path().join("child.pid");
+    set_hook(
+        &setup,
+        &format!(
+            r#"["sh", "-c", "sleep 60 & echo $! > {}; echo started a child; sleep 60"]"#,
+            pid_file.display()
+        ),
+    );
+    setup.edit_config("timeout = \"10s\"", "timeout = \"1s\"");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook's outcome", Duration::from_secs(30), || {
+        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
+    });
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_failed: rollback hook killed after its timeout")),
+        "{outcomes:?}"
+    );
+    let child = std::fs::read_to_string(&pid_file).expect("the child's pid");
+    assert!(
+        !alive(child.trim()),
+        "the hook's child {} outlived hook_failed",
+        child.trim()
+    );
+    kill(&mut daemon);
+    let store = Store::open(&setup.dir.path().join("oewsprobe.sqlite")).expect("store");
+    let release = store.releases().expect("releases").remove(0);
+    let failed = store
+        .decisions(release.id)
+        .expect("decisions")
+        .into_iter()
+        .find(|d| d.outcome == "hook_failed")
+        .expect("hook_failed");
+    assert_eq!(
+        failed.evidence["command"]["stdout"], "started a child\n",
+        "the output before the kill is kept"
+    );
+}
