@@ -257,9 +257,8 @@ impl Watch {
         {
             return Ok(());
         }
-        let evidence_file = self
-            .evidence_dir
-            .join(format!("rollback-{}-{now}.json", release.version));
+        let evidence_file =
+            crate::release::evidence_path(&self.evidence_dir, &release.version, now);
         if let Err(e) = std::fs::write(&evidence_file, format!("{evidence:#}\n")) {
             tracing::error!(file = %evidence_file.display(), error = %e, "cannot write the evidence file");
         }
@@ -273,7 +272,7 @@ impl Watch {
         let mut failures = Vec::new();
         let mut value = serde_json::Map::new();
         if !self.config.command.is_empty() {
-            let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+            let outcome = run_hook(&self.config.hook(), &call).await;
             parts.push(command_summary(&outcome));
             if !outcome.succeeded() {
                 failures.push("command");
