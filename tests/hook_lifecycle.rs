@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::mail::SmtpInbox;
 use support::process::{BIN, Daemon, SimProcess};
 use support::release::{lines, outcomes, wait_for};
@@ -116,18 +116,6 @@ impl Setup {
     }
 }
 
-/// Waits for the daemon to exit by itself; returns its exit code.
-fn exit_code(daemon: &mut Daemon, limit: Duration) -> Option<i32> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(code) = daemon.try_exit() {
-            return code;
-        }
-        assert!(Instant::now() < deadline, "the daemon did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_reload_during_the_hook_leaves_it_running_and_its_outcome_is_recorded() {
     let setup = Setup::new("");
@@ -170,7 +158,7 @@ fn a_stop_during_the_hook_waits_for_it_ignores_a_reload_and_tells_systemd() {
     daemon.signal("TERM");
     std::thread::sleep(Duration::from_secs(1));
     daemon.signal("HUP"); // `systemctl reload` while stopping ends nothing
-    assert_eq!(exit_code(&mut daemon, Duration::from_secs(20)), Some(0));
+    assert_eq!(daemon.wait_exit(Duration::from_secs(20)), Some(0));
     assert_eq!(setup.hook_lines(), ["started", "finished"]);
     let outcomes = setup.hook_outcomes();
     assert_eq!(outcomes.len(), 1, "{outcomes:?}");
@@ -209,7 +197,7 @@ fn a_second_signal_during_the_hook_ends_it_and_records_hook_interrupted() {
     daemon.signal("TERM");
     std::thread::sleep(Duration::from_secs(2));
     daemon.signal("TERM");
-    assert_eq!(exit_code(&mut daemon, Duration::from_secs(10)), Some(0));
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
     assert_eq!(
         setup.hook_outcomes(),
         [

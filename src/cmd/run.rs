@@ -26,7 +26,7 @@ pub async fn run(args: RunArgs) -> Exit {
         Ok(plan) => plan,
         Err(exit) => return exit,
     };
-    let store = match Store::open(&plan.settings.run.store) {
+    let store = match Store::open_for_run(&plan.settings.run.store) {
         Ok(store) => Arc::new(Mutex::new(store)),
         Err(e) => {
             crate::telemetry::say(&format!("oewsprobe run: {e}"));
@@ -118,7 +118,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         ));
         return Ending::Graceful(Exit::CouldNotCheck);
     }
-    let (writer, mut written) = spawn_writer(context.store.clone());
+    let (writer, mut written) = spawn_writer(context.store.clone(), context.liveness.clone());
     let mut sinks = Sinks {
         writer,
         permits: None,

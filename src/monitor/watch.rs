@@ -245,9 +245,8 @@ impl Watch {
         {
             return Ok(());
         }
-        let evidence_file = self
-            .evidence_dir
-            .join(format!("rollback-{}-{now}.json", release.version));
+        let evidence_file =
+            crate::release::evidence_path(&self.evidence_dir, &release.version, now);
         if let Err(e) = std::fs::write(&evidence_file, format!("{evidence:#}\n")) {
             tracing::error!(file = %evidence_file.display(), error = %e, "cannot write the evidence file");
         }

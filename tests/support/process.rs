@@ -123,9 +123,21 @@ impl Daemon {
         }
     }
 
-    /// The exit code once the daemon has exited (`Some(None)`: killed by a signal); `None` while it runs.
-    pub fn try_exit(&mut self) -> Option<Option<i32>> {
-        self.child.try_wait().expect("wait").map(|s| s.code())
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the daemon to exit by itself (it is not signalled); returns its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Everything the daemon wrote so far.
