@@ -23,6 +23,9 @@
 //! (keys that are not plain `.key` keys are written `["key"]`). Errors name the character position, counted
 //! from 1: `$.models[` fails with `unclosed "[" at position 9`.
 //!
+//! A selector has at most [`MAX_STEPS`](selector::MAX_STEPS) steps (filter paths included) and at most
+//! [`MAX_FANOUT_STEPS`](selector::MAX_FANOUT_STEPS) `[*]` and filter steps, each of which doubles its [`Need`].
+//!
 //! # Assertions (`[[expect.json]]`)
 //!
 //! ```toml

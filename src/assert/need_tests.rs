@@ -303,3 +303,28 @@ fn ignored_any_would_accept_bodies_a_full_parse_rejects() {
         assert!(parse_pruned(body, &key("a", Need::All)).is_err(), "{text}");
     }
 }
+
+/// The nodes of a need tree: each need counts 1, plus what its parts hold.
+fn nodes(need: &Need) -> usize {
+    match need {
+        Need::Presence | Need::All => 1,
+        Need::Parts(parts) => {
+            1 + parts.keys.values().map(nodes).sum::<usize>()
+                + parts.values.as_deref().map_or(0, nodes)
+                + nodes(&parts.elements)
+        }
+    }
+}
+
+#[test]
+fn each_fan_out_step_doubles_the_need_up_to_the_bound() {
+    // `[*]` reads every element and every member value alike: the need of the rest is held twice.
+    for k in 0..=8 {
+        let text = format!("${}.b", "[*]".repeat(k));
+        assert_eq!(nodes(&selector_need(&text)), (1 << (k + 2)) - 1, "{text}");
+    }
+    let text = format!("${}.b", "[?(@.t == 1)]".repeat(8));
+    assert_eq!(nodes(&selector_need(&text)), 3 * (1 << 9) - 3, "{text}");
+    let refused = format!("${}.b", "[*]".repeat(9));
+    assert!(Selector::parse(&refused).is_err(), "{refused}");
+}

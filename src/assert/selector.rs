@@ -6,6 +6,14 @@ use super::need::Need;
 use serde_json::Value;
 use std::fmt;
 
+/// The most steps a selector may have, counting the steps of filter paths: JSON deeper than 128 levels does not
+/// parse, and a longer selector only costs memory.
+pub const MAX_STEPS: usize = 64;
+
+/// The most `[*]` and filter steps a selector may have: each one doubles what its [`Need`] holds (every element
+/// and every member value are read alike), so the bound keeps a selector's need below 2^8 times its length.
+pub const MAX_FANOUT_STEPS: usize = 8;
+
 /// A parsed selector such as `$.data_sources[?(@.type == "planning")].plan`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selector {
