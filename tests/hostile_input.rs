@@ -66,3 +66,110 @@ fn sighup_with_a_26_step_selector_keeps_the_daemon_probing() {
     );
     assert!(stderr.contains("selector too complex"), "{stderr}");
 }
+
+/// Every error of loading `config` with one probe file `p.toml`, with the folder's path left out.
+fn load_errors(config: &str, probe: &str) -> Vec<String> {
+    let dir = support::probe_dir(&[("p.toml", probe)]);
+    let config_path = dir.path().join("oewsprobe.cfg");
+    std::fs::write(&config_path, config).expect("write config");
+    let sources = oewsprobe::config::Sources {
+        config: Some(config_path),
+        probes_dir: Some(dir.path().to_path_buf()),
+        target: None,
+    };
+    let errors = oewsprobe::config::load(&sources).expect_err("refused");
+    let prefix = format!("{}/", dir.path().display());
+    errors
+        .0
+        .iter()
+        .map(|e| e.to_string().replace(&prefix, ""))
+        .collect()
+}
+
+#[test]
+fn every_duration_key_is_bounded_with_its_file_and_key() {
+    const HUGE: &str = "300000000000y";
+    let long = |key: &str, max: &str| format!("{key}: \"{HUGE}\" is too long; give at most {max}");
+    let cases: Vec<(String, String, Vec<String>)> = vec![
+        (
+            String::new(),
+            format!("{HEALTH}timeout = \"{HUGE}\"\nconnect_timeout = \"{HUGE}\"\n[expect]\nlatency = \"{HUGE}\"\n"),
+            vec![
+                format!("p.toml: {}", long("request.timeout", "1h")),
+                format!("p.toml: {}", long("request.connect_timeout", "1h")),
+                format!("p.toml: {}", long("expect.latency", "1h")),
+            ],
+        ),
+        (
+            String::new(),
+            format!("{HEALTH}[burst]\nschedule = \"0 0 * * * *\"\nslo = \"{HUGE}\"\n"),
+            vec![format!("p.toml: {}", long("burst.slo", "1h"))],
+        ),
+        (
+            format!(
+                "[defaults]\ntimeout = \"{HUGE}\"\nconnect_timeout = \"2h\"\n[run]\nshutdown_grace = \"{HUGE}\"\nretention = \"{HUGE}\"\njitter = \"{HUGE}\"\n"
+            ),
+            HEALTH.to_string(),
+            vec![
+                format!("oewsprobe.cfg: {}", long("defaults.timeout", "1h")),
+                "oewsprobe.cfg: defaults.connect_timeout: \"2h\" is too long; give at most 1h".to_string(),
+                format!("oewsprobe.cfg: {}", long("run.retention", "10years")),
+                format!("oewsprobe.cfg: {}", long("run.jitter", "1h")),
+                format!("oewsprobe.cfg: {}", long("run.shutdown_grace", "1h")),
+            ],
+        ),
+        (
+            format!(
+                "[release]\nwatch = \"{HUGE}\"\nevaluate_every = \"1ns\"\n[rollback]\ntimeout = \"{HUGE}\"\nrecovery = \"{HUGE}\"\n"
+            ),
+            HEALTH.to_string(),
+            vec![
+                format!("oewsprobe.cfg: {}", long("release.watch", "1year")),
+                "oewsprobe.cfg: release.evaluate_every: \"1ns\" is too short; give at least 1s".to_string(),
+                format!("oewsprobe.cfg: {}", long("rollback.timeout", "1h")),
+                format!("oewsprobe.cfg: {}", long("rollback.recovery", "1h")),
+            ],
+        ),
+        (
+            format!(
+                "[alert]\nremind_every = \"{HUGE}\"\n[[alert.maintenance]]\nname = \"m\"\ncron = \"0 0 3 * * *\"\nduration = \"{HUGE}\"\n[telemetry]\ntimeout = \"{HUGE}\"\n[[slo]]\nname = \"s\"\nprobes = [\"p\"]\nsli = \"latency\"\nthreshold = \"{HUGE}\"\ntarget = 0.99\nperiod = \"{HUGE}\"\n"
+            ),
+            HEALTH.to_string(),
+            vec![
+                format!("oewsprobe.cfg: {}", long("alert.remind_every", "10years")),
+                format!("oewsprobe.cfg: {}", long("alert.maintenance[0].duration", "1year")),
+                format!("oewsprobe.cfg: {}", long("telemetry.timeout", "1h")),
+                format!("oewsprobe.cfg: {}", long("slo[0].threshold", "1h")),
+                format!("oewsprobe.cfg: {}", long("slo[0].period", "1year")),
+            ],
+        ),
+        (
+            "[run]\njitter = \"1s\"\n".to_string(),
+            HEALTH.to_string(),
+            vec![
+                "oewsprobe.cfg: run.jitter: \"1s\" is not below the shortest interval between firings of probe \"p\" (1s); give less, or \"0s\"".to_string(),
+            ],
+        ),
+    ];
+    for (config, probe, want) in cases {
+        assert_eq!(load_errors(&config, &probe), want, "{config}\n{probe}");
+    }
+}
+
+#[test]
+fn check_and_validate_refuse_a_huge_timeout_without_a_panic() {
+    let probe = format!("{HEALTH}timeout = \"300000000000y\"\n");
+    let dir = support::probe_dir(&[("p.toml", &probe)]);
+    std::fs::write(
+        dir.path().join("oewsprobe.toml"),
+        "target = \"http://127.0.0.1:9\"\nprobes_dir = \".\"\n",
+    )
+    .expect("config");
+    let want = "p.toml: request.timeout: \"300000000000y\" is too long; give at most 1h";
+    for command in ["validate", "check"] {
+        let (code, _out, err) = oewsprobe(dir.path(), &[command, "--config", "oewsprobe.toml"]);
+        assert_eq!(code, Some(2), "{command}: {err}");
+        assert!(err.contains(want), "{command}: {err}");
+        assert!(!err.contains("panicked"), "{command}: {err}");
+    }
+}

@@ -23,6 +23,8 @@ pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub const DEFAULT_EVALUATE_EVERY: Duration = Duration::from_secs(10);
+/// `release.evaluate_every` below this would spin a core re-reading the store.
+pub const MIN_EVALUATE_EVERY: Duration = Duration::from_secs(1);
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_RECOVERY: Duration = Duration::from_secs(600);
 
@@ -151,7 +153,7 @@ pub fn compile_settings(
         "defaults.timeout",
         optional(
             raw.defaults.timeout.as_deref(),
-            values::duration,
+            values::timeout,
             DEFAULT_TIMEOUT,
         ),
     )
@@ -161,7 +163,7 @@ pub fn compile_settings(
         "defaults.connect_timeout",
         optional(
             raw.defaults.connect_timeout.as_deref(),
-            values::duration,
+            values::timeout,
             DEFAULT_CONNECT_TIMEOUT,
         ),
     )
@@ -223,9 +225,13 @@ pub fn compile_settings(
             "run.jitter",
             match raw.run.jitter.as_deref() {
                 None => Ok(DEFAULT_JITTER),
-                Some(text) => humantime::parse_duration(text).map_err(|e| {
-                    format!("\"{text}\" is not a duration ({e}); write it like \"5s\" or \"0s\"")
-                }),
+                Some(text) => humantime::parse_duration(text)
+                    .map_err(|e| {
+                        format!(
+                            "\"{text}\" is not a duration ({e}); write it like \"5s\" or \"0s\""
+                        )
+                    })
+                    .and_then(|d| values::bounded(text, d, Duration::ZERO, values::MAX_TIMEOUT)),
             },
         )
         .unwrap_or(DEFAULT_JITTER),
@@ -234,7 +240,7 @@ pub fn compile_settings(
             "run.shutdown_grace",
             optional(
                 raw.run.shutdown_grace.as_deref(),
-                values::duration,
+                values::timeout,
                 DEFAULT_SHUTDOWN_GRACE,
             ),
         )
@@ -318,39 +324,53 @@ fn compile_watch(
 ) -> WatchConfig {
     let defaults = crate::release::WatchSettings::default();
     let r = &raw.release;
-    let mut duration_of = |key: &str, value: Option<&str>, default: Duration| {
-        keep(errors, key, optional(value, values::duration, default)).unwrap_or(default)
+    let mut duration_of = |key: &str, value: Option<&str>, default: Duration, (min, max)| {
+        let parse = |text: &str| values::duration_within(text, min, max);
+        keep(errors, key, optional(value, parse, default)).unwrap_or(default)
     };
+    let window = (Duration::ZERO, values::MAX_WINDOW);
+    let timeout = (Duration::ZERO, values::MAX_TIMEOUT);
     let watch = duration_of(
         "release.watch",
         r.watch.as_deref(),
         crate::release::DEFAULT_WATCH,
+        window,
     );
-    let warmup = duration_of("release.warmup", r.warmup.as_deref(), defaults.warmup);
+    let warmup = duration_of(
+        "release.warmup",
+        r.warmup.as_deref(),
+        defaults.warmup,
+        window,
+    );
     let baseline_window = duration_of(
         "release.baseline",
         r.baseline.as_deref(),
         defaults.baseline_window,
+        window,
     );
     let prober_window = duration_of(
         "release.prober_window",
         r.prober_window.as_deref(),
         defaults.prober_window,
+        window,
     );
     let evaluate_every = duration_of(
         "release.evaluate_every",
         r.evaluate_every.as_deref(),
         DEFAULT_EVALUATE_EVERY,
+        (MIN_EVALUATE_EVERY, values::MAX_TIMEOUT),
     );
     let hook_timeout = duration_of(
         "rollback.timeout",
         raw.rollback.timeout.as_deref(),
         DEFAULT_HOOK_TIMEOUT,
+        timeout,
     );
     let recovery = duration_of(
         "rollback.recovery",
         raw.rollback.recovery.as_deref(),
         DEFAULT_RECOVERY,
+        timeout,
     );
     let count =
         |errors: &mut Vec<FieldError>, key: &str, value: Option<i64>, default: u32| match value {
@@ -572,11 +592,7 @@ fn compile_burst(raw: &super::raw::RawBurst) -> Result<crate::probe::BurstSpec, 
     let slo = keep(
         &mut errors,
         "slo",
-        optional(
-            raw.slo.as_deref(),
-            values::duration,
-            Duration::from_secs(30),
-        ),
+        optional(raw.slo.as_deref(), values::timeout, Duration::from_secs(30)),
     );
     match (schedule, requests, slo) {
         (Some(schedule), Some(requests), Some(slo)) if errors.is_empty() => {
@@ -626,14 +642,14 @@ fn compile_request(raw: &RawRequest, settings: &Settings) -> Result<RequestSpec,
     let timeout = keep(
         &mut errors,
         "timeout",
-        optional(raw.timeout.as_deref(), values::duration, settings.timeout),
+        optional(raw.timeout.as_deref(), values::timeout, settings.timeout),
     );
     let connect_timeout = keep(
         &mut errors,
         "connect_timeout",
         optional(
             raw.connect_timeout.as_deref(),
-            values::duration,
+            values::timeout,
             settings.connect_timeout,
         ),
     );
@@ -685,7 +701,7 @@ fn compile_expect(
     let latency = keep(
         &mut errors,
         "latency",
-        raw.latency.as_deref().map(values::duration).transpose(),
+        raw.latency.as_deref().map(values::timeout).transpose(),
     );
     let max_body = keep(
         &mut errors,

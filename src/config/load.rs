@@ -35,7 +35,7 @@ pub fn load_for_store(sources: &Sources) -> Result<Plan, ConfigErrors> {
 fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> {
     let (file, raw, mut errors) = read_config(sources);
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let settings = compile_settings(
+    let mut settings = compile_settings(
         &raw,
         &file,
         &base_dir,
@@ -104,6 +104,20 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
             .into_iter()
             .map(|e| ConfigError::at(&file, e)),
     );
+    if let Some(settings) = settings.as_mut() {
+        let from_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        match super::jitter::fit(
+            raw.run.jitter.as_deref(),
+            settings.run.jitter,
+            &probes,
+            from_ms,
+        ) {
+            Ok(jitter) => settings.run.jitter = jitter,
+            Err(e) => errors.push(ConfigError::at(&file, e)),
+        }
+    }
     match settings {
         Some(settings) if errors.is_empty() => Ok(Plan {
             settings,

@@ -17,6 +17,7 @@ mod alert;
 #[cfg(test)]
 mod alert_tests;
 mod compile;
+mod jitter;
 mod telemetry;
 pub(crate) mod values;
 

@@ -5,15 +5,62 @@ use super::{FieldError, suggest};
 use crate::probe::{StatusMatcher, StatusPattern};
 use std::time::Duration;
 
+/// humantime's year (365.25 days), so bounds print as `1year`.
+const YEAR_SECS: u64 = 31_557_600;
+/// The longest duration any key takes that has no tighter bound (`run.retention`, alert intervals).
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * YEAR_SECS);
+/// The longest timeout (request, connect, SMTP, OTLP, hook, shutdown grace, latency objectives).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The longest window: a release watch, a silence (`silence add --for`), an SLO period, a maintenance window.
+pub const MAX_WINDOW: Duration = Duration::from_secs(YEAR_SECS);
+
+/// A positive duration of at most [`MAX_DURATION`].
 pub fn duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err(format!(
-            "\"{text}\" is zero; give a positive duration like \"30s\""
-        )),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!(
-            "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
-        )),
+    duration_within(text, Duration::ZERO, MAX_DURATION)
+}
+
+/// A positive timeout of at most [`MAX_TIMEOUT`].
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    duration_within(text, Duration::ZERO, MAX_TIMEOUT)
+}
+
+/// A positive window of at most [`MAX_WINDOW`].
+pub fn window(text: &str) -> Result<Duration, String> {
+    duration_within(text, Duration::ZERO, MAX_WINDOW)
+}
+
+/// A positive duration from `min` to `max`; the error says which bound it passes.
+pub fn duration_within(text: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => {
+            return Err(format!(
+                "\"{text}\" is zero; give a positive duration like \"30s\""
+            ));
+        }
+        Ok(d) => d,
+        Err(e) => {
+            return Err(format!(
+                "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
+            ));
+        }
+    };
+    bounded(text, d, min, max)
+}
+
+/// `d` (written `text`) when it lies in `min..=max`.
+pub fn bounded(text: &str, d: Duration, min: Duration, max: Duration) -> Result<Duration, String> {
+    if d > max {
+        Err(format!(
+            "\"{text}\" is too long; give at most {}",
+            humantime::format_duration(max)
+        ))
+    } else if d < min {
+        Err(format!(
+            "\"{text}\" is too short; give at least {}",
+            humantime::format_duration(min)
+        ))
+    } else {
+        Ok(d)
     }
 }
 
@@ -257,6 +304,33 @@ mod tests {
             status(&"ok".into()).expect_err("bad"),
             "\"ok\" is not a status; write 200, \"2xx\" or a list like [200, 201]"
         );
+    }
+
+    #[test]
+    fn every_duration_is_bounded() {
+        let second = Duration::from_secs(1);
+        let cases = [
+            (duration("10y"), Ok(MAX_DURATION)),
+            (
+                duration("300000000000y"),
+                Err("\"300000000000y\" is too long; give at most 10years"),
+            ),
+            (timeout("1h"), Ok(MAX_TIMEOUT)),
+            (timeout("61m"), Err("\"61m\" is too long; give at most 1h")),
+            (window("1y"), Ok(MAX_WINDOW)),
+            (
+                window("8000y"),
+                Err("\"8000y\" is too long; give at most 1year"),
+            ),
+            (
+                duration_within("1ns", second, MAX_TIMEOUT),
+                Err("\"1ns\" is too short; give at least 1s"),
+            ),
+            (duration_within("1s", second, MAX_TIMEOUT), Ok(second)),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want.map_err(String::from));
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl Http1Connection {
         let started = Instant::now();
         let timeout = request.timeout();
         let mut first_byte = None;
-        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let deadline = crate::probe::deadline(started, timeout);
         let outcome = match tokio::time::timeout_at(
             deadline,
             self.exchange(request, max_body, started, &mut first_byte),
