@@ -202,7 +202,7 @@ pub struct SilenceAddArgs {
     #[arg(long, conflicts_with = "probe")]
     pub all: bool,
     /// For how long, from now (e.g. 2h, 30m).
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = window_flag)]
     pub duration: std::time::Duration,
     /// Why: shown in listings and in the record of every silenced alert.
     #[arg(long)]
@@ -228,7 +228,7 @@ pub struct ReleaseStartArgs {
     #[arg(long)]
     pub rollback_to: String,
     /// How long to watch [default: release.watch, 24h].
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = window_flag)]
     pub watch: Option<std::time::Duration>,
 }
 
@@ -264,4 +264,10 @@ pub struct StatusArgs {
     pub window: std::time::Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+/// A window given as a flag (`silence add --for`, `release start --watch`): a positive duration of at most
+/// [`MAX_WINDOW`](crate::config::MAX_WINDOW), as the config's windows (`release.watch`).
+pub fn window_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::window(text)
 }

@@ -173,3 +173,71 @@ fn check_and_validate_refuse_a_huge_timeout_without_a_panic() {
         assert!(!err.contains("panicked"), "{command}: {err}");
     }
 }
+
+/// A folder with `oewsprobe.cfg` (store `s.sqlite`, target a closed loopback port) and one probe `p`.
+fn store_setup() -> tempfile::TempDir {
+    let dir = support::probe_dir(&[("p.toml", HEALTH)]);
+    std::fs::write(
+        dir.path().join("oewsprobe.cfg"),
+        "target = \"http://127.0.0.1:9\"\nprobes_dir = \".\"\n[run]\nstore = \"s.sqlite\"\n",
+    )
+    .expect("config");
+    dir
+}
+
+#[test]
+fn silence_for_is_bounded_and_a_far_silence_still_renders() {
+    let dir = store_setup();
+    let add = |duration: &str| {
+        oewsprobe(
+            dir.path(),
+            &[
+                "silence",
+                "add",
+                "--config",
+                "oewsprobe.cfg",
+                "--all",
+                "--for",
+                duration,
+                "--reason",
+                "r",
+            ],
+        )
+    };
+    let (code, out, err) = add("8000y");
+    assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
+    assert!(
+        err.starts_with(
+            "error: invalid value '8000y' for '--for <DURATION>': \"8000y\" is too long; give at most 1year\n"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = add("1y");
+    assert_eq!(code, Some(0), "{err}");
+    // A silence stored before the bound (year 10000) still renders everywhere.
+    let store = oewsprobe::store::Store::open(&dir.path().join("s.sqlite")).expect("store");
+    store
+        .add_silence(Some("p"), 0, 253_402_300_800_000, "old")
+        .expect("silence");
+    drop(store);
+    for args in [
+        &["silence", "list", "--config", "oewsprobe.cfg"][..],
+        &[
+            "silence",
+            "list",
+            "--config",
+            "oewsprobe.cfg",
+            "--format",
+            "json",
+        ],
+        &["status", "--config", "oewsprobe.cfg"],
+    ] {
+        let (code, out, err) = oewsprobe(dir.path(), args);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(code, Some(101), "{args:?}: {err}");
+        if args[0] == "silence" {
+            assert_eq!(code, Some(0), "{args:?}: {err}");
+            assert!(out.contains("+10000-01-01T00:00:00Z"), "{args:?}: {out}");
+        }
+    }
+}
