@@ -137,11 +137,11 @@ pub struct BurstArgs {
     /// [default: "What are software developer salaries in Seattle?"].
     #[arg(long, value_name = "TEXT")]
     pub query: Option<String>,
-    /// Latency objective: every request must pass and take at most this long.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    /// Latency objective: every request must pass and take at most this long (at most 1h).
+    #[arg(long, default_value = "30s", value_parser = timeout_flag)]
     pub slo: std::time::Duration,
-    /// Run for this long instead of a fixed count (with --concurrency or --rate).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Run for this long instead of a fixed count (with --concurrency or --rate; at most 1 day).
+    #[arg(long, value_parser = load_duration_flag)]
     pub duration: Option<std::time::Duration>,
     /// Closed model: this many workers, each sending its next request when the last one ends [default: 1].
     #[arg(long, value_name = "C", conflicts_with = "rate")]
@@ -259,8 +259,8 @@ pub struct AlertTestArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The window pass rates and latency percentiles cover.
-    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    /// The window pass rates and latency percentiles cover (at most 1 year).
+    #[arg(long, default_value = "24h", value_parser = window_flag)]
     pub window: std::time::Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -270,4 +270,17 @@ pub struct StatusArgs {
 /// [`MAX_WINDOW`](crate::config::MAX_WINDOW), as the config's windows (`release.watch`).
 pub fn window_flag(text: &str) -> Result<std::time::Duration, String> {
     crate::config::window(text)
+}
+
+/// The longest `burst --duration`.
+pub const MAX_LOAD_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// `burst --duration`: a positive duration of at most [`MAX_LOAD_DURATION`].
+pub fn load_duration_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration_within(text, std::time::Duration::ZERO, MAX_LOAD_DURATION)
+}
+
+/// A timeout given as a flag (`burst --slo`): at most [`MAX_TIMEOUT`](crate::config::MAX_TIMEOUT).
+pub fn timeout_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::timeout(text)
 }

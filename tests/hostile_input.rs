@@ -241,3 +241,57 @@ fn silence_for_is_bounded_and_a_far_silence_still_renders() {
         }
     }
 }
+
+#[test]
+fn burst_refuses_rates_and_durations_out_of_bounds_with_exit_2() {
+    let dir = store_setup();
+    let burst = |flags: &[&str]| {
+        let mut args = vec!["burst", "--config", "oewsprobe.cfg", "--probe", "p"];
+        args.extend_from_slice(flags);
+        oewsprobe(dir.path(), &args)
+    };
+    let rate = |shown: &str| {
+        format!("--rate {shown}: give a rate from 0.001 to 10000 requests per second\n")
+    };
+    let cases = [
+        (vec!["--rate", "1e-19", "--duration", "10s"], rate("1e-19")),
+        (vec!["--rate", "0", "--duration", "10s"], rate("0.0")),
+        (vec!["--rate=-2", "--duration", "10s"], rate("-2.0")),
+        (vec!["--rate", "NaN", "--duration", "10s"], rate("NaN")),
+        (vec!["--rate", "inf", "--duration", "10s"], rate("inf")),
+        (
+            vec!["--rate", "20000", "--duration", "10s"],
+            rate("20000.0"),
+        ),
+    ];
+    for (flags, want) in cases {
+        let (code, out, err) = burst(&flags);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(2), "", want.as_str()),
+            "{flags:?}"
+        );
+    }
+    for (flags, shown, bound) in [
+        (
+            ["--duration", "300000000000y", "--concurrency", "1"],
+            "'300000000000y' for '--duration <DURATION>'",
+            "\"300000000000y\" is too long; give at most 1day",
+        ),
+        (
+            ["--duration", "25h", "--concurrency", "1"],
+            "'25h' for '--duration <DURATION>'",
+            "\"25h\" is too long; give at most 1day",
+        ),
+        (
+            ["--slo", "300000000000y", "-n", "1"],
+            "'300000000000y' for '--slo <SLO>'",
+            "\"300000000000y\" is too long; give at most 1h",
+        ),
+    ] {
+        let (code, _, err) = burst(&flags);
+        let want = format!("error: invalid value {shown}: {bound}\n");
+        assert_eq!(code, Some(2), "{flags:?}: {err}");
+        assert!(err.starts_with(&want), "{flags:?}: {err}");
+    }
+}
