@@ -295,3 +295,49 @@ fn burst_refuses_rates_and_durations_out_of_bounds_with_exit_2() {
         assert!(err.starts_with(&want), "{flags:?}: {err}");
     }
 }
+
+#[test]
+fn a_target_with_credentials_is_refused_everywhere_without_showing_them() {
+    let dir = store_setup();
+    let secret_target = "http://probe:s3cret@127.0.0.1:9";
+    let refused = "\"http://***@127.0.0.1:9\": credentials in a URL would be shown in output and logs and stored \
+                   with every record; remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\"";
+    fn config(command: &str) -> Vec<&str> {
+        let mut args = vec![command, "--config", "oewsprobe.cfg"];
+        if command == "burst" {
+            args.extend(["--probe", "p"]);
+        }
+        args
+    }
+    for command in ["check", "burst"] {
+        let args = [&config(command)[..], &["--target", secret_target]].concat();
+        let (code, out, err) = oewsprobe(dir.path(), &args);
+        assert_eq!(code, Some(2), "{command}: {err}");
+        let want = format!("--target/OEWSPROBE_TARGET: {refused}");
+        assert!(err.contains(&want), "{command}: {err}");
+        assert!(
+            !format!("{out}{err}").contains("s3cret"),
+            "{command}: {out}{err}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("oewsprobe.cfg"),
+        format!("target = \"{secret_target}\"\nprobes_dir = \".\"\n[run]\nstore = \"s.sqlite\"\n"),
+    )
+    .expect("config");
+    let (code, out, err) = oewsprobe(dir.path(), &config("validate"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("oewsprobe.cfg: target: {refused}")),
+        "{err}"
+    );
+    assert!(!format!("{out}{err}").contains("s3cret"), "{out}{err}");
+    // The daemon refuses to start: nothing logged or stored holds the credentials.
+    let mut daemon = Daemon::start(secret_target, "", &[("h.toml", HEALTH)]);
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(10));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(refused), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let store = std::fs::read(daemon.store_path()).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&store).contains("s3cret"));
+}

@@ -170,9 +170,24 @@ pub fn header_value(value: &str) -> Result<(), String> {
     }
 }
 
-/// A target base URL: `http` or `https`, with a host, no query or fragment. The trailing `/` is dropped.
+/// A target base URL: `http` or `https`, with a host, no credentials, no query or fragment. The trailing `/` is
+/// dropped.
+///
+/// Credentials (`http://user:pass@host`) are refused rather than stripped: the target is shown by every command,
+/// logged and stored with every record, so the only place a secret in it never reaches is nowhere. Headers
+/// (`[headers] Authorization`) carry credentials instead, and are redacted wherever they are shown. Errors
+/// never repeat the credentials.
 pub fn target(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text).map_err(|e| format!("\"{text}\" is not a URL ({e})"))?;
+    let url = url::Url::parse(text);
+    let shown = without_userinfo(text);
+    let text = shown.as_str();
+    let url = url.map_err(|e| format!("\"{text}\" is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "\"{text}\": credentials in a URL would be shown in output and logs and stored with every record; \
+             remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\""
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "\"{text}\": the target must be an http:// or https:// URL"
@@ -187,6 +202,19 @@ pub fn target(text: &str) -> Result<url::Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// `text` with the user information of its authority (`user:pass@`) written `***@`, for messages. The text is not
+/// parsed, so even a URL that does not parse keeps its credentials out of the message.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => text.to_string(),
+    }
 }
 
 /// Whether secrets given by reference are read while compiling.
@@ -380,6 +408,45 @@ mod tests {
         std::fs::write(&path, "s3cret\n").expect("write");
         let from_file = secret(&format!("file:{}", path.display())).expect("file");
         assert_eq!(from_file, crate::rollback::Secret::new(b"s3cret".to_vec()));
+    }
+
+    #[test]
+    fn targets_with_credentials_are_refused_without_repeating_them() {
+        let refused = |shown: &str| {
+            format!(
+                "\"{shown}\": credentials in a URL would be shown in output and logs and stored with every \
+                 record; remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\""
+            )
+        };
+        let cases = [
+            (
+                "http://user:s3cret@127.0.0.1:8000",
+                refused("http://***@127.0.0.1:8000"),
+            ),
+            (
+                "https://s3cret@example.org/api",
+                refused("https://***@example.org/api"),
+            ),
+            (
+                "http://u:s3cret@h@127.0.0.1/",
+                refused("http://***@127.0.0.1/"),
+            ),
+            (
+                "http://u:s3cret@127.0.0.1/?q",
+                refused("http://***@127.0.0.1/?q"),
+            ),
+            (
+                "http://u:s3cret@ bad",
+                "\"http://***@ bad\" is not a URL (invalid international domain name)".to_string(),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(target(text).expect_err(text), want, "{text}");
+        }
+        assert_eq!(
+            without_userinfo("http://127.0.0.1/a@b"),
+            "http://127.0.0.1/a@b"
+        );
     }
 
     #[test]
