@@ -75,6 +75,9 @@ pub struct CheckArgs {
     /// Run only this probe (repeatable).
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
+    /// Send even when the probes' valid queries exceed the query budget.
+    #[arg(long)]
+    pub force: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -155,7 +158,7 @@ pub struct BurstArgs {
     /// Write the latency distribution in HdrHistogram's percentile text format to FILE.
     #[arg(long, value_name = "FILE")]
     pub hgrm: Option<PathBuf>,
-    /// Send even when a non-loopback target's query budget would be exceeded.
+    /// Send even when the query budget would be exceeded.
     #[arg(long)]
     pub force: bool,
     #[arg(long, value_enum, default_value = "table")]

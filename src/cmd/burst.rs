@@ -63,12 +63,11 @@ fn prepare(args: &BurstArgs) -> Result<Prepared, String> {
         spec.queries,
         &shape,
         plan.settings.queries_per_hour,
-        plan.settings.budget_exempt_loopback,
         args.force,
     ) {
         BudgetCheck::Refused(message) => return Err(message),
         BudgetCheck::Forced => eprintln!("oewsprobe burst: --force: sending past the query budget"),
-        BudgetCheck::Allowed | BudgetCheck::Loopback => {}
+        BudgetCheck::Allowed => {}
     }
     let request = PreparedRequest::new(&request, target)?;
     let telemetry = super::telemetry::start_one_shot(&plan.settings)

@@ -72,8 +72,6 @@ pub struct Settings {
     pub headers: Vec<(String, String)>,
     pub check_concurrency: usize,
     pub queries_per_hour: u32,
-    /// Whether loopback targets are exempt from the query budget.
-    pub budget_exempt_loopback: bool,
     pub run: RunSettings,
     pub watch: WatchConfig,
     pub alert: crate::alert::AlertSettings,
@@ -110,7 +108,6 @@ impl Settings {
             headers: Vec::new(),
             check_concurrency: DEFAULT_CHECK_CONCURRENCY,
             queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
-            budget_exempt_loopback: true,
             run: RunSettings {
                 store: PathBuf::from(DEFAULT_STORE),
                 retention: DEFAULT_RETENTION,
@@ -198,6 +195,14 @@ pub fn compile_settings(
         },
     )
     .unwrap_or(DEFAULT_QUERIES_PER_HOUR);
+    if raw.budget.exempt_loopback == Some(true) {
+        errors.push(FieldError::new(
+            "budget.exempt_loopback",
+            "true is not supported: the query budget applies to every target, loopback included (a loopback \
+             address may tunnel to the real API), in run, burst and check alike; remove the key, and raise \
+             budget.queries_per_hour for a simulator",
+        ));
+    }
     let run = RunSettings {
         store: base_dir.join(raw.run.store.as_deref().unwrap_or(DEFAULT_STORE)),
         retention: keep(
@@ -305,7 +310,6 @@ pub fn compile_settings(
             headers,
             check_concurrency,
             queries_per_hour,
-            budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
             run,
             watch,
             alert,
