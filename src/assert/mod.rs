@@ -76,7 +76,8 @@ mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
 pub use json::{
-    EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name,
+    EXCERPT_CHARS, describe, excerpt, is_bidi_control, json_eq, push_key, quote, toml_to_json,
+    type_name,
 };
 pub use need::Need;
 pub use prune::parse_pruned;

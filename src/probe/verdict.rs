@@ -223,7 +223,13 @@ fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let flat: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || crate::assert::is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let flat = flat.trim();
     if flat.is_empty() {
@@ -232,5 +238,20 @@ fn excerpt(body: &[u8]) -> String {
     match flat.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
         None => flat.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn body_excerpts_blank_out_control_and_bidi_characters() {
+        let cases = [
+            ("a\u{202E}b\u{2069}c\u{200E}d", "a b c d"),
+            ("line\nbreak\u{0007}", "line break"),
+            ("\u{061C}", "(empty)"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(super::excerpt(body.as_bytes()), want, "{body:?}");
+        }
     }
 }
