@@ -341,3 +341,63 @@ fn a_target_with_credentials_is_refused_everywhere_without_showing_them() {
     let store = std::fs::read(daemon.store_path()).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&store).contains("s3cret"));
 }
+
+/// Answers every request with headers declaring a 100 MB body, sends 20 bytes of it and holds the connection.
+async fn lying_length_server() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{\"status\": \"healthy";
+                let _ = socket.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
+    use oewsprobe::load::{Progress, Shape, run_load};
+    use oewsprobe::probe::{FailureClass, PreparedRequest, Verdict};
+    use std::sync::Arc;
+    let target = format!("http://{}", lying_length_server().await);
+    let dir = support::probe_dir(&[(
+        "p.toml",
+        "[request]\npath = \"/api/v1/health\"\ntimeout = \"3s\"\n[expect]\nstatus = 200\nmax_body = \"1KiB\"\n",
+    )]);
+    let plan = support::plan(&target, dir.path());
+    // `check` and `run`: the probe client (reqwest).
+    let record = support::run_all(&plan).await.remove(0);
+    assert_eq!(
+        (record.verdict, record.class),
+        (Verdict::Fail, Some(FailureClass::TooLarge)),
+        "{:?}",
+        record.findings
+    );
+    // `burst`: the load transport (hyper, HTTP/1.1).
+    let spec = plan.probes.into_iter().next().expect("one probe");
+    let request = PreparedRequest::new(&spec.request, &plan.settings.target).expect("prepared");
+    let stats = run_load(
+        Arc::new(spec),
+        Arc::new(request),
+        Shape::Once { n: 2 },
+        Duration::from_secs(5),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .expect("run")
+    .stats;
+    assert_eq!(
+        stats.failed.get(&FailureClass::TooLarge),
+        Some(&2),
+        "{stats:?}"
+    );
+}

@@ -133,19 +133,13 @@ impl PreparedRequest {
             .headers()
             .get(RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        if response.content_length().is_some_and(|len| len > cap) {
-            return Ok(HttpResponse {
-                status,
-                retry_after,
-                body: Vec::new(),
-                over_cap: true,
-            });
-        }
-        let mut out = HttpResponse::headers_only(status, retry_after);
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| body_failure(&e, status))?
+        let mut out =
+            HttpResponse::headers_only(status, retry_after, response.content_length(), cap);
+        while !out.over_cap
+            && let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| body_failure(&e, status))?
         {
             if out.push_chunk(&chunk, cap) {
                 break;

@@ -17,13 +17,20 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// A response whose body is still to be read.
-    pub fn headers_only(status: u16, retry_after: Option<String>) -> HttpResponse {
+    /// A response whose body is still to be read, given its declared length (`Content-Length`). One rule for
+    /// both transports: a body declared longer than `cap` is over the cap at once, unread (so a server that
+    /// declares more than it sends is `too_large` now, not a `timeout` later).
+    pub fn headers_only(
+        status: u16,
+        retry_after: Option<String>,
+        declared: Option<u64>,
+        cap: u64,
+    ) -> HttpResponse {
         HttpResponse {
             status,
             retry_after,
             body: Vec::new(),
-            over_cap: false,
+            over_cap: declared.is_some_and(|len| len > cap),
         }
     }
 
