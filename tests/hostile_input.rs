@@ -398,6 +398,7 @@ async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
     assert_eq!(
         stats.failed.get(&FailureClass::TooLarge),
         Some(&2),
-        "{stats:?}"
+        "{:?}",
+        stats.failed
     );
 }
