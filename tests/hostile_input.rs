@@ -402,3 +402,56 @@ async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
         stats.failed
     );
 }
+
+#[test]
+fn validate_names_the_probe_files_it_skips_and_why() {
+    let dir = support::probe_dir(&[("p.toml", HEALTH), ("X.TOML", HEALTH), ("notes.md", "")]);
+    let probes = dir.path();
+    std::os::unix::fs::symlink(probes.join("gone"), probes.join("d.toml")).expect("symlink");
+    std::fs::create_dir(probes.join("dir.toml")).expect("dir");
+    let status = Command::new("mkfifo")
+        .arg(probes.join("f.toml"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let config = tempfile::NamedTempFile::new().expect("config");
+    let (code, out, err) = oewsprobe(
+        probes,
+        &[
+            "validate",
+            "--config",
+            &config.path().display().to_string(),
+            "--probes",
+            ".",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("ok: 1 probes (p);"), "{out}");
+    assert_eq!(
+        err,
+        "./X.TOML: skipped: the extension \".TOML\" is not \".toml\" (lower case)\n\
+         ./d.toml: skipped: a symbolic link to nothing\n\
+         ./dir.toml: skipped: a directory, not a regular file\n\
+         ./f.toml: skipped: a FIFO (named pipe), not a regular file\n"
+    );
+}
+
+#[test]
+fn probe_and_config_files_over_1_mib_are_refused_with_their_name() {
+    let big = format!("# {}\n{HEALTH}", "x".repeat(2 << 20));
+    let dir = support::probe_dir(&[("p.toml", HEALTH), ("big.toml", &big)]);
+    std::fs::write(dir.path().join("big.cfg"), &big).expect("config");
+    let (code, _, err) = oewsprobe(
+        dir.path(),
+        &["validate", "--config", "big.cfg", "--probes", "."],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    let too_large =
+        "the file is larger than 1 MiB (1048576 bytes), the most a config or probe file may hold";
+    assert_eq!(
+        err,
+        format!(
+            "big.cfg: cannot read the config file: {too_large}\n./big.toml: cannot read: {too_large}\n2 error(s)\n"
+        )
+    );
+}

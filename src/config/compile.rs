@@ -59,6 +59,9 @@ pub struct Plan {
     pub probes: Vec<ProbeSpec>,
     /// `[[slo]]`, compiled against the probes.
     pub objectives: Vec<crate::slo::Objective>,
+    /// Entries of the probe directory that look like probe files but were not read, each with why
+    /// (`validate` lists them).
+    pub skipped: Vec<super::ConfigError>,
 }
 
 /// The main config file, compiled. `Debug` redacts credential headers.
