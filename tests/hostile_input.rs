@@ -125,7 +125,7 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
             HEALTH.to_string(),
             vec![
                 format!("oewsprobe.cfg: {}", long("release.watch", "1year")),
-                "oewsprobe.cfg: release.evaluate_every: \"1ns\" is too short; give at least 1s".to_string(),
+                "oewsprobe.cfg: release.evaluate_every: \"1ns\" is too short; give at least 100ms".to_string(),
                 format!("oewsprobe.cfg: {}", long("rollback.timeout", "1h")),
                 format!("oewsprobe.cfg: {}", long("rollback.recovery", "1h")),
             ],

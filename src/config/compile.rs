@@ -23,8 +23,9 @@ pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub const DEFAULT_EVALUATE_EVERY: Duration = Duration::from_secs(10);
-/// `release.evaluate_every` below this would spin a core re-reading the store.
-pub const MIN_EVALUATE_EVERY: Duration = Duration::from_secs(1);
+/// `release.evaluate_every` below this would spin a core re-reading the store (at most 10 evaluations a
+/// second; the tests evaluate every 300 ms).
+pub const MIN_EVALUATE_EVERY: Duration = Duration::from_millis(100);
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_RECOVERY: Duration = Duration::from_secs(600);
 
