@@ -132,7 +132,7 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
         ),
         (
             format!(
-                "[alert]\nremind_every = \"{HUGE}\"\n[[alert.maintenance]]\nname = \"m\"\ncron = \"0 0 3 * * *\"\nduration = \"{HUGE}\"\n[telemetry]\ntimeout = \"{HUGE}\"\n[[slo]]\nname = \"s\"\nprobes = [\"p\"]\nsli = \"latency\"\nthreshold = \"{HUGE}\"\ntarget = 0.99\nperiod = \"{HUGE}\"\n"
+                "[alert]\nremind_every = \"{HUGE}\"\n[[alert.maintenance]]\nname = \"m\"\ncron = \"0 0 3 * * *\"\nduration = \"{HUGE}\"\n[telemetry]\ntimeout = \"{HUGE}\"\n[[slo]]\nname = \"s\"\nprobes = [\"p\"]\nsli = \"latency\"\nthreshold = \"{HUGE}\"\ntarget = 0.99\nperiod = \"{HUGE}\"\n[[slo.tiers]]\nseverity = \"page\"\nburn = 2\nlong = \"{HUGE}\"\nshort = \"1h\"\n"
             ),
             HEALTH.to_string(),
             vec![
@@ -141,6 +141,7 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
                 format!("oewsprobe.cfg: {}", long("telemetry.timeout", "1h")),
                 format!("oewsprobe.cfg: {}", long("slo[0].threshold", "1h")),
                 format!("oewsprobe.cfg: {}", long("slo[0].period", "1year")),
+                format!("oewsprobe.cfg: {}", long("slo[0].tiers[0].long", "1year")),
             ],
         ),
         (

@@ -324,6 +324,6 @@ fn ceiling(target: f64) -> String {
 fn required_duration(raw: Option<&str>, example: &str) -> Result<Duration, String> {
     match raw {
         None => Err(format!("missing; give a window like \"{example}\"")),
-        Some(text) => crate::config::values::duration(text),
+        Some(text) => crate::config::values::window(text),
     }
 }
