@@ -24,7 +24,8 @@
 //! from 1: `$.models[` fails with `unclosed "[" at position 9`.
 //!
 //! A selector has at most [`MAX_STEPS`](selector::MAX_STEPS) steps (filter paths included) and at most
-//! [`MAX_FANOUT_STEPS`](selector::MAX_FANOUT_STEPS) `[*]` and filter steps, each of which doubles its [`Need`].
+//! [`MAX_FANOUT_STEPS`](selector::MAX_FANOUT_STEPS) `[*]` and filter steps, each of which doubles what its
+//! [`Need`] reads (the need shares, so what it holds grows with the steps only).
 //!
 //! # Assertions (`[[expect.json]]`)
 //!

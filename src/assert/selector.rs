@@ -10,8 +10,9 @@ use std::fmt;
 /// parse, and a longer selector only costs memory.
 pub const MAX_STEPS: usize = 64;
 
-/// The most `[*]` and filter steps a selector may have: each one doubles what its [`Need`] holds (every element
-/// and every member value are read alike), so the bound keeps a selector's need below 2^8 times its length.
+/// The most `[*]` and filter steps a selector may have: each one doubles what its [`Need`] reads (every element
+/// and every member value alike). The need shares that part, so what it holds stays linear, but comparing two
+/// needs built apart still walks what they read: the bound keeps that below 2^8 times the selector's length.
 pub const MAX_FANOUT_STEPS: usize = 8;
 
 /// A parsed selector such as `$.data_sources[?(@.type == "planning")].plan`.
