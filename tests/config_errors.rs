@@ -396,3 +396,25 @@ fn otel_environment_errors_name_the_variable() {
          3 error(s)\n"
     );
 }
+
+#[test]
+fn rollback_env_takes_only_variable_names() {
+    let errors = errors_of(
+        Some("[rollback]\nenv = [\"DOCKER_HOST\", \"9LIVES\", \"A-B\", \"\", \"PATH=/x\"]\n"),
+        &[("p.toml", VALID)],
+    );
+    let message = |name: &str| {
+        format!(
+            "oewsprobe.toml.cfg: rollback.env: {name} is not an environment variable name; use letters, digits and _, not starting with a digit"
+        )
+    };
+    assert_eq!(
+        errors,
+        [
+            message("\"9LIVES\""),
+            message("\"A-B\""),
+            message("\"\""),
+            message("\"PATH=/x\""),
+        ]
+    );
+}

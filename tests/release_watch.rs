@@ -78,11 +78,17 @@ impl Setup {
     }
 
     fn daemon(&self) -> Child {
+        self.daemon_with(&[])
+    }
+
+    /// The daemon with extra environment variables.
+    fn daemon_with(&self, env: &[(&str, &str)]) -> Child {
         Command::new(BIN)
             .args(["run", "--config"])
             .arg(self.config())
             .env_remove("OEWSPROBE_TARGET")
             .env(SECRET_VAR, SECRET)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -90,12 +96,16 @@ impl Setup {
     }
 
     fn release_start(&self) {
+        self.release_start_as("main-bbb");
+    }
+
+    fn release_start_as(&self, version: &str) {
         let out = Command::new(BIN)
             .args([
                 "release",
                 "start",
                 "--version",
-                "main-bbb",
+                version,
                 "--rollback-to",
                 "main-aaa",
                 "--config",
@@ -317,20 +327,21 @@ fn webhook_receiver() -> (String, Received) {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
-            let app = Router::new().route(
-                "/hook",
-                post(move |headers: HeaderMap, body: Bytes| {
-                    let sink = sink.clone();
-                    async move {
-                        let signature = headers
-                            .get("x-oewsprobe-signature")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string);
-                        sink.lock().expect("lock").push((signature, body.to_vec()));
-                        "ok"
-                    }
-                }),
-            );
+            let receive = post(move |headers: HeaderMap, body: Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let signature = headers
+                        .get("x-oewsprobe-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    sink.lock().expect("lock").push((signature, body.to_vec()));
+                    "ok"
+                }
+            });
+            // `/hook/{capability}`: a webhook URL whose path is itself a credential.
+            let app = Router::new()
+                .route("/hook", receive.clone())
+                .route("/hook/{capability}", receive);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
@@ -402,4 +413,196 @@ fn budget_skips_never_roll_back() {
         "the budget let nothing through"
     );
     setup.assert_no_rollback();
+}
+
+const SMTP_PASSWORD: &str = "smtp-pw-for-tests";
+const OTLP_TOKEN: &str = "otlp-token-for-tests";
+const WEBHOOK_CAPABILITY: &str = "capability-for-tests";
+
+#[test]
+fn the_hook_gets_an_allow_listed_environment_and_no_secret_reaches_the_store() {
+    let (url, received) = webhook_receiver();
+    let setup = Setup::new(true);
+    let dir = setup.dir.path();
+    let secrets = [SECRET, SMTP_PASSWORD, OTLP_TOKEN];
+    std::fs::write(dir.join("secrets.txt"), secrets.join("\n")).expect("secrets file");
+    let unused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let hook = format!(
+        r#"command = ["sh", "-c", "env > {env}; echo hook-output-marker; env; cat {secrets}; echo >> {log}"]"#,
+        env = dir.join("hook.env").display(),
+        secrets = dir.join("secrets.txt").display(),
+        log = dir.join("hook.log").display(),
+    );
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    let command = text
+        .lines()
+        .find(|l| l.starts_with("command = "))
+        .expect("command line");
+    setup.edit_config(command, &hook);
+    setup.edit_config(
+        "recovery = \"30s\"\n",
+        &format!(
+            "recovery = \"30s\"\nenv = [\"OEWSPROBE_TEST_PASSED\"]\nwebhook = \"{url}/{WEBHOOK_CAPABILITY}\"\nwebhook_secret = \"env:{SECRET_VAR}\"\n\
+             [alert.smtp]\nhost = \"127.0.0.1\"\nport = {unused_port}\nsecurity = \"plain\"\nusername = \"u\"\n\
+             password = \"env:OEWSPROBE_TEST_SMTP_PASSWORD\"\nfrom = \"oewsprobe@example.org\"\nto = [\"ops@example.org\"]\n\
+             [telemetry]\nendpoint = \"http://127.0.0.1:{unused_port}\"\nheaders = {{ Authorization = \"env:OEWSPROBE_TEST_OTLP\" }}\n"
+        ),
+    );
+    let bearer = format!("Bearer {OTLP_TOKEN}");
+    let mut daemon = setup.daemon_with(&[
+        ("OEWSPROBE_TEST_SMTP_PASSWORD", SMTP_PASSWORD),
+        ("OEWSPROBE_TEST_OTLP", &bearer),
+        ("OEWSPROBE_TEST_PASSED", "passed-on"),
+        ("OEWSPROBE_TEST_NOT_PASSED", "kept-back"),
+    ]);
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook's outcome", Duration::from_secs(30), || {
+        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
+    });
+    kill(&mut daemon); // SIGKILL: the WAL stays as it is
+    assert_eq!(received.lock().expect("lock").len(), 1, "one webhook call");
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_succeeded: rollback hook exited 0")),
+        "{outcomes:?}"
+    );
+    let hook_env = std::fs::read_to_string(dir.join("hook.env")).expect("the hook's env");
+    assert!(
+        hook_env.contains("OEWSPROBE_TEST_PASSED=passed-on\n"),
+        "{hook_env}"
+    );
+    assert!(
+        hook_env.contains("OEWSPROBE_RELEASE=main-bbb\n"),
+        "{hook_env}"
+    );
+    assert!(
+        !hook_env.contains("OEWSPROBE_TEST_NOT_PASSED"),
+        "{hook_env}"
+    );
+    let mut stored = String::new();
+    for file in ["oewsprobe.sqlite", "oewsprobe.sqlite-wal"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+        stored.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    assert!(
+        stored.contains("hook-output-marker"),
+        "the hook's output is stored"
+    );
+    assert!(
+        stored.contains("[redacted]"),
+        "the secrets it printed are redacted"
+    );
+    for secret in secrets.iter().chain([&WEBHOOK_CAPABILITY]) {
+        assert!(
+            !hook_env.contains(secret),
+            "{secret} is in the hook's environment"
+        );
+        assert!(!stored.contains(secret), "{secret} is in the store");
+    }
+}
+
+#[test]
+fn a_version_with_a_slash_gets_its_evidence_file_beside_the_store() {
+    let setup = Setup::new(true);
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start_as("feature/x");
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook's outcome", Duration::from_secs(30), || {
+        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
+    });
+    kill(&mut daemon);
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_succeeded: rollback hook exited 0")),
+        "the hook found its evidence file: {outcomes:?}"
+    );
+    let evidence: Vec<String> = std::fs::read_dir(setup.dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("rollback-"))
+        .collect();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert!(
+        evidence[0].starts_with("rollback-feature_x-") && evidence[0].ends_with(".json"),
+        "{evidence:?}"
+    );
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+/// Replaces the hook command of the config.
+fn set_hook(setup: &Setup, command: &str) {
+    let text = std::fs::read_to_string(setup.config()).expect("config");
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("command = "))
+        .expect("command line");
+    setup.edit_config(old, &format!("command = {command}"));
+}
+
+#[test]
+fn a_hook_past_its_timeout_leaves_no_process_of_its_group_running() {
+    let setup = Setup::new(true);
+    let pid_file = setup.dir.path().join("child.pid");
+    set_hook(
+        &setup,
+        &format!(
+            r#"["sh", "-c", "sleep 60 & echo $! > {}; echo started a child; sleep 60"]"#,
+            pid_file.display()
+        ),
+    );
+    setup.edit_config("timeout = \"10s\"", "timeout = \"1s\"");
+    let mut daemon = setup.daemon();
+    std::thread::sleep(Duration::from_secs(5));
+    setup.release_start();
+    std::thread::sleep(Duration::from_secs(2));
+    setup.fault("health_down");
+    wait_for("the hook's outcome", Duration::from_secs(30), || {
+        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
+    });
+    let outcomes = setup.outcomes();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("hook_failed: rollback hook killed after its timeout")),
+        "{outcomes:?}"
+    );
+    let child = std::fs::read_to_string(&pid_file).expect("the child's pid");
+    assert!(
+        !alive(child.trim()),
+        "the hook's child {} outlived hook_failed",
+        child.trim()
+    );
+    kill(&mut daemon);
+    let store = Store::open(&setup.dir.path().join("oewsprobe.sqlite")).expect("store");
+    let release = store.releases().expect("releases").remove(0);
+    let failed = store
+        .decisions(release.id)
+        .expect("decisions")
+        .into_iter()
+        .find(|d| d.outcome == "hook_failed")
+        .expect("hook_failed");
+    assert_eq!(
+        failed.evidence["command"]["stdout"], "started a child\n",
+        "the output before the kill is kept"
+    );
 }

@@ -4,28 +4,31 @@ use crate::cli::{ConfigArgs, Format, ReleaseCommand};
 use crate::config::{self, Sources};
 use crate::exit::Exit;
 use crate::monitor::now_ms;
+use crate::release;
 use crate::store::{Release, Store};
 use std::time::Duration;
 
 pub fn run(command: ReleaseCommand) -> Exit {
     let result = match command {
-        ReleaseCommand::Start(args) => open_store(&args.config).and_then(|(store, plan)| {
-            let now = now_ms();
-            let watch = args.watch.unwrap_or(plan.settings.watch.watch);
-            let until = now + watch.as_millis() as u64;
-            let release = store
-                .start_release(&args.version, &args.rollback_to, now, until)
-                .map_err(|e| e.to_string())?;
-            super::emit(&format!(
-                "release {} recorded (rollback to {}); watching for {}\n",
-                release.version,
-                release.rollback_to,
-                humantime::format_duration(watch)
-            ));
-            Ok(())
-        }),
+        ReleaseCommand::Start(args) => check_start(&args)
+            .and_then(|()| open_store(&args.config))
+            .and_then(|(store, plan)| {
+                let now = now_ms();
+                let watch = args.watch.unwrap_or(plan.settings.watch.watch);
+                let until = now + watch.as_millis() as u64;
+                let release = store
+                    .start_release(&args.version, &args.rollback_to, now, until)
+                    .map_err(|e| store.named(e).to_string())?;
+                super::emit(&format!(
+                    "release {} recorded (rollback to {}); watching for {}\n",
+                    release.version,
+                    release.rollback_to,
+                    humantime::format_duration(watch)
+                ));
+                Ok(())
+            }),
         ReleaseCommand::List(args) => open_store(&args.config).and_then(|(store, _)| {
-            let releases = store.releases().map_err(|e| e.to_string())?;
+            let releases = store.releases().map_err(|e| store.named(e).to_string())?;
             super::emit(&match args.format {
                 Format::Json => format!("{:#}\n", serde_json::json!({ "releases": releases })),
                 Format::Table => releases_table(&releases, now_ms()),
@@ -33,7 +36,10 @@ pub fn run(command: ReleaseCommand) -> Exit {
             Ok(())
         }),
         ReleaseCommand::End(args) => open_store(&args.config).and_then(|(store, _)| {
-            match store.end_release(now_ms()).map_err(|e| e.to_string())? {
+            match store
+                .end_release(now_ms())
+                .map_err(|e| store.named(e).to_string())?
+            {
                 Some(release) => {
                     super::emit(&format!("release {}: watch ended\n", release.version))
                 }
@@ -49,6 +55,13 @@ pub fn run(command: ReleaseCommand) -> Exit {
             Exit::CouldNotCheck
         }
     }
+}
+
+/// `release start`'s flags, checked before anything is opened.
+fn check_start(args: &crate::cli::ReleaseStartArgs) -> Result<(), String> {
+    release::check_version("--version", &args.version)?;
+    release::check_version("--rollback-to", &args.rollback_to)?;
+    args.watch.map_or(Ok(()), release::check_watch)
 }
 
 /// The store named by the configuration, and the configuration.

@@ -22,7 +22,7 @@ pub async fn run(args: RunArgs) -> Exit {
         Ok(plan) => plan,
         Err(exit) => return exit,
     };
-    let store = match Store::open(&plan.settings.run.store) {
+    let store = match Store::open_for_run(&plan.settings.run.store) {
         Ok(store) => Arc::new(Mutex::new(store)),
         Err(e) => {
             crate::telemetry::say(&format!("oewsprobe run: {e}"));
@@ -181,7 +181,7 @@ impl Running {
             }
             None => (None, None),
         };
-        let (writer_queue, writer) = spawn_writer(store.clone());
+        let (writer_queue, writer) = spawn_writer(store.clone(), context.liveness.clone());
         let shared = Arc::new(Shared {
             prober,
             store: store.clone(),

@@ -19,17 +19,19 @@ pub fn run(args: &StatusArgs) -> Exit {
     };
     let names: Vec<String> = plan.probes.iter().map(|p| p.name.clone()).collect();
     let status = Store::open(&plan.settings.run.store).and_then(|store| {
-        let window = args.window.as_millis() as u64;
-        let mut status = gather(
-            &store,
-            &names,
-            plan.settings.queries_per_hour,
-            window,
-            now_ms(),
-        )?;
-        status.objectives = evaluate_objectives(&store, &plan.objectives, status.now_ms)?;
-        status.alerts.email = plan.settings.alert.smtp.is_some();
-        Ok(status)
+        store.naming_damage(|store| {
+            let window = args.window.as_millis() as u64;
+            let mut status = gather(
+                store,
+                &names,
+                plan.settings.queries_per_hour,
+                window,
+                now_ms(),
+            )?;
+            status.objectives = evaluate_objectives(store, &plan.objectives, status.now_ms)?;
+            status.alerts.email = plan.settings.alert.smtp.is_some();
+            Ok(status)
+        })
     });
     match status {
         Ok(status) => {

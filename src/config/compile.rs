@@ -41,6 +41,22 @@ pub struct WatchConfig {
     pub recovery: Duration,
     pub webhook: Option<String>,
     pub webhook_secret: Option<crate::rollback::Secret>,
+    /// `rollback.env`: variables passed on to the hook besides PATH, HOME and LANG.
+    pub env: Vec<String>,
+    /// Every secret the config resolved, kept from the hook's environment and redacted from its output.
+    pub secrets: Vec<crate::rollback::Secret>,
+}
+
+impl WatchConfig {
+    /// The command hook as the runner takes it.
+    pub fn hook(&self) -> crate::rollback::Hook<'_> {
+        crate::rollback::Hook {
+            command: &self.command,
+            timeout: self.hook_timeout,
+            env: &self.env,
+            secrets: &self.secrets,
+        }
+    }
 }
 
 /// `[run]`, compiled.
@@ -128,6 +144,8 @@ impl Settings {
                 recovery: DEFAULT_RECOVERY,
                 webhook: None,
                 webhook_secret: None,
+                env: Vec::new(),
+                secrets: Vec::new(),
             },
             alert: crate::alert::AlertSettings::default(),
             telemetry: None,
@@ -306,6 +324,10 @@ pub fn compile_settings(
         .unwrap_or_else(|| base_dir.join(raw.probes_dir.as_deref().unwrap_or("probes")));
     match target {
         Some(target) if located.is_empty() => Ok(Settings {
+            watch: WatchConfig {
+                secrets: resolved_secrets(&watch, &alert, telemetry.as_ref(), &headers),
+                ..watch
+            },
             target,
             probes_dir,
             timeout,
@@ -315,7 +337,6 @@ pub fn compile_settings(
             check_concurrency,
             queries_per_hour,
             run,
-            watch,
             alert,
             telemetry,
             status_listen,
@@ -440,6 +461,15 @@ fn compile_watch(
                 values::secret_as(reference, secrets),
             )
         });
+    let env = raw.rollback.env.clone().unwrap_or_default();
+    for name in &env {
+        if !values::is_env_name(name) {
+            errors.push(FieldError::new(
+                "rollback.env",
+                format!("{name:?} is not an environment variable name; use letters, digits and _, not starting with a digit"),
+            ));
+        }
+    }
     let enabled = raw.rollback.enabled.unwrap_or(false);
     if enabled && command.is_empty() && webhook.is_none() {
         errors.push(FieldError::new(
@@ -464,7 +494,35 @@ fn compile_watch(
         recovery,
         webhook,
         webhook_secret,
+        env,
+        secrets: Vec::new(),
     }
+}
+
+/// Every secret value the config resolved: the webhook secret, the SMTP password, the OTLP headers and the
+/// target's credential headers.
+fn resolved_secrets(
+    watch: &WatchConfig,
+    alert: &crate::alert::AlertSettings,
+    telemetry: Option<&super::OtlpSettings>,
+    headers: &[(String, String)],
+) -> Vec<crate::rollback::Secret> {
+    let smtp = alert.smtp.as_ref().and_then(|s| s.password.clone());
+    let otlp = telemetry
+        .into_iter()
+        .flat_map(|t| t.headers.iter().map(|(_, secret)| secret.clone()));
+    let target = headers
+        .iter()
+        .filter(|(name, _)| crate::telemetry::is_sensitive_header(name))
+        .map(|(_, value)| crate::rollback::Secret::new(value.as_bytes().to_vec()));
+    watch
+        .webhook_secret
+        .clone()
+        .into_iter()
+        .chain(smtp)
+        .chain(otlp)
+        .chain(target)
+        .collect()
 }
 
 /// The value, or `None` after recording the error.

@@ -118,6 +118,8 @@ pub struct RawRollback {
     pub webhook: Option<String>,
     /// The HMAC key for the webhook, by reference only: `env:NAME` or `file:PATH`.
     pub webhook_secret: Option<String>,
+    /// Names of the daemon's environment variables the hook also gets (besides PATH, HOME, LANG).
+    pub env: Option<Vec<String>>,
 }
 
 /// `[run]`: the always-on monitor.

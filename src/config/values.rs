@@ -261,6 +261,12 @@ pub fn secret(reference: &str) -> Result<crate::rollback::Secret, String> {
     Ok(crate::rollback::Secret::new(value.into_bytes()))
 }
 
+/// Whether `name` is an environment variable name: letters, digits and `_`, not starting with a digit.
+pub fn is_env_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Checks probe names against the configured ones: each repeated or unknown name (with the closest known
 /// one) is an error at `probes[i]`.
 pub(crate) fn probe_names(list: &[String], known: &[&str]) -> Vec<FieldError> {

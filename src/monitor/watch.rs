@@ -257,9 +257,8 @@ impl Watch {
         {
             return Ok(());
         }
-        let evidence_file = self
-            .evidence_dir
-            .join(format!("rollback-{}-{now}.json", release.version));
+        let evidence_file =
+            crate::release::evidence_path(&self.evidence_dir, &release.version, now);
         if let Err(e) = std::fs::write(&evidence_file, format!("{evidence:#}\n")) {
             tracing::error!(file = %evidence_file.display(), error = %e, "cannot write the evidence file");
         }
@@ -273,7 +272,7 @@ impl Watch {
         let mut failures = Vec::new();
         let mut value = serde_json::Map::new();
         if !self.config.command.is_empty() {
-            let outcome = run_hook(&self.config.command, self.config.hook_timeout, &call).await;
+            let outcome = run_hook(&self.config.hook(), &call).await;
             parts.push(command_summary(&outcome));
             if !outcome.succeeded() {
                 failures.push("command");
@@ -318,20 +317,39 @@ impl Watch {
     }
 }
 
-/// The command hook's outcome in one line.
+/// The command hook's outcome in one line, with the last line the hook wrote to stderr when it failed (its
+/// own account of what went wrong).
 fn command_summary(outcome: &crate::rollback::HookOutcome) -> String {
+    let said = || {
+        last_line(&outcome.stderr)
+            .map(|line| format!(": {line}"))
+            .unwrap_or_default()
+    };
     if outcome.succeeded() {
         format!("rollback hook exited 0 after {} ms", outcome.duration_ms)
     } else if outcome.timed_out {
         format!(
-            "rollback hook killed after its timeout ({} ms)",
-            outcome.duration_ms
+            "rollback hook killed after its timeout ({} ms){}",
+            outcome.duration_ms,
+            said()
         )
     } else if let Some(e) = &outcome.spawn_error {
         format!("rollback hook did not start: {e}")
+    } else if let Some(code) = outcome.exit_code {
+        format!("rollback hook exited {code}{}", said())
     } else {
-        format!("rollback hook exited {:?}", outcome.exit_code)
+        format!("rollback hook ended by a signal{}", said())
     }
+}
+
+/// The last non-blank line of `text`, trimmed and cut at 300 characters.
+fn last_line(text: &str) -> Option<String> {
+    const LIMIT: usize = 300;
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    Some(match line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    })
 }
 
 impl Watch {
@@ -446,5 +464,62 @@ fn decision_key(outcome: &str, evidence: &serde_json::Value) -> String {
     match outcome {
         "hold" => evidence["hold"].as_str().unwrap_or_default().to_string(),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_summary;
+    use crate::rollback::HookOutcome;
+
+    fn outcome(exit_code: Option<i32>, timed_out: bool, stderr: &str) -> HookOutcome {
+        HookOutcome {
+            command: vec!["hook".into()],
+            exit_code,
+            timed_out,
+            spawn_error: None,
+            duration_ms: 1200,
+            stdout: "rollback: v2 -> v1\n".into(),
+            stderr: stderr.into(),
+        }
+    }
+
+    #[test]
+    fn the_summary_carries_the_hooks_last_word_when_it_failed() {
+        let long = "x".repeat(301);
+        let table = [
+            (
+                outcome(Some(0), false, "warn\n"),
+                "rollback hook exited 0 after 1200 ms".to_string(),
+            ),
+            (
+                outcome(
+                    Some(1),
+                    false,
+                    "step 1\nrollback failed: no image; nothing was changed\n\n",
+                ),
+                "rollback hook exited 1: rollback failed: no image; nothing was changed"
+                    .to_string(),
+            ),
+            (
+                outcome(Some(3), false, ""),
+                "rollback hook exited 3".to_string(),
+            ),
+            (
+                outcome(None, true, "polling health\n"),
+                "rollback hook killed after its timeout (1200 ms): polling health".to_string(),
+            ),
+            (
+                outcome(None, false, "  \n"),
+                "rollback hook ended by a signal".to_string(),
+            ),
+            (
+                outcome(Some(1), false, &long),
+                format!("rollback hook exited 1: {}…", "x".repeat(300)),
+            ),
+        ];
+        for (hook, expected) in table {
+            assert_eq!(command_summary(&hook), expected, "{:?}", hook.stderr);
+        }
     }
 }

@@ -27,12 +27,14 @@ mod decision;
 mod evidence;
 mod prober;
 mod reason;
+mod version;
 mod watch;
 
 pub use decision::{Decision, WatchInput, WatchSettings, decide};
-pub use evidence::{BreachEvidence, Evidence};
+pub use evidence::{BreachEvidence, Evidence, evidence_file_name, evidence_path};
 pub use prober::{MONITOR_SIDE_CLASSES, ProberHealth};
 pub use reason::HoldReason;
+pub use version::{VERSION_MAX, WATCH_MAX, check_version, check_watch};
 pub use watch::{
     DEFAULT_BASELINE_WINDOW, DEFAULT_PROBER_WINDOW, DEFAULT_WATCH, ObjectiveBaseline,
     ObjectiveWatch, ProbeBaseline, Release,

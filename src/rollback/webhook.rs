@@ -1,5 +1,6 @@
 //! The optional rollback webhook: the evidence POSTed as JSON, signed with HMAC-SHA256 over the exact body
-//! (`X-Oewsprobe-Signature: sha256=<hex>`), so the receiver can tell the call came from this monitor.
+//! (`X-Oewsprobe-Signature: sha256=<hex>`), so the receiver can tell the call came from this monitor. Its URL
+//! may itself be a capability: the outcome names only its host, and errors never carry the URL.
 
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -39,7 +40,8 @@ pub fn signature(secret: &Secret, body: &[u8]) -> String {
 /// How the webhook call went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookOutcome {
-    pub url: String,
+    /// The webhook's host (and port, when given): never its path, query or credentials.
+    pub host: String,
     pub status: Option<u16>,
     pub error: Option<String>,
     pub duration_ms: u64,
@@ -61,7 +63,7 @@ pub async fn post_webhook(
     let started = Instant::now();
     let body = serde_json::to_vec(evidence).unwrap_or_default();
     let mut outcome = WebhookOutcome {
-        url: url.to_string(),
+        host: host_of(url),
         status: None,
         error: None,
         duration_ms: 0,
@@ -82,10 +84,23 @@ pub async fn post_webhook(
     }
     match request.body(body).send().await {
         Ok(response) => outcome.status = Some(response.status().as_u16()),
-        Err(e) => outcome.error = Some(e.to_string()),
+        Err(e) => outcome.error = Some(e.without_url().to_string()),
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+/// `host[:port]` of `url`, or a placeholder when it has none.
+pub fn host_of(url: &str) -> String {
+    let parsed = url::Url::parse(url).ok();
+    match parsed
+        .as_ref()
+        .and_then(|u| u.host_str().map(|h| (h, u.port())))
+    {
+        Some((host, Some(port))) => format!("{host}:{port}"),
+        Some((host, None)) => host.to_string(),
+        None => "(no host)".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -101,5 +116,37 @@ mod tests {
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn the_webhook_is_named_by_its_host_only() {
+        let table = [
+            (
+                "https://hooks.example.com/T0/B1/capability-token",
+                "hooks.example.com",
+            ),
+            (
+                "http://user:pw@127.0.0.1:8080/hook?key=abc",
+                "127.0.0.1:8080",
+            ),
+            ("http://[::1]:9/x", "[::1]:9"),
+            ("not a url", "(no host)"),
+        ];
+        for (url, host) in table {
+            assert_eq!(host_of(url), host, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_does_not_show_the_url() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let url = format!("http://127.0.0.1:{port}/hook/capability-token");
+        let outcome =
+            post_webhook(&url, None, &serde_json::json!({}), Duration::from_secs(5)).await;
+        let error = outcome.error.expect("refused");
+        assert!(!error.contains("capability-token"), "{error}");
+        assert_eq!(outcome.host, format!("127.0.0.1:{port}"));
     }
 }

@@ -5,6 +5,7 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod lock;
 mod migrations;
 mod outbox;
 mod records;
@@ -12,6 +13,7 @@ mod releases;
 mod silences;
 mod slo_state;
 
+pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
@@ -29,6 +31,15 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    #[error("store {path}: {source}; {DAMAGE_ADVICE}")]
+    Damaged {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("store {path} failed PRAGMA quick_check: {detail}; {DAMAGE_ADVICE}")]
+    QuickCheck { path: String, detail: String },
     #[error("store: the store task failed: {0}")]
     Task(String),
     #[error("store: stored JSON is unreadable: {0}")]
@@ -44,6 +55,28 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What to do about a damaged store, in its errors.
+const DAMAGE_ADVICE: &str = "restore it from a backup, or move it aside to start a new store";
+
+/// `e`, naming the store file when SQLite found it damaged or not a database at all.
+fn name_damage(path: &str, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sql(source) if is_damage(&source) => StoreError::Damaged {
+            path: path.to_string(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// "file is not a database" or "database disk image is malformed".
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
 
 /// Switches to WAL. Another process switching the same new file at the same moment makes SQLite answer
 /// "database is locked" without waiting on the busy timeout: try again for a while.
@@ -66,6 +99,10 @@ fn wal(conn: &Connection) -> StoreResult<()> {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// The file, as shown in errors.
+    path: String,
+    /// `run`'s hold on the store (see [`Store::open_for_run`]); released with the store.
+    _lock: Option<lock::RunLock>,
 }
 
 impl Store {
@@ -79,24 +116,84 @@ impl Store {
         Store::prepare(conn, &shown)
     }
 
+    /// Opens the store for `run`, the one process that writes probe records: first takes the store's run
+    /// lock (a second `run` on the same store is refused, naming the pid that holds it), then opens it.
+    /// A store that fails `PRAGMA quick_check` is refused, naming the file.
+    pub fn open_for_run(path: &Path) -> StoreResult<Store> {
+        let lock = lock::lock_for_run(path)?;
+        let mut store = Store::open(path)?;
+        store.quick_check()?;
+        store._lock = Some(lock);
+        Ok(store)
+    }
+
+    /// `PRAGMA quick_check`: the file's pages and indexes are consistent (without comparing index contents).
+    fn quick_check(&self) -> StoreResult<()> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.named(e.into()))?;
+        if result == "ok" {
+            return Ok(());
+        }
+        // SQLite's report: "*** in database main ***", then one line per problem.
+        let detail: Vec<&str> = result
+            .lines()
+            .filter(|line| !line.starts_with("*** "))
+            .collect();
+        Err(StoreError::QuickCheck {
+            path: self.path.clone(),
+            detail: detail.join("; "),
+        })
+    }
+
+    /// `e`, naming the store file when it says the file is damaged (see [`StoreError::Damaged`]).
+    pub fn named(&self, e: StoreError) -> StoreError {
+        name_damage(&self.path, e)
+    }
+
+    /// Runs `work` on the store; an error saying the file is damaged names the file.
+    pub fn naming_damage<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        work(self).map_err(|e| self.named(e))
+    }
+
     /// A private in-memory store (tests, dry runs).
     pub fn in_memory() -> StoreResult<Store> {
         Store::prepare(Connection::open_in_memory()?, ":memory:")
     }
 
+    /// Every error here names the file.
     fn prepare(conn: Connection, shown: &str) -> StoreResult<Store> {
-        conn.busy_timeout(Duration::from_secs(5))?;
-        // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives a
-        // power cut, not only a killed process; probe traffic is a few writes a minute.
-        wal(&conn)?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::migrate(&conn, shown)?;
-        Ok(Store { conn })
+        let set_up = || -> StoreResult<()> {
+            conn.busy_timeout(Duration::from_secs(5))?;
+            // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives
+            // a power cut, not only a killed process; probe traffic is a few writes a minute.
+            wal(&conn)?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            migrations::migrate(&conn, shown)
+        };
+        match set_up().map_err(|e| name_damage(shown, e)) {
+            Ok(()) => Ok(Store {
+                conn,
+                path: shown.to_string(),
+                _lock: None,
+            }),
+            Err(StoreError::Sql(source)) => Err(StoreError::Open {
+                path: shown.to_string(),
+                source,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs `work` as one unit: all of its writes commit, or none do. Nests (a savepoint each).
+    /// An error saying the file is damaged names the file.
     pub fn atomically<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        self.naming_damage(|store| store.atomically_unnamed(work))
+    }
+
+    fn atomically_unnamed<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
         self.conn.execute_batch("SAVEPOINT atomically")?;
         match work(self) {
             Ok(value) => {

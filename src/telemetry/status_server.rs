@@ -56,6 +56,8 @@ pub fn raise_open_files_limit() -> Option<u64> {
 pub struct Liveness {
     running: AtomicUsize,
     expected: AtomicUsize,
+    /// Why the daemon cannot do its job although its loops run (records cannot be written), if it cannot.
+    trouble: std::sync::Mutex<Option<String>>,
 }
 
 impl Liveness {
@@ -68,6 +70,19 @@ impl Liveness {
     pub fn guard(self: &Arc<Self>) -> LoopGuard {
         self.running.fetch_add(1, Ordering::SeqCst);
         LoopGuard(self.clone())
+    }
+
+    /// Sets (or, with `None`, clears) the trouble `/healthz` reports.
+    pub fn set_trouble(&self, trouble: Option<String>) {
+        *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = trouble;
+    }
+
+    /// The trouble set, if any.
+    pub fn trouble(&self) -> Option<String> {
+        self.trouble
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// (running, expected).
@@ -186,9 +201,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let (running, expected) = state.liveness.counts();
-    let alive = expected > 0 && running >= expected;
+    let trouble = state.liveness.trouble();
+    let alive = expected > 0 && running >= expected && trouble.is_none();
     let body = serde_json::json!({
         "status": if alive { "ok" } else { "unhealthy" },
+        "reason": trouble,
         "loops": {"running": running, "expected": expected},
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": state.started.elapsed().as_secs(),

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod docker;
 pub mod mail;
 pub mod otlp;
 pub mod process;
