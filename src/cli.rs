@@ -231,7 +231,7 @@ pub struct ReleaseStartArgs {
     #[arg(long)]
     pub rollback_to: String,
     /// How long to watch [default: release.watch, 24h].
-    #[arg(long, value_parser = window_flag)]
+    #[arg(long, value_parser = humantime::parse_duration)]
     pub watch: Option<std::time::Duration>,
 }
 
@@ -269,8 +269,9 @@ pub struct StatusArgs {
     pub format: Format,
 }
 
-/// A window given as a flag (`silence add --for`, `release start --watch`): a positive duration of at most
-/// [`MAX_WINDOW`](crate::config::MAX_WINDOW), as the config's windows (`release.watch`).
+/// A window given as a flag (`silence add --for`, `status --window`): a positive duration of at most
+/// [`MAX_WINDOW`](crate::config::MAX_WINDOW), the bound of `release start --watch` and of the config's windows
+/// (`release.watch`).
 pub fn window_flag(text: &str) -> Result<std::time::Duration, String> {
     crate::config::window(text)
 }

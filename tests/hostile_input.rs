@@ -113,7 +113,7 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
             vec![
                 format!("oewsprobe.cfg: {}", long("defaults.timeout", "1h")),
                 "oewsprobe.cfg: defaults.connect_timeout: \"2h\" is too long; give at most 1h".to_string(),
-                format!("oewsprobe.cfg: {}", long("run.retention", "10years")),
+                format!("oewsprobe.cfg: {}", long("run.retention", "3650days")),
                 format!("oewsprobe.cfg: {}", long("run.jitter", "1h")),
                 format!("oewsprobe.cfg: {}", long("run.shutdown_grace", "1h")),
             ],
@@ -124,7 +124,7 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
             ),
             HEALTH.to_string(),
             vec![
-                format!("oewsprobe.cfg: {}", long("release.watch", "1year")),
+                format!("oewsprobe.cfg: {}", long("release.watch", "365days")),
                 "oewsprobe.cfg: release.evaluate_every: \"1ns\" is too short; give at least 100ms".to_string(),
                 format!("oewsprobe.cfg: {}", long("rollback.timeout", "1h")),
                 format!("oewsprobe.cfg: {}", long("rollback.recovery", "1h")),
@@ -136,12 +136,12 @@ fn every_duration_key_is_bounded_with_its_file_and_key() {
             ),
             HEALTH.to_string(),
             vec![
-                format!("oewsprobe.cfg: {}", long("alert.remind_every", "10years")),
-                format!("oewsprobe.cfg: {}", long("alert.maintenance[0].duration", "1year")),
+                format!("oewsprobe.cfg: {}", long("alert.remind_every", "3650days")),
+                format!("oewsprobe.cfg: {}", long("alert.maintenance[0].duration", "365days")),
                 format!("oewsprobe.cfg: {}", long("telemetry.timeout", "1h")),
                 format!("oewsprobe.cfg: {}", long("slo[0].threshold", "1h")),
-                format!("oewsprobe.cfg: {}", long("slo[0].period", "1year")),
-                format!("oewsprobe.cfg: {}", long("slo[0].tiers[0].long", "1year")),
+                format!("oewsprobe.cfg: {}", long("slo[0].period", "365days")),
+                format!("oewsprobe.cfg: {}", long("slo[0].tiers[0].long", "365days")),
             ],
         ),
         (
@@ -209,11 +209,11 @@ fn silence_for_is_bounded_and_a_far_silence_still_renders() {
     assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
     assert!(
         err.starts_with(
-            "error: invalid value '8000y' for '--for <DURATION>': \"8000y\" is too long; give at most 1year\n"
+            "error: invalid value '8000y' for '--for <DURATION>': \"8000y\" is too long; give at most 365days\n"
         ),
         "{err}"
     );
-    let (code, _, err) = add("1y");
+    let (code, _, err) = add("365days");
     assert_eq!(code, Some(0), "{err}");
     // A silence stored before the bound (year 10000) still renders everywhere.
     let store = oewsprobe::store::Store::open(&dir.path().join("s.sqlite")).expect("store");

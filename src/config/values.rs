@@ -5,14 +5,13 @@ use super::{FieldError, suggest};
 use crate::probe::{StatusMatcher, StatusPattern};
 use std::time::Duration;
 
-/// humantime's year (365.25 days), so bounds print as `1year`.
-const YEAR_SECS: u64 = 31_557_600;
 /// The longest duration any key takes that has no tighter bound (`run.retention`, alert intervals).
-pub const MAX_DURATION: Duration = Duration::from_secs(10 * YEAR_SECS);
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// The longest timeout (request, connect, SMTP, OTLP, hook, shutdown grace, latency objectives).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
-/// The longest window: a release watch, a silence (`silence add --for`), an SLO period, a maintenance window.
-pub const MAX_WINDOW: Duration = Duration::from_secs(YEAR_SECS);
+/// The longest window: a release watch (`release start --watch` and `release.watch`, one bound), a silence
+/// (`silence add --for`), an SLO period, a maintenance window: 365 days.
+pub const MAX_WINDOW: Duration = crate::release::WATCH_MAX;
 
 /// A positive duration of at most [`MAX_DURATION`].
 pub fn duration(text: &str) -> Result<Duration, String> {
@@ -52,15 +51,28 @@ pub fn bounded(text: &str, d: Duration, min: Duration, max: Duration) -> Result<
     if d > max {
         Err(format!(
             "\"{text}\" is too long; give at most {}",
-            humantime::format_duration(max)
+            bound_text(max)
         ))
     } else if d < min {
         Err(format!(
             "\"{text}\" is too short; give at least {}",
-            humantime::format_duration(min)
+            bound_text(min)
         ))
     } else {
         Ok(d)
+    }
+}
+
+/// A bound as people write it: whole days as days (`365days`, `1day`; humantime would count months), else as
+/// humantime writes it (`1h`, `100ms`).
+fn bound_text(d: Duration) -> String {
+    const DAY: u64 = 24 * 3600;
+    match d.as_secs() {
+        DAY => "1day".to_string(),
+        secs if secs % DAY == 0 && d.subsec_nanos() == 0 && secs > 0 => {
+            format!("{}days", secs / DAY)
+        }
+        _ => humantime::format_duration(d).to_string(),
     }
 }
 
@@ -344,17 +356,17 @@ mod tests {
     fn every_duration_is_bounded() {
         let second = Duration::from_secs(1);
         let cases = [
-            (duration("10y"), Ok(MAX_DURATION)),
+            (duration("3650days"), Ok(MAX_DURATION)),
             (
                 duration("300000000000y"),
-                Err("\"300000000000y\" is too long; give at most 10years"),
+                Err("\"300000000000y\" is too long; give at most 3650days"),
             ),
             (timeout("1h"), Ok(MAX_TIMEOUT)),
             (timeout("61m"), Err("\"61m\" is too long; give at most 1h")),
-            (window("1y"), Ok(MAX_WINDOW)),
+            (window("365days"), Ok(MAX_WINDOW)),
             (
-                window("8000y"),
-                Err("\"8000y\" is too long; give at most 1year"),
+                window("1y"),
+                Err("\"1y\" is too long; give at most 365days"),
             ),
             (
                 duration_within("1ns", second, MAX_TIMEOUT),
