@@ -447,7 +447,7 @@ fn compile_watch(
         keep(
             errors,
             "rollback.webhook",
-            values::target(text).map(|_| text.to_string()),
+            values::webhook(text).map(|_| text.to_string()),
         )
     });
     let webhook_secret = raw

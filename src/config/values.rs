@@ -190,6 +190,24 @@ pub fn header_value(value: &str) -> Result<(), String> {
 /// (`[headers] Authorization`) carry credentials instead, and are redacted wherever they are shown. Errors
 /// never repeat the credentials.
 pub fn target(text: &str) -> Result<url::Url, String> {
+    http_url(
+        text,
+        "remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\"",
+    )
+}
+
+/// The webhook URL of `rollback.webhook`: as [`target`], credentials refused (`rollback.webhook_secret`
+/// authenticates the request).
+pub fn webhook(text: &str) -> Result<url::Url, String> {
+    http_url(
+        text,
+        "remove them: rollback.webhook_secret signs the request",
+    )
+}
+
+/// An `http`/`https` URL with a host, no credentials, no query or fragment; `instead` says what to do with
+/// credentials.
+fn http_url(text: &str, instead: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text);
     let shown = without_userinfo(text);
     let text = shown.as_str();
@@ -197,7 +215,7 @@ pub fn target(text: &str) -> Result<url::Url, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
             "\"{text}\": credentials in a URL would be shown in output and logs and stored with every record; \
-             remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\""
+             {instead}"
         ));
     }
     if !matches!(url.scheme(), "http" | "https") {
@@ -464,6 +482,11 @@ mod tests {
         assert_eq!(
             without_userinfo("http://127.0.0.1/a@b"),
             "http://127.0.0.1/a@b"
+        );
+        assert_eq!(
+            webhook("https://hook:s3cret@example.org/roll").expect_err("credentials"),
+            "\"https://***@example.org/roll\": credentials in a URL would be shown in output and logs and stored \
+             with every record; remove them: rollback.webhook_secret signs the request"
         );
     }
 
