@@ -75,6 +75,9 @@ pub struct CheckArgs {
     /// Run only this probe (repeatable).
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
+    /// Send even when the probes' valid queries exceed the query budget.
+    #[arg(long)]
+    pub force: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -137,11 +140,11 @@ pub struct BurstArgs {
     /// [default: "What are software developer salaries in Seattle?"].
     #[arg(long, value_name = "TEXT")]
     pub query: Option<String>,
-    /// Latency objective: every request must pass and take at most this long.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    /// Latency objective: every request must pass and take at most this long (at most 1h).
+    #[arg(long, default_value = "30s", value_parser = timeout_flag)]
     pub slo: std::time::Duration,
-    /// Run for this long instead of a fixed count (with --concurrency or --rate).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Run for this long instead of a fixed count (with --concurrency or --rate; at most 1 day).
+    #[arg(long, value_parser = load_duration_flag)]
     pub duration: Option<std::time::Duration>,
     /// Closed model: this many workers, each sending its next request when the last one ends [default: 1].
     #[arg(long, value_name = "C", conflicts_with = "rate")]
@@ -155,7 +158,7 @@ pub struct BurstArgs {
     /// Write the latency distribution in HdrHistogram's percentile text format to FILE.
     #[arg(long, value_name = "FILE")]
     pub hgrm: Option<PathBuf>,
-    /// Send even when a non-loopback target's query budget would be exceeded.
+    /// Send even when the query budget would be exceeded.
     #[arg(long)]
     pub force: bool,
     #[arg(long, value_enum, default_value = "table")]
@@ -202,7 +205,7 @@ pub struct SilenceAddArgs {
     #[arg(long, conflicts_with = "probe")]
     pub all: bool,
     /// For how long, from now (e.g. 2h, 30m).
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = window_flag)]
     pub duration: std::time::Duration,
     /// Why: shown in listings and in the record of every silenced alert.
     #[arg(long)]
@@ -259,9 +262,29 @@ pub struct AlertTestArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The window pass rates and latency percentiles cover.
-    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    /// The window pass rates and latency percentiles cover (at most 1 year).
+    #[arg(long, default_value = "24h", value_parser = window_flag)]
     pub window: std::time::Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+/// A window given as a flag (`silence add --for`, `status --window`): a positive duration of at most
+/// [`MAX_WINDOW`](crate::config::MAX_WINDOW), the bound of `release start --watch` and of the config's windows
+/// (`release.watch`).
+pub fn window_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::window(text)
+}
+
+/// The longest `burst --duration`.
+pub const MAX_LOAD_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// `burst --duration`: a positive duration of at most [`MAX_LOAD_DURATION`].
+pub fn load_duration_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration_within(text, std::time::Duration::ZERO, MAX_LOAD_DURATION)
+}
+
+/// A timeout given as a flag (`burst --slo`): at most [`MAX_TIMEOUT`](crate::config::MAX_TIMEOUT).
+pub fn timeout_flag(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::timeout(text)
 }

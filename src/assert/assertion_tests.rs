@@ -355,3 +355,20 @@ fn excerpts_stop_early_and_cut_on_characters() {
     let big = Value::Array((0..100_000).map(Value::from).collect());
     assert_eq!(excerpt(&big).chars().count(), 81);
 }
+
+#[test]
+fn bidi_controls_from_a_body_are_escaped_in_findings() {
+    let body = json!({"status": "evil\u{202E}gnp.exe", "a\u{2066}b": 1, "m": "\u{200F}\u{061C}"});
+    assert_eq!(
+        messages("path = '$.status'\nequals = 'ok'", &body),
+        ["$.status: expected \"ok\", got \"evil\\u202egnp.exe\""]
+    );
+    assert_eq!(
+        messages("path = '$[*]'\ntype = 'string'", &body),
+        ["$[\"a\\u2066b\"]: expected type string, got number 1"]
+    );
+    assert_eq!(
+        messages("path = '$.m'\nequals = 'x'", &body),
+        ["$.m: expected \"x\", got \"\\u200f\\u061c\""]
+    );
+}

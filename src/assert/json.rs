@@ -60,6 +60,33 @@ fn number_eq(x: &Number, y: &Number) -> bool {
     matches!((x.as_f64(), y.as_f64()), (Some(x), Some(y)) if x == y)
 }
 
+/// Whether `c` is a bidirectional formatting control (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+/// Invisible, these reorder the text around them on a terminal or in a mail client, so text from a response
+/// could make a finding read as something else: they are neutralized like the other control characters.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Serialized JSON with each bidi control written as its escape (`\u202e`), as serde_json writes the other
+/// control characters; the JSON means the same.
+fn escape_bidi(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.chars().any(is_bidi_control) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The JSON type name of a value: `null`, `boolean`, `number`, `string`, `array`, `object`.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -90,6 +117,7 @@ pub fn excerpt(value: &Value) -> String {
         _ => serde_json::to_writer(&mut out, value),
     };
     let text = String::from_utf8_lossy(&out.buf);
+    let text = escape_bidi(&text);
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.into_owned(),
@@ -118,7 +146,9 @@ pub fn push_key(path: &mut String, key: &str) {
     } else {
         path.push('[');
         // Serializing a string into a String cannot fail.
-        path.push_str(&serde_json::to_string(key).unwrap_or_default());
+        path.push_str(&escape_bidi(
+            &serde_json::to_string(key).unwrap_or_default(),
+        ));
         path.push(']');
     }
 }

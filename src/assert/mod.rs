@@ -23,6 +23,10 @@
 //! (keys that are not plain `.key` keys are written `["key"]`). Errors name the character position, counted
 //! from 1: `$.models[` fails with `unclosed "[" at position 9`.
 //!
+//! A selector has at most [`MAX_STEPS`](selector::MAX_STEPS) steps (filter paths included) and at most
+//! [`MAX_FANOUT_STEPS`](selector::MAX_FANOUT_STEPS) `[*]` and filter steps, each of which doubles what its
+//! [`Need`] reads (the need shares, so what it holds grows with the steps only).
+//!
 //! # Assertions (`[[expect.json]]`)
 //!
 //! ```toml
@@ -73,7 +77,8 @@ mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
 pub use json::{
-    EXCERPT_CHARS, describe, excerpt, json_eq, push_key, quote, toml_to_json, type_name,
+    EXCERPT_CHARS, describe, excerpt, is_bidi_control, json_eq, push_key, quote, toml_to_json,
+    type_name,
 };
 pub use need::Need;
 pub use prune::parse_pruned;

@@ -303,3 +303,70 @@ fn ignored_any_would_accept_bodies_a_full_parse_rejects() {
         assert!(parse_pruned(body, &key("a", Need::All)).is_err(), "{text}");
     }
 }
+
+/// The nodes of a need tree: each need counts 1, plus what its parts hold.
+fn nodes(need: &Need) -> usize {
+    match need {
+        Need::Presence | Need::All => 1,
+        Need::Parts(parts) => {
+            1 + parts.keys.values().map(|n| nodes(n)).sum::<usize>()
+                + parts.values.as_deref().map_or(0, nodes)
+                + nodes(&parts.elements)
+        }
+    }
+}
+
+/// The distinct needs held in memory: shared sub-needs count once.
+fn held(need: &Need) -> usize {
+    fn walk(need: &Need, seen: &mut std::collections::HashSet<*const Need>) -> usize {
+        let Need::Parts(parts) = need else {
+            return 1;
+        };
+        let children = parts.keys.values().chain(parts.values.iter());
+        let children = children.chain(std::iter::once(&parts.elements));
+        let mut count = 1;
+        for child in children {
+            if seen.insert(std::sync::Arc::as_ptr(child)) {
+                count += walk(child, seen);
+            }
+        }
+        count
+    }
+    walk(need, &mut std::collections::HashSet::new())
+}
+
+#[test]
+fn each_fan_out_step_doubles_the_need_read_but_shares_what_it_holds() {
+    // `[*]` reads every element and every member value alike: the need of the rest is read twice, held once.
+    for k in 0..=8 {
+        let text = format!("${}.b", "[*]".repeat(k));
+        assert_eq!(nodes(&selector_need(&text)), (1 << (k + 2)) - 1, "{text}");
+        assert_eq!(held(&selector_need(&text)), k + 3, "{text}");
+    }
+    let text = format!("${}.b", "[?(@.t == 1)]".repeat(8));
+    assert_eq!(nodes(&selector_need(&text)), 3 * (1 << 9) - 3, "{text}");
+    let refused = format!("${}.b", "[*]".repeat(9));
+    assert!(Selector::parse(&refused).is_err(), "{refused}");
+}
+
+#[test]
+fn a_union_holds_each_shared_need_once() {
+    let deep = format!("${}{}", "[*]".repeat(8), ".a".repeat(56));
+    let deep = Selector::parse(&deep)
+        .expect("valid")
+        .need_then(Need::Presence);
+    // Read: 29183 parts; held: 121 (each of the 64 steps holds its part and an empty element need).
+    assert_eq!((nodes(&deep), held(&deep)), (29_183, 121));
+    // Keys the wildcard already reads add nothing; new ones add their own parts.
+    let union = (0..1000).fold(deep.clone(), |u, i| {
+        u.merge(
+            Selector::parse(&format!("$.k{i}.x"))
+                .expect("valid")
+                .need_then(Need::Presence),
+        )
+    });
+    assert_eq!(union, deep);
+    // `$.k.x` reads `x` whole: the key `k` and its `x` are new, the rest is shared with the wildcard's need.
+    let union = union.merge(selector_need("$.k.x"));
+    assert_eq!(held(&union), 123);
+}

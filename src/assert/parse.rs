@@ -2,7 +2,7 @@
 //! the first error with its 1-based character position.
 
 use super::json::is_key_char;
-use super::selector::{Filter, Selector, SelectorError, Step};
+use super::selector::{Filter, MAX_FANOUT_STEPS, MAX_STEPS, Selector, SelectorError, Step};
 use serde_json::Value;
 
 /// Parses selector text (see the module doc of `assert` for the language).
@@ -27,12 +27,33 @@ impl Parser {
         }
         self.pos = 1;
         let mut steps = Vec::new();
+        let (mut count, mut fanout) = (0, 0);
         while let Some(c) = self.peek() {
+            let start = self.pos;
             let step = match c {
                 '.' => self.dot_key()?,
                 '[' => self.bracket(true)?,
                 _ => return Err(self.error(self.pos, format!("unexpected \"{c}\""))),
             };
+            count += 1;
+            match &step {
+                Step::Wildcard => fanout += 1,
+                Step::Filter(filter) => {
+                    fanout += 1;
+                    count += filter.path.len();
+                }
+                Step::Key(_) | Step::Index(_) => {}
+            }
+            if count > MAX_STEPS {
+                let message = format!("selector too long: more than {MAX_STEPS} steps");
+                return Err(self.error(start, message));
+            }
+            if fanout > MAX_FANOUT_STEPS {
+                let message = format!(
+                    "selector too complex: more than {MAX_FANOUT_STEPS} \"[*]\" and filter steps"
+                );
+                return Err(self.error(start, message));
+            }
             steps.push(step);
         }
         Ok(Selector { steps })

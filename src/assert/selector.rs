@@ -6,6 +6,15 @@ use super::need::Need;
 use serde_json::Value;
 use std::fmt;
 
+/// The most steps a selector may have, counting the steps of filter paths: JSON deeper than 128 levels does not
+/// parse, and a longer selector only costs memory.
+pub const MAX_STEPS: usize = 64;
+
+/// The most `[*]` and filter steps a selector may have: each one doubles what its [`Need`] reads (every element
+/// and every member value alike). The need shares that part, so what it holds stays linear, but comparing two
+/// needs built apart still walks what they read: the bound keeps that below 2^8 times the selector's length.
+pub const MAX_FANOUT_STEPS: usize = 8;
+
 /// A parsed selector such as `$.data_sources[?(@.type == "planning")].plan`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selector {

@@ -251,3 +251,34 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn selectors_beyond_the_step_bounds_are_refused_where_the_bound_is_passed() {
+    let wild = |n: usize| format!("${}", "[*]".repeat(n));
+    let filters = |n: usize| format!("${}", "[?(@.t == 1)]".repeat(n));
+    let keys = |n: usize| format!("${}", ".a".repeat(n));
+    let deep_filters = "[?(@.a.b.c == 1)]".repeat(8);
+    let too_complex = "selector too complex: more than 8 \"[*]\" and filter steps";
+    let cases = [
+        (wild(9), format!("{too_complex} at position 26")),
+        (wild(26), format!("{too_complex} at position 26")),
+        (filters(9), format!("{too_complex} at position 106")),
+        (
+            keys(65),
+            "selector too long: more than 64 steps at position 130".to_string(),
+        ),
+        // Filter paths count as steps: 8 × 4 = 32, then the 33rd key is the 65th step.
+        (
+            format!("${deep_filters}{}", ".a".repeat(33)),
+            "selector too long: more than 64 steps at position 202".to_string(),
+        ),
+    ];
+    for (text, message) in cases {
+        let err: SelectorError = Selector::parse(&text).expect_err(&text);
+        assert_eq!(err.to_string(), message, "selector {text:?}");
+    }
+    let deepest = format!("${deep_filters}{}", ".a".repeat(32));
+    for text in [wild(8), filters(8), keys(64), deepest] {
+        assert!(Selector::parse(&text).is_ok(), "{text}");
+    }
+}

@@ -17,6 +17,10 @@ pub const TASK_19_QUERY: &str = "What are software developer salaries in Seattle
 pub const DEFAULT_PROBE: &str = "query-trace";
 pub const DEFAULT_REQUESTS: u64 = 3;
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 50;
+/// `--rate` bounds, requests per second: slower than one request in 1000 s is no load test; faster than
+/// 10000 per second is beyond what one process sends.
+pub const MIN_RATE: f64 = 0.001;
+pub const MAX_RATE: f64 = 10_000.0;
 
 pub async fn run(args: BurstArgs) -> Exit {
     match prepare(&args) {
@@ -59,12 +63,11 @@ fn prepare(args: &BurstArgs) -> Result<Prepared, String> {
         spec.queries,
         &shape,
         plan.settings.queries_per_hour,
-        plan.settings.budget_exempt_loopback,
         args.force,
     ) {
         BudgetCheck::Refused(message) => return Err(message),
         BudgetCheck::Forced => eprintln!("oewsprobe burst: --force: sending past the query budget"),
-        BudgetCheck::Allowed | BudgetCheck::Loopback => {}
+        BudgetCheck::Allowed => {}
     }
     let request = PreparedRequest::new(&request, target)?;
     let telemetry = super::telemetry::start_one_shot(&plan.settings)
@@ -90,9 +93,9 @@ pub fn shape(args: &BurstArgs) -> Result<Shape, String> {
             n: positive("-n", args.requests.unwrap_or(DEFAULT_REQUESTS))?,
         }),
         Some(duration) => match args.rate {
-            Some(rate) if !(rate.is_finite() && rate > 0.0) => {
-                Err(format!("--rate {rate}: give a positive rate"))
-            }
+            Some(rate) if !(MIN_RATE..=MAX_RATE).contains(&rate) => Err(format!(
+                "--rate {rate:?}: give a rate from {MIN_RATE} to {MAX_RATE} requests per second"
+            )),
             Some(rate) => Ok(Shape::Open {
                 rate,
                 duration,

@@ -3,6 +3,7 @@
 use crate::cli::{CheckArgs, Format};
 use crate::config::{Plan, suggest};
 use crate::exit::Exit;
+use crate::load::{BudgetCheck, check_check_budget};
 use crate::probe::{ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
 use crate::report::{Tally, check_json, check_table};
 
@@ -19,6 +20,10 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
+    if let Err(message) = guard_budget(&plan, &selected, args.force) {
+        eprintln!("{message}");
+        return Exit::CouldNotCheck;
+    }
     let telemetry = match super::telemetry::start_one_shot(&plan.settings) {
         Ok(telemetry) => telemetry,
         Err(message) => {
@@ -54,6 +59,24 @@ pub async fn run(args: CheckArgs) -> Exit {
         args.format,
     );
     exit_for(&records)
+}
+
+/// Refuses (before anything is sent) a check whose probes would spend more valid queries than
+/// `budget.queries_per_hour`, unless `--force`.
+fn guard_budget(plan: &Plan, selected: &[&ProbeSpec], force: bool) -> Result<(), String> {
+    let probes: Vec<(&str, u32)> = selected
+        .iter()
+        .map(|p| (p.name.as_str(), p.queries))
+        .collect();
+    let settings = &plan.settings;
+    match check_check_budget(&settings.target, &probes, settings.queries_per_hour, force) {
+        BudgetCheck::Refused(message) => Err(message),
+        BudgetCheck::Forced => {
+            eprintln!("oewsprobe check: --force: sending past the query budget");
+            Ok(())
+        }
+        BudgetCheck::Allowed => Ok(()),
+    }
 }
 
 /// How a finished check exits: any failure is unhealthy; inconclusive runs without failures mean no verdict.

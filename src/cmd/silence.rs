@@ -20,7 +20,7 @@ pub fn run(command: SilenceCommand) -> Exit {
                 return Err("--reason must say why".to_string());
             }
             let now = now_ms();
-            let until = now + args.duration.as_millis() as u64;
+            let until = now.saturating_add(args.duration.as_millis() as u64);
             let targets: Vec<Option<&str>> = if args.all {
                 vec![None]
             } else {

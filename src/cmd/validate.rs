@@ -12,6 +12,9 @@ pub fn run(args: &ConfigArgs) -> Exit {
     };
     match config::load(&sources) {
         Ok(plan) => {
+            for skipped in &plan.skipped {
+                eprintln!("{skipped}");
+            }
             let names: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();
             let queries: u32 = plan.probes.iter().map(|p| p.queries).sum();
             super::emit(&format!(

@@ -205,7 +205,7 @@ fn compile_smtp(
         "timeout",
         optional(
             raw.timeout.as_deref(),
-            values::duration,
+            values::timeout,
             DEFAULT_SMTP_TIMEOUT,
         ),
     );
@@ -304,7 +304,7 @@ fn compile_windows(
                     "missing; give how long the window stays open, e.g. duration = \"2h\""
                         .to_string(),
                 ),
-                Some(text) => values::duration(text),
+                Some(text) => values::window(text),
             },
         );
         if let (Some(name), Some(schedule), Some(duration)) = (name, schedule, duration) {

@@ -23,6 +23,9 @@ pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub const DEFAULT_EVALUATE_EVERY: Duration = Duration::from_secs(10);
+/// `release.evaluate_every` below this would spin a core re-reading the store (at most 10 evaluations a
+/// second; the tests evaluate every 300 ms).
+pub const MIN_EVALUATE_EVERY: Duration = Duration::from_millis(100);
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_RECOVERY: Duration = Duration::from_secs(600);
 
@@ -73,6 +76,9 @@ pub struct Plan {
     pub probes: Vec<ProbeSpec>,
     /// `[[slo]]`, compiled against the probes.
     pub objectives: Vec<crate::slo::Objective>,
+    /// Entries of the probe directory that look like probe files but were not read, each with why
+    /// (`validate` lists them).
+    pub skipped: Vec<super::ConfigError>,
 }
 
 /// The main config file, compiled. `Debug` redacts credential headers.
@@ -86,8 +92,6 @@ pub struct Settings {
     pub headers: Vec<(String, String)>,
     pub check_concurrency: usize,
     pub queries_per_hour: u32,
-    /// Whether loopback targets are exempt from the query budget.
-    pub budget_exempt_loopback: bool,
     pub run: RunSettings,
     pub watch: WatchConfig,
     pub alert: crate::alert::AlertSettings,
@@ -124,7 +128,6 @@ impl Settings {
             headers: Vec::new(),
             check_concurrency: DEFAULT_CHECK_CONCURRENCY,
             queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
-            budget_exempt_loopback: true,
             run: RunSettings {
                 store: PathBuf::from(DEFAULT_STORE),
                 retention: DEFAULT_RETENTION,
@@ -169,7 +172,7 @@ pub fn compile_settings(
         "defaults.timeout",
         optional(
             raw.defaults.timeout.as_deref(),
-            values::duration,
+            values::timeout,
             DEFAULT_TIMEOUT,
         ),
     )
@@ -179,7 +182,7 @@ pub fn compile_settings(
         "defaults.connect_timeout",
         optional(
             raw.defaults.connect_timeout.as_deref(),
-            values::duration,
+            values::timeout,
             DEFAULT_CONNECT_TIMEOUT,
         ),
     )
@@ -214,6 +217,14 @@ pub fn compile_settings(
         },
     )
     .unwrap_or(DEFAULT_QUERIES_PER_HOUR);
+    if raw.budget.exempt_loopback == Some(true) {
+        errors.push(FieldError::new(
+            "budget.exempt_loopback",
+            "true is not supported: the query budget applies to every target, loopback included (a loopback \
+             address may tunnel to the real API), in run, burst and check alike; remove the key, and raise \
+             budget.queries_per_hour for a simulator",
+        ));
+    }
     let run = RunSettings {
         store: base_dir.join(raw.run.store.as_deref().unwrap_or(DEFAULT_STORE)),
         retention: keep(
@@ -241,9 +252,13 @@ pub fn compile_settings(
             "run.jitter",
             match raw.run.jitter.as_deref() {
                 None => Ok(DEFAULT_JITTER),
-                Some(text) => humantime::parse_duration(text).map_err(|e| {
-                    format!("\"{text}\" is not a duration ({e}); write it like \"5s\" or \"0s\"")
-                }),
+                Some(text) => humantime::parse_duration(text)
+                    .map_err(|e| {
+                        format!(
+                            "\"{text}\" is not a duration ({e}); write it like \"5s\" or \"0s\""
+                        )
+                    })
+                    .and_then(|d| values::bounded(text, d, Duration::ZERO, values::MAX_TIMEOUT)),
             },
         )
         .unwrap_or(DEFAULT_JITTER),
@@ -252,7 +267,7 @@ pub fn compile_settings(
             "run.shutdown_grace",
             optional(
                 raw.run.shutdown_grace.as_deref(),
-                values::duration,
+                values::timeout,
                 DEFAULT_SHUTDOWN_GRACE,
             ),
         )
@@ -321,7 +336,6 @@ pub fn compile_settings(
             headers,
             check_concurrency,
             queries_per_hour,
-            budget_exempt_loopback: raw.budget.exempt_loopback.unwrap_or(true),
             run,
             alert,
             telemetry,
@@ -339,39 +353,53 @@ fn compile_watch(
 ) -> WatchConfig {
     let defaults = crate::release::WatchSettings::default();
     let r = &raw.release;
-    let mut duration_of = |key: &str, value: Option<&str>, default: Duration| {
-        keep(errors, key, optional(value, values::duration, default)).unwrap_or(default)
+    let mut duration_of = |key: &str, value: Option<&str>, default: Duration, (min, max)| {
+        let parse = |text: &str| values::duration_within(text, min, max);
+        keep(errors, key, optional(value, parse, default)).unwrap_or(default)
     };
+    let window = (Duration::ZERO, values::MAX_WINDOW);
+    let timeout = (Duration::ZERO, values::MAX_TIMEOUT);
     let watch = duration_of(
         "release.watch",
         r.watch.as_deref(),
         crate::release::DEFAULT_WATCH,
+        window,
     );
-    let warmup = duration_of("release.warmup", r.warmup.as_deref(), defaults.warmup);
+    let warmup = duration_of(
+        "release.warmup",
+        r.warmup.as_deref(),
+        defaults.warmup,
+        window,
+    );
     let baseline_window = duration_of(
         "release.baseline",
         r.baseline.as_deref(),
         defaults.baseline_window,
+        window,
     );
     let prober_window = duration_of(
         "release.prober_window",
         r.prober_window.as_deref(),
         defaults.prober_window,
+        window,
     );
     let evaluate_every = duration_of(
         "release.evaluate_every",
         r.evaluate_every.as_deref(),
         DEFAULT_EVALUATE_EVERY,
+        (MIN_EVALUATE_EVERY, values::MAX_TIMEOUT),
     );
     let hook_timeout = duration_of(
         "rollback.timeout",
         raw.rollback.timeout.as_deref(),
         DEFAULT_HOOK_TIMEOUT,
+        timeout,
     );
     let recovery = duration_of(
         "rollback.recovery",
         raw.rollback.recovery.as_deref(),
         DEFAULT_RECOVERY,
+        timeout,
     );
     let count =
         |errors: &mut Vec<FieldError>, key: &str, value: Option<i64>, default: u32| match value {
@@ -419,7 +447,7 @@ fn compile_watch(
         keep(
             errors,
             "rollback.webhook",
-            values::target(text).map(|_| text.to_string()),
+            values::webhook(text).map(|_| text.to_string()),
         )
     });
     let webhook_secret = raw
@@ -630,11 +658,7 @@ fn compile_burst(raw: &super::raw::RawBurst) -> Result<crate::probe::BurstSpec, 
     let slo = keep(
         &mut errors,
         "slo",
-        optional(
-            raw.slo.as_deref(),
-            values::duration,
-            Duration::from_secs(30),
-        ),
+        optional(raw.slo.as_deref(), values::timeout, Duration::from_secs(30)),
     );
     match (schedule, requests, slo) {
         (Some(schedule), Some(requests), Some(slo)) if errors.is_empty() => {
@@ -684,14 +708,14 @@ fn compile_request(raw: &RawRequest, settings: &Settings) -> Result<RequestSpec,
     let timeout = keep(
         &mut errors,
         "timeout",
-        optional(raw.timeout.as_deref(), values::duration, settings.timeout),
+        optional(raw.timeout.as_deref(), values::timeout, settings.timeout),
     );
     let connect_timeout = keep(
         &mut errors,
         "connect_timeout",
         optional(
             raw.connect_timeout.as_deref(),
-            values::duration,
+            values::timeout,
             settings.connect_timeout,
         ),
     );
@@ -743,7 +767,7 @@ fn compile_expect(
     let latency = keep(
         &mut errors,
         "latency",
-        raw.latency.as_deref().map(values::duration).transpose(),
+        raw.latency.as_deref().map(values::timeout).transpose(),
     );
     let max_body = keep(
         &mut errors,

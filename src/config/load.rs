@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 /// The default config file, read from the working directory when it exists and `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "oewsprobe.toml";
 
+/// The most bytes a config or probe file may hold (1 MiB): the largest shipped file is a few KiB, and a file is
+/// parsed whole, so a bigger one only costs memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// What the command line says about where configuration comes from.
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
@@ -35,7 +39,7 @@ pub fn load_for_store(sources: &Sources) -> Result<Plan, ConfigErrors> {
 fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> {
     let (file, raw, mut errors) = read_config(sources);
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let settings = compile_settings(
+    let mut settings = compile_settings(
         &raw,
         &file,
         &base_dir,
@@ -50,9 +54,9 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
         .clone()
         .unwrap_or_else(|| base_dir.join(raw.probes_dir.as_deref().unwrap_or("probes")));
     let fallback = Settings::defaults(probes_dir.clone());
-    let files = probe_files(&probes_dir).unwrap_or_else(|e| {
+    let (files, skipped) = probe_files(&probes_dir).unwrap_or_else(|e| {
         errors.push(e);
-        Vec::new()
+        (Vec::new(), Vec::new())
     });
     let mut probes = Vec::new();
     for path in files {
@@ -61,7 +65,7 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut file_errors = check_name(&name).err().into_iter().collect::<Vec<_>>();
-        let raw_probe = match std::fs::read_to_string(&path) {
+        let raw_probe = match read_text(&path) {
             Ok(text) => {
                 let (raw_probe, parse_errors) = parse_toml_lenient::<RawProbe>(&text);
                 file_errors.extend(parse_errors);
@@ -104,11 +108,26 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
             .into_iter()
             .map(|e| ConfigError::at(&file, e)),
     );
+    if let Some(settings) = settings.as_mut() {
+        let from_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        match super::jitter::fit(
+            raw.run.jitter.as_deref(),
+            settings.run.jitter,
+            &probes,
+            from_ms,
+        ) {
+            Ok(jitter) => settings.run.jitter = jitter,
+            Err(e) => errors.push(ConfigError::at(&file, e)),
+        }
+    }
     match settings {
         Some(settings) if errors.is_empty() => Ok(Plan {
             settings,
             probes,
             objectives,
+            skipped,
         }),
         _ => Err(ConfigErrors(errors)),
     }
@@ -120,7 +139,7 @@ fn read_config(sources: &Sources) -> (PathBuf, RawConfig, Vec<ConfigError>) {
         Some(f) => (f.clone(), true),
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
-    match std::fs::read_to_string(&file) {
+    match read_text(&file) {
         Ok(text) => {
             let (raw, errors) = parse_toml_lenient::<RawConfig>(&text);
             let errors = errors
@@ -142,26 +161,103 @@ fn read_config(sources: &Sources) -> (PathBuf, RawConfig, Vec<ConfigError>) {
     }
 }
 
-/// The `*.toml` files of the probe directory, sorted by name.
-fn probe_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+/// A file's text, refused beyond [`MAX_FILE_BYTES`] without reading more than that.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "the file is larger than 1 MiB (1048576 bytes), the most a config or probe file may hold",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
+/// The `*.toml` regular files of the probe directory (symbolic links followed), sorted by name, and the
+/// entries that look like probe files but are not read, each with why.
+fn probe_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<ConfigError>), ConfigError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ConfigError::at(
             dir,
             FieldError::new("", format!("cannot read the probe directory: {e}")),
         )
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(ConfigError::at(
-            dir,
-            FieldError::new("", "no probe files (*.toml) in this directory"),
-        ));
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let (mut files, mut skipped) = (Vec::new(), Vec::new());
+    for path in paths {
+        match skip_reason(&path) {
+            Some(Skip::NotProbe) => {}
+            Some(Skip::Because(why)) => {
+                skipped.push(ConfigError::at(
+                    &path,
+                    FieldError::new("", format!("skipped: {why}")),
+                ));
+            }
+            None => files.push(path),
+        }
     }
-    Ok(files)
+    if files.is_empty() {
+        let mut message = "no probe files (*.toml) in this directory".to_string();
+        for s in &skipped {
+            message.push_str(&format!("; {s}"));
+        }
+        return Err(ConfigError::at(dir, FieldError::new("", message)));
+    }
+    Ok((files, skipped))
+}
+
+enum Skip {
+    /// Not named like a probe file: not mentioned.
+    NotProbe,
+    /// Named like one, but not read, because of this.
+    Because(String),
+}
+
+/// Why `path` is not read as a probe file; `None`: it is one.
+fn skip_reason(path: &Path) -> Option<Skip> {
+    use std::os::unix::fs::FileTypeExt;
+    let extension = path.extension().map(|x| x.to_string_lossy().into_owned());
+    match extension.as_deref() {
+        Some("toml") => {}
+        Some(x) if x.eq_ignore_ascii_case("toml") => {
+            return Some(Skip::Because(format!(
+                "the extension \".{x}\" is not \".toml\" (lower case)"
+            )));
+        }
+        _ => return Some(Skip::NotProbe),
+    }
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return Some(Skip::Because(
+            match std::fs::symlink_metadata(path) {
+                Ok(link) if link.file_type().is_symlink() => "a symbolic link to nothing",
+                _ => "cannot be read",
+            }
+            .to_string(),
+        ));
+    };
+    let kind = metadata.file_type();
+    let what = if kind.is_file() {
+        return None;
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    Some(Skip::Because(format!("{what}, not a regular file")))
 }
 
 /// Probe names come from file names; they appear in output, metrics and CLI flags.

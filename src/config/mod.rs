@@ -17,8 +17,10 @@ mod alert;
 #[cfg(test)]
 mod alert_tests;
 mod compile;
+mod jitter;
 mod telemetry;
 pub(crate) mod values;
+pub use values::{MAX_DURATION, MAX_TIMEOUT, MAX_WINDOW, duration_within, timeout, window};
 
 pub use telemetry::{
     DEFAULT_EXPORT_INTERVAL, DEFAULT_EXPORT_TIMEOUT, Located, OtlpSettings, Protocol, RawStatus,

@@ -143,8 +143,7 @@ pub struct RawRun {
 pub struct RawBudget {
     /// Valid queries allowed per rolling hour, all probes and bursts together.
     pub queries_per_hour: Option<i64>,
-    /// Loopback targets (the simulator) spend no budget; set false when a loopback address tunnels to the
-    /// real service.
+    /// Only `false` is accepted (older configs set it): the budget applies to loopback targets too.
     pub exempt_loopback: Option<bool>,
 }
 

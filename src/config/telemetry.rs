@@ -119,6 +119,7 @@ pub fn compile_telemetry(
         }),
     };
     // A duration: the first set variable (milliseconds), else the file's key (humantime), else the default.
+    // Both are bounded by an hour (`MAX_TIMEOUT`).
     let mut duration = |vars: &[&'static str], text: Option<&str>, key: &str, default: Duration| {
         match first_env(vars) {
             Some((var, ms)) => millis(&ms).map_err(|m| errors.push(Located::Env(var, m))),
@@ -201,7 +202,12 @@ fn full_endpoint(url: url::Url, protocol: Protocol, base: bool) -> String {
 
 fn millis(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {
-        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        Ok(ms) if ms > 0 => values::bounded(
+            text,
+            Duration::from_millis(ms),
+            Duration::ZERO,
+            values::MAX_TIMEOUT,
+        ),
         _ => Err(format!(
             "\"{text}\" is not a positive number of milliseconds"
         )),
@@ -209,7 +215,7 @@ fn millis(text: &str) -> Result<Duration, String> {
 }
 
 fn file_duration(text: Option<&str>, key: &str, default: Duration) -> Result<Duration, Located> {
-    text.map_or(Ok(default), values::duration)
+    text.map_or(Ok(default), values::timeout)
         .map_err(|m| Located::File(FieldError::new(key, m)))
 }
 

@@ -5,15 +5,74 @@ use super::{FieldError, suggest};
 use crate::probe::{StatusMatcher, StatusPattern};
 use std::time::Duration;
 
+/// The longest duration any key takes that has no tighter bound (`run.retention`, alert intervals).
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+/// The longest timeout (request, connect, SMTP, OTLP, hook, shutdown grace, latency objectives).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The longest window: a release watch (`release start --watch` and `release.watch`, one bound), a silence
+/// (`silence add --for`), an SLO period, a maintenance window: 365 days.
+pub const MAX_WINDOW: Duration = crate::release::WATCH_MAX;
+
+/// A positive duration of at most [`MAX_DURATION`].
 pub fn duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err(format!(
-            "\"{text}\" is zero; give a positive duration like \"30s\""
-        )),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!(
-            "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
-        )),
+    duration_within(text, Duration::ZERO, MAX_DURATION)
+}
+
+/// A positive timeout of at most [`MAX_TIMEOUT`].
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    duration_within(text, Duration::ZERO, MAX_TIMEOUT)
+}
+
+/// A positive window of at most [`MAX_WINDOW`].
+pub fn window(text: &str) -> Result<Duration, String> {
+    duration_within(text, Duration::ZERO, MAX_WINDOW)
+}
+
+/// A positive duration from `min` to `max`; the error says which bound it passes.
+pub fn duration_within(text: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => {
+            return Err(format!(
+                "\"{text}\" is zero; give a positive duration like \"30s\""
+            ));
+        }
+        Ok(d) => d,
+        Err(e) => {
+            return Err(format!(
+                "\"{text}\" is not a duration ({e}); write it like \"30s\", \"2m\" or \"1h 30m\""
+            ));
+        }
+    };
+    bounded(text, d, min, max)
+}
+
+/// `d` (written `text`) when it lies in `min..=max`.
+pub fn bounded(text: &str, d: Duration, min: Duration, max: Duration) -> Result<Duration, String> {
+    if d > max {
+        Err(format!(
+            "\"{text}\" is too long; give at most {}",
+            bound_text(max)
+        ))
+    } else if d < min {
+        Err(format!(
+            "\"{text}\" is too short; give at least {}",
+            bound_text(min)
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
+/// A bound as people write it: whole days as days (`365days`, `1day`; humantime would count months), else as
+/// humantime writes it (`1h`, `100ms`).
+fn bound_text(d: Duration) -> String {
+    const DAY: u64 = 24 * 3600;
+    match d.as_secs() {
+        DAY => "1day".to_string(),
+        secs if secs % DAY == 0 && d.subsec_nanos() == 0 && secs > 0 => {
+            format!("{}days", secs / DAY)
+        }
+        _ => humantime::format_duration(d).to_string(),
     }
 }
 
@@ -123,9 +182,42 @@ pub fn header_value(value: &str) -> Result<(), String> {
     }
 }
 
-/// A target base URL: `http` or `https`, with a host, no query or fragment. The trailing `/` is dropped.
+/// A target base URL: `http` or `https`, with a host, no credentials, no query or fragment. The trailing `/` is
+/// dropped.
+///
+/// Credentials (`http://user:pass@host`) are refused rather than stripped: the target is shown by every command,
+/// logged and stored with every record, so the only place a secret in it never reaches is nowhere. Headers
+/// (`[headers] Authorization`) carry credentials instead, and are redacted wherever they are shown. Errors
+/// never repeat the credentials.
 pub fn target(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text).map_err(|e| format!("\"{text}\" is not a URL ({e})"))?;
+    http_url(
+        text,
+        "remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\"",
+    )
+}
+
+/// The webhook URL of `rollback.webhook`: as [`target`], credentials refused (`rollback.webhook_secret`
+/// authenticates the request).
+pub fn webhook(text: &str) -> Result<url::Url, String> {
+    http_url(
+        text,
+        "remove them: rollback.webhook_secret signs the request",
+    )
+}
+
+/// An `http`/`https` URL with a host, no credentials, no query or fragment; `instead` says what to do with
+/// credentials.
+fn http_url(text: &str, instead: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text);
+    let shown = without_userinfo(text);
+    let text = shown.as_str();
+    let url = url.map_err(|e| format!("\"{text}\" is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "\"{text}\": credentials in a URL would be shown in output and logs and stored with every record; \
+             {instead}"
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "\"{text}\": the target must be an http:// or https:// URL"
@@ -140,6 +232,19 @@ pub fn target(text: &str) -> Result<url::Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// `text` with the user information of its authority (`user:pass@`) written `***@`, for messages. The text is not
+/// parsed, so even a URL that does not parse keeps its credentials out of the message.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => text.to_string(),
+    }
 }
 
 /// Whether secrets given by reference are read while compiling.
@@ -266,6 +371,33 @@ mod tests {
     }
 
     #[test]
+    fn every_duration_is_bounded() {
+        let second = Duration::from_secs(1);
+        let cases = [
+            (duration("3650days"), Ok(MAX_DURATION)),
+            (
+                duration("300000000000y"),
+                Err("\"300000000000y\" is too long; give at most 3650days"),
+            ),
+            (timeout("1h"), Ok(MAX_TIMEOUT)),
+            (timeout("61m"), Err("\"61m\" is too long; give at most 1h")),
+            (window("365days"), Ok(MAX_WINDOW)),
+            (
+                window("1y"),
+                Err("\"1y\" is too long; give at most 365days"),
+            ),
+            (
+                duration_within("1ns", second, MAX_TIMEOUT),
+                Err("\"1ns\" is too short; give at least 1s"),
+            ),
+            (duration_within("1s", second, MAX_TIMEOUT), Ok(second)),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want.map_err(String::from));
+        }
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(
@@ -312,6 +444,50 @@ mod tests {
         std::fs::write(&path, "s3cret\n").expect("write");
         let from_file = secret(&format!("file:{}", path.display())).expect("file");
         assert_eq!(from_file, crate::rollback::Secret::new(b"s3cret".to_vec()));
+    }
+
+    #[test]
+    fn targets_with_credentials_are_refused_without_repeating_them() {
+        let refused = |shown: &str| {
+            format!(
+                "\"{shown}\": credentials in a URL would be shown in output and logs and stored with every \
+                 record; remove them and send a header instead, e.g. [headers] Authorization = \"Basic ...\""
+            )
+        };
+        let cases = [
+            (
+                "http://user:s3cret@127.0.0.1:8000",
+                refused("http://***@127.0.0.1:8000"),
+            ),
+            (
+                "https://s3cret@example.org/api",
+                refused("https://***@example.org/api"),
+            ),
+            (
+                "http://u:s3cret@h@127.0.0.1/",
+                refused("http://***@127.0.0.1/"),
+            ),
+            (
+                "http://u:s3cret@127.0.0.1/?q",
+                refused("http://***@127.0.0.1/?q"),
+            ),
+            (
+                "http://u:s3cret@ bad",
+                "\"http://***@ bad\" is not a URL (invalid international domain name)".to_string(),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(target(text).expect_err(text), want, "{text}");
+        }
+        assert_eq!(
+            without_userinfo("http://127.0.0.1/a@b"),
+            "http://127.0.0.1/a@b"
+        );
+        assert_eq!(
+            webhook("https://hook:s3cret@example.org/roll").expect_err("credentials"),
+            "\"https://***@example.org/roll\": credentials in a URL would be shown in output and logs and stored \
+             with every record; remove them: rollback.webhook_secret signs the request"
+        );
     }
 
     #[test]

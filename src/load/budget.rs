@@ -1,5 +1,7 @@
-//! The query-budget guard: valid queries cost LLM money and share the API's 10/hour limit with real users,
-//! so a load run against a real (non-loopback) target may not spend more than the configured budget (pure).
+//! The query-budget guard (pure): valid queries cost LLM money and share the API's 10/hour limit with real
+//! users, so a `burst` or a `check` may not plan to spend more than `budget.queries_per_hour` unless `--force`.
+//! The budget applies to every target, loopback included (a loopback address may tunnel to the real API), as
+//! it does in `run`.
 
 use super::Shape;
 
@@ -8,8 +10,6 @@ use super::Shape;
 pub enum BudgetCheck {
     /// The run spends no valid queries, or stays within the budget.
     Allowed,
-    /// A loopback target (the simulator, a local server): no budget applies.
-    Loopback,
     /// `--force` overrode the budget.
     Forced,
     /// Refused, with the message to print.
@@ -26,42 +26,77 @@ pub fn is_loopback(target: &url::Url) -> bool {
     }
 }
 
+/// The guard of `burst`: the shape's planned requests × the probe's `queries`.
 pub fn check_budget(
     target: &url::Url,
     queries_per_request: u32,
     shape: &Shape,
     budget_per_hour: u32,
-    exempt_loopback: bool,
     force: bool,
 ) -> BudgetCheck {
-    if queries_per_request == 0 {
-        return BudgetCheck::Allowed;
-    }
-    if exempt_loopback && is_loopback(target) {
-        return BudgetCheck::Loopback;
-    }
     let spend = shape
         .planned_requests()
         .map(|n| n.saturating_mul(u64::from(queries_per_request)));
-    if spend.is_some_and(|q| q <= u64::from(budget_per_hour)) {
-        return BudgetCheck::Allowed;
-    }
-    if force {
-        return BudgetCheck::Forced;
-    }
     let what = match spend {
-        Some(q) => format!("would spend {q} valid queries"),
+        Some(q) => format!("this burst would spend {q} valid queries"),
         None => {
-            "is a closed-model run of open-ended size (--duration with --concurrency)".to_string()
+            "this burst is a closed-model run of open-ended size (--duration with --concurrency)"
+                .to_string()
         }
     };
-    BudgetCheck::Refused(format!(
-        "refused: this burst {what} against {}, over the query budget of {budget_per_hour} per hour \
+    guard(
+        queries_per_request > 0 && spend.is_none_or(|q| q > u64::from(budget_per_hour)),
+        force,
+        || refusal(&what, target, budget_per_hour, "Send fewer requests"),
+    )
+}
+
+/// The guard of `check`: one run of each selected probe, `(name, queries)`. The refusal names the free
+/// probes (`queries = 0`) to run instead with `--only`.
+pub fn check_check_budget(
+    target: &url::Url,
+    probes: &[(&str, u32)],
+    budget_per_hour: u32,
+    force: bool,
+) -> BudgetCheck {
+    let spend: u64 = probes.iter().map(|(_, q)| u64::from(*q)).sum();
+    guard(spend > u64::from(budget_per_hour), force, || {
+        let free: Vec<String> = probes
+            .iter()
+            .filter(|(_, q)| *q == 0)
+            .map(|(name, _)| format!("--only {name}"))
+            .collect();
+        let instead = if free.is_empty() {
+            "Check fewer probes with --only NAME".to_string()
+        } else {
+            format!("Run only the free probes with {}", free.join(" "))
+        };
+        let what = format!("this check would spend {spend} valid queries");
+        refusal(&what, target, budget_per_hour, &instead)
+    })
+}
+
+fn guard(over: bool, force: bool, refusal: impl FnOnce() -> String) -> BudgetCheck {
+    match (over, force) {
+        (false, _) => BudgetCheck::Allowed,
+        (true, true) => BudgetCheck::Forced,
+        (true, false) => BudgetCheck::Refused(refusal()),
+    }
+}
+
+fn refusal(what: &str, target: &url::Url, budget_per_hour: u32, instead: &str) -> String {
+    format!(
+        "refused: {what} against {}, over the query budget of {budget_per_hour} per hour \
          (budget.queries_per_hour; the API allows 10 per hour per client, shared with real users, and each \
-         valid query costs LLM calls). Aim at a loopback target (oewsprobe sim), send fewer requests, or pass \
+         valid query costs LLM calls). {}{instead}, raise budget.queries_per_hour (for a simulator), or pass \
          --force.",
-        target.as_str().trim_end_matches('/')
-    ))
+        target.as_str().trim_end_matches('/'),
+        if is_loopback(target) {
+            "The budget applies to loopback targets too. "
+        } else {
+            ""
+        }
+    )
 }
 
 #[cfg(test)]
@@ -94,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn burst_decisions() {
         let prod = url("https://api.example.org");
         let three = Shape::Once { n: 3 };
         let open = Shape::Open {
@@ -107,37 +142,63 @@ mod tests {
             duration: Duration::from_secs(10),
         };
         assert_eq!(
-            check_budget(&prod, 1, &three, 4, true, false),
+            check_budget(&prod, 1, &three, 4, false),
             BudgetCheck::Allowed
         );
         assert_eq!(
-            check_budget(&prod, 0, &open, 4, true, false),
+            check_budget(&prod, 0, &open, 4, false),
             BudgetCheck::Allowed,
             "free probes need no budget"
         );
+        assert_eq!(check_budget(&prod, 1, &open, 4, true), BudgetCheck::Forced);
         assert_eq!(
-            check_budget(&url("http://127.0.0.1:9"), 1, &open, 4, true, false),
-            BudgetCheck::Loopback
-        );
-        assert_eq!(
-            check_budget(&prod, 1, &open, 4, true, true),
-            BudgetCheck::Forced
-        );
-        assert_eq!(
-            check_budget(&prod, 1, &open, 4, true, false),
+            check_budget(&prod, 1, &open, 4, false),
             BudgetCheck::Refused(
                 "refused: this burst would spend 10 valid queries against https://api.example.org, over the query \
                  budget of 4 per hour (budget.queries_per_hour; the API allows 10 per hour per client, shared with \
-                 real users, and each valid query costs LLM calls). Aim at a loopback target (oewsprobe sim), send \
-                 fewer requests, or pass --force."
+                 real users, and each valid query costs LLM calls). Send fewer requests, raise \
+                 budget.queries_per_hour (for a simulator), or pass --force."
                     .to_string()
             )
         );
         assert!(
-            matches!(check_budget(&prod, 1, &closed, 4, true, false), BudgetCheck::Refused(m) if m.contains("open-ended"))
+            matches!(check_budget(&prod, 1, &closed, 4, false), BudgetCheck::Refused(m) if m.contains("open-ended"))
         );
         assert!(
-            matches!(check_budget(&prod, 2, &three, 4, true, false), BudgetCheck::Refused(m) if m.contains("6 valid queries"))
+            matches!(check_budget(&prod, 2, &three, 4, false), BudgetCheck::Refused(m) if m.contains("6 valid queries"))
+        );
+        assert!(
+            matches!(check_budget(&url("http://127.0.0.1:9"), 1, &open, 4, false), BudgetCheck::Refused(m)
+                if m.contains("The budget applies to loopback targets too. Send fewer requests")),
+            "loopback is not exempt"
+        );
+    }
+
+    #[test]
+    fn check_decisions() {
+        let prod = url("https://api.example.org");
+        let probes = [("health", 0), ("query", 1), ("models", 0), ("charts", 2)];
+        assert_eq!(
+            check_check_budget(&prod, &probes, 3, false),
+            BudgetCheck::Allowed
+        );
+        assert_eq!(
+            check_check_budget(&prod, &probes, 2, true),
+            BudgetCheck::Forced
+        );
+        assert_eq!(
+            check_check_budget(&prod, &probes, 2, false),
+            BudgetCheck::Refused(
+                "refused: this check would spend 3 valid queries against https://api.example.org, over the query \
+                 budget of 2 per hour (budget.queries_per_hour; the API allows 10 per hour per client, shared with \
+                 real users, and each valid query costs LLM calls). Run only the free probes with --only health \
+                 --only models, raise budget.queries_per_hour (for a simulator), or pass --force."
+                    .to_string()
+            )
+        );
+        assert!(
+            matches!(check_check_budget(&prod, &[("q", 5)], 4, false), BudgetCheck::Refused(m)
+                if m.contains("LLM calls). Check fewer probes with --only NAME, raise")),
         );
     }
 }

@@ -137,14 +137,15 @@ impl Worker {
             Shape::Once { n } => (index < n).then_some((index + 1, self.t0)),
             Shape::Closed { duration, .. } => {
                 let now = Instant::now();
-                (now < self.t0 + duration).then_some((index + 1, now))
+                let running = now.saturating_duration_since(self.t0) < duration;
+                running.then_some((index + 1, now))
             }
             Shape::Open { rate, duration, .. } => {
-                let offset = Duration::from_secs_f64(index as f64 / rate);
+                let offset = Duration::try_from_secs_f64(index as f64 / rate).ok()?;
                 if offset >= duration {
                     return None;
                 }
-                let intended = self.t0 + offset;
+                let intended = self.t0.checked_add(offset)?;
                 tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
                 Some((index + 1, intended))
             }

@@ -52,7 +52,7 @@ impl Http1Connection {
         let started = Instant::now();
         let timeout = request.timeout();
         let mut first_byte = None;
-        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let deadline = crate::probe::deadline(started, timeout);
         let outcome = match tokio::time::timeout_at(
             deadline,
             self.exchange(request, max_body, started, &mut first_byte),
@@ -97,8 +97,14 @@ impl Http1Connection {
             .headers()
             .get(RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let declared = hyper::body::Body::size_hint(response.body()).exact();
+        let mut out = HttpResponse::headers_only(status, retry_after, declared, cap);
+        if out.over_cap {
+            // The body is not read: the connection cannot be reused.
+            self.sender = None;
+            return Ok(out);
+        }
         let mut body_stream = response.into_body();
-        let mut out = HttpResponse::headers_only(status, retry_after);
         while let Some(frame) = body_stream.frame().await {
             let frame = frame.map_err(|e| {
                 failure(

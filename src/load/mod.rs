@@ -8,7 +8,7 @@ mod http1;
 mod stats;
 mod summary;
 
-pub use budget::{BudgetCheck, check_budget, is_loopback};
+pub use budget::{BudgetCheck, check_budget, check_check_budget, is_loopback};
 pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
 pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};
 pub use summary::burst_record;

@@ -92,7 +92,7 @@ impl PreparedRequest {
     /// Sends the request and reads at most `max_body` bytes of the answer, all within the request's timeout.
     pub async fn send(&self, http: &reqwest::Client, max_body: u64) -> Exchanged {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::from_std(started + self.timeout);
+        let deadline = deadline(started, self.timeout);
         let mut first_byte = None;
         let outcome = match tokio::time::timeout_at(
             deadline,
@@ -133,19 +133,13 @@ impl PreparedRequest {
             .headers()
             .get(RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        if response.content_length().is_some_and(|len| len > cap) {
-            return Ok(HttpResponse {
-                status,
-                retry_after,
-                body: Vec::new(),
-                over_cap: true,
-            });
-        }
-        let mut out = HttpResponse::headers_only(status, retry_after);
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| body_failure(&e, status))?
+        let mut out =
+            HttpResponse::headers_only(status, retry_after, response.content_length(), cap);
+        while !out.over_cap
+            && let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| body_failure(&e, status))?
         {
             if out.push_chunk(&chunk, cap) {
                 break;
@@ -158,6 +152,17 @@ impl PreparedRequest {
 /// The URL of a probe's request: the target's base path joined with the probe's path.
 pub fn request_url(target: &url::Url, path: &str) -> String {
     format!("{}{}", target.as_str().trim_end_matches('/'), path)
+}
+
+/// `started + timeout` for `timeout_at`, never an overflow: a deadline past what `Instant` holds is a year away
+/// (config bounds timeouts to an hour; this keeps a bad value from panicking).
+pub fn deadline(started: Instant, timeout: Duration) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    let at = started
+        .checked_add(timeout)
+        .or_else(|| started.checked_add(FAR))
+        .unwrap_or(started);
+    tokio::time::Instant::from_std(at)
 }
 
 /// The failure of an exchange that ran out of time, saying how far it got.
@@ -257,4 +262,25 @@ fn chain_text(e: &reqwest::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_never_overflows() {
+        let now = Instant::now();
+        let cases = [
+            (Duration::from_secs(5), Duration::from_secs(5)),
+            (Duration::MAX, Duration::from_secs(365 * 24 * 3600)),
+        ];
+        for (timeout, after) in cases {
+            assert_eq!(
+                deadline(now, timeout).into_std(),
+                now + after,
+                "{timeout:?}"
+            );
+        }
+    }
 }

@@ -20,7 +20,7 @@ mod prober;
 mod record;
 mod timing_client;
 
-pub use exchange::{Exchanged, PreparedRequest, request_url, timeout_failure};
+pub use exchange::{Exchanged, PreparedRequest, deadline, request_url, timeout_failure};
 pub use execute::{Scheduled, execute};
 pub use prober::Prober;
 pub use record::{ProbeRecord, Timings};

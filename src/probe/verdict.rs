@@ -17,13 +17,20 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// A response whose body is still to be read.
-    pub fn headers_only(status: u16, retry_after: Option<String>) -> HttpResponse {
+    /// A response whose body is still to be read, given its declared length (`Content-Length`). One rule for
+    /// both transports: a body declared longer than `cap` is over the cap at once, unread (so a server that
+    /// declares more than it sends is `too_large` now, not a `timeout` later).
+    pub fn headers_only(
+        status: u16,
+        retry_after: Option<String>,
+        declared: Option<u64>,
+        cap: u64,
+    ) -> HttpResponse {
         HttpResponse {
             status,
             retry_after,
             body: Vec::new(),
-            over_cap: false,
+            over_cap: declared.is_some_and(|len| len > cap),
         }
     }
 
@@ -223,7 +230,13 @@ fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let flat: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || crate::assert::is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let flat = flat.trim();
     if flat.is_empty() {
@@ -232,5 +245,20 @@ fn excerpt(body: &[u8]) -> String {
     match flat.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
         None => flat.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn body_excerpts_blank_out_control_and_bidi_characters() {
+        let cases = [
+            ("a\u{202E}b\u{2069}c\u{200E}d", "a b c d"),
+            ("line\nbreak\u{0007}", "line break"),
+            ("\u{061C}", "(empty)"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(super::excerpt(body.as_bytes()), want, "{body:?}");
+        }
     }
 }

@@ -47,8 +47,28 @@ mod decision_tests;
 #[cfg(test)]
 mod watch_tests;
 
-/// An instant for people and logs: RFC 3339 in UTC, to the second.
+/// An instant for people and logs: RFC 3339 in UTC, to the second. Never panics: a year past 9999 is written
+/// with its sign (`+10000-01-01T00:00:00Z`), an instant beyond any calendar date as milliseconds.
 pub(crate) fn instant_text(ms: u64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_seconds(at).to_string()
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(
+            || format!("{ms} ms after the Unix epoch"),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+#[cfg(test)]
+#[test]
+fn instant_text_renders_every_instant() {
+    let cases = [
+        (0, "1970-01-01T00:00:00Z"),
+        (1_764_381_600_999, "2025-11-29T02:00:00Z"),
+        (253_402_300_800_000, "+10000-01-01T00:00:00Z"),
+        (u64::MAX, "18446744073709551615 ms after the Unix epoch"),
+    ];
+    for (ms, text) in cases {
+        assert_eq!(instant_text(ms), text, "{ms}");
+    }
 }

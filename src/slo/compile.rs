@@ -61,7 +61,7 @@ pub fn compile(raw: &RawObjective, known_probes: &[&str]) -> Result<Objective, V
         "period",
         raw.period
             .as_deref()
-            .map_or(Ok(DEFAULT_PERIOD), crate::config::values::duration),
+            .map_or(Ok(DEFAULT_PERIOD), crate::config::values::window),
     );
     let min_bad = keep(&mut errors, "min_bad", min_bad(raw.min_bad));
     let tiers = tiers(raw.tiers.as_deref(), target)
@@ -139,7 +139,7 @@ fn sli(raw: Option<&str>, threshold: Option<&str>) -> Result<Sli, FieldError> {
             "threshold",
             "missing; a latency objective needs a threshold like threshold = \"30s\"",
         )),
-        ("latency", Some(text)) => crate::config::values::duration(text)
+        ("latency", Some(text)) => crate::config::values::timeout(text)
             .map(|threshold| Sli::Latency { threshold })
             .map_err(|m| FieldError::new("threshold", m)),
         (other, _) => Err(FieldError::new(
@@ -324,6 +324,6 @@ fn ceiling(target: f64) -> String {
 fn required_duration(raw: Option<&str>, example: &str) -> Result<Duration, String> {
     match raw {
         None => Err(format!("missing; give a window like \"{example}\"")),
-        Some(text) => crate::config::values::duration(text),
+        Some(text) => crate::config::values::window(text),
     }
 }

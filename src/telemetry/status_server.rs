@@ -1,6 +1,12 @@
 //! The local status listener of `run`: `GET /metrics` (Prometheus text, from the same instruments the OTLP
 //! export reads) and `GET /healthz` (200 while every monitor loop is alive, else 503), on loopback unless
 //! configured otherwise.
+//!
+//! The listener never takes the descriptors probing needs: at most [`connection_cap`] connections are served
+//! at once (more are closed as soon as they are accepted), a connection that has not sent its request headers
+//! within [`HEADER_READ_TIMEOUT`] is closed, and none stays open longer than [`CONNECTION_LIFETIME`]. At start
+//! the soft limit of open files is raised to the hard limit, and the cap is an eighth of it, at most
+//! [`MAX_CONNECTIONS`].
 
 use super::prometheus;
 use super::provider::Scrape;
@@ -12,7 +18,38 @@ use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The most status connections served at once, whatever the limit of open files.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A connection closes when its request headers have not all arrived this long after it opened (or after its
+/// previous response): idle and slow clients cannot hold descriptors.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a status connection stays open, keep-alive included.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+
+/// How many status connections are served at once with `open_files` descriptors allowed: an eighth of them,
+/// from 1 to [`MAX_CONNECTIONS`], so the rest stay for probing, the store and alert delivery.
+pub fn connection_cap(open_files: u64) -> usize {
+    usize::try_from(open_files / 8).map_or(MAX_CONNECTIONS, |n| n.clamp(1, MAX_CONNECTIONS))
+}
+
+/// Raises the soft limit of open files to the hard limit; returns the soft limit now in force (`None`: unknown,
+/// unlimited).
+pub fn raise_open_files_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return limit.maximum;
+        }
+    }
+    limit.current
+}
 
 /// How many monitor loops run, against how many the running plan started. Each loop holds a [`LoopGuard`].
 #[derive(Debug, Default)]
@@ -84,6 +121,7 @@ pub async fn serve(
     if let Some(warning) = exposure_warning(listen) {
         crate::telemetry::say(&warning);
     }
+    let cap = raise_open_files_limit().map_or(MAX_CONNECTIONS, connection_cap);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     let app = Router::new()
@@ -94,12 +132,47 @@ pub async fn serve(
             liveness,
             started: Instant::now(),
         });
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "the status listener stopped");
-        }
-    });
+    tokio::spawn(accept_loop(listener, app, cap));
     Ok(bound)
+}
+
+/// Accepts connections for ever, serving at most `cap` at once; one over the cap is closed at once.
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router, cap: usize) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors (or a connection reset before it was accepted): wait, never spin.
+                tracing::warn!(error = %e, "the status listener cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        tokio::spawn(serve_connection(stream, app.clone(), permit));
+    }
+}
+
+/// One connection, HTTP/1.1, within [`HEADER_READ_TIMEOUT`] and [`CONNECTION_LIFETIME`].
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    use tower_service::Service;
+    let service = hyper::service::service_fn(move |request| app.clone().call(request));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    if let Ok(Err(e)) = tokio::time::timeout(CONNECTION_LIFETIME, connection).await {
+        tracing::debug!(error = %e, "a status connection ended with an error");
+    }
 }
 
 /// The warning for an address reachable from other machines; `None` on loopback.
@@ -148,6 +221,14 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_cap_leaves_most_descriptors_to_probing() {
+        let cases = [(0, 1), (8, 1), (64, 8), (1024, 64), (524_288, 64)];
+        for (open_files, cap) in cases {
+            assert_eq!(connection_cap(open_files), cap, "{open_files}");
+        }
+    }
 
     #[test]
     fn only_non_loopback_addresses_are_warned_about() {
