@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use support::docker::{Deployment, Scope};
 use support::mail::SmtpInbox;
 use support::process::BIN;
+use support::release::{FAST_WATCH, HEALTH_OBJECTIVE};
 
 const HOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rollback-docker.sh");
 
@@ -46,30 +47,16 @@ probes_dir = "probes"
 jitter = "0s"
 [release]
 watch = "10m"
-warmup = "1s"
-min_samples = 2
-baseline = "4s"
-baseline_min_samples = 2
-prober_window = "3s"
-evaluate_every = "300ms"
-[rollback]
+{fast_watch}[rollback]
 enabled = {enabled}
 command = {command}
 timeout = "60s"
 recovery = "30s"
-[[slo]]
-name = "health"
-probes = ["health"]
-target = 0.9
-min_bad = 2
-[[slo.tiers]]
-severity = "page"
-long = "4s"
-short = "2s"
-burn = 5
-{more}
+{objective}{more}
 "#,
-            target = deployment.target()
+            target = deployment.target(),
+            fast_watch = FAST_WATCH,
+            objective = HEALTH_OBJECTIVE,
         );
         std::fs::write(dir.path().join("oewsprobe.toml"), config).expect("config");
         Monitor { dir }
@@ -128,16 +115,7 @@ burn = 5
 
     /// The release's decisions as `outcome: reason`, oldest first.
     fn outcomes(&self) -> Vec<String> {
-        let store = self.store();
-        let Some(release) = store.releases().expect("releases").into_iter().next() else {
-            return Vec::new();
-        };
-        store
-            .decisions(release.id)
-            .expect("decisions")
-            .into_iter()
-            .map(|d| format!("{}: {}", d.outcome, d.reason))
-            .collect()
+        support::release::outcomes(&self.dir.path().join("oewsprobe.sqlite"))
     }
 
     fn count(&self, prefix: &str) -> usize {

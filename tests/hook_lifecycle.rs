@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 use support::mail::SmtpInbox;
 use support::process::{BIN, Daemon, SimProcess};
-use support::release::{lines, outcomes, wait_for};
+use support::release::{FAST_WATCH, HEALTH_OBJECTIVE, lines, outcomes, wait_for};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -24,29 +24,15 @@ probes_dir = "probes"
 jitter = "0s"
 shutdown_grace = "1s"
 [release]
-warmup = "1s"
-min_samples = 2
-baseline = "4s"
-baseline_min_samples = 2
-prober_window = "3s"
-evaluate_every = "300ms"
-[rollback]
+{fast_watch}[rollback]
 enabled = true
 command = ["sh", "-c", "echo started >> {log}; sleep 6; echo finished >> {log}"]
 timeout = "30s"
 recovery = "30s"
-[[slo]]
-name = "health"
-probes = ["health"]
-target = 0.9
-min_bad = 2
-[[slo.tiers]]
-severity = "page"
-long = "4s"
-short = "2s"
-burn = 5
-{smtp}"#,
-        log = hook_log.display()
+{objective}{smtp}"#,
+        log = hook_log.display(),
+        fast_watch = FAST_WATCH,
+        objective = HEALTH_OBJECTIVE,
     )
 }
 

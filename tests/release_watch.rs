@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::process::{BIN, SimProcess};
-use support::release::{lines, outcomes, wait_for};
+use support::release::{FAST_WATCH, HEALTH_OBJECTIVE, lines, outcomes, wait_for};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -27,29 +27,15 @@ probes_dir = "probes"
 jitter = "0s"
 [release]
 watch = "{watch}"
-warmup = "1s"
-min_samples = 2
-baseline = "4s"
-baseline_min_samples = 2
-prober_window = "3s"
-evaluate_every = "300ms"
-[rollback]
+{fast_watch}[rollback]
 enabled = {enabled}
 command = ["sh", "-c", "echo \"$OEWSPROBE_RELEASE $OEWSPROBE_ROLLBACK_TO [$OEWSPROBE_REASON]\" >> {log}; test -s \"$OEWSPROBE_EVIDENCE\""]
 timeout = "10s"
 recovery = "30s"
-[[slo]]
-name = "health"
-probes = ["health"]
-target = 0.9
-min_bad = 2
-[[slo.tiers]]
-severity = "page"
-long = "4s"
-short = "2s"
-burn = 5
-"#,
-        log = hook_log.display()
+{objective}"#,
+        log = hook_log.display(),
+        fast_watch = FAST_WATCH,
+        objective = HEALTH_OBJECTIVE,
     )
 }
 

@@ -1,10 +1,18 @@
-//! Helpers of the release-watch and lifecycle tests: waiting for a condition, a file's lines, and the newest
-//! release's decisions as stored.
+//! Helpers of the release-watch and lifecycle tests: seconds-scale watch settings and the `health` objective
+//! they watch, waiting for a condition, a file's lines, and the newest release's decisions as stored.
 #![allow(dead_code)]
 
 use oewsprobe::store::Store;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// The `[release]` keys (after `watch`) of a watch that decides within seconds: every duration is configuration.
+pub const FAST_WATCH: &str = "warmup = \"1s\"\nmin_samples = 2\nbaseline = \"4s\"\nbaseline_min_samples = 2\n\
+                              prober_window = \"3s\"\nevaluate_every = \"300ms\"\n";
+
+/// The objective over the `health` probe that these watches judge: 90 %, a page tier of 4 s / 2 s at 5×.
+pub const HEALTH_OBJECTIVE: &str = "[[slo]]\nname = \"health\"\nprobes = [\"health\"]\ntarget = 0.9\nmin_bad = 2\n\
+                                    [[slo.tiers]]\nseverity = \"page\"\nlong = \"4s\"\nshort = \"2s\"\nburn = 5\n";
 
 /// Polls `done` every 50 ms; panics naming `what` after `timeout`.
 pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
