@@ -1,6 +1,7 @@
 //! Reading config and probe files from disk and compiling them: the I/O edge of `config`.
 
-use super::compile::{Plan, Settings, compile_probe, compile_settings};
+use super::compile::{Plan, Settings, compile_settings};
+use super::compile_probe::compile_probe;
 use super::raw::{RawConfig, RawProbe};
 use super::values::Secrets;
 use super::{ConfigError, ConfigErrors, FieldError, parse_toml_lenient};

@@ -17,6 +17,7 @@ mod alert;
 #[cfg(test)]
 mod alert_tests;
 mod compile;
+mod compile_probe;
 mod jitter;
 mod telemetry;
 pub(crate) mod values;
@@ -30,8 +31,9 @@ pub use telemetry::{
 pub use compile::{
     DEFAULT_CHECK_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_TARGET,
     DEFAULT_TIMEOUT, Plan, RunSettings, Settings, TARGET_OVERRIDE_SOURCE, WatchConfig,
-    compile_probe, compile_settings,
+    compile_settings,
 };
+pub use compile_probe::compile_probe;
 
 mod load;
 
