@@ -84,10 +84,11 @@ fn file_key(path: &Path) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// The image `repo:KEY` (KEY: of the binary's version, `files` and `changes`), made once by `docker import` of `binary` (at `/NAME`), the libraries `ldd` lists for
-/// it, `/etc/passwd`, `/tmp` and `files` (path in the image, contents), with `changes` (Dockerfile lines). An
-/// image of the same key is reused: it is the cache, kept by the engine across test runs. Older keys of `repo`
-/// are removed.
+/// The image `repo:SOURCE-KEY`, made once by `docker import` of `binary` (at `/NAME`), the libraries `ldd` lists
+/// for it, `/etc/passwd`, `/tmp` and `files` (path in the image, contents), with `changes` (Dockerfile lines).
+/// SOURCE names where the binary lives (a checkout's target directory), KEY its version, `files` and `changes`.
+/// An image of the same tag is reused: it is the cache, kept by the engine across test runs. Older keys of the
+/// same SOURCE are removed; another checkout's images are left alone, since its tests may be using them.
 fn imported_image(repo: &str, binary: &Path, files: &[(&str, &str)], changes: &[&str]) -> String {
     let mut hasher = std::hash::DefaultHasher::new();
     hasher.write(file_key(binary).as_bytes());
@@ -98,7 +99,10 @@ fn imported_image(repo: &str, binary: &Path, files: &[(&str, &str)], changes: &[
     for change in changes {
         hasher.write(change.as_bytes());
     }
-    let reference = format!("{repo}:{:016x}", hasher.finish());
+    let mut source = std::hash::DefaultHasher::new();
+    source.write(binary.as_os_str().as_encoded_bytes());
+    let source = format!("{:08x}", source.finish() & 0xffff_ffff);
+    let reference = format!("{repo}:{source}-{:016x}", hasher.finish());
     if docker_output(&["image", "inspect", &reference])
         .status
         .success()
@@ -134,8 +138,9 @@ fn imported_image(repo: &str, binary: &Path, files: &[(&str, &str)], changes: &[
     .expect("passwd");
     std::fs::create_dir_all(root.path().join("tmp")).expect("tmp");
     import_root(root.path(), &reference, changes);
+    let same_source = format!("{repo}:{source}-");
     for old in docker(&["images", repo, "--format", "{{.Repository}}:{{.Tag}}"]).lines() {
-        if old != reference {
+        if old != reference && old.starts_with(&same_source) {
             let _ = docker_output(&["rmi", old]);
         }
     }
