@@ -10,13 +10,33 @@ mod rollup;
 mod window;
 
 pub use histogram::{Histogram, bucket_bounds, bucket_of};
-pub use rollup::{Level, Rollup, Run, micros, roll_up};
+pub use rollup::{Level, Rollup, Run, Thresholds, micros, roll_up};
 pub use window::{Cover, cover};
 
-use crate::slo::{Counts, Observation, Sli};
+use crate::slo::{Counts, Objective, Observation, Sli};
 
 #[cfg(test)]
 mod proptests;
+
+/// The latency thresholds the rollups must track so that `objectives` are answered from them: per probe,
+/// the thresholds of the latency objectives covering it, sorted, without duplicates.
+pub fn latency_thresholds(objectives: &[Objective]) -> Thresholds {
+    let mut out = Thresholds::new();
+    for objective in objectives {
+        if let Sli::Latency { threshold } = objective.sli {
+            for probe in &objective.probes {
+                out.entry(probe.clone())
+                    .or_default()
+                    .push(micros(threshold));
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    out
+}
 
 /// How one probe's runs in a window count for `sli`: the window's rollup rows (from its [`cover`]) plus its
 /// raw runs at the edges. `None` when a row does not track the latency SLI's threshold (the caller then

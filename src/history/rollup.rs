@@ -158,6 +158,9 @@ impl Rollup {
     }
 }
 
+/// Per probe, the latency thresholds (µs) its rollups count slow runs against.
+pub type Thresholds = BTreeMap<String, Vec<u64>>;
+
 /// A threshold in whole microseconds, as latencies are stored (saturating).
 pub fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -167,7 +170,7 @@ pub fn micros(d: std::time::Duration) -> u64 {
 /// runs are counted against its `thresholds` entry (none when absent).
 pub fn roll_up<'a>(
     runs: impl IntoIterator<Item = (&'a str, Run)>,
-    thresholds: &BTreeMap<String, Vec<u64>>,
+    thresholds: &Thresholds,
 ) -> BTreeMap<(Level, String, u64), Rollup> {
     let mut out: BTreeMap<(Level, String, u64), Rollup> = BTreeMap::new();
     for (probe, run) in runs {
