@@ -110,6 +110,13 @@ impl Rollup {
         self.fail += other.fail;
         self.inconclusive += other.inconclusive;
         self.latency.merge(&other.latency);
+        if self.slow.keys().eq(other.slow.keys()) {
+            // The usual case (both rows tracked the same thresholds): add in place.
+            for (slow, more) in self.slow.values_mut().zip(other.slow.values()) {
+                *slow += more;
+            }
+            return;
+        }
         self.slow = std::mem::take(&mut self.slow)
             .into_iter()
             .filter_map(|(t, slow)| other.slow.get(&t).map(|more| (t, slow + more)))

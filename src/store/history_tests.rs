@@ -92,6 +92,17 @@ proptest! {
         let now = START + now_offset;
         let observations: Vec<_> =
             store.records_since(0).expect("raw").iter().map(|r| r.observation()).collect();
+        // One probe's window as one rollup: the same counts and latency distribution as its raw runs.
+        let window = Span::ending_at(now, Duration::from_secs(3600 * period_h));
+        let raw_runs: Vec<Run> = records
+            .iter()
+            .filter(|r| r.probe == "a" && window.contains(r.scheduled_at_ms))
+            .map(|r| Run { at_ms: r.scheduled_at_ms, verdict: r.verdict, latency_us: r.latency.as_micros() as u64 })
+            .collect();
+        prop_assert_eq!(
+            store.window_rollup("a", window).expect("window"),
+            Rollup::of(&raw_runs, &[250_000])
+        );
         for o in &objectives {
             let counts = store.objective_counts(o, &spans(o, now)).expect("counts");
             prop_assert_eq!(

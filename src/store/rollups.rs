@@ -8,7 +8,7 @@ use crate::probe::{ProbeRecord, Verdict};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// The `level` column: 1 minute, 2 hour, 3 day.
-fn code(level: Level) -> i64 {
+pub(super) fn code(level: Level) -> i64 {
     match level {
         Level::Minute => 1,
         Level::Hour => 2,
@@ -184,7 +184,7 @@ fn write(
     Ok(())
 }
 
-fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> StoreResult<Rollup> {
+pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> StoreResult<Rollup> {
     let damaged = || StoreError::RollupUnreadable;
     Ok(Rollup {
         pass: counts.0 as u64,
