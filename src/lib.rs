@@ -13,6 +13,7 @@
 //! * [`monitor`] — the always-on monitor: scheduled probe loops, the query budget, backoff, recording.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
+//! * [`history`] — rollups of runs per minute, hour and day, and which rows answer a window (pure).
 //! * [`slo`]     — objectives, burn rates, error budget, tier state (pure).
 //! * [`release`] — the guarded release-watch decision and its evidence (pure).
 //! * [`rollback`] — the rollback hook runner.
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod exit;
+pub mod history;
 pub mod load;
 pub mod monitor;
 pub mod oews;

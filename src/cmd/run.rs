@@ -26,7 +26,13 @@ pub async fn run(args: RunArgs) -> Exit {
         Ok(plan) => plan,
         Err(exit) => return exit,
     };
-    let store = match Store::open_for_run(&plan.settings.run.store) {
+    // The rollups count slow runs against the plan's latency thresholds (a change rebuilds them).
+    let thresholds = crate::history::latency_thresholds(&plan.objectives);
+    let opened = Store::open_for_run(&plan.settings.run.store).and_then(|store| {
+        store.track_latency_thresholds(&thresholds)?;
+        Ok(store)
+    });
+    let store = match opened {
         Ok(store) => Arc::new(Mutex::new(store)),
         Err(e) => {
             crate::telemetry::say(&format!("oewsprobe run: {e}"));

@@ -118,22 +118,18 @@ fn alert_status(store: &Store, now: u64) -> Result<AlertStatus, StoreError> {
 }
 
 /// Every objective evaluated at `now` over its error-budget period (tier states start fresh: `status` shows
-/// the burn rates, the daemon's watch keeps the breach history).
+/// the burn rates, the daemon's watch keeps the breach history). Counted from the rollups: the rows read
+/// depend on the windows' lengths in buckets, not on the runs in them.
 pub fn evaluate_objectives(
     store: &Store,
     objectives: &[crate::slo::Objective],
     now: u64,
 ) -> Result<Vec<crate::slo::Evaluation>, StoreError> {
-    let Some(longest) = objectives.iter().map(|o| o.period).max() else {
-        return Ok(Vec::new());
-    };
-    let observations: Vec<crate::slo::Observation> = store
-        .records_since(now.saturating_sub(longest.as_millis() as u64))?
+    objectives
         .iter()
-        .map(crate::store::StoredRecord::observation)
-        .collect();
-    Ok(objectives
-        .iter()
-        .map(|o| crate::slo::evaluate(o, &observations, &[], now))
-        .collect())
+        .map(|o| {
+            let counts = store.objective_counts(o, &crate::slo::spans(o, now))?;
+            Ok(crate::slo::evaluate_counts(o, &counts, &[], now))
+        })
+        .collect()
 }

@@ -35,7 +35,7 @@ pub use objective::{
 };
 pub use observation::{Counts, Observation, Sample};
 pub use raw::{RawObjective, RawTier};
-pub use tier::{Evaluation, TierEvaluation, TierState, evaluate, step};
+pub use tier::{Evaluation, TierEvaluation, TierState, evaluate, evaluate_counts, spans, step};
 pub(crate) use window::millis;
 pub use window::{ErrorBudget, Span, WindowStat, burn_rate, count_spans, count_spans_by};
 

@@ -1,7 +1,7 @@
 //! Tier evaluation at one instant and the tier state machine that remembers when a breach began.
 
 use super::objective::{Objective, Tier};
-use super::observation::Observation;
+use super::observation::{Counts, Observation};
 use super::window::{ErrorBudget, Span, WindowStat, count_spans};
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +80,12 @@ pub fn evaluate(
     previous: &[TierState],
     now_ms: u64,
 ) -> Evaluation {
+    let counts = count_spans(objective, observations, &spans(objective, now_ms));
+    evaluate_counts(objective, &counts, previous, now_ms)
+}
+
+/// The windows an evaluation at `now_ms` counts: each tier's long and short window, then the period.
+pub fn spans(objective: &Objective, now_ms: u64) -> Vec<Span> {
     let mut spans: Vec<Span> = objective
         .tiers
         .iter()
@@ -87,8 +93,19 @@ pub fn evaluate(
         .map(|length| Span::ending_at(now_ms, length))
         .collect();
     spans.push(Span::ending_at(now_ms, objective.period));
-    let counts = count_spans(objective, observations, &spans);
-    let stat = |i: usize, window| WindowStat::new(window, counts[i], objective.target);
+    spans
+}
+
+/// [`evaluate`] from the counts of the windows [`spans`] gives (parallel to them), however they were counted
+/// (raw runs or rollups).
+pub fn evaluate_counts(
+    objective: &Objective,
+    counts: &[Counts],
+    previous: &[TierState],
+    now_ms: u64,
+) -> Evaluation {
+    let count = |i: usize| counts.get(i).copied().unwrap_or_default();
+    let stat = |i: usize, window| WindowStat::new(window, count(i), objective.target);
     let tiers = objective
         .tiers
         .iter()
@@ -110,6 +127,10 @@ pub fn evaluate(
         objective: objective.name.clone(),
         now_ms,
         tiers,
-        budget: ErrorBudget::new(objective.period, counts[spans.len() - 1], objective.target),
+        budget: ErrorBudget::new(
+            objective.period,
+            count(2 * objective.tiers.len()),
+            objective.target,
+        ),
     }
 }

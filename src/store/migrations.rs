@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -90,10 +90,37 @@ const MIGRATIONS: [&str; 3] = [
         created_at_ms INTEGER NOT NULL,
         removed_at_ms INTEGER
     );",
+    // 4: rollups per probe and minute / hour / day (level 1 / 2 / 3; see `history`), and the latency
+    // thresholds they count slow runs against. Filled from the raw runs as the migration is applied.
+    "CREATE TABLE rollups (
+        level INTEGER NOT NULL,
+        probe TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        pass INTEGER NOT NULL,
+        fail INTEGER NOT NULL,
+        inconclusive INTEGER NOT NULL,
+        latency BLOB NOT NULL,
+        slow BLOB NOT NULL,
+        PRIMARY KEY (level, probe, start_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_thresholds (
+        probe TEXT NOT NULL,
+        threshold_us INTEGER NOT NULL,
+        PRIMARY KEY (probe, threshold_us)
+    ) WITHOUT ROWID;",
 ];
+
+/// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.
+const ROLLUPS: usize = 3;
 
 /// Applies every migration the store does not have yet.
 pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
+    migrate_to(conn, shown, MIGRATIONS.len())
+}
+
+/// Applies the migrations the store does not have yet, up to the first `upto` (tests build stores of an
+/// earlier version with it).
+pub fn migrate_to(conn: &Connection, shown: &str, upto: usize) -> StoreResult<()> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if applied > known {
@@ -103,7 +130,12 @@ pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
             known,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(upto)
+        .skip(applied as usize)
+    {
         // IMMEDIATE takes the write lock first, and the version is read again under it: another process
         // opening the same store at the same moment (`status` while `run` starts) may have applied it.
         let tx =
@@ -111,6 +143,9 @@ pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
         let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if now <= index as i64 {
             tx.execute_batch(sql)?;
+            if index == ROLLUPS {
+                super::rollups::rebuild(&tx)?;
+            }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }
         tx.commit()?;

@@ -1,15 +1,17 @@
-//! The durable store (SQLite, WAL): probe records, the query-budget ledger, releases, rollback claims and
+//! The durable store (SQLite, WAL): probe records and their rollups, the query-budget ledger, releases, rollback claims and
 //! decisions. Numbered migrations; every write is one transaction, so a `kill -9` loses nothing committed.
 //!
 //! Synchronous by design (rusqlite): the daemon calls it from a blocking task; `status` opens the same file
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod history;
 mod lock;
 mod migrations;
 mod outbox;
 mod records;
 mod releases;
+mod rollups;
 mod silences;
 mod slo_state;
 
@@ -44,6 +46,8 @@ pub enum StoreError {
     Task(String),
     #[error("store: stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("store: a rollup row is unreadable; rebuild the rollups from the raw runs")]
+    RollupUnreadable,
     #[error(
         "store {path} has schema version {found}, newer than this oewsprobe knows ({known}); upgrade oewsprobe"
     )]

@@ -39,20 +39,22 @@ pub struct BudgetSpend {
 }
 
 impl Store {
-    /// Stores one run.
+    /// Stores one run and adds it to its rollups, in one transaction.
     pub fn insert_record(&self, record: &ProbeRecord) -> StoreResult<i64> {
         let tx = self.conn.unchecked_transaction()?;
         let id = insert(&tx, record)?;
+        super::rollups::add(&tx, std::slice::from_ref(record))?;
         tx.commit()?;
         Ok(id)
     }
 
-    /// Stores many runs in one transaction: all or none.
+    /// Stores many runs and adds them to their rollups, in one transaction: all or none.
     pub fn insert_records(&self, records: &[ProbeRecord]) -> StoreResult<()> {
         let tx = self.conn.unchecked_transaction()?;
         for record in records {
             insert(&tx, record)?;
         }
+        super::rollups::add(&tx, records)?;
         tx.commit()?;
         Ok(())
     }
@@ -99,6 +101,24 @@ impl Store {
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
         )?;
         let rows = stmt.query_map([since_ms as i64], row_to_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records of `probe` scheduled in `span` (inclusive), oldest first.
+    pub fn probe_records_in(
+        &self,
+        probe: &str,
+        span: crate::slo::Span,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+             WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
+        )?;
+        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(
+            rusqlite::params![probe, clamp(span.from_ms), clamp(span.to_ms)],
+            row_to_record,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -201,7 +221,7 @@ mod tests {
     #[test]
     fn records_round_trip_and_prune() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 3);
+        assert_eq!(store.schema_version().expect("version"), 4);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -262,7 +282,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            3,
+            4,
             "migrations are not re-applied"
         );
     }

@@ -1,0 +1,164 @@
+//! What happened in a window, read from the rollups: each probe's runs as one [`Rollup`] (the window's
+//! [`cover`] rows merged, plus its raw runs at the edges), and an objective's counts per window. Rows read
+//! depend on the window's length in buckets, not on its runs; the probes of a window are read together
+//! (at most five range reads of rollup rows and two of raw runs per window, whatever the number of probes).
+
+use super::{Store, StoreResult};
+use crate::history::{Rollup, Run, cover};
+use crate::slo::{Counts, Objective, Span};
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
+use std::collections::BTreeMap;
+
+impl Store {
+    /// `probe`'s runs in `span` (inclusive) as one rollup, tracking the thresholds every row it merges tracks.
+    pub fn window_rollup(&self, probe: &str, span: Span) -> StoreResult<Rollup> {
+        let mut all = self.window_rollups(&[probe.to_string()], span, true)?;
+        Ok(all.remove(probe).unwrap_or_default())
+    }
+
+    /// [`Store::window_rollup`] for each of `probes`, read together; without `latency`, the rows' latency
+    /// distributions are not read (the rollups' histograms then hold only the edge runs).
+    pub fn window_rollups(
+        &self,
+        probes: &[String],
+        span: Span,
+        latency: bool,
+    ) -> StoreResult<BTreeMap<String, Rollup>> {
+        let cover = cover(span);
+        let mut tracked = self.latency_thresholds()?;
+        let mut edge_runs: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
+        for edge in &cover.raw {
+            for (probe, run) in self.runs_in(probes, *edge)? {
+                if let Some(probe) = probes.iter().find(|p| **p == probe) {
+                    edge_runs.entry(probe.as_str()).or_default().push(run);
+                }
+            }
+        }
+        let mut out: BTreeMap<String, Rollup> = probes
+            .iter()
+            .map(|p| {
+                let runs = edge_runs.get(p.as_str()).map_or(&[][..], Vec::as_slice);
+                let thresholds = tracked.remove(p).unwrap_or_default();
+                (p.clone(), Rollup::of(runs, &thresholds))
+            })
+            .collect();
+        for &(level, first, last) in &cover.buckets {
+            for (probe, row) in self.rollup_rows_of(probes, level, first, last, latency)? {
+                if let Some(window) = out.get_mut(&probe) {
+                    window.merge(&row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The counts of `objective` in each of `spans` (parallel to them), from the rollups; a latency
+    /// objective whose threshold the rollups of a probe do not track counts that probe's raw runs instead.
+    pub fn objective_counts(
+        &self,
+        objective: &Objective,
+        spans: &[Span],
+    ) -> StoreResult<Vec<Counts>> {
+        let mut probes = objective.probes.clone();
+        probes.sort();
+        probes.dedup();
+        let mut out = Vec::with_capacity(spans.len());
+        for span in spans {
+            let mut counts = Counts::default();
+            for (probe, window) in self.window_rollups(&probes, *span, false)? {
+                counts = counts
+                    + match window.counts(objective.sli) {
+                        Some(c) => c,
+                        None => self
+                            .probe_records_in(&probe, *span)?
+                            .iter()
+                            .map(|r| {
+                                let mut c = Counts::default();
+                                c.add(objective.sli.classify(&r.observation()));
+                                c
+                            })
+                            .sum(),
+                    };
+            }
+            out.push(counts);
+        }
+        Ok(out)
+    }
+
+    /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them.
+    fn runs_in(&self, probes: &[String], span: Span) -> StoreResult<Vec<(String, Run)>> {
+        let sql = format!(
+            "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records
+             WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
+            placeholders(probes.len())
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params_from_iter(bind(probes, span.from_ms, span.to_ms)),
+            |r| {
+                let verdict: String = r.get(2)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Run {
+                        at_ms: r.get::<_, i64>(1)? as u64,
+                        verdict: crate::probe::Verdict::parse(&verdict)
+                            .unwrap_or(crate::probe::Verdict::Inconclusive),
+                        latency_us: r.get::<_, i64>(3)? as u64,
+                    },
+                ))
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The rows of `probes` at `level` whose buckets start in `[first_ms, last_ms]`.
+    fn rollup_rows_of(
+        &self,
+        probes: &[String],
+        level: crate::history::Level,
+        first_ms: u64,
+        last_ms: u64,
+        latency: bool,
+    ) -> StoreResult<Vec<(String, Rollup)>> {
+        let sql = format!(
+            "SELECT probe, pass, fail, inconclusive, {}, slow FROM rollups
+             WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
+            if latency { "latency" } else { "x''" },
+            super::rollups::code(level),
+            placeholders(probes.len())
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(bind(probes, first_ms, last_ms)), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get(1)?, r.get(2)?, r.get(3)?),
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (probe, counts, latency, slow) = row?;
+            Ok((probe, super::rollups::decode(counts, &latency, &slow)?))
+        })
+        .collect()
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The probes, then the two instants (as SQLite's signed integers, saturating).
+fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Value> {
+    let instant = |ms: u64| Value::Integer(i64::try_from(ms).unwrap_or(i64::MAX));
+    probes
+        .iter()
+        .map(|p| Value::Text(p.clone()))
+        .chain([instant(from_ms), instant(to_ms)])
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;

@@ -1,0 +1,237 @@
+//! The rollup rows (`rollups`) beside the raw runs: updated in the transaction that inserts the runs,
+//! rebuilt from the raw runs at migration and on demand, read by level and bucket range. What a row holds is
+//! `history`'s; this file only moves it in and out of SQLite.
+
+use super::{Store, StoreError, StoreResult};
+use crate::history::{Histogram, Level, Rollup, Run, Thresholds, roll_up};
+use crate::probe::{ProbeRecord, Verdict};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The `level` column: 1 minute, 2 hour, 3 day.
+pub(super) fn code(level: Level) -> i64 {
+    match level {
+        Level::Minute => 1,
+        Level::Hour => 2,
+        Level::Day => 3,
+    }
+}
+
+impl Store {
+    /// The thresholds the rollups track (see [`Store::track_latency_thresholds`]).
+    pub fn latency_thresholds(&self) -> StoreResult<Thresholds> {
+        thresholds(&self.conn)
+    }
+
+    /// Makes the rollups track exactly `wanted` (per probe, latency thresholds in µs; the plan's latency
+    /// objectives): when it differs from what they track, the set is replaced and the rollups are rebuilt
+    /// from the raw runs, in one transaction. Returns whether a rebuild was needed.
+    pub fn track_latency_thresholds(&self, wanted: &Thresholds) -> StoreResult<bool> {
+        let wanted: Thresholds = wanted
+            .iter()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(p, t)| {
+                let mut t = t.clone();
+                t.sort_unstable();
+                t.dedup();
+                (p.clone(), t)
+            })
+            .collect();
+        if self.latency_thresholds()? == wanted {
+            return Ok(false);
+        }
+        self.atomically(|store| {
+            store.conn.execute("DELETE FROM rollup_thresholds", [])?;
+            let mut insert = store
+                .conn
+                .prepare("INSERT INTO rollup_thresholds (probe, threshold_us) VALUES (?1, ?2)")?;
+            for (probe, list) in &wanted {
+                for &t in list {
+                    insert.execute(params![probe, t as i64])?;
+                }
+            }
+            rebuild(&store.conn)
+        })?;
+        Ok(true)
+    }
+
+    /// Recomputes every rollup from the raw runs, in one transaction: afterwards the rollups describe
+    /// exactly the runs the store holds.
+    pub fn rebuild_rollups(&self) -> StoreResult<()> {
+        self.atomically(|store| rebuild(&store.conn))
+    }
+
+    /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first.
+    pub fn rollup_rows(
+        &self,
+        probe: &str,
+        level: Level,
+        first_ms: u64,
+        last_ms: u64,
+    ) -> StoreResult<Vec<(u64, Rollup)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT start_ms, pass, fail, inconclusive, latency, slow FROM rollups
+             WHERE level = ?1 AND probe = ?2 AND start_ms BETWEEN ?3 AND ?4 ORDER BY start_ms",
+        )?;
+        let rows = stmt.query_map(
+            params![code(level), probe, clamp(first_ms), clamp(last_ms)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    (r.get(1)?, r.get(2)?, r.get(3)?),
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                ))
+            },
+        )?;
+        rows.map(|row| {
+            let (start, counts, latency, slow) = row?;
+            Ok((start, decode(counts, &latency, &slow)?))
+        })
+        .collect()
+    }
+
+    /// How many rollup rows the store holds at `level`.
+    pub fn rollup_count(&self, level: Level) -> StoreResult<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM rollups WHERE level = ?1",
+            [code(level)],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+}
+
+/// An instant as SQLite's signed integer; later than it can hold means its latest.
+fn clamp(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+fn thresholds(conn: &Connection) -> StoreResult<Thresholds> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT probe, threshold_us FROM rollup_thresholds ORDER BY probe, threshold_us",
+    )?;
+    let mut out = Thresholds::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (probe, t) = row?;
+        out.entry(probe).or_default().push(t as u64);
+    }
+    Ok(out)
+}
+
+fn run_of(record: &ProbeRecord) -> (&str, Run) {
+    (
+        record.probe.as_str(),
+        Run {
+            at_ms: record.scheduled_at_ms,
+            verdict: record.verdict,
+            latency_us: crate::history::micros(record.latency),
+        },
+    )
+}
+
+/// Adds `records` to their minute, hour and day rows, inside the caller's transaction: a batch costs one
+/// read and one write per row it touches (for a batch within one minute: three per probe).
+pub(super) fn add(conn: &Connection, records: &[ProbeRecord]) -> StoreResult<()> {
+    let tracked = thresholds(conn)?;
+    let mut read = conn.prepare_cached(
+        "SELECT pass, fail, inconclusive, latency, slow FROM rollups
+         WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
+    )?;
+    for ((level, probe, start), delta) in roll_up(records.iter().map(run_of), &tracked) {
+        let old = read
+            .query_row(params![code(level), probe, start as i64], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?, r.get(2)?),
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
+            .optional()?;
+        let row = match old {
+            Some((counts, latency, slow)) => {
+                let mut row = decode(counts, &latency, &slow)?;
+                row.merge(&delta);
+                row
+            }
+            None => delta,
+        };
+        write(conn, level, &probe, start, &row)?;
+    }
+    Ok(())
+}
+
+fn write(
+    conn: &Connection,
+    level: Level,
+    probe: &str,
+    start: u64,
+    row: &Rollup,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO rollups (level, probe, start_ms, pass, fail, inconclusive, latency, slow)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        code(level),
+        probe,
+        start as i64,
+        row.pass as i64,
+        row.fail as i64,
+        row.inconclusive as i64,
+        row.latency.encode(),
+        row.encode_slow(),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> StoreResult<Rollup> {
+    let damaged = || StoreError::RollupUnreadable;
+    Ok(Rollup {
+        pass: counts.0 as u64,
+        fail: counts.1 as u64,
+        inconclusive: counts.2 as u64,
+        latency: Histogram::decode(latency).ok_or_else(damaged)?,
+        slow: Rollup::decode_slow(slow).ok_or_else(damaged)?,
+    })
+}
+
+/// Deletes every rollup and computes them again from the raw runs, one probe-day at a time (memory bounded
+/// by one probe's runs in one day), inside the caller's transaction.
+pub(super) fn rebuild(conn: &Connection) -> StoreResult<()> {
+    conn.execute("DELETE FROM rollups", [])?;
+    let tracked = thresholds(conn)?;
+    let mut stmt = conn.prepare(
+        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records ORDER BY probe, scheduled_at_ms",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut day: Vec<(String, Run)> = Vec::new();
+    let flush = |day: &mut Vec<(String, Run)>| -> StoreResult<()> {
+        let rollups = roll_up(day.iter().map(|(p, r)| (p.as_str(), *r)), &tracked);
+        for ((level, probe, start), row) in rollups {
+            write(conn, level, &probe, start, &row)?;
+        }
+        day.clear();
+        Ok(())
+    };
+    while let Some(r) = rows.next()? {
+        let probe: String = r.get(0)?;
+        let verdict: String = r.get(2)?;
+        let run = Run {
+            at_ms: r.get::<_, i64>(1)? as u64,
+            verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
+            latency_us: r.get::<_, i64>(3)? as u64,
+        };
+        if let Some((last_probe, last)) = day.last()
+            && (*last_probe != probe
+                || Level::Day.start_of(last.at_ms) != Level::Day.start_of(run.at_ms))
+        {
+            flush(&mut day)?;
+        }
+        day.push((probe, run));
+    }
+    flush(&mut day)
+}
+
+#[cfg(test)]
+#[path = "rollups_tests.rs"]
+mod tests;
