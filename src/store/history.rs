@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 impl Store {
     /// `probe`'s runs in `span` (inclusive) as one rollup, tracking the thresholds every row it merges tracks.
     pub fn window_rollup(&self, probe: &str, span: Span) -> StoreResult<Rollup> {
-        let mut all = self.window_rollups(&[probe.to_string()], span, true)?;
+        let mut all =
+            self.atomically(|store| store.window_rollups(&[probe.to_string()], span, true))?;
         Ok(all.remove(probe).unwrap_or_default())
     }
 
@@ -55,7 +56,16 @@ impl Store {
 
     /// The counts of `objective` in each of `spans` (parallel to them), from the rollups; a latency
     /// objective whose threshold the rollups of a probe do not track counts that probe's raw runs instead.
+    /// All reads in one transaction: one snapshot, however the writer commits meanwhile.
     pub fn objective_counts(
+        &self,
+        objective: &Objective,
+        spans: &[Span],
+    ) -> StoreResult<Vec<Counts>> {
+        self.atomically(|store| store.objective_counts_now(objective, spans))
+    }
+
+    fn objective_counts_now(
         &self,
         objective: &Objective,
         spans: &[Span],

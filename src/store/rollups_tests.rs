@@ -182,3 +182,22 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
         "one run a minute or less: a minute row per run"
     );
 }
+
+#[test]
+fn an_unreadable_rollup_row_is_an_error_not_a_wrong_count() {
+    let store = Store::in_memory().expect("store");
+    store.insert_records(&history()).expect("insert");
+    store
+        .conn
+        .execute("UPDATE rollups SET latency = x'80' WHERE level = 3", [])
+        .expect("damage");
+    let error = store
+        .rollup_rows("a", Level::Day, 0, u64::MAX)
+        .expect_err("unreadable");
+    assert_eq!(
+        error.to_string(),
+        "store: a rollup row is unreadable; rebuild the rollups from the raw runs"
+    );
+    store.rebuild_rollups().expect("rebuild");
+    assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
+}
