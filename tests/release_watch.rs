@@ -120,6 +120,18 @@ impl Setup {
         std::fs::write(self.config(), text.replace(from, to)).expect("config");
     }
 
+    /// With the daemon running: a healthy baseline, `release start`, then `health_down` until the hook's outcome
+    /// (`hook_…`) is recorded.
+    fn breach_until_the_hooks_outcome(&self) {
+        std::thread::sleep(Duration::from_secs(5));
+        self.release_start();
+        std::thread::sleep(Duration::from_secs(2));
+        self.fault("health_down");
+        wait_for("the hook's outcome", Duration::from_secs(30), || {
+            self.outcomes().iter().any(|o| o.starts_with("hook_"))
+        });
+    }
+
     /// The daemon through a healthy baseline, `release start`, `before_fault`, the fault, and `after`; then
     /// killed.
     fn release_then_fault(&self, baseline: u64, before_fault: u64, fault: &str, after: u64) {
@@ -422,13 +434,7 @@ fn the_hook_gets_an_allow_listed_environment_and_no_secret_reaches_the_store() {
         ("OEWSPROBE_TEST_PASSED", "passed-on"),
         ("OEWSPROBE_TEST_NOT_PASSED", "kept-back"),
     ]);
-    std::thread::sleep(Duration::from_secs(5));
-    setup.release_start();
-    std::thread::sleep(Duration::from_secs(2));
-    setup.fault("health_down");
-    wait_for("the hook's outcome", Duration::from_secs(30), || {
-        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
-    });
+    setup.breach_until_the_hooks_outcome();
     kill(&mut daemon); // SIGKILL: the WAL stays as it is
     assert_eq!(received.lock().expect("lock").len(), 1, "one webhook call");
     let outcomes = setup.outcomes();
@@ -535,13 +541,7 @@ fn a_hook_past_its_timeout_leaves_no_process_of_its_group_running() {
     );
     setup.edit_config("timeout = \"10s\"", "timeout = \"1s\"");
     let mut daemon = setup.daemon();
-    std::thread::sleep(Duration::from_secs(5));
-    setup.release_start();
-    std::thread::sleep(Duration::from_secs(2));
-    setup.fault("health_down");
-    wait_for("the hook's outcome", Duration::from_secs(30), || {
-        setup.outcomes().iter().any(|o| o.starts_with("hook_"))
-    });
+    setup.breach_until_the_hooks_outcome();
     let outcomes = setup.outcomes();
     assert!(
         outcomes
