@@ -11,7 +11,7 @@ use oewsprobe::store::Store;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::docker::{Deployment, Scope};
+use support::docker::Deployment;
 use support::mail::SmtpInbox;
 use support::process::BIN;
 use support::release::{FAST_WATCH, HEALTH_OBJECTIVE};
@@ -160,11 +160,7 @@ fn tag(image: &str) -> &str {
 
 /// A deployment on the good image, with a bad one (every request answers 500) on the host.
 fn deployed() -> (Deployment, String, String) {
-    let scope = Scope::new();
-    let good = scope.api_image(&[]);
-    let bad = scope.api_image(&["error500"]);
-    let deployment = Deployment::start(scope, &good);
-    (deployment, good, bad)
+    Deployment::with_good_and_bad(false)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod support;
 
 use std::process::Command;
-use support::docker::{Deployment, Scope, docker};
+use support::docker::{Deployment, docker};
 
 /// Runs the hook for `deployment` with `OEWSPROBE_ROLLBACK_TO = tag` and `extra` settings: (exit code,
 /// stdout, stderr).
@@ -41,11 +41,7 @@ fn tag(image: &str) -> &str {
 
 /// A deployment running a bad image (every query answers 500), with a good image on the host.
 fn bad_release() -> (Deployment, String, String) {
-    let scope = Scope::new();
-    let good = scope.api_image(&[]);
-    let bad = scope.api_image(&["error500"]);
-    let deployment = Deployment::start(scope, &bad);
-    (deployment, good, bad)
+    Deployment::with_good_and_bad(true)
 }
 
 /// `oews-prod` runs `image`, is on the proxy network, and is the only container of the deployment's app.

@@ -42,6 +42,17 @@ struct Setup {
 }
 
 impl Setup {
+    /// The hook ran to its end once, and that is the one outcome recorded: `hook_succeeded`.
+    fn assert_the_hook_ran_once_and_succeeded(&self) {
+        assert_eq!(self.hook_lines(), ["started", "finished"]);
+        let outcomes = self.hook_outcomes();
+        assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+        assert!(
+            outcomes[0].starts_with("hook_succeeded: rollback hook exited 0 after "),
+            "{outcomes:?}"
+        );
+    }
+
     fn new(smtp: &str) -> Setup {
         let sim = SimProcess::start(&[]);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -112,13 +123,7 @@ fn a_reload_during_the_hook_leaves_it_running_and_its_outcome_is_recorded() {
     wait_for("the hook's outcome", Duration::from_secs(20), || {
         !setup.hook_outcomes().is_empty()
     });
-    assert_eq!(setup.hook_lines(), ["started", "finished"]);
-    let outcomes = setup.hook_outcomes();
-    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
-    assert!(
-        outcomes[0].starts_with("hook_succeeded: rollback hook exited 0 after "),
-        "{outcomes:?}"
-    );
+    setup.assert_the_hook_ran_once_and_succeeded();
     // The watch loop is kept too (the first of the other loops).
     assert!(
         daemon.log().contains(
@@ -145,13 +150,7 @@ fn a_stop_during_the_hook_waits_for_it_ignores_a_reload_and_tells_systemd() {
     std::thread::sleep(Duration::from_secs(1));
     daemon.signal("HUP"); // `systemctl reload` while stopping ends nothing
     assert_eq!(daemon.wait_exit(Duration::from_secs(20)), Some(0));
-    assert_eq!(setup.hook_lines(), ["started", "finished"]);
-    let outcomes = setup.hook_outcomes();
-    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
-    assert!(
-        outcomes[0].starts_with("hook_succeeded: rollback hook exited 0 after "),
-        "{outcomes:?}"
-    );
+    setup.assert_the_hook_ran_once_and_succeeded();
     let log = daemon.log();
     assert!(
         log.contains(

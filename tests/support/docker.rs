@@ -503,6 +503,16 @@ impl Deployment {
         deployment
     }
 
+    /// A scope's good stand-in image and a bad one (every request answers 500), and the deployment running
+    /// `bad` (when `on_bad`) or `good`: (deployment, good, bad).
+    pub fn with_good_and_bad(on_bad: bool) -> (Deployment, String, String) {
+        let scope = Scope::new();
+        let good = scope.api_image(&[]);
+        let bad = scope.api_image(&["error500"]);
+        let deployment = Deployment::start(scope, if on_bad { &bad } else { &good });
+        (deployment, good, bad)
+    }
+
     /// The runbook's deploy of `image`: stop and remove `oews-prod` (if any), run the new one with the same
     /// flags, connect it to the proxy network.
     pub fn deploy(&self, image: &str) {
