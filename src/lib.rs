@@ -14,6 +14,8 @@
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
 //! * [`history`] — rollups of runs per minute, hour and day, and which rows answer a window (pure).
+//! * [`happened`] — what happened in a window: the one read path for history (status, metrics, SLO alerts,
+//!   alert emails, the release watch), from the rollups.
 //! * [`slo`]     — objectives, burn rates, error budget, tier state (pure).
 //! * [`release`] — the guarded release-watch decision and its evidence (pure).
 //! * [`rollback`] — the rollback hook runner.
@@ -31,6 +33,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod exit;
+pub mod happened;
 pub mod history;
 pub mod load;
 pub mod monitor;

@@ -103,7 +103,7 @@ fn a_malformed_store_is_named_and_run_refuses_it() {
         .expect("records");
         let root: i64 = conn
             .query_row(
-                "SELECT rootpage FROM sqlite_master WHERE name = 'records_by_time'",
+                "SELECT rootpage FROM sqlite_master WHERE name = 'records_by_probe'",
                 [],
                 |r| r.get(0),
             )
@@ -113,7 +113,7 @@ fn a_malformed_store_is_named_and_run_refuses_it() {
             .expect("page size");
         (root, size)
     };
-    // Overwrite the time index's root page, as a bad sector would.
+    // Overwrite the root page of the index every read of a probe's runs uses, as a bad sector would.
     let mut bytes = std::fs::read(&store).expect("store");
     let (root, size) = (page.0 as usize, page.1 as usize);
     bytes[(root - 1) * size..root * size].fill(0xff);

@@ -6,7 +6,7 @@ use crate::exit::Exit;
 use crate::sim::SimServer;
 
 pub async fn run(args: DemoArgs) -> Exit {
-    let options = match super::sim::options(&args.sim) {
+    let options = match super::sim_options(&args.sim) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("{message}");
@@ -40,7 +40,7 @@ pub async fn run(args: DemoArgs) -> Exit {
         plan.probes.len()
     );
     let probes: Vec<_> = plan.probes.iter().collect();
-    let records = match super::check::run_probes(&plan, &probes).await {
+    let records = match super::once::run_probes(&plan, &probes).await {
         Ok(records) => records,
         Err(message) => {
             eprintln!("{message}");
@@ -48,12 +48,12 @@ pub async fn run(args: DemoArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    super::check::print_report(&server.base_url(), &records, args.format);
+    super::once::print_report(&server.base_url(), &records, args.format);
     let stats = server.stats();
     eprintln!(
         "oewsprobe demo: the simulator served {} valid queries",
         stats.valid_queries
     );
     server.shutdown().await;
-    super::check::exit_for(&records)
+    super::once::exit_for(&records)
 }

@@ -1,9 +1,12 @@
-//! One file per subcommand: the only place that wires adapters together.
+//! One file per subcommand: the only place that wires adapters together. A command module depends on this
+//! module's helpers and on the shared wiring (`once`: probes run once and reported; `telemetry`), never on
+//! another command.
 
 pub mod alert;
 pub mod burst;
 pub mod check;
 pub mod demo;
+pub mod once;
 pub mod release;
 pub mod run;
 pub mod silence;
@@ -54,4 +57,47 @@ pub fn load_plan(sources: &crate::config::Sources) -> Result<crate::config::Plan
         eprintln!("{errors}");
         Exit::CouldNotCheck
     })
+}
+
+/// The store named by the configuration, and the configuration.
+pub fn open_store(
+    args: &crate::cli::ConfigArgs,
+) -> Result<(crate::store::Store, crate::config::Plan), String> {
+    let sources = crate::config::Sources {
+        config: args.config.clone(),
+        probes_dir: args.probes.clone(),
+        target: None,
+    };
+    let plan = crate::config::load_for_store(&sources).map_err(|e| e.to_string())?;
+    let store = crate::store::Store::open(&plan.settings.run.store).map_err(|e| e.to_string())?;
+    Ok((store, plan))
+}
+
+/// Simulator options from flags; every bad flag is reported.
+pub fn sim_options(flags: &crate::cli::SimFlags) -> Result<crate::sim::SimOptions, String> {
+    let mut errors = Vec::new();
+    let profile = flags
+        .profile
+        .parse::<crate::sim::Profile>()
+        .map_err(|e| errors.push(format!("--profile: {e}")))
+        .ok();
+    let faults: Vec<crate::sim::Fault> = flags
+        .faults
+        .iter()
+        .filter_map(|f| {
+            f.parse::<crate::sim::Fault>()
+                .map_err(|e| errors.push(format!("--fault: {e}")))
+                .ok()
+        })
+        .collect();
+    match profile {
+        Some(profile) if errors.is_empty() => Ok(crate::sim::SimOptions {
+            profile,
+            faults,
+            latency: flags.latency,
+            seed: flags.seed,
+            ..crate::sim::SimOptions::default()
+        }),
+        _ => Err(errors.join("\n")),
+    }
 }

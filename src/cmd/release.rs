@@ -1,17 +1,16 @@
 //! `oewsprobe release start|list|end`: record releases in the store for the post-release watch.
 
-use crate::cli::{ConfigArgs, Format, ReleaseCommand};
-use crate::config::{self, Sources};
+use crate::cli::{Format, ReleaseCommand};
 use crate::exit::Exit;
 use crate::monitor::now_ms;
 use crate::release;
-use crate::store::{Release, Store};
+use crate::store::Release;
 use std::time::Duration;
 
 pub fn run(command: ReleaseCommand) -> Exit {
     let result = match command {
         ReleaseCommand::Start(args) => check_start(&args)
-            .and_then(|()| open_store(&args.config))
+            .and_then(|()| super::open_store(&args.config))
             .and_then(|(store, plan)| {
                 let now = now_ms();
                 let watch = args.watch.unwrap_or(plan.settings.watch.watch);
@@ -27,7 +26,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
                 ));
                 Ok(())
             }),
-        ReleaseCommand::List(args) => open_store(&args.config).and_then(|(store, _)| {
+        ReleaseCommand::List(args) => super::open_store(&args.config).and_then(|(store, _)| {
             let releases = store.releases().map_err(|e| store.named(e).to_string())?;
             super::emit(&match args.format {
                 Format::Json => format!("{:#}\n", serde_json::json!({ "releases": releases })),
@@ -35,7 +34,7 @@ pub fn run(command: ReleaseCommand) -> Exit {
             });
             Ok(())
         }),
-        ReleaseCommand::End(args) => open_store(&args.config).and_then(|(store, _)| {
+        ReleaseCommand::End(args) => super::open_store(&args.config).and_then(|(store, _)| {
             match store
                 .end_release(now_ms())
                 .map_err(|e| store.named(e).to_string())?
@@ -62,18 +61,6 @@ fn check_start(args: &crate::cli::ReleaseStartArgs) -> Result<(), String> {
     release::check_version("--version", &args.version)?;
     release::check_version("--rollback-to", &args.rollback_to)?;
     args.watch.map_or(Ok(()), release::check_watch)
-}
-
-/// The store named by the configuration, and the configuration.
-pub fn open_store(args: &ConfigArgs) -> Result<(Store, crate::config::Plan), String> {
-    let sources = Sources {
-        config: args.config.clone(),
-        probes_dir: args.probes.clone(),
-        target: None,
-    };
-    let plan = config::load_for_store(&sources).map_err(|e| e.to_string())?;
-    let store = Store::open(&plan.settings.run.store).map_err(|e| e.to_string())?;
-    Ok((store, plan))
 }
 
 fn releases_table(releases: &[Release], now: u64) -> String {

@@ -1,7 +1,7 @@
 //! `oewsprobe silence add|list|remove`: silences in the store, read by the running monitor when an alert is
 //! due (no reload needed). Listing shows the configured maintenance windows too.
 
-use super::release::open_store;
+use super::open_store;
 use crate::alert::{MaintenanceWindow, Silence, window_open};
 use crate::cli::{Format, SilenceCommand};
 use crate::config::suggest;

@@ -6,6 +6,7 @@ use crate::monitor::{Shutdown, now_ms};
 use crate::slo::Objective;
 use crate::store::Store;
 use crate::telemetry::{Liveness, Metrics, Telemetry};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ pub async fn refresh_loop(
     }
 }
 
-/// Reads what `status` shows (the same functions) and sets the gauges from it.
+/// Reads what `status` shows (the same read path, [`crate::happened`]) and sets the gauges from it.
 async fn refresh(
     store: &Arc<Mutex<Store>>,
     metrics: &Metrics,
@@ -93,16 +94,20 @@ async fn refresh(
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = now_ms();
-        let status = super::status::gather(&store, &[], queries_per_hour, 0, now)?;
-        let evaluations = super::status::evaluate_objectives(&store, &objectives, now)?;
-        Ok::<_, crate::store::StoreError>((status, evaluations))
+        store.atomically(|store| {
+            Ok((
+                crate::happened::budget(store, queries_per_hour, now)?,
+                crate::happened::release_watch(store, now)?,
+                crate::happened::evaluate_objectives(store, &objectives, &HashMap::new(), now)?,
+            ))
+        })
     })
     .await;
     match read {
-        Ok(Ok((status, evaluations))) => {
+        Ok(Ok((budget, release, evaluations))) => {
             metrics.set_objectives(&evaluations);
-            metrics.set_queries_remaining(status.budget.left);
-            metrics.set_watch_active(status.release.as_ref().is_some_and(|w| w.watching));
+            metrics.set_queries_remaining(budget.left);
+            metrics.set_watch_active(release.as_ref().is_some_and(|w| w.watching));
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "metrics: cannot read the store"),
         Err(e) => tracing::warn!(error = %e, "metrics: the store read failed"),

@@ -7,8 +7,10 @@ use crate::alert::{
     AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail, order,
     render, silenced_by,
 };
-use crate::probe::{ProbeRecord, Verdict};
-use crate::store::{NewNotification, Store, StoreError, StoredRecord};
+use crate::happened::LatencyFigures;
+use crate::probe::ProbeRecord;
+use crate::slo::Span;
+use crate::store::{NewNotification, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +18,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The key under which the open incident's thread is stored beside the probes' states.
 const THREAD_KEY: &str = "~thread";
-const LATENCY_WINDOW_MS: u64 = 3_600_000;
+/// The span of the latency figures in alert emails.
+const LATENCY_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Runs until every sender of `runs` is gone (the probe loops have ended) and what they sent is folded in.
 pub async fn run_alert_loop(
@@ -126,10 +129,9 @@ async fn notify_due(
     book: &mut AlertBook,
 ) -> Result<u64, StoreError> {
     let now = now_ms();
-    let (silences, recent, release) = store_task(store, move |store| {
+    let (silences, release) = store_task(store, move |store| {
         Ok((
             store.active_silences(now)?,
-            store.records_since(now.saturating_sub(LATENCY_WINDOW_MS))?,
             store.open_release()?.map(|r| r.version),
         ))
     })
@@ -138,6 +140,20 @@ async fn notify_due(
     let Some(due) = book.due(now, |probe| silenced_by(probe, now, &silences, windows)) else {
         return Ok(0);
     };
+    let probes: Vec<String> = (due.send.iter())
+        .chain(due.silenced.iter().map(|(item, _)| item))
+        .map(|item| item.probe.clone())
+        .collect();
+    // The book has handed out what is due: a failed read costs the email its latency figures, not the alert.
+    let latency = store_task(store, move |store| {
+        let last_hour = Span::ending_at(now, LATENCY_WINDOW);
+        crate::happened::latency_percentiles(store, &probes, last_hour)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "alerting: cannot read the latency figures; the email goes without them");
+        LatencyFigures::new()
+    });
     let mut context = EmailContext {
         target: target.to_string(),
         release,
@@ -147,7 +163,7 @@ async fn notify_due(
     };
     let mut notifications = Vec::new();
     if !due.send.is_empty() {
-        let email = email(&due.send.iter().collect::<Vec<_>>(), &recent, &context);
+        let email = email(&due.send.iter().collect::<Vec<_>>(), &latency, &context);
         book.written(&email.message_id);
         notifications.push(notification(
             &due.send.iter().collect::<Vec<_>>(),
@@ -162,7 +178,7 @@ async fn notify_due(
         reasons.dedup();
         context.group_key = "alerts-silenced".to_string();
         context.in_reply_to = None;
-        let email = email(&items, &recent, &context);
+        let email = email(&items, &latency, &context);
         notifications.push(notification(&items, email, now, Some(reasons.join("; "))));
     }
     let states = changed_states(book);
@@ -198,11 +214,12 @@ fn notification(
     }
 }
 
-fn email(items: &[&DueItem], recent: &[StoredRecord], context: &EmailContext) -> RenderedEmail {
+/// The email about `items`, with each probe's p50 and p95 latency over the last hour from `latency`.
+fn email(items: &[&DueItem], latency: &LatencyFigures, context: &EmailContext) -> RenderedEmail {
     let mut items: Vec<AlertItem> = items
         .iter()
         .map(|item| {
-            let (p50, p95) = percentiles(recent, &item.probe);
+            let (p50, p95) = latency.get(&item.probe).copied().unwrap_or_default();
             AlertItem {
                 probe: item.probe.clone(),
                 event: item.event,
@@ -215,21 +232,6 @@ fn email(items: &[&DueItem], recent: &[StoredRecord], context: &EmailContext) ->
         .collect();
     order(&mut items);
     render(&items, context)
-}
-
-/// The p50 and p95 latency of `probe`'s conclusive runs among `recent`.
-fn percentiles(recent: &[StoredRecord], probe: &str) -> (Option<f64>, Option<f64>) {
-    let mut latencies: Vec<f64> = recent
-        .iter()
-        .filter(|r| r.probe == probe && r.verdict != Verdict::Inconclusive)
-        .map(|r| r.latency.as_secs_f64() * 1000.0)
-        .collect();
-    if latencies.is_empty() {
-        return (None, None);
-    }
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    (Some(at(0.5)), Some(at(0.95)))
 }
 
 /// Renders `notice` as a follow-up of the latest notification of `kind` about `about`, and writes it to the

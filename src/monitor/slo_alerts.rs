@@ -5,7 +5,7 @@
 use super::alerts::enqueue_notice;
 use super::shared::{Shutdown, now_ms, store_task};
 use crate::alert::{EmailContext, MaintenanceWindow, silenced_by, tier_notices};
-use crate::slo::{Objective, Observation, evaluate};
+use crate::slo::Objective;
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,30 +61,15 @@ async fn evaluate_once(
     told: &mut HashMap<String, bool>,
 ) -> Result<u64, StoreError> {
     let now = now_ms();
-    let longest = alerts
-        .objectives
-        .iter()
-        .flat_map(|o| o.tiers.iter().map(|t| t.long))
-        .max()
-        .unwrap_or_default()
-        .as_millis() as u64;
-    let (records, silences, release) = store_task(&alerts.store, move |store| {
+    let objectives = alerts.objectives.clone();
+    let (evaluations, silences, release) = store_task(&alerts.store, move |store| {
         Ok((
-            store.records_since(now.saturating_sub(longest))?,
+            crate::happened::evaluate_objectives(store, &objectives, &HashMap::new(), now)?,
             store.active_silences(now)?,
             store.open_release()?.map(|r| r.version),
         ))
     })
     .await?;
-    let observations: Vec<Observation> = records
-        .iter()
-        .map(crate::store::StoredRecord::observation)
-        .collect();
-    let evaluations: Vec<_> = alerts
-        .objectives
-        .iter()
-        .map(|o| evaluate(o, &observations, &[], now))
-        .collect();
     let changes = tier_notices(&evaluations, told);
     if changes.is_empty() {
         return Ok(0);

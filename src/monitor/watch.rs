@@ -79,41 +79,25 @@ struct Watch {
 /// What one evaluation reads from the store.
 struct Snapshot {
     release: Release,
-    records: Vec<StoredRecord>,
     claimed: bool,
     /// Outcomes recorded so far for the release, oldest first, with their [`decision_key`].
     history: Vec<(String, String)>,
     hook_finished_at: Option<u64>,
+    /// Raw runs of every probe: before the hook, those of the prober window (the prober's health needs their
+    /// failure classes); after it, those since it finished (the recovery).
+    recent: Vec<StoredRecord>,
+    /// Before the hook: each objective as the watch sees it now, from the rollups.
+    watches: Vec<ObjectiveWatch>,
 }
 
 impl Watch {
     async fn evaluate(&mut self, now: u64) -> Result<(), crate::store::StoreError> {
-        let lookback = self.lookback();
+        let (objectives, states) = (self.objectives.clone(), self.states.clone());
+        let settings = self.config.settings.clone();
         let Some(snapshot) = self
             .shared
             .with_store(move |store| {
-                let Some(release) = store.open_release()? else {
-                    return Ok(None);
-                };
-                let records =
-                    store.records_since(release.started_at_ms.saturating_sub(lookback))?;
-                let claimed = store.rollback_claimed(release.id)?;
-                let history = store
-                    .decisions(release.id)?
-                    .into_iter()
-                    .map(|d| {
-                        let key = decision_key(&d.outcome, &d.evidence);
-                        (d.outcome, key)
-                    })
-                    .collect();
-                let hook_finished_at = store.rollback_finished_at(release.id)?;
-                Ok(Some(Snapshot {
-                    release,
-                    records,
-                    claimed,
-                    history,
-                    hook_finished_at,
-                }))
+                store.atomically(|store| read_snapshot(store, &objectives, &states, &settings, now))
             })
             .await?
         else {
@@ -123,29 +107,13 @@ impl Watch {
             return self.verify_recovery(&snapshot, finished, now).await;
         }
         let observations: Vec<Observation> = snapshot
-            .records
+            .recent
             .iter()
             .map(StoredRecord::observation)
             .collect();
-        let release = crate::release::Release {
-            version: snapshot.release.version.clone(),
-            rollback_to: snapshot.release.rollback_to.clone(),
-            started_at_ms: snapshot.release.started_at_ms,
-            until_ms: snapshot.release.watch_until_ms,
-        };
+        let release = core_release(&snapshot.release);
         let settings = self.config.settings.clone();
-        let watches: Vec<ObjectiveWatch> = self
-            .objectives
-            .iter()
-            .map(|objective| {
-                let states = self
-                    .states
-                    .get(&objective.name)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                ObjectiveWatch::observe(objective, &observations, states, &release, &settings, now)
-            })
-            .collect();
+        let watches = snapshot.watches.clone();
         for w in &watches {
             let states: Vec<TierState> = w.tiers.iter().map(|t| t.state).collect();
             let changed = self.states.get(&w.objective).is_none_or(|old| {
@@ -192,19 +160,6 @@ impl Watch {
                 .await?;
         }
         Ok(())
-    }
-
-    /// How far before the release the observations must reach: the baseline, or the longest page window.
-    fn lookback(&self) -> u64 {
-        let longest = self
-            .objectives
-            .iter()
-            .flat_map(|o| o.tiers.iter().map(|t| t.long))
-            .max()
-            .unwrap_or_default();
-        longest
-            .max(self.config.settings.baseline_window)
-            .as_millis() as u64
     }
 
     /// Records a decision, and (with alert email on) writes its email in the same transaction.
@@ -278,7 +233,7 @@ impl Watch {
             return Ok(());
         }
         let watched = |probe: &str| self.objectives.iter().any(|o| o.covers(probe));
-        let recovered = snapshot.records.iter().find(|r| {
+        let recovered = snapshot.recent.iter().find(|r| {
             r.scheduled_at_ms > finished && r.verdict == Verdict::Pass && watched(&r.probe)
         });
         match recovered {
@@ -313,6 +268,61 @@ impl Watch {
             }
             None => Ok(()),
         }
+    }
+}
+
+/// What one evaluation at `now` reads: the open release (`None` without one), its recorded outcomes, and
+/// either the objectives' view and the prober window's runs (before the hook) or the runs since the hook.
+fn read_snapshot(
+    store: &crate::store::Store,
+    objectives: &[Objective],
+    states: &HashMap<String, Vec<TierState>>,
+    settings: &crate::release::WatchSettings,
+    now: u64,
+) -> Result<Option<Snapshot>, crate::store::StoreError> {
+    let Some(release) = store.open_release()? else {
+        return Ok(None);
+    };
+    let history = store
+        .decisions(release.id)?
+        .into_iter()
+        .map(|d| {
+            let key = decision_key(&d.outcome, &d.evidence);
+            (d.outcome, key)
+        })
+        .collect();
+    let hook_finished_at = store.rollback_finished_at(release.id)?;
+    let (recent, watches) = match hook_finished_at {
+        Some(finished) => (store.records_since(finished)?, Vec::new()),
+        None => (
+            store.records_since(now.saturating_sub(crate::slo::millis(settings.prober_window)))?,
+            crate::happened::objective_watches(
+                store,
+                objectives,
+                states,
+                &core_release(&release),
+                settings,
+                now,
+            )?,
+        ),
+    };
+    Ok(Some(Snapshot {
+        claimed: store.rollback_claimed(release.id)?,
+        release,
+        history,
+        hook_finished_at,
+        recent,
+        watches,
+    }))
+}
+
+/// The release as the pure watch sees it.
+fn core_release(release: &Release) -> crate::release::Release {
+    crate::release::Release {
+        version: release.version.clone(),
+        rollback_to: release.rollback_to.clone(),
+        started_at_ms: release.started_at_ms,
+        until_ms: release.watch_until_ms,
     }
 }
 

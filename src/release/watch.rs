@@ -4,7 +4,7 @@
 use super::decision::WatchSettings;
 use crate::slo::{
     Counts, Objective, Observation, Severity, Span, TierEvaluation, TierState, count_spans,
-    count_spans_by, evaluate, millis,
+    count_spans_by, evaluate_counts, millis, spans,
 };
 use serde::Serialize;
 use std::time::Duration;
@@ -62,12 +62,55 @@ pub struct ProbeBaseline {
     pub counts: Counts,
 }
 
+/// The windows the watch counts for one objective at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSpans {
+    /// The objective's windows now ([`spans`]).
+    pub now: Vec<Span>,
+    /// The objective's windows at the instant the release started.
+    pub at_release: Vec<Span>,
+    /// `[warm-up end, now]`.
+    pub since_warmup: Span,
+    /// The baseline window: the `baseline_window` before the release.
+    pub baseline: Span,
+}
+
+impl WatchSpans {
+    pub fn of(
+        objective: &Objective,
+        release: &Release,
+        settings: &WatchSettings,
+        now_ms: u64,
+    ) -> WatchSpans {
+        WatchSpans {
+            now: spans(objective, now_ms),
+            at_release: spans(objective, release.started_at_ms),
+            since_warmup: Span::between(release.warmup_end_ms(settings.warmup), now_ms),
+            baseline: Span::ending_at(
+                release.started_at_ms.saturating_sub(1),
+                settings.baseline_window,
+            ),
+        }
+    }
+}
+
+/// The objective's runs counted in each of its [`WatchSpans`] (however they were counted: raw runs or
+/// rollups).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchCounts {
+    /// Parallel to [`WatchSpans::now`].
+    pub now: Vec<Counts>,
+    /// Parallel to [`WatchSpans::at_release`].
+    pub at_release: Vec<Counts>,
+    pub since_warmup: Counts,
+    /// Per probe of the objective, in its order: its runs in the baseline window.
+    pub baseline: Vec<Counts>,
+}
+
 impl ObjectiveWatch {
     /// Builds the watch's view of `objective` at `now_ms` from stored observations, which should reach back
-    /// to `started_at − max(baseline window, longest page window)`. `states` are the tiers' states from the
-    /// previous evaluation (parallel to the objective's tiers), as for [`evaluate`]; the page tiers at
-    /// release time are re-evaluated from the observations, so a daemon restart cannot hide a breach that
-    /// was already there.
+    /// to `started_at − max(baseline window, longest page window)`: counts them in the [`WatchSpans`] and
+    /// calls [`ObjectiveWatch::from_counts`].
     ///
     /// Cost: three passes over the observations plus one per probe.
     pub fn observe(
@@ -78,32 +121,50 @@ impl ObjectiveWatch {
         settings: &WatchSettings,
         now_ms: u64,
     ) -> ObjectiveWatch {
-        let now = evaluate(objective, observations, states, now_ms);
-        let warmup_end = release.warmup_end_ms(settings.warmup);
-        let since_warmup = count_spans(
-            objective,
-            observations,
-            &[Span::between(warmup_end, now_ms)],
-        )[0];
-        let at_release = evaluate(objective, observations, &[], release.started_at_ms);
-        let before = Span::ending_at(
-            release.started_at_ms.saturating_sub(1),
-            settings.baseline_window,
-        );
+        let spans = WatchSpans::of(objective, release, settings, now_ms);
+        let counts = WatchCounts {
+            now: count_spans(objective, observations, &spans.now),
+            at_release: count_spans(objective, observations, &spans.at_release),
+            since_warmup: count_spans(objective, observations, &[spans.since_warmup])[0],
+            baseline: objective
+                .probes
+                .iter()
+                .map(|probe| {
+                    count_spans_by(observations, &[spans.baseline], |o| {
+                        (o.probe == *probe).then(|| objective.sli.classify(o))
+                    })[0]
+                })
+                .collect(),
+        };
+        ObjectiveWatch::from_counts(objective, &counts, states, settings, now_ms)
+    }
+
+    /// The watch's view of `objective` at `now_ms` from its runs counted in its [`WatchSpans`]. `states`
+    /// are the tiers' states from the previous evaluation (parallel to the objective's tiers), as for
+    /// [`evaluate_counts`]; the page tiers at release time are re-evaluated from the counts, so a daemon
+    /// restart cannot hide a breach that was already there.
+    pub fn from_counts(
+        objective: &Objective,
+        counts: &WatchCounts,
+        states: &[TierState],
+        settings: &WatchSettings,
+        now_ms: u64,
+    ) -> ObjectiveWatch {
+        let now = evaluate_counts(objective, &counts.now, states, now_ms);
+        let at_release = evaluate_counts(objective, &counts.at_release, &[], now_ms);
         let probes = objective
             .probes
             .iter()
-            .map(|probe| ProbeBaseline {
+            .zip(&counts.baseline)
+            .map(|(probe, counts)| ProbeBaseline {
                 probe: probe.clone(),
-                counts: count_spans_by(observations, &[before], |o| {
-                    (o.probe == *probe).then(|| objective.sli.classify(o))
-                })[0],
+                counts: *counts,
             })
             .collect();
         ObjectiveWatch {
             objective: objective.name.clone(),
             tiers: now.tiers,
-            since_warmup,
+            since_warmup: counts.since_warmup,
             baseline: ObjectiveBaseline {
                 window: settings.baseline_window,
                 breached_at_release: at_release

@@ -1,6 +1,7 @@
 //! The `status` view (pure): per-probe figures over a window, the query budget, the release watch.
 
 use super::micros_text;
+use crate::history::Rollup;
 use crate::probe::Verdict;
 use crate::store::{Release, StoredDecision, StoredRecord};
 use serde::Serialize;
@@ -12,10 +13,10 @@ pub struct ProbeStatus {
     pub last_verdict: Option<Verdict>,
     pub last_class: Option<String>,
     pub last_at_ms: Option<u64>,
-    pub runs: usize,
-    pub passed: usize,
-    pub failed: usize,
-    pub inconclusive: usize,
+    pub runs: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub inconclusive: u64,
     /// pass / (pass + fail); `None` without conclusive runs.
     pub pass_rate: Option<f64>,
     pub latency_p50_ms: Option<f64>,
@@ -87,34 +88,17 @@ fn alerts_text(a: &AlertStatus) -> String {
     out
 }
 
-/// Figures for `name` from its records (any order) in the window.
-pub fn probe_status(name: &str, records: &[&StoredRecord]) -> ProbeStatus {
-    let count = |v: Verdict| records.iter().filter(|r| r.verdict == v).count();
-    let (passed, failed, inconclusive) = (
-        count(Verdict::Pass),
-        count(Verdict::Fail),
-        count(Verdict::Inconclusive),
-    );
-    let last = records.iter().max_by_key(|r| (r.scheduled_at_ms, r.id));
-    let mut conclusive: Vec<Duration> = records
-        .iter()
-        .filter(|r| r.verdict != Verdict::Inconclusive)
-        .map(|r| r.latency)
-        .collect();
-    conclusive.sort();
-    let percentile = |q: f64| {
-        (!conclusive.is_empty()).then(|| {
-            let index =
-                ((conclusive.len() as f64 * q).ceil() as usize).clamp(1, conclusive.len()) - 1;
-            conclusive[index].as_secs_f64() * 1000.0
-        })
-    };
+/// Figures for `name` over a window: its runs there rolled up, and its latest run there. Percentiles are
+/// the rollup's (nearest rank, read as the middle of the latency bucket: within 0.4 % of the run's own).
+pub fn probe_status(name: &str, window: &Rollup, last: Option<&StoredRecord>) -> ProbeStatus {
+    let (passed, failed, inconclusive) = (window.pass, window.fail, window.inconclusive);
+    let percentile = |q: f64| window.latency.quantile(q).map(|us| us as f64 / 1000.0);
     ProbeStatus {
         name: name.to_string(),
         last_verdict: last.map(|r| r.verdict),
         last_class: last.and_then(|r| r.class).map(|c| c.as_str().to_string()),
         last_at_ms: last.map(|r| r.scheduled_at_ms),
-        runs: records.len(),
+        runs: passed + failed + inconclusive,
         passed,
         failed,
         inconclusive,
@@ -250,6 +234,18 @@ mod tests {
         }
     }
 
+    fn rolled(records: &[StoredRecord]) -> Rollup {
+        let runs: Vec<crate::history::Run> = records
+            .iter()
+            .map(|r| crate::history::Run {
+                at_ms: r.scheduled_at_ms,
+                verdict: r.verdict,
+                latency_us: r.latency.as_micros() as u64,
+            })
+            .collect();
+        Rollup::of(&runs, &[])
+    }
+
     #[test]
     fn probe_figures_exclude_inconclusive_runs() {
         let records = [
@@ -258,17 +254,17 @@ mod tests {
             rec(3, 3_000, Verdict::Inconclusive, 0),
             rec(4, 4_000, Verdict::Pass, 20),
         ];
-        let refs: Vec<&StoredRecord> = records.iter().collect();
-        let s = probe_status("health", &refs);
+        let s = probe_status("health", &rolled(&records), records.last());
         assert_eq!((s.runs, s.passed, s.failed, s.inconclusive), (4, 2, 1, 1));
         assert_eq!(s.pass_rate, Some(2.0 / 3.0));
-        assert_eq!(s.latency_p50_ms, Some(20.0));
-        assert_eq!(s.latency_p95_ms, Some(30.0));
+        // 20 ms and 30 ms read back as the middles of their 128 µs buckets.
+        assert_eq!(s.latency_p50_ms, Some(20.031));
+        assert_eq!(s.latency_p95_ms, Some(30.015));
         assert_eq!(
             (s.last_verdict, s.last_at_ms),
             (Some(Verdict::Pass), Some(4_000))
         );
-        let none = probe_status("models", &[]);
+        let none = probe_status("models", &Rollup::default(), None);
         assert_eq!(
             (none.pass_rate, none.latency_p50_ms, none.last_verdict),
             (None, None, None)
@@ -297,13 +293,12 @@ mod tests {
             rec(1, 50_000, Verdict::Pass, 12),
             rec(2, 110_000, Verdict::Fail, 30),
         ];
-        let refs: Vec<&StoredRecord> = records.iter().collect();
         let status = Status {
             now_ms: 120_000,
             window_ms: 86_400_000,
             probes: vec![
-                probe_status("health", &refs),
-                probe_status("query-trace", &[]),
+                probe_status("health", &rolled(&records), records.last()),
+                probe_status("query-trace", &Rollup::default(), None),
             ],
             objectives: vec![crate::slo::evaluate(
                 &objective(),
@@ -335,7 +330,7 @@ mod tests {
         // One failure in two runs burns 50x a 99 % objective, but no tier is breached: the min_bad guard (3).
         let expected = "\
 PROBE        LAST          CLASS                 PASS        P50        P95   RUNS  LAST RUN
-health       FAIL          server_error         50.0%    12.00ms    30.00ms      2  10s ago
+health       FAIL          server_error         50.0%    12.00ms    30.02ms      2  10s ago
 query-trace  never         -                        -          -          -      0  -
 slo health: error budget left -4900.0%; burn page-1h 50.00x/50.00x, page-6h 50.00x/50.00x, ticket-3d 50.00x/50.00x
 window: the last 1day

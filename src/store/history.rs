@@ -168,7 +168,3 @@ fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Value> {
         .chain([instant(from_ms), instant(to_ms)])
         .collect()
 }
-
-#[cfg(test)]
-#[path = "history_tests.rs"]
-mod tests;

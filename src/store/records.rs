@@ -122,6 +122,26 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The latest run of `probe` scheduled in `span` (inclusive), if any.
+    pub fn latest_run_in(
+        &self,
+        probe: &str,
+        span: crate::slo::Span,
+    ) -> StoreResult<Option<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+             WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3
+             ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+        )?;
+        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        Ok(stmt
+            .query_row(
+                rusqlite::params![probe, clamp(span.from_ms), clamp(span.to_ms)],
+                row_to_record,
+            )
+            .optional()?)
+    }
+
     /// The full latest record of `probe`, if any.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
         let json: Option<String> = self

@@ -56,7 +56,7 @@ fn empty_config() -> PathBuf {
 /// Runs every probe of `plan` once, as `check` does.
 pub async fn run_all(plan: &Plan) -> Vec<ProbeRecord> {
     let probes: Vec<_> = plan.probes.iter().collect();
-    oewsprobe::cmd::check::run_probes(plan, &probes)
+    oewsprobe::cmd::once::run_probes(plan, &probes)
         .await
         .expect("HTTP clients set up")
 }

@@ -1,0 +1,64 @@
+//! Running the plan's probes once and reporting their verdicts: shared by `check` and `demo`.
+
+use crate::cli::Format;
+use crate::config::{Plan, suggest};
+use crate::exit::Exit;
+use crate::probe::{ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
+use crate::report::{Tally, check_json, check_table};
+
+/// How a finished check exits: any failure is unhealthy; inconclusive runs without failures mean no verdict.
+pub fn exit_for(records: &[ProbeRecord]) -> Exit {
+    match Tally::of(records).verdict() {
+        Verdict::Pass => Exit::Healthy,
+        Verdict::Fail => Exit::Unhealthy,
+        Verdict::Inconclusive => Exit::CouldNotCheck,
+    }
+}
+
+pub fn print_report(target: &str, records: &[ProbeRecord], format: Format) {
+    match format {
+        Format::Table => super::emit(&check_table(target, records)),
+        Format::Json => super::emit(&format!("{:#}\n", check_json(target, records))),
+    }
+}
+
+/// The probes named by `--only` (all when none), in file order; an unknown name is an error with a suggestion.
+pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>, String> {
+    let names: Vec<&str> = plan.probes.iter().map(|p| p.name.as_str()).collect();
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|n| !names.contains(&n.as_str()))
+        .map(|n| match suggest(n, &names) {
+            Some(s) => format!("--only {n}: no such probe — did you mean \"{s}\"?"),
+            None => format!("--only {n}: no such probe (probes: {})", names.join(", ")),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown.join("\n"));
+    }
+    Ok(plan
+        .probes
+        .iter()
+        .filter(|p| only.is_empty() || only.contains(&p.name))
+        .collect())
+}
+
+/// Runs probes concurrently, at most `check.concurrency` at once; records come back in the given order.
+/// Fails only when the HTTP clients cannot be set up.
+pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Result<Vec<ProbeRecord>, String> {
+    let prober = Prober::new(&plan.settings.target, probes.iter().copied())
+        .map_err(|e| format!("oewsprobe: {e}"))?;
+    let permits = tokio::sync::Semaphore::new(plan.settings.check_concurrency);
+    let runs = probes.iter().map(|spec| {
+        let (permits, prober) = (&permits, &prober);
+        async move {
+            let _permit = permits.acquire().await.ok();
+            prober.run(spec, Scheduled::now()).await
+        }
+    });
+    Ok(futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect())
+}

@@ -1,0 +1,218 @@
+//! Property test: every reader decides from the rollups exactly as from the raw runs, on random histories —
+//! tracked and untracked latency thresholds, windows of every size, edges anywhere: SLO evaluations, the
+//! release watch's view, `status`'s per-probe figures, the latency figures of alert emails.
+
+use crate::history::{Rollup, Run};
+use crate::probe::{ProbeRecord, Timings, Verdict};
+use crate::release::{ObjectiveWatch, Release, WatchSettings};
+use crate::slo::{
+    Objective, Severity, Sli, Span, Tier, TierState, evaluate, evaluate_counts, spans,
+};
+use crate::store::Store;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+const START: u64 = 1_800_000_000_000;
+const FOUR_DAYS: u64 = 4 * 86_400_000;
+
+fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeRecord {
+    ProbeRecord {
+        probe: probe.into(),
+        target: "http://127.0.0.1:8000".into(),
+        scheduled_at_ms: START + at,
+        verdict,
+        class: None,
+        status: Some(200),
+        latency: Duration::from_micros(latency_us),
+        timings: Timings::default(),
+        body_bytes: 0,
+        queries: 0,
+        findings: vec![],
+        retry_after: None,
+    }
+}
+
+fn history() -> impl Strategy<Value = Vec<ProbeRecord>> {
+    let run = (
+        // Runs crowd the last few hours, so that short windows hold some.
+        prop_oneof![0..FOUR_DAYS, FOUR_DAYS - 3 * 3_600_000..FOUR_DAYS],
+        prop_oneof![Just("a"), Just("b"), Just("c")],
+        prop_oneof![
+            Just(Verdict::Pass),
+            Just(Verdict::Fail),
+            Just(Verdict::Inconclusive)
+        ],
+        prop_oneof![
+            prop::sample::select(vec![249_999u64, 250_000, 250_001, 1_000_000, 1_000_001]),
+            0u64..2_000_000,
+        ],
+    )
+        .prop_map(record);
+    prop::collection::vec(run, 0..250)
+}
+
+fn objective(name: &str, probes: &[&str], sli: Sli, period_h: u64) -> Objective {
+    let d = |m: u64| Duration::from_secs(60 * m);
+    Objective {
+        name: name.into(),
+        probes: probes.iter().map(|p| p.to_string()).collect(),
+        sli,
+        target: 0.9,
+        period: d(60 * period_h),
+        tiers: vec![
+            Tier::new("fast", Severity::Page, d(10), d(1), 2.0),
+            Tier::new("slow", Severity::Ticket, d(6 * 60), d(90), 1.0),
+        ],
+        min_bad: 1,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn objectives_from_rollups_decide_as_from_raw_runs(
+        records in history(),
+        now_offset in 0..FOUR_DAYS + 3_600_000,
+        period_h in 1u64..100,
+    ) {
+        let store = filled(&records);
+        let objectives = objectives(period_h);
+        let now = START + now_offset;
+        let observations: Vec<_> =
+            store.records_since(0).expect("raw").iter().map(|r| r.observation()).collect();
+        // One probe's window as one rollup: the same counts and latency distribution as its raw runs.
+        let window = Span::ending_at(now, Duration::from_secs(3600 * period_h));
+        let raw_runs: Vec<Run> = records
+            .iter()
+            .filter(|r| r.probe == "a" && window.contains(r.scheduled_at_ms))
+            .map(|r| Run { at_ms: r.scheduled_at_ms, verdict: r.verdict, latency_us: r.latency.as_micros() as u64 })
+            .collect();
+        prop_assert_eq!(
+            store.window_rollup("a", window).expect("window"),
+            Rollup::of(&raw_runs, &[250_000])
+        );
+        for o in &objectives {
+            let counts = store.objective_counts(o, &spans(o, now)).expect("counts");
+            prop_assert_eq!(
+                evaluate_counts(o, &counts, &[], now),
+                evaluate(o, &observations, &[], now),
+                "{}", o.name
+            );
+        }
+    }
+}
+
+/// A store holding `records`, with 250 ms tracked for a and b (1 s for nobody: read from raw runs instead).
+fn filled(records: &[ProbeRecord]) -> Store {
+    let store = Store::in_memory().expect("store");
+    let tracked = BTreeMap::from([
+        ("a".to_string(), vec![250_000]),
+        ("b".to_string(), vec![250_000]),
+    ]);
+    store.track_latency_thresholds(&tracked).expect("track");
+    for batch in records.chunks(40) {
+        store.insert_records(batch).expect("insert");
+    }
+    store
+}
+
+fn objectives(period_h: u64) -> Vec<Objective> {
+    let fast = |ms| Sli::Latency {
+        threshold: Duration::from_millis(ms),
+    };
+    vec![
+        objective("up", &["a", "b"], Sli::Availability, period_h),
+        objective("fast-a", &["a"], fast(250), period_h),
+        objective("fast-ac", &["a", "c"], fast(250), period_h),
+        objective("second-a", &["a"], fast(1_000), period_h),
+    ]
+}
+
+fn run_of(r: &ProbeRecord) -> Run {
+    Run {
+        at_ms: r.scheduled_at_ms,
+        verdict: r.verdict,
+        latency_us: r.latency.as_micros() as u64,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn the_read_path_answers_every_reader_as_the_raw_runs_would(
+        records in history(),
+        now_offset in 0..FOUR_DAYS + 3_600_000,
+        period_h in 1u64..100,
+        release_ago_m in 0u64..600,
+        warmup_m in 0u64..120,
+        baseline_m in 1u64..1_000,
+        window_m in 1u64..6_000,
+        breached_since in proptest::option::of(0..FOUR_DAYS),
+    ) {
+        let store = filled(&records);
+        let objectives = objectives(period_h);
+        let now = START + now_offset;
+        let observations: Vec<_> =
+            store.records_since(0).expect("raw").iter().map(|r| r.observation()).collect();
+        // The daemon's tier states from an earlier evaluation, stepped on from both sources alike.
+        let previous: HashMap<String, Vec<TierState>> = objectives
+            .iter()
+            .map(|o| {
+                let state = TierState { breached_since: breached_since.map(|b| START + b), last_evaluated: 0 };
+                (o.name.clone(), vec![state; o.tiers.len()])
+            })
+            .collect();
+        let evaluations = super::evaluate_objectives(&store, &objectives, &previous, now).expect("evaluate");
+        for (o, got) in objectives.iter().zip(&evaluations) {
+            prop_assert_eq!(got, &evaluate(o, &observations, &previous[&o.name], now), "{}", o.name);
+        }
+
+        let release = Release {
+            version: "v2".into(),
+            rollback_to: "v1".into(),
+            started_at_ms: now.saturating_sub(release_ago_m * 60_000),
+            until_ms: now + 3_600_000,
+        };
+        let settings = WatchSettings {
+            warmup: Duration::from_secs(60 * warmup_m),
+            baseline_window: Duration::from_secs(60 * baseline_m),
+            ..WatchSettings::default()
+        };
+        let watches = super::objective_watches(&store, &objectives, &previous, &release, &settings, now)
+            .expect("watch");
+        for (o, got) in objectives.iter().zip(&watches) {
+            let raw = ObjectiveWatch::observe(o, &observations, &previous[&o.name], &release, &settings, now);
+            prop_assert_eq!(got, &raw, "{}", o.name);
+        }
+
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let window = Span::ending_at(now, Duration::from_secs(60 * window_m));
+        let status = super::status(&store, &names, 10, 60_000 * window_m, now).expect("status");
+        let latency = super::latency_percentiles(&store, &names, window).expect("latency");
+        for (name, got) in names.iter().zip(&status.probes) {
+            let mine: Vec<&ProbeRecord> = records
+                .iter()
+                .filter(|r| &r.probe == name && window.contains(r.scheduled_at_ms))
+                .collect();
+            let raw = Rollup::of(&mine.iter().map(|r| run_of(r)).collect::<Vec<_>>(), &[]);
+            let count = |v: Verdict| mine.iter().filter(|r| r.verdict == v).count() as u64;
+            prop_assert_eq!(
+                (got.runs, got.passed, got.failed, got.inconclusive),
+                (mine.len() as u64, count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Inconclusive))
+            );
+            let ms = |q| raw.latency.quantile(q).map(|us| us as f64 / 1000.0);
+            prop_assert_eq!(
+                (got.latency_p50_ms, got.latency_p95_ms, got.latency_p99_ms),
+                (ms(0.5), ms(0.95), ms(0.99))
+            );
+            prop_assert_eq!(latency[name], (ms(0.5), ms(0.95)));
+            // The latest run: the last inserted among the latest scheduled (records keep insertion order).
+            let last = mine.iter().max_by_key(|r| r.scheduled_at_ms);
+            prop_assert_eq!(got.last_at_ms, last.map(|r| r.scheduled_at_ms));
+            prop_assert_eq!(got.last_verdict, last.map(|r| r.verdict));
+        }
+    }
+}
