@@ -1,7 +1,8 @@
 //! What happened in a window, read from the rollups: each probe's runs as one [`Rollup`] (the window's
 //! [`cover`] rows merged, plus its raw runs at the edges), and an objective's counts per window. Rows read
 //! depend on the window's length in buckets, not on its runs; the probes of a window are read together
-//! (at most five range reads of rollup rows and two of raw runs per window, whatever the number of probes).
+//! (a few range reads of rollup rows and at most two of raw runs per window, whatever the number of probes).
+//! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
 use super::{Store, StoreResult};
 use crate::history::{Rollup, Run, cover};
@@ -26,7 +27,7 @@ impl Store {
         span: Span,
         latency: bool,
     ) -> StoreResult<BTreeMap<String, Rollup>> {
-        let cover = cover(span);
+        let cover = cover(span, self.held()?);
         let mut tracked = self.latency_thresholds()?;
         let mut edge_runs: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
         for edge in &cover.raw {
@@ -56,7 +57,8 @@ impl Store {
 
     /// The counts of `objective` in each of `spans` (parallel to them), from the rollups; a latency
     /// objective whose threshold the rollups of a probe do not track counts that probe's raw runs instead.
-    /// All reads in one transaction: one snapshot, however the writer commits meanwhile.
+    /// All reads in one transaction: one snapshot, however the writer commits meanwhile. The raw runs of an
+    /// untracked threshold are read only where runs of every verdict are held.
     pub fn objective_counts(
         &self,
         objective: &Objective,
@@ -73,15 +75,20 @@ impl Store {
         let mut probes = objective.probes.clone();
         probes.sort();
         probes.dedup();
+        let raw_from_ms = self.held()?.nested().raw_from_ms;
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
+            let held_span = Span {
+                from_ms: span.from_ms.max(raw_from_ms),
+                to_ms: span.to_ms,
+            };
             let mut counts = Counts::default();
             for (probe, window) in self.window_rollups(&probes, *span, false)? {
                 counts = counts
                     + match window.counts(objective.sli) {
                         Some(c) => c,
                         None => self
-                            .probe_records_in(&probe, *span)?
+                            .probe_records_in(&probe, held_span)?
                             .iter()
                             .map(|r| {
                                 let mut c = Counts::default();

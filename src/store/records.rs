@@ -1,5 +1,6 @@
 //! Probe records and the query-budget ledger.
 
+use super::record_json::Columns;
 use super::{Store, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
 use rusqlite::{OptionalExtension, params};
@@ -122,17 +123,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The full latest record of `probe`, if any.
+    /// The full latest record of `probe`, if any, as `check --format json` writes a record.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
-        let json: Option<String> = self
+        let row = self
             .conn
             .query_row(
-                "SELECT record_json FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                "SELECT probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json
+                 FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
                 [probe],
-                |r| r.get(0),
+                |r| Ok((Columns::read(r, 0)?, r.get::<_, String>(8)?)),
             )
             .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        Ok(row
+            .map(|(columns, json)| super::record_json::full(&columns, &json))
+            .transpose()?)
     }
 
     /// How many records the store holds.
@@ -141,21 +145,6 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
         Ok(n as u64)
-    }
-
-    /// Deletes records and ledger entries older than `before_ms`; returns how many records went.
-    pub fn prune(&self, before_ms: u64) -> StoreResult<usize> {
-        let tx = self.conn.unchecked_transaction()?;
-        let records = tx.execute(
-            "DELETE FROM records WHERE scheduled_at_ms < ?1",
-            [before_ms as i64],
-        )?;
-        tx.execute(
-            "DELETE FROM budget_spend WHERE at_ms < ?1",
-            [before_ms as i64],
-        )?;
-        tx.commit()?;
-        Ok(records)
     }
 }
 
@@ -173,7 +162,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, record: &ProbeRecord) -> StoreResult<i
                 record.status,
                 record.latency.as_micros() as i64,
                 record.queries,
-                serde_json::to_string(record)?,
+                super::record_json::compact(record)?,
             ],
         )?;
     Ok(tx.last_insert_rowid())
@@ -219,9 +208,9 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_and_prune() {
+    fn records_round_trip() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 4);
+        assert_eq!(store.schema_version().expect("version"), 5);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -245,9 +234,10 @@ mod tests {
             "the lower bound is exclusive"
         );
         let latest = store.latest_record("health").expect("read").expect("some");
-        assert_eq!(latest["verdict"], "inconclusive");
-        assert_eq!(store.prune(2_500).expect("prune"), 2);
-        assert_eq!(store.record_count().expect("count"), 1);
+        assert_eq!(
+            latest,
+            serde_json::to_value(record("health", 3_000, Verdict::Inconclusive, 0)).expect("json")
+        );
     }
 
     #[test]
@@ -282,7 +272,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            4,
+            5,
             "migrations are not re-applied"
         );
     }
