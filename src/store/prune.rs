@@ -134,7 +134,9 @@ impl Store {
         let limit = n as i64;
         match pruning.step.clone() {
             Step::Failures => {
+                // Runs of every verdict go before this cut too.
                 advance(&self.conn, Tier::Failures, cut.failures_ms)?;
+                advance(&self.conn, Tier::Raw, cut.failures_ms)?;
                 let gone = self.conn.prepare_cached(
                     "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE scheduled_at_ms < ?1
                      ORDER BY scheduled_at_ms LIMIT ?2)",
@@ -260,8 +262,12 @@ impl Store {
             return Ok(true);
         }
         let before = free()?;
-        self.conn
-            .execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
+        // Each step of the statement gives back one page: step it to the end.
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
         let after = free()?;
         pruning.summary.pages += before.saturating_sub(after);
         if after > 0 && after < before {

@@ -94,3 +94,112 @@ pub(super) fn start(conn: &Connection) -> StoreResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::migrations::migrate_to;
+    use super::*;
+    use crate::probe::{Finding, ProbeRecord, Timings, Verdict};
+    use std::time::Duration;
+
+    const M: u64 = 60_000;
+    const H: u64 = 3_600_000;
+    const D: u64 = 86_400_000;
+    const T0: u64 = 20_000 * D;
+
+    fn record(at_ms: u64, verdict: Verdict) -> ProbeRecord {
+        ProbeRecord {
+            probe: "a".into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: at_ms,
+            verdict,
+            class: None,
+            status: Some(200),
+            latency: Duration::from_nanos(120_000_600),
+            timings: Timings::default(),
+            body_bytes: 10,
+            queries: 0,
+            findings: vec![Finding::new("status", None, "200", "500", None)],
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_store_of_schema_4_opens_with_its_tiers_from_its_oldest_data_and_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("oewsprobe.sqlite");
+        // Runs from 5 h 30 min 20 s into a day, pruned before that by the previous version.
+        let records: Vec<ProbeRecord> = (0..500u64)
+            .map(|i| record(T0 + 5 * H + 30 * M + 20_000 + i * 45_000, Verdict::Pass))
+            .collect();
+        {
+            let conn = Connection::open(&path).expect("open");
+            migrate_to(&conn, "old", 4).expect("migrate to 4");
+            for r in &records {
+                conn.execute(
+                    "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
+                     VALUES (?1, ?2, ?3, 'pass', NULL, 200, ?4, 0, ?5)",
+                    params![r.probe, r.target, r.scheduled_at_ms as i64, crate::history::micros(r.latency) as i64,
+                        serde_json::to_string(r).expect("json")],
+                )
+                .expect("insert");
+            }
+            super::super::rollups::rebuild(&conn, 0).expect("rollups as schema 4 kept them");
+            let mode: i64 = conn
+                .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+                .expect("mode");
+            assert_eq!(
+                mode, 0,
+                "the previous version made files without auto_vacuum"
+            );
+        }
+        let store = Store::open(&path).expect("open with schema 5");
+        assert_eq!(store.schema_version().expect("version"), 5);
+        assert_eq!(
+            store.held().expect("held"),
+            Held {
+                raw_from_ms: T0 + 5 * H + 31 * M,
+                minute_from_ms: T0 + 5 * H + 31 * M,
+                hour_from_ms: T0 + 6 * H,
+                day_from_ms: T0 + D,
+            }
+        );
+        assert_eq!(
+            store.complete_from(Tier::Failures).expect("failures"),
+            T0 + 5 * H + 31 * M
+        );
+        assert_eq!(store.record_count().expect("count"), 500);
+        let last = records.last().expect("a record");
+        assert_eq!(
+            store.latest_record("a").expect("latest"),
+            Some(serde_json::to_value(last).expect("json")),
+            "an older row's full record is read as it was stored"
+        );
+        let mode: i64 = store
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(
+            mode,
+            super::super::prune::INCREMENTAL,
+            "switched as it opened"
+        );
+        store
+            .insert_record(&record(T0 + 2 * D, Verdict::Fail))
+            .expect("insert");
+        assert_eq!(
+            store.latest_record("a").expect("latest"),
+            Some(serde_json::to_value(record(T0 + 2 * D, Verdict::Fail)).expect("json")),
+            "a new row's compact record is rebuilt whole"
+        );
+    }
+
+    #[test]
+    fn a_new_store_is_complete_from_the_epoch_and_instants_never_move_back() {
+        let store = Store::in_memory().expect("store");
+        assert_eq!(store.held().expect("held"), Held::default());
+        advance(&store.conn, Tier::Raw, 5 * D).expect("advance");
+        advance(&store.conn, Tier::Raw, 4 * D).expect("advance");
+        assert_eq!(store.complete_from(Tier::Raw).expect("raw"), 5 * D);
+    }
+}
