@@ -58,7 +58,7 @@ impl Store {
     /// The counts of `objective` in each of `spans` (parallel to them), from the rollups; a latency
     /// objective whose threshold the rollups of a probe do not track counts that probe's raw runs instead.
     /// All reads in one transaction: one snapshot, however the writer commits meanwhile. The raw runs of an
-    /// untracked threshold are read only where runs of every verdict are held.
+    /// untracked threshold are read only where runs of every verdict are held (see `probe_records_in`).
     pub fn objective_counts(
         &self,
         objective: &Objective,
@@ -75,20 +75,15 @@ impl Store {
         let mut probes = objective.probes.clone();
         probes.sort();
         probes.dedup();
-        let raw_from_ms = self.held()?.nested().raw_from_ms;
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
-            let held_span = Span {
-                from_ms: span.from_ms.max(raw_from_ms),
-                to_ms: span.to_ms,
-            };
             let mut counts = Counts::default();
             for (probe, window) in self.window_rollups(&probes, *span, false)? {
                 counts = counts
                     + match window.counts(objective.sli) {
                         Some(c) => c,
                         None => self
-                            .probe_records_in(&probe, held_span)?
+                            .probe_records_in(&probe, *span)?
                             .iter()
                             .map(|r| {
                                 let mut c = Counts::default();

@@ -276,6 +276,22 @@ fn a_window_reaching_past_the_raw_runs_counts_whole_minutes_never_the_failures_l
     }
     .cutoffs(NOW);
     let store = pruned(store, cut);
+    // Readers of raw runs never see the failures left before the raw runs are complete.
+    let raw = store.records_since(0).expect("raw");
+    let held = records
+        .iter()
+        .filter(|r| r.scheduled_at_ms >= cut.raw_ms)
+        .count();
+    assert_eq!(raw.len(), held);
+    assert!(
+        store.record_count().expect("count") > held as u64,
+        "failures stay"
+    );
+    let span = crate::slo::Span {
+        from_ms: 0,
+        to_ms: NOW,
+    };
+    assert_eq!(store.probe_records_in("a", span).expect("raw"), raw);
     let window = crate::slo::Span {
         from_ms: NOW - 3 * D + 17 * M + 31_000,
         to_ms: NOW,

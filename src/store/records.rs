@@ -95,8 +95,11 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records scheduled in `(since_ms, ∞)`, oldest first.
+    /// Records scheduled in `(since_ms, ∞)`, oldest first; never before the raw runs are complete (only
+    /// failures are left there: counting them would bias toward failures).
     pub fn records_since(&self, since_ms: u64) -> StoreResult<Vec<StoredRecord>> {
+        let raw_from = self.complete_from(super::Tier::Raw)?;
+        let since_ms = since_ms.max(raw_from.saturating_sub(1));
         let mut stmt = self.conn.prepare(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
@@ -105,12 +108,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records of `probe` scheduled in `span` (inclusive), oldest first.
+    /// Records of `probe` scheduled in `span` (inclusive), oldest first; never before the raw runs are
+    /// complete (as [`Store::records_since`]).
     pub fn probe_records_in(
         &self,
         probe: &str,
         span: crate::slo::Span,
     ) -> StoreResult<Vec<StoredRecord>> {
+        let span = crate::slo::Span {
+            from_ms: span.from_ms.max(self.complete_from(super::Tier::Raw)?),
+            to_ms: span.to_ms,
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
