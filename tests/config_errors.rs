@@ -418,3 +418,22 @@ fn rollback_env_takes_only_variable_names() {
         ]
     );
 }
+
+#[test]
+fn retention_errors_name_the_file_and_key() {
+    let errors = errors_of(
+        Some(
+            "[run]\nretention = \"7d\"\nretention_raw = \"7d\"\nretention_failures = \"1d\"\nretention_hour = \"1d\"\nretention_day = \"never\"\n",
+        ),
+        &[("p.toml", VALID)],
+    );
+    assert_eq!(
+        errors,
+        [
+            "oewsprobe.toml.cfg: run.retention: give either run.retention (the former name of run.retention_raw) or run.retention_raw, not both",
+            "oewsprobe.toml.cfg: run.retention_day: \"never\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\", or \"forever\"",
+            "oewsprobe.toml.cfg: run.retention_failures: \"1d\" is shorter than run.retention_raw (\"7d\"); give at least as long",
+            "oewsprobe.toml.cfg: run.retention_hour: \"1d\" is shorter than run.retention_minute (30days (the default)); give at least as long",
+        ]
+    );
+}

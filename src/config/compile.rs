@@ -15,7 +15,6 @@ pub const DEFAULT_CHECK_CONCURRENCY: usize = 8;
 /// Valid queries per rolling hour: the API allows 10 per client, shared with real users.
 pub const DEFAULT_QUERIES_PER_HOUR: u32 = 4;
 pub const DEFAULT_STORE: &str = "oewsprobe.sqlite";
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const DEFAULT_MAX_CONCURRENT: usize = 4;
 pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -61,7 +60,8 @@ impl WatchConfig {
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     pub store: PathBuf,
-    pub retention: Duration,
+    /// `run.retention_*`: how long each tier of history is kept.
+    pub retention: crate::history::Retention,
     pub max_concurrent: usize,
     pub jitter: Duration,
     pub shutdown_grace: Duration,
@@ -128,7 +128,7 @@ impl Settings {
             queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
             run: RunSettings {
                 store: PathBuf::from(DEFAULT_STORE),
-                retention: DEFAULT_RETENTION,
+                retention: crate::history::Retention::default(),
                 max_concurrent: DEFAULT_MAX_CONCURRENT,
                 jitter: DEFAULT_JITTER,
                 shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -225,16 +225,7 @@ pub fn compile_settings(
     }
     let run = RunSettings {
         store: base_dir.join(raw.run.store.as_deref().unwrap_or(DEFAULT_STORE)),
-        retention: keep(
-            &mut errors,
-            "run.retention",
-            optional(
-                raw.run.retention.as_deref(),
-                values::duration,
-                DEFAULT_RETENTION,
-            ),
-        )
-        .unwrap_or(DEFAULT_RETENTION),
+        retention: super::retention::compile_retention(&raw.run, &mut errors),
         max_concurrent: keep(
             &mut errors,
             "run.max_concurrent",

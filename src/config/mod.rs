@@ -19,6 +19,7 @@ mod alert_tests;
 mod compile;
 mod compile_probe;
 mod jitter;
+mod retention;
 mod telemetry;
 pub(crate) mod values;
 pub use values::{MAX_DURATION, MAX_TIMEOUT, MAX_WINDOW, duration_within, timeout, window};

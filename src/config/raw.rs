@@ -128,8 +128,16 @@ pub struct RawRollback {
 pub struct RawRun {
     /// The SQLite store, relative to the config file.
     pub store: Option<String>,
-    /// How long records are kept.
+    /// The former name of `retention_raw`.
     pub retention: Option<String>,
+    /// How long raw runs of every verdict are kept.
+    pub retention_raw: Option<String>,
+    /// How long failed and inconclusive runs (with their findings) are kept.
+    pub retention_failures: Option<String>,
+    /// How long minute, hour and day rollups are kept (`retention_day`: a duration or `"forever"`).
+    pub retention_minute: Option<String>,
+    pub retention_hour: Option<String>,
+    pub retention_day: Option<String>,
     /// Probes running at once.
     pub max_concurrent: Option<i64>,
     /// Largest per-probe start offset.

@@ -5,7 +5,7 @@ use super::{FieldError, suggest};
 use crate::probe::{StatusMatcher, StatusPattern};
 use std::time::Duration;
 
-/// The longest duration any key takes that has no tighter bound (`run.retention`, alert intervals).
+/// The longest duration any key takes that has no tighter bound (`run.retention_*`, alert intervals).
 pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// The longest timeout (request, connect, SMTP, OTLP, hook, shutdown grace, latency objectives).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -65,7 +65,7 @@ pub fn bounded(text: &str, d: Duration, min: Duration, max: Duration) -> Result<
 
 /// A bound as people write it: whole days as days (`365days`, `1day`; humantime would count months), else as
 /// humantime writes it (`1h`, `100ms`).
-fn bound_text(d: Duration) -> String {
+pub(super) fn bound_text(d: Duration) -> String {
     const DAY: u64 = 24 * 3600;
     match d.as_secs() {
         DAY => "1day".to_string(),

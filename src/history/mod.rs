@@ -7,10 +7,12 @@
 
 mod histogram;
 mod rollup;
+mod tiers;
 mod window;
 
 pub use histogram::{Histogram, bucket_bounds, bucket_of};
 pub use rollup::{Level, Rollup, Run, Thresholds, micros, roll_up};
+pub use tiers::{BUDGET_KEPT, Cutoffs, Held, Retention};
 pub use window::{Cover, cover};
 
 use crate::slo::{Counts, Objective, Observation, Sli};

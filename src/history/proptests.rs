@@ -1,5 +1,7 @@
-//! Property test: on random histories, windows counted from rollups (and raw runs at their edges) equal the
-//! windows counted from raw runs — for availability and for latency thresholds the rollups track.
+//! Property tests: on random histories, windows counted from rollups (and raw runs at their edges) equal the
+//! windows counted from raw runs — for availability and for latency thresholds the rollups track; and with
+//! tiers pruned, a window counts exactly the runs of what its cover says it covers (never the failures
+//! left alone before the raw runs are complete), from rows and runs still held.
 
 use super::*;
 use crate::probe::Verdict;
@@ -73,7 +75,8 @@ proptest! {
         );
         let raw = count_spans_by(&runs, &windows, |o| (o.probe == "a").then(|| sli.classify(o)));
         for (window, raw) in windows.iter().zip(raw) {
-            let cover = cover(*window);
+            let cover = cover(*window, Held::default());
+            prop_assert_eq!(cover.covered, Some(*window));
             let rows = cover.buckets.iter().flat_map(|&(level, first, last)| {
                 rollups
                     .range((level, "a".to_string(), first)..=(level, "a".to_string(), last))
@@ -85,6 +88,82 @@ proptest! {
                 .cloned()
                 .collect();
             prop_assert_eq!(window_counts(sli, rows, &edges), Some(raw), "{:?}", window);
+        }
+    }
+}
+
+/// Tiers as pruning leaves them: four instants in the history, the earliest for day rows, the latest for raw
+/// runs (not on bucket starts: `Held::nested` rounds them).
+fn held() -> impl Strategy<Value = Held> {
+    prop::collection::vec(prop_oneof![Just(0u64), 0..THREE_DAYS], 4).prop_map(|mut at| {
+        at.sort_unstable();
+        let at = |i: usize| if at[i] == 0 { 0 } else { START + at[i] };
+        Held {
+            day_from_ms: at(0),
+            hour_from_ms: at(1),
+            minute_from_ms: at(2),
+            raw_from_ms: at(3),
+        }
+    })
+}
+
+proptest! {
+    #[test]
+    fn pruned_windows_count_what_they_cover_from_what_is_held(
+        runs in history(),
+        windows in prop::collection::vec(window(), 1..6),
+        held in held(),
+    ) {
+        let rollups = roll_up(
+            runs.iter().map(|o| {
+                (o.probe.as_str(), Run { at_ms: o.at_ms, verdict: o.verdict, latency_us: micros(o.latency) })
+            }),
+            &BTreeMap::new(),
+        );
+        let nested = held.nested();
+        // What pruning left: rows from their level's instant on; before the raw runs' instant, failures only.
+        let kept_rows = |level: Level| {
+            rollups
+                .iter()
+                .filter(move |((l, p, start), _)| *l == level && p == "a" && *start >= nested.from_ms(Some(level)))
+        };
+        let kept_runs: Vec<&Observation> = runs
+            .iter()
+            .filter(|o| o.probe == "a" && (o.at_ms >= held.raw_from_ms || o.verdict != Verdict::Pass))
+            .collect();
+        for window in &windows {
+            let cover = cover(*window, held);
+            for &(level, first, last) in &cover.buckets {
+                prop_assert!(first >= nested.from_ms(Some(level)) && first <= last, "{:?}", cover);
+            }
+            for span in &cover.raw {
+                prop_assert!(span.from_ms >= nested.raw_from_ms, "{:?}", cover);
+            }
+            let rows: Vec<&Rollup> = cover
+                .buckets
+                .iter()
+                .flat_map(|&(level, first, last)| {
+                    kept_rows(level).filter(move |((_, _, s), _)| (first..=last).contains(s)).map(|(_, r)| r)
+                })
+                .collect();
+            let edges: Vec<Observation> = kept_runs
+                .iter()
+                .filter(|o| cover.raw.iter().any(|s| s.contains(o.at_ms)))
+                .map(|o| (*o).clone())
+                .collect();
+            let got = window_counts(Sli::Availability, rows, &edges).expect("availability");
+            let Some(covered) = cover.covered else {
+                prop_assert!(window.to_ms < nested.day_from_ms, "{:?} {:?}", window, nested);
+                prop_assert_eq!(got, Counts::default());
+                continue;
+            };
+            // The covered span holds the window's held part, at most a day more at each edge.
+            let from = window.from_ms.max(nested.day_from_ms);
+            prop_assert!(covered.from_ms <= from && covered.to_ms >= window.to_ms, "{:?} {:?}", window, covered);
+            prop_assert!(covered.from_ms >= Level::Day.start_of(from), "{:?} {:?}", window, covered);
+            prop_assert!(covered.to_ms < Level::Day.start_of(window.to_ms) + Level::Day.millis());
+            let all = count_spans_by(&runs, &[covered], |o| (o.probe == "a").then(|| Sli::Availability.classify(o)));
+            prop_assert_eq!(got, all[0], "{:?} {:?}", window, cover);
         }
     }
 }

@@ -2,8 +2,14 @@
 //! whole minutes at the edges from minute rows, and the partial minutes at the very edges from raw runs.
 //! So a window's answer is exact, and costs at most 2 × 23 hour rows + 2 × 59 minute rows + the runs of two
 //! minutes on top of its days.
+//!
+//! Where a tier is pruned ([`Held`]), a part of the window is answered from the finest level still held
+//! there, rounded outward to that level's bucket (the bucket counts whole); never from raw runs before
+//! they are complete (only failures are left there: they would bias a count toward failures), and
+//! nothing before the day rows start.
 
 use super::rollup::Level;
+use super::tiers::Held;
 use crate::slo::Span;
 
 /// The rows that answer one window: bucket ranges per level, and spans to read from raw runs.
@@ -13,22 +19,56 @@ pub struct Cover {
     pub buckets: Vec<(Level, u64, u64)>,
     /// Spans shorter than a minute at the window's edges, read from raw runs.
     pub raw: Vec<Span>,
+    /// What the rows and runs cover together, when anything: the window itself when every tier is held
+    /// over it, else the window rounded outward where its parts are answered from coarser buckets, and
+    /// clipped to where the day rows start.
+    pub covered: Option<Span>,
 }
 
-/// The cover of `span` (inclusive; empty when `from_ms > to_ms`): the largest whole buckets inside it.
-pub fn cover(span: Span) -> Cover {
+/// The cover of `span` (inclusive; empty when `from_ms > to_ms`) from the tiers as `held`: the largest
+/// whole buckets inside it, each part of it from the finest level held there.
+pub fn cover(span: Span, held: Held) -> Cover {
     let mut out = Cover::default();
-    if span.from_ms <= span.to_ms {
-        split(
-            span.from_ms,
-            span.to_ms.saturating_add(1),
-            Level::ALL.len(),
-            &mut out,
-        );
+    if span.from_ms > span.to_ms {
+        return out;
+    }
+    let held = held.nested();
+    let end = span.to_ms.saturating_add(1);
+    // The regions where each level (None: raw runs) is the finest held, in time order.
+    let regions = [
+        (Some(Level::Day), held.day_from_ms, held.hour_from_ms),
+        (Some(Level::Hour), held.hour_from_ms, held.minute_from_ms),
+        (Some(Level::Minute), held.minute_from_ms, held.raw_from_ms),
+        (None, held.raw_from_ms, u64::MAX),
+    ];
+    // Covered up to here: a region's part rounded up to its bucket covers the start of the next region.
+    let mut cursor = 0;
+    for (finest, region_from, region_end) in regions {
+        let from = span.from_ms.max(region_from).max(cursor);
+        let until = end.min(region_end);
+        if from >= until {
+            continue;
+        }
+        let (from, until) = match finest {
+            None => (from, until),
+            Some(level) => (level.start_of(from), round_up(until, level)),
+        };
+        // Aligned on the finest level held here: no finer level is needed.
+        split(from, until, Level::ALL.len(), &mut out);
+        out.covered = Some(Span {
+            from_ms: out.covered.map_or(from, |c| c.from_ms),
+            to_ms: until - 1,
+        });
+        cursor = until;
     }
     out.buckets.sort();
     out.raw.sort_by_key(|s| s.from_ms);
     out
+}
+
+/// The start of the bucket after the one holding `ms - 1` (`ms` itself when on a bucket's start).
+fn round_up(ms: u64, level: Level) -> u64 {
+    ms.div_ceil(level.millis()).saturating_mul(level.millis())
 }
 
 /// Covers `[from, end)` with levels `Level::ALL[..levels]`, the coarsest first; what no level covers is raw.
@@ -117,8 +157,80 @@ mod tests {
                 ],
             ),
         ] {
-            let got = cover(window);
+            let got = cover(window, Held::default());
             assert_eq!((got.buckets, got.raw), (buckets, raw), "{window:?}");
+            let covered = (window.from_ms <= window.to_ms).then_some(window);
+            assert_eq!(got.covered, covered, "{window:?}");
+        }
+    }
+
+    #[test]
+    fn pruned_tiers_answer_from_the_finest_level_held_rounded_outward() {
+        use Level::*;
+        let held = Held {
+            raw_from_ms: 100 * D + 10 * H + 30 * M,
+            minute_from_ms: 80 * D + 5 * M,
+            hour_from_ms: 20 * D + 3 * H,
+            day_from_ms: 5 * D,
+        };
+        // Where minute rows start inside the window's last hour.
+        let late_minutes = Held {
+            raw_from_ms: 40 * D + 12 * H + 20 * M,
+            minute_from_ms: 40 * D + 12 * H + 10 * M,
+            ..Held::default()
+        };
+        for (window, held, buckets, raw, covered) in [
+            // From where only minute rows are left to now: the first minute counts whole.
+            (
+                span(90 * D + 12 * H + 30 * M + 15_000, 100 * D + 11 * H + 7),
+                held,
+                vec![
+                    (Minute, 90 * D + 12 * H + 30 * M, 90 * D + 12 * H + 59 * M),
+                    (Minute, 100 * D + 10 * H, 100 * D + 10 * H + 29 * M),
+                    (Minute, 100 * D + 10 * H + 30 * M, 100 * D + 10 * H + 59 * M),
+                    (Hour, 90 * D + 13 * H, 90 * D + 23 * H),
+                    (Hour, 100 * D, 100 * D + 9 * H),
+                    (Day, 91 * D, 99 * D),
+                ],
+                vec![span(100 * D + 11 * H, 100 * D + 11 * H + 7)],
+                Some(span(90 * D + 12 * H + 30 * M, 100 * D + 11 * H + 7)),
+            ),
+            // From where only day rows are left to where hour rows are: whole days, then whole hours.
+            (
+                span(10 * D + 4 * H + 20 * M, 50 * D + H + M),
+                held,
+                vec![
+                    (Hour, 50 * D, 50 * D + H),
+                    (Day, 10 * D, 20 * D),
+                    (Day, 21 * D, 49 * D),
+                ],
+                vec![],
+                Some(span(10 * D, 50 * D + 2 * H - 1)),
+            ),
+            // Before the day rows start nothing is held; a window reaching past it is clipped there.
+            (span(D, 3 * D), held, vec![], vec![], None),
+            (
+                span(2 * D, 6 * D + 5),
+                held,
+                vec![(Day, 5 * D, 6 * D)],
+                vec![],
+                Some(span(5 * D, 7 * D - 1)),
+            ),
+            // The hour holding the minute rows' start counts whole, and the minutes after it with it.
+            (
+                span(40 * D + 10 * H, 40 * D + 12 * H + 30 * M + 30_000),
+                late_minutes,
+                vec![(Hour, 40 * D + 10 * H, 40 * D + 12 * H)],
+                vec![],
+                Some(span(40 * D + 10 * H, 40 * D + 13 * H - 1)),
+            ),
+        ] {
+            let got = cover(window, held);
+            assert_eq!(
+                (got.buckets, got.raw, got.covered),
+                (buckets, raw, covered),
+                "{window:?}"
+            );
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What happened in a window, read from the rollups: each probe's runs as one [`Rollup`] (the window's
 //! [`cover`] rows merged, plus its raw runs at the edges), and an objective's counts per window. Rows read
 //! depend on the window's length in buckets, not on its runs; the probes of a window are read together
-//! (at most five range reads of rollup rows and two of raw runs per window, whatever the number of probes).
+//! (a few range reads of rollup rows and at most two of raw runs per window, whatever the number of probes).
+//! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
 use super::{Store, StoreResult};
 use crate::history::{Rollup, Run, cover};
@@ -26,7 +27,7 @@ impl Store {
         span: Span,
         latency: bool,
     ) -> StoreResult<BTreeMap<String, Rollup>> {
-        let cover = cover(span);
+        let cover = cover(span, self.held()?);
         let mut tracked = self.latency_thresholds()?;
         let mut edge_runs: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
         for edge in &cover.raw {
@@ -56,7 +57,8 @@ impl Store {
 
     /// The counts of `objective` in each of `spans` (parallel to them), from the rollups; a latency
     /// objective whose threshold the rollups of a probe do not track counts that probe's raw runs instead.
-    /// All reads in one transaction: one snapshot, however the writer commits meanwhile.
+    /// All reads in one transaction: one snapshot, however the writer commits meanwhile. The raw runs of an
+    /// untracked threshold are read only where runs of every verdict are held (see `probe_records_in`).
     pub fn objective_counts(
         &self,
         objective: &Objective,

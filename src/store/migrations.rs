@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -108,10 +108,17 @@ const MIGRATIONS: [&str; 4] = [
         threshold_us INTEGER NOT NULL,
         PRIMARY KEY (probe, threshold_us)
     ) WITHOUT ROWID;",
+    // 5: from when each tier of history is complete (see `tiers`), started from the data the store holds.
+    "CREATE TABLE tiers (
+        tier TEXT PRIMARY KEY,
+        complete_from_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.
 const ROLLUPS: usize = 3;
+/// The migration (0-based) that adds the tiers' instants: applying it also starts them from the data held.
+const TIERS: usize = 4;
 
 /// Applies every migration the store does not have yet.
 pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
@@ -143,8 +150,10 @@ pub fn migrate_to(conn: &Connection, shown: &str, upto: usize) -> StoreResult<()
         let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if now <= index as i64 {
             tx.execute_batch(sql)?;
-            if index == ROLLUPS {
-                super::rollups::rebuild(&tx)?;
+            match index {
+                ROLLUPS => super::rollups::rebuild(&tx, 0)?,
+                TIERS => super::tiers::start(&tx)?,
+                _ => {}
             }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }

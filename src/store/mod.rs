@@ -9,16 +9,21 @@ mod history;
 mod lock;
 mod migrations;
 mod outbox;
+mod prune;
+mod record_json;
 mod records;
 mod releases;
 mod rollups;
 mod silences;
 mod slo_state;
+mod tiers;
 
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
+pub use prune::{BATCH, PruneSummary, Pruning, VACUUM_PAGES, prune};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
+pub use tiers::Tier;
 
 use rusqlite::Connection;
 use std::path::Path;
@@ -99,6 +104,17 @@ fn wal(conn: &Connection) -> StoreResult<()> {
     }
 }
 
+/// Makes a store made before incremental vacuum give pages back too: one `VACUUM`, which rewrites the file
+/// (about as long as copying it; see README "History and rollups"), once.
+fn incremental_vacuum(conn: &Connection) -> StoreResult<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode != prune::INCREMENTAL {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.execute_batch("VACUUM")?;
+    }
+    Ok(())
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
@@ -170,12 +186,15 @@ impl Store {
     fn prepare(conn: Connection, shown: &str) -> StoreResult<Store> {
         let set_up = || -> StoreResult<()> {
             conn.busy_timeout(Duration::from_secs(5))?;
+            // Before WAL, which writes the header: a new file is made to give pages back (see `prune`).
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
             // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives
             // a power cut, not only a killed process; probe traffic is a few writes a minute.
             wal(&conn)?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
-            migrations::migrate(&conn, shown)
+            migrations::migrate(&conn, shown)?;
+            incremental_vacuum(&conn)
         };
         match set_up().map_err(|e| name_damage(shown, e)) {
             Ok(()) => Ok(Store {

@@ -1,5 +1,6 @@
 //! Probe records and the query-budget ledger.
 
+use super::record_json::Columns;
 use super::{Store, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
 use rusqlite::{OptionalExtension, params};
@@ -94,8 +95,11 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records scheduled in `(since_ms, ∞)`, oldest first.
+    /// Records scheduled in `(since_ms, ∞)`, oldest first; never before the raw runs are complete (only
+    /// failures are left there: counting them would bias toward failures).
     pub fn records_since(&self, since_ms: u64) -> StoreResult<Vec<StoredRecord>> {
+        let raw_from = self.complete_from(super::Tier::Raw)?;
+        let since_ms = since_ms.max(raw_from.saturating_sub(1));
         let mut stmt = self.conn.prepare(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
@@ -104,12 +108,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records of `probe` scheduled in `span` (inclusive), oldest first.
+    /// Records of `probe` scheduled in `span` (inclusive), oldest first; never before the raw runs are
+    /// complete (as [`Store::records_since`]).
     pub fn probe_records_in(
         &self,
         probe: &str,
         span: crate::slo::Span,
     ) -> StoreResult<Vec<StoredRecord>> {
+        let span = crate::slo::Span {
+            from_ms: span.from_ms.max(self.complete_from(super::Tier::Raw)?),
+            to_ms: span.to_ms,
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
@@ -122,7 +131,8 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The latest run of `probe` scheduled in `span` (inclusive), if any.
+    /// The latest run of `probe` scheduled in `span` (inclusive), if any; never one from before the raw runs
+    /// are complete (a failure left there is not the latest run).
     pub fn latest_run_in(
         &self,
         probe: &str,
@@ -134,25 +144,29 @@ impl Store {
              ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
         )?;
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        let from_ms = span.from_ms.max(self.complete_from(super::Tier::Raw)?);
         Ok(stmt
             .query_row(
-                rusqlite::params![probe, clamp(span.from_ms), clamp(span.to_ms)],
+                rusqlite::params![probe, clamp(from_ms), clamp(span.to_ms)],
                 row_to_record,
             )
             .optional()?)
     }
 
-    /// The full latest record of `probe`, if any.
+    /// The full latest record of `probe`, if any, as `check --format json` writes a record.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
-        let json: Option<String> = self
+        let row = self
             .conn
             .query_row(
-                "SELECT record_json FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                "SELECT probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json
+                 FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
                 [probe],
-                |r| r.get(0),
+                |r| Ok((Columns::read(r, 0)?, r.get::<_, String>(8)?)),
             )
             .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        Ok(row
+            .map(|(columns, json)| super::record_json::full(&columns, &json))
+            .transpose()?)
     }
 
     /// How many records the store holds.
@@ -161,21 +175,6 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
         Ok(n as u64)
-    }
-
-    /// Deletes records and ledger entries older than `before_ms`; returns how many records went.
-    pub fn prune(&self, before_ms: u64) -> StoreResult<usize> {
-        let tx = self.conn.unchecked_transaction()?;
-        let records = tx.execute(
-            "DELETE FROM records WHERE scheduled_at_ms < ?1",
-            [before_ms as i64],
-        )?;
-        tx.execute(
-            "DELETE FROM budget_spend WHERE at_ms < ?1",
-            [before_ms as i64],
-        )?;
-        tx.commit()?;
-        Ok(records)
     }
 }
 
@@ -193,7 +192,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, record: &ProbeRecord) -> StoreResult<i
                 record.status,
                 record.latency.as_micros() as i64,
                 record.queries,
-                serde_json::to_string(record)?,
+                super::record_json::compact(record)?,
             ],
         )?;
     Ok(tx.last_insert_rowid())
@@ -239,9 +238,9 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_and_prune() {
+    fn records_round_trip() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 4);
+        assert_eq!(store.schema_version().expect("version"), 5);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -265,9 +264,10 @@ mod tests {
             "the lower bound is exclusive"
         );
         let latest = store.latest_record("health").expect("read").expect("some");
-        assert_eq!(latest["verdict"], "inconclusive");
-        assert_eq!(store.prune(2_500).expect("prune"), 2);
-        assert_eq!(store.record_count().expect("count"), 1);
+        assert_eq!(
+            latest,
+            serde_json::to_value(record("health", 3_000, Verdict::Inconclusive, 0)).expect("json")
+        );
     }
 
     #[test]
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            4,
+            5,
             "migrations are not re-applied"
         );
     }

@@ -49,15 +49,16 @@ impl Store {
                     insert.execute(params![probe, t as i64])?;
                 }
             }
-            rebuild(&store.conn)
+            rebuild_held(&store.conn)
         })?;
         Ok(true)
     }
 
-    /// Recomputes every rollup from the raw runs, in one transaction: afterwards the rollups describe
-    /// exactly the runs the store holds.
+    /// Recomputes the rollups from the raw runs, in one transaction: afterwards the rollups of every bucket
+    /// from when the raw runs are complete describe exactly the runs the store holds. Older rows (of runs
+    /// pruned since, or of a bucket holding that instant) stay as they are.
     pub fn rebuild_rollups(&self) -> StoreResult<()> {
-        self.atomically(|store| rebuild(&store.conn))
+        self.atomically(|store| rebuild_held(&store.conn))
     }
 
     /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first.
@@ -195,20 +196,32 @@ pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> St
     })
 }
 
-/// Deletes every rollup and computes them again from the raw runs, one probe-day at a time (memory bounded
-/// by one probe's runs in one day), inside the caller's transaction.
-pub(super) fn rebuild(conn: &Connection) -> StoreResult<()> {
-    conn.execute("DELETE FROM rollups", [])?;
+/// [`rebuild`] from when the raw runs are complete (see `tiers`).
+fn rebuild_held(conn: &Connection) -> StoreResult<()> {
+    rebuild(
+        conn,
+        super::tiers::complete_from(conn, super::tiers::Tier::Raw)?,
+    )
+}
+
+/// Deletes every rollup row of a bucket starting at or after `from_ms` and computes them again from the raw
+/// runs from then, one probe-day at a time (memory bounded by one probe's runs in one day), inside the
+/// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned.
+pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
+    conn.execute("DELETE FROM rollups WHERE start_ms >= ?1", [clamp(from_ms)])?;
     let tracked = thresholds(conn)?;
     let mut stmt = conn.prepare(
-        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records ORDER BY probe, scheduled_at_ms",
+        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records WHERE scheduled_at_ms >= ?1
+         ORDER BY probe, scheduled_at_ms",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([clamp(from_ms)])?;
     let mut day: Vec<(String, Run)> = Vec::new();
     let flush = |day: &mut Vec<(String, Run)>| -> StoreResult<()> {
         let rollups = roll_up(day.iter().map(|(p, r)| (p.as_str(), *r)), &tracked);
         for ((level, probe, start), row) in rollups {
-            write(conn, level, &probe, start, &row)?;
+            if start >= from_ms {
+                write(conn, level, &probe, start, &row)?;
+            }
         }
         day.clear();
         Ok(())

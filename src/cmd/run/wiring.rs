@@ -247,8 +247,13 @@ fn boxed(work: impl Future<Output = u64> + Send + 'static) -> Work {
     Box::pin(work)
 }
 
-/// Deletes records older than the retention, hourly.
-async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shutdown) -> u64 {
+/// Prunes each tier of history to its retention, hourly (and as it starts), taking the store's lock for one
+/// batch at a time (see `store::prune`).
+async fn prune_loop(
+    shared: Arc<Shared>,
+    retention: crate::history::Retention,
+    mut shutdown: Shutdown,
+) -> u64 {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -256,9 +261,11 @@ async fn prune_loop(shared: Arc<Shared>, retention: Duration, mut shutdown: Shut
             _ = tick.tick() => {}
             () = shutdown.requested() => return 0,
         }
-        let before = now_ms().saturating_sub(retention.as_millis() as u64);
-        if let Err(e) = shared.with_store(move |store| store.prune(before)).await {
-            tracing::error!(error = %e, "retention pruning failed");
+        let (store, cutoffs) = (shared.store.clone(), retention.cutoffs(now_ms()));
+        match tokio::task::spawn_blocking(move || crate::store::prune(&store, cutoffs)).await {
+            Ok(Ok(done)) => tracing::debug!(?done, "pruned"),
+            Ok(Err(e)) => tracing::error!(error = %e, "retention pruning failed"),
+            Err(e) => tracing::error!(error = %e, "retention pruning failed"),
         }
     }
 }

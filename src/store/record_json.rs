@@ -1,0 +1,189 @@
+//! The `record_json` column, compact: only what the record's other columns do not hold (timings, body size,
+//! findings, `Retry-After`), so a passed run stores about its timings; the full record (as `check --format
+//! json` writes it) is rebuilt on read. A row written before (schema 4 and earlier) holds the full record,
+//! which has a `probe` member the compact form never has, and is read as it is.
+
+use crate::probe::ProbeRecord;
+use serde_json::{Map, Value, json};
+
+/// The phases of `timings`, in the order the compact form lists them.
+const PHASES: [&str; 5] = ["start_delay", "dns", "connect", "first_byte", "total"];
+
+/// The record's other columns, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
+    pub probe: String,
+    pub target: String,
+    pub scheduled_at_ms: i64,
+    pub verdict: String,
+    pub class: Option<String>,
+    pub status: Option<i64>,
+    pub latency_us: i64,
+    pub queries: i64,
+}
+
+impl Columns {
+    /// The columns of a row, `SELECT`ed in this order: probe, target, scheduled_at_ms, verdict, class, status,
+    /// latency_us, queries (from `first`).
+    pub fn read(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Columns> {
+        Ok(Columns {
+            probe: r.get(first)?,
+            target: r.get(first + 1)?,
+            scheduled_at_ms: r.get(first + 2)?,
+            verdict: r.get(first + 3)?,
+            class: r.get(first + 4)?,
+            status: r.get(first + 5)?,
+            latency_us: r.get(first + 6)?,
+            queries: r.get(first + 7)?,
+        })
+    }
+}
+
+/// The compact JSON of `record`: `t` the timings (milliseconds, `null` for a phase not observed), `b` the body
+/// size, `f` the findings and `r` the `Retry-After` header when there are any, and `l` the latency in
+/// milliseconds only when it does not follow from the `latency_us` column (it is rounded, the column is not).
+pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
+    let full = serde_json::to_value(record)?;
+    let mut out = Map::new();
+    let timings = &full["timings"];
+    out.insert(
+        "t".into(),
+        Value::Array(PHASES.iter().map(|p| timings[*p].clone()).collect()),
+    );
+    out.insert("b".into(), full["body_bytes"].clone());
+    if !record.findings.is_empty() {
+        out.insert("f".into(), full["findings"].clone());
+    }
+    if let Some(retry_after) = &record.retry_after {
+        out.insert("r".into(), Value::String(retry_after.clone()));
+    }
+    let column_ms = crate::history::micros(record.latency) as f64 / 1e3;
+    if full["latency_ms"].as_f64() != Some(column_ms) {
+        out.insert("l".into(), full["latency_ms"].clone());
+    }
+    serde_json::to_string(&out)
+}
+
+/// The full record of a row: its compact JSON completed from `columns`, or the full JSON of an older row.
+pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
+    let stored: Value = serde_json::from_str(stored)?;
+    if stored.get("probe").is_some() {
+        return Ok(stored);
+    }
+    let timings: Map<String, Value> = PHASES
+        .iter()
+        .zip(stored["t"].as_array().into_iter().flatten())
+        .map(|(p, v)| (p.to_string(), v.clone()))
+        .collect();
+    let mut out = json!({
+        "probe": columns.probe,
+        "target": columns.target,
+        "scheduled_at_ms": columns.scheduled_at_ms,
+        "verdict": columns.verdict,
+        "class": columns.class,
+        "status": columns.status,
+        "latency_ms": stored.get("l").cloned().unwrap_or(json!(columns.latency_us as f64 / 1e3)),
+        "timings": timings,
+        "body_bytes": stored["b"],
+        "queries": columns.queries,
+        "findings": stored.get("f").cloned().unwrap_or(json!([])),
+    });
+    if let Some(retry_after) = stored.get("r") {
+        out["retry_after"] = retry_after.clone();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{FailureClass, Finding, Timings, Verdict};
+    use std::time::Duration;
+
+    fn record(verdict: Verdict, latency: Duration) -> ProbeRecord {
+        ProbeRecord {
+            probe: "query-trace".into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: 1_800_000_000_123,
+            verdict,
+            class: (verdict != Verdict::Pass).then_some(FailureClass::Throttled),
+            status: (verdict != Verdict::Inconclusive).then_some(429),
+            latency,
+            timings: Timings {
+                start_delay: Duration::from_micros(1_234),
+                dns: None,
+                connect: Some(Duration::from_nanos(2_345_678)),
+                first_byte: Some(Duration::from_millis(40)),
+                total: Duration::from_nanos(41_000_500),
+            },
+            body_bytes: 1_234,
+            queries: 1,
+            findings: if verdict == Verdict::Pass {
+                vec![]
+            } else {
+                vec![Finding::new(
+                    "status",
+                    None,
+                    "200",
+                    "429",
+                    Some("rate limited"),
+                )]
+            },
+            retry_after: (verdict == Verdict::Fail).then(|| "120".to_string()),
+        }
+    }
+
+    fn columns(r: &ProbeRecord) -> Columns {
+        Columns {
+            probe: r.probe.clone(),
+            target: r.target.clone(),
+            scheduled_at_ms: r.scheduled_at_ms as i64,
+            verdict: r.verdict.as_str().into(),
+            class: r.class.map(|c| c.as_str().into()),
+            status: r.status.map(i64::from),
+            latency_us: crate::history::micros(r.latency) as i64,
+            queries: i64::from(r.queries),
+        }
+    }
+
+    #[test]
+    fn the_full_record_is_rebuilt_from_the_columns_and_the_compact_json() {
+        for (verdict, latency, stored) in [
+            (
+                Verdict::Pass,
+                Duration::from_micros(42_345),
+                r#"{"b":1234,"t":[1.234,null,2.346,40.0,41.001]}"#,
+            ),
+            // 42.3455 ms is written 42.346: the column's 42345 µs does not give it.
+            (
+                Verdict::Fail,
+                Duration::from_nanos(42_345_500),
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"status: expected 200, got 429 — rate limited"}],"l":42.346,"r":"120","t":[1.234,null,2.346,40.0,41.001]}"#,
+            ),
+            (
+                Verdict::Inconclusive,
+                Duration::from_nanos(42_345_499),
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"status: expected 200, got 429 — rate limited"}],"t":[1.234,null,2.346,40.0,41.001]}"#,
+            ),
+        ] {
+            let r = record(verdict, latency);
+            let compact = compact(&r).expect("compact");
+            assert_eq!(compact, stored, "{verdict:?}");
+            assert_eq!(
+                full(&columns(&r), &compact).expect("full"),
+                serde_json::to_value(&r).expect("json"),
+                "{verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_older_row_holding_the_full_record_is_read_as_it_is() {
+        let r = record(Verdict::Fail, Duration::from_millis(7));
+        let old = serde_json::to_string(&r).expect("json");
+        assert_eq!(
+            full(&columns(&r), &old).expect("full"),
+            serde_json::to_value(&r).expect("json")
+        );
+    }
+}

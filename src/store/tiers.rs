@@ -1,0 +1,205 @@
+//! From when each tier of history is complete (`tiers`): raw runs of every verdict, failures, minute, hour
+//! and day rows. Pruning moves a tier's instant forward in the transaction of its first batch, before any of
+//! its rows go, so a reader never counts on a tier where rows are missing; a store that had no such table
+//! (schema 4) gets its instants from the oldest data it holds, rounded up past a bucket that may be partial.
+
+use super::{Store, StoreResult};
+use crate::history::{Held, Level};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A tier's name in the `tiers` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Runs of every verdict.
+    Raw,
+    /// Failed and inconclusive runs.
+    Failures,
+    Rollup(Level),
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Raw => "raw",
+            Tier::Failures => "failures",
+            Tier::Rollup(level) => level.as_str(),
+        }
+    }
+}
+
+impl Store {
+    /// From when each tier is complete (all from the epoch in a store never pruned).
+    pub fn held(&self) -> StoreResult<Held> {
+        let at = |tier| complete_from(&self.conn, tier);
+        Ok(Held {
+            raw_from_ms: at(Tier::Raw)?,
+            minute_from_ms: at(Tier::Rollup(Level::Minute))?,
+            hour_from_ms: at(Tier::Rollup(Level::Hour))?,
+            day_from_ms: at(Tier::Rollup(Level::Day))?,
+        })
+    }
+
+    /// From when `tier` is complete.
+    pub fn complete_from(&self, tier: Tier) -> StoreResult<u64> {
+        complete_from(&self.conn, tier)
+    }
+}
+
+pub(super) fn complete_from(conn: &Connection, tier: Tier) -> StoreResult<u64> {
+    let ms: Option<i64> = conn
+        .prepare_cached("SELECT complete_from_ms FROM tiers WHERE tier = ?1")?
+        .query_row([tier.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(ms.map_or(0, |ms| ms as u64))
+}
+
+/// Moves `tier`'s instant forward to `ms` (never back), inside the caller's transaction.
+pub(super) fn advance(conn: &Connection, tier: Tier, ms: u64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO tiers (tier, complete_from_ms) VALUES (?1, ?2)
+         ON CONFLICT (tier) DO UPDATE SET complete_from_ms = MAX(complete_from_ms, excluded.complete_from_ms)",
+    )?
+    .execute(params![tier.as_str(), ms as i64])?;
+    Ok(())
+}
+
+/// The instants of a store that kept no record of them (schema 4), from the data it holds: raw runs (and
+/// failures) from the minute after the oldest run's (runs before it in its minute may have been pruned), each
+/// level from the bucket after its oldest row. A store without data is complete from the epoch.
+pub(super) fn start(conn: &Connection) -> StoreResult<()> {
+    let oldest = |sql: &str| -> StoreResult<Option<u64>> {
+        let ms: Option<i64> = conn.query_row(sql, [], |r| r.get(0))?;
+        Ok(ms.map(|ms| ms as u64))
+    };
+    let after = |ms: Option<u64>, level: Level| {
+        ms.map_or(0, |ms| level.start_of(ms).saturating_add(level.millis()))
+    };
+    let run = oldest("SELECT MIN(scheduled_at_ms) FROM records")?;
+    let raw = match run {
+        // The runs may all have been pruned while their rollups stayed: complete after the last minute row.
+        None => after(
+            oldest("SELECT MAX(start_ms) FROM rollups WHERE level = 1")?,
+            Level::Minute,
+        ),
+        some => after(some, Level::Minute),
+    };
+    advance(conn, Tier::Raw, raw)?;
+    advance(conn, Tier::Failures, raw)?;
+    for level in Level::ALL {
+        let sql = format!(
+            "SELECT MIN(start_ms) FROM rollups WHERE level = {}",
+            super::rollups::code(level)
+        );
+        advance(conn, Tier::Rollup(level), after(oldest(&sql)?, level))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::migrations::migrate_to;
+    use super::*;
+    use crate::probe::{Finding, ProbeRecord, Timings, Verdict};
+    use std::time::Duration;
+
+    const M: u64 = 60_000;
+    const H: u64 = 3_600_000;
+    const D: u64 = 86_400_000;
+    const T0: u64 = 20_000 * D;
+
+    fn record(at_ms: u64, verdict: Verdict) -> ProbeRecord {
+        ProbeRecord {
+            probe: "a".into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: at_ms,
+            verdict,
+            class: None,
+            status: Some(200),
+            latency: Duration::from_nanos(120_000_600),
+            timings: Timings::default(),
+            body_bytes: 10,
+            queries: 0,
+            findings: vec![Finding::new("status", None, "200", "500", None)],
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_store_of_schema_4_opens_with_its_tiers_from_its_oldest_data_and_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("oewsprobe.sqlite");
+        // Runs from 5 h 30 min 20 s into a day, pruned before that by the previous version.
+        let records: Vec<ProbeRecord> = (0..500u64)
+            .map(|i| record(T0 + 5 * H + 30 * M + 20_000 + i * 45_000, Verdict::Pass))
+            .collect();
+        {
+            let conn = Connection::open(&path).expect("open");
+            migrate_to(&conn, "old", 4).expect("migrate to 4");
+            for r in &records {
+                conn.execute(
+                    "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
+                     VALUES (?1, ?2, ?3, 'pass', NULL, 200, ?4, 0, ?5)",
+                    params![r.probe, r.target, r.scheduled_at_ms as i64, crate::history::micros(r.latency) as i64,
+                        serde_json::to_string(r).expect("json")],
+                )
+                .expect("insert");
+            }
+            super::super::rollups::rebuild(&conn, 0).expect("rollups as schema 4 kept them");
+            let mode: i64 = conn
+                .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+                .expect("mode");
+            assert_eq!(
+                mode, 0,
+                "the previous version made files without auto_vacuum"
+            );
+        }
+        let store = Store::open(&path).expect("open with schema 5");
+        assert_eq!(store.schema_version().expect("version"), 5);
+        assert_eq!(
+            store.held().expect("held"),
+            Held {
+                raw_from_ms: T0 + 5 * H + 31 * M,
+                minute_from_ms: T0 + 5 * H + 31 * M,
+                hour_from_ms: T0 + 6 * H,
+                day_from_ms: T0 + D,
+            }
+        );
+        assert_eq!(
+            store.complete_from(Tier::Failures).expect("failures"),
+            T0 + 5 * H + 31 * M
+        );
+        assert_eq!(store.record_count().expect("count"), 500);
+        let last = records.last().expect("a record");
+        assert_eq!(
+            store.latest_record("a").expect("latest"),
+            Some(serde_json::to_value(last).expect("json")),
+            "an older row's full record is read as it was stored"
+        );
+        let mode: i64 = store
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(
+            mode,
+            super::super::prune::INCREMENTAL,
+            "switched as it opened"
+        );
+        store
+            .insert_record(&record(T0 + 2 * D, Verdict::Fail))
+            .expect("insert");
+        assert_eq!(
+            store.latest_record("a").expect("latest"),
+            Some(serde_json::to_value(record(T0 + 2 * D, Verdict::Fail)).expect("json")),
+            "a new row's compact record is rebuilt whole"
+        );
+    }
+
+    #[test]
+    fn a_new_store_is_complete_from_the_epoch_and_instants_never_move_back() {
+        let store = Store::in_memory().expect("store");
+        assert_eq!(store.held().expect("held"), Held::default());
+        advance(&store.conn, Tier::Raw, 5 * D).expect("advance");
+        advance(&store.conn, Tier::Raw, 4 * D).expect("advance");
+        assert_eq!(store.complete_from(Tier::Raw).expect("raw"), 5 * D);
+    }
+}
