@@ -5,7 +5,7 @@ mod check;
 mod status;
 
 pub use burst::{BurstReport, burst_json, burst_table, hgrm, micros_text};
-pub use check::{Tally, json as check_json, table as check_table};
+pub use check::{ProbeEntry, Tally, json as check_json, table as check_table};
 pub use status::{
     AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table,
 };

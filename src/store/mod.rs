@@ -5,7 +5,10 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod export;
 mod history;
+mod import;
+mod lines;
 mod lock;
 mod migrations;
 mod outbox;
@@ -15,6 +18,9 @@ mod rollups;
 mod silences;
 mod slo_state;
 
+pub use export::{ExportError, RunFilter};
+pub use import::{ImportError, Imported};
+pub use lines::{MAX_LINE, line as export_line, parse as import_line};
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use records::{BudgetSpend, StoredRecord};
