@@ -12,19 +12,23 @@ mod lines;
 mod lock;
 mod migrations;
 mod outbox;
+mod progress;
 mod records;
 mod releases;
 mod rollups;
 mod silences;
 mod slo_state;
+mod stats;
 
 pub use export::{ExportError, RunFilter};
 pub use import::{ImportError, Imported};
 pub use lines::{MAX_LINE, line as export_line, parse as import_line};
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
+pub use progress::{count_text, done_line, progress_line};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
+pub use stats::{StoreStats, TierStats};
 
 use rusqlite::Connection;
 use std::path::Path;

@@ -196,8 +196,12 @@ pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> St
 }
 
 /// Deletes every rollup and computes them again from the raw runs, one probe-day at a time (memory bounded
-/// by one probe's runs in one day), inside the caller's transaction.
+/// by one probe's runs in one day), inside the caller's transaction. On a terminal, shows its progress.
 pub(super) fn rebuild(conn: &Connection) -> StoreResult<()> {
+    let mut progress = super::progress::Progress::on_terminal(|| {
+        conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+    })?;
     conn.execute("DELETE FROM rollups", [])?;
     let tracked = thresholds(conn)?;
     let mut stmt = conn.prepare(
@@ -213,7 +217,14 @@ pub(super) fn rebuild(conn: &Connection) -> StoreResult<()> {
         day.clear();
         Ok(())
     };
+    let mut done: u64 = 0;
     while let Some(r) = rows.next()? {
+        if let Some(progress) = progress.as_mut()
+            && done % 8_192 == 0
+        {
+            progress.update(done);
+        }
+        done += 1;
         let probe: String = r.get(0)?;
         let verdict: String = r.get(2)?;
         let run = Run {
@@ -229,7 +240,11 @@ pub(super) fn rebuild(conn: &Connection) -> StoreResult<()> {
         }
         day.push((probe, run));
     }
-    flush(&mut day)
+    flush(&mut day)?;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
