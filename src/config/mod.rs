@@ -18,9 +18,11 @@ mod alert;
 mod alert_tests;
 mod compile;
 mod compile_probe;
+mod instant;
 mod jitter;
 mod telemetry;
 pub(crate) mod values;
+pub use instant::instant;
 pub use values::{MAX_DURATION, MAX_TIMEOUT, MAX_WINDOW, duration_within, timeout, window};
 
 pub use telemetry::{
