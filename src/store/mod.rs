@@ -208,19 +208,22 @@ impl Store {
     }
 
     fn atomically_unnamed<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        // The outermost savepoint is the transaction: its RELEASE commits, and a commit that fails (a full
+        // disk) must not leave the transaction open, or every later write would join it and never commit.
+        let undo = if self.conn.is_autocommit() {
+            "ROLLBACK"
+        } else {
+            "ROLLBACK TO atomically; RELEASE atomically"
+        };
         self.conn.execute_batch("SAVEPOINT atomically")?;
-        match work(self) {
-            Ok(value) => {
-                self.conn.execute_batch("RELEASE atomically")?;
-                Ok(value)
-            }
-            Err(e) => {
-                let _ = self
-                    .conn
-                    .execute_batch("ROLLBACK TO atomically; RELEASE atomically");
-                Err(e)
-            }
+        let done = work(self).and_then(|value| {
+            self.conn.execute_batch("RELEASE atomically")?;
+            Ok(value)
+        });
+        if done.is_err() {
+            let _ = self.conn.execute_batch(undo);
         }
+        done
     }
 
     /// The schema version (the number of applied migrations).
@@ -228,5 +231,42 @@ impl Store {
         Ok(self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_that_fails_leaves_no_transaction_open() {
+        let store = Store::in_memory().expect("store");
+        // A deferred foreign-key violation makes the commit (the outermost RELEASE) fail, as a full disk can.
+        let failed = store.atomically(|s| {
+            s.conn.execute_batch(
+                "PRAGMA defer_foreign_keys = ON;
+                 INSERT INTO rollback_claims (release_id, claimed_at_ms) VALUES (999, 0);",
+            )?;
+            Ok(())
+        });
+        assert_eq!(
+            failed.expect_err("the commit fails").to_string(),
+            "store: FOREIGN KEY constraint failed"
+        );
+        assert!(store.conn.is_autocommit(), "no transaction left open");
+        let nested = store.atomically(|s| {
+            s.atomically(|s| {
+                Ok(s.conn
+                    .execute_batch("INSERT INTO slo_state VALUES ('o', 't', '{}')")?)
+            })?;
+            Err::<(), _>(StoreError::RollupUnreadable)
+        });
+        assert!(nested.is_err());
+        assert!(store.conn.is_autocommit());
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM slo_state", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 0, "the inner unit went with the outer one");
     }
 }
