@@ -32,6 +32,9 @@ pub enum Command {
     /// What the monitor's store says: per probe verdicts, pass rates, latency; the query budget; the release
     /// watch. Works while `run` runs.
     Status(StatusArgs),
+    /// The store: what it holds, its runs out as JSON Lines and back in, its rollups rebuilt.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Mark releases for the post-release watch.
     #[command(subcommand)]
     Release(ReleaseCommand),
@@ -175,6 +178,48 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Runs, rollup rows per level, the oldest data of each tier, the newest run, size on disk. Works while
+    /// `run` runs.
+    Stats(ReleaseListArgs),
+    /// Write runs as JSON Lines, oldest first: per line the fields of `check --format json`'s entry plus
+    /// `location`. Works while `run` runs.
+    Export(StoreExportArgs),
+    /// Read runs from JSON Lines (as `export` writes them) into the store with their rollups, all or nothing.
+    /// Refused while `run` runs.
+    Import(StoreImportArgs),
+    /// Recompute every rollup from the raw runs. Refused while `run` runs.
+    RebuildRollups(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreExportArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Only this probe's runs (repeatable).
+    #[arg(long = "probe", value_name = "NAME")]
+    pub probe: Vec<String>,
+    /// Runs scheduled at or after TIME: RFC 3339 (2026-12-01T00:00:00Z) or a duration ago (7d).
+    #[arg(long, value_name = "TIME", value_parser = time_flag)]
+    pub since: Option<u64>,
+    /// Runs scheduled before TIME: RFC 3339 or a duration ago.
+    #[arg(long, value_name = "TIME", value_parser = time_flag)]
+    pub until: Option<u64>,
+    /// Write to FILE (complete or not at all) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreImportArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The JSON Lines file, or - for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ReleaseCommand {
     /// Record a release and open its watch window.
     Start(ReleaseStartArgs),
@@ -287,4 +332,9 @@ pub fn load_duration_flag(text: &str) -> Result<std::time::Duration, String> {
 /// A timeout given as a flag (`burst --slo`): at most [`MAX_TIMEOUT`](crate::config::MAX_TIMEOUT).
 pub fn timeout_flag(text: &str) -> Result<std::time::Duration, String> {
     crate::config::timeout(text)
+}
+
+/// An instant given as a flag (`store export --since / --until`): RFC 3339, or a duration before now.
+pub fn time_flag(text: &str) -> Result<u64, String> {
+    crate::config::instant(text, crate::monitor::now_ms())
 }

@@ -12,6 +12,7 @@ pub mod run;
 pub mod silence;
 pub mod sim;
 pub mod status;
+pub mod store;
 pub mod telemetry;
 pub mod validate;
 
@@ -28,6 +29,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Silence(command) => silence::run(command),
         Command::Alert(command) => alert::run(command).await,
         Command::Status(args) => status::run(&args),
+        Command::Store(command) => store::run(command),
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,

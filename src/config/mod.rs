@@ -18,10 +18,12 @@ mod alert;
 mod alert_tests;
 mod compile;
 mod compile_probe;
+mod instant;
 mod jitter;
 mod retention;
 mod telemetry;
 pub(crate) mod values;
+pub use instant::instant;
 pub use values::{MAX_DURATION, MAX_TIMEOUT, MAX_WINDOW, duration_within, timeout, window};
 
 pub use telemetry::{

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How a probe run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -155,6 +155,7 @@ impl fmt::Display for FailureClass {
 
 /// One check that did not hold: what was checked, where, what was expected and what came back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Finding {
     /// The kind of check: `status`, `latency`, `size`, `body`, `json`, `trace`, `echo`, `validation_error`,
     /// `transport`.

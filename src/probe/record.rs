@@ -1,31 +1,35 @@
-//! `ProbeRecord`: the one result type every consumer (output, store, alerts, metrics, SLOs) reads.
+//! `ProbeRecord`: the one result type every consumer (output, store, alerts, metrics, SLOs) reads. Read back
+//! (`store import`, the stored JSON) from exactly the JSON it is written as: unknown fields are refused, and
+//! durations are milliseconds with microsecond precision both ways.
 
 use super::{FailureClass, Finding, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
 /// Where the time of one run went. Phases the client could not observe are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timings {
     /// From the scheduled instant to the actual start (scheduler lateness).
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "ms", deserialize_with = "de_ms")]
     pub start_delay: Duration,
     /// Name resolution (absent for IP-literal targets and reused connections).
-    #[serde(serialize_with = "opt_ms")]
+    #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub dns: Option<Duration>,
     /// TCP connect plus TLS handshake, after DNS.
-    #[serde(serialize_with = "opt_ms")]
+    #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub connect: Option<Duration>,
     /// From the actual start to the response headers.
-    #[serde(serialize_with = "opt_ms")]
+    #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub first_byte: Option<Duration>,
     /// From the actual start to the end of the body (or the failure).
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "ms", deserialize_with = "de_ms")]
     pub total: Duration,
 }
 
 /// One run of one probe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProbeRecord {
     pub probe: String,
     pub target: String,
@@ -35,7 +39,11 @@ pub struct ProbeRecord {
     pub class: Option<FailureClass>,
     pub status: Option<u16>,
     /// From the scheduled instant to the end of the body: what a user waiting since then saw.
-    #[serde(rename = "latency_ms", serialize_with = "ms")]
+    #[serde(
+        rename = "latency_ms",
+        serialize_with = "ms",
+        deserialize_with = "de_ms"
+    )]
     pub latency: Duration,
     pub timings: Timings,
     pub body_bytes: u64,
@@ -43,7 +51,7 @@ pub struct ProbeRecord {
     pub queries: u32,
     pub findings: Vec<Finding>,
     /// The `Retry-After` header of a throttled or at-capacity answer, verbatim.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<String>,
 }
 
@@ -55,5 +63,115 @@ fn opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::
     match d {
         Some(d) => ms(d, s),
         None => s.serialize_none(),
+    }
+}
+
+/// The longest duration a record holds: the store keeps microseconds as a signed 64-bit integer.
+const MAX_MS: f64 = i64::MAX as f64 / 1e3;
+
+/// Milliseconds (as [`ms`] writes them) back to a duration, rounded to the microsecond.
+fn millis(value: f64) -> Result<Duration, String> {
+    if !(0.0..=MAX_MS).contains(&value) {
+        return Err(format!(
+            "{value} is not a duration in milliseconds (0 to {MAX_MS:.0})"
+        ));
+    }
+    Ok(Duration::from_micros((value * 1e3).round() as u64))
+}
+
+fn de_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    millis(f64::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn de_opt_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    Option::<f64>::deserialize(d)?
+        .map(millis)
+        .transpose()
+        .map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> ProbeRecord {
+        ProbeRecord {
+            probe: "health".into(),
+            target: "http://127.0.0.1:8000".into(),
+            scheduled_at_ms: 1_790_000_000_123,
+            verdict: Verdict::Fail,
+            class: Some(FailureClass::Timeout),
+            status: None,
+            latency: Duration::from_micros(30_000_001),
+            timings: Timings {
+                start_delay: Duration::from_micros(1_250),
+                dns: None,
+                connect: Some(Duration::from_micros(999)),
+                first_byte: None,
+                total: Duration::from_micros(29_998_751),
+            },
+            body_bytes: 0,
+            queries: 1,
+            findings: vec![Finding::new(
+                "transport",
+                None,
+                "a response",
+                "timeout",
+                None,
+            )],
+            retry_after: Some("120".into()),
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_from_its_json_unchanged() {
+        let text = serde_json::to_string(&record()).expect("json");
+        let back: ProbeRecord = serde_json::from_str(&text).expect("read back");
+        assert_eq!(back, record());
+        assert_eq!(serde_json::to_string(&back).expect("json"), text);
+        let mut quiet = record();
+        quiet.retry_after = None;
+        let text = serde_json::to_string(&quiet).expect("json");
+        assert!(!text.contains("retry_after"));
+        assert_eq!(
+            serde_json::from_str::<ProbeRecord>(&text).expect("read"),
+            quiet
+        );
+    }
+
+    #[test]
+    fn latencies_round_trip_at_microsecond_precision_for_any_value() {
+        for us in [0, 1, 999, 1_000, 123_456_789, 3_600_000_000, 1 << 40] {
+            let mut r = record();
+            r.latency = Duration::from_micros(us);
+            let text = serde_json::to_string(&r).expect("json");
+            let back: ProbeRecord = serde_json::from_str(&text).expect("read back");
+            assert_eq!(back.latency, r.latency, "{us} µs: {text}");
+        }
+    }
+
+    #[test]
+    fn what_a_record_is_not_is_refused_by_name() {
+        let text = serde_json::to_string(&record()).expect("json");
+        let cases = [
+            (
+                text.replace("\"latency_ms\":30000.001", "\"latency_ms\":-1"),
+                "-1 is not a duration in milliseconds (0 to 9223372036854776)",
+            ),
+            (
+                text.replace("\"verdict\":\"fail\"", "\"verdict\":\"failed\""),
+                "unknown variant `failed`, expected one of `pass`, `fail`, `inconclusive`",
+            ),
+            (
+                text.replace("\"queries\":1", "\"queries\":1,\"extra\":true"),
+                "unknown field `extra`",
+            ),
+        ];
+        for (input, wanted) in cases {
+            let error = serde_json::from_str::<ProbeRecord>(&input)
+                .expect_err("refused")
+                .to_string();
+            assert!(error.starts_with(wanted), "{input}: {error}");
+        }
     }
 }

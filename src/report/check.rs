@@ -79,14 +79,24 @@ struct JsonReport<'a> {
     passed: usize,
     failed: usize,
     inconclusive: usize,
-    probes: Vec<JsonProbe<'a>>,
+    probes: Vec<ProbeEntry<'a>>,
 }
 
-#[derive(Serialize)]
-struct JsonProbe<'a> {
+/// One probe's entry in the JSON document: its name, then the record's fields (`store export` writes the same).
+#[derive(Debug, Serialize)]
+pub struct ProbeEntry<'a> {
     name: &'a str,
     #[serde(flatten)]
     record: &'a ProbeRecord,
+}
+
+impl<'a> ProbeEntry<'a> {
+    pub fn of(record: &'a ProbeRecord) -> ProbeEntry<'a> {
+        ProbeEntry {
+            name: &record.probe,
+            record,
+        }
+    }
 }
 
 /// The JSON document (documented in README.md): totals, then each record under its probe name.
@@ -98,13 +108,7 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
         passed: tally.passed,
         failed: tally.failed,
         inconclusive: tally.inconclusive,
-        probes: records
-            .iter()
-            .map(|record| JsonProbe {
-                name: &record.probe,
-                record,
-            })
-            .collect(),
+        probes: records.iter().map(ProbeEntry::of).collect(),
     };
     serde_json::to_value(report).unwrap_or_default()
 }

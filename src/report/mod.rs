@@ -1,14 +1,17 @@
-//! Rendering for people and machines: durations, the `check` table, the `check` JSON document.
+//! Rendering for people and machines: durations, the `check` table, the `check` JSON document, `status`,
+//! `store stats`.
 
 mod burst;
 mod check;
 mod status;
+mod store;
 
 pub use burst::{BurstReport, burst_json, burst_table, hgrm, micros_text};
-pub use check::{Tally, json as check_json, table as check_table};
+pub use check::{ProbeEntry, Tally, json as check_json, table as check_table};
 pub use status::{
     AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table,
 };
+pub use store::{rebuilt_text, stats_table};
 
 use std::time::Duration;
 

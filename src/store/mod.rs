@@ -5,10 +5,14 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod export;
 mod history;
+mod import;
+mod lines;
 mod lock;
 mod migrations;
 mod outbox;
+mod progress;
 mod prune;
 mod record_json;
 mod records;
@@ -16,13 +20,19 @@ mod releases;
 mod rollups;
 mod silences;
 mod slo_state;
+mod stats;
 mod tiers;
 
+pub use export::{ExportError, RunFilter};
+pub use import::{ImportError, Imported};
+pub use lines::{MAX_LINE, line as export_line, parse as import_line};
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
+pub use progress::{count_text, done_line, progress_line};
 pub use prune::{BATCH, PruneSummary, Pruning, VACUUM_PAGES, prune};
 pub use records::{BudgetSpend, StoredRecord};
 pub use releases::{Release, StoredDecision};
+pub use stats::{StoreStats, TierStats};
 pub use tiers::Tier;
 
 use rusqlite::Connection;
@@ -186,8 +196,13 @@ impl Store {
     fn prepare(conn: Connection, shown: &str) -> StoreResult<Store> {
         let set_up = || -> StoreResult<()> {
             conn.busy_timeout(Duration::from_secs(5))?;
-            // Before WAL, which writes the header: a new file is made to give pages back (see `prune`).
-            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+            // Before WAL, which writes the header: a new file is made to give pages back (see `prune`). Only
+            // for a new file: setting it on an existing one writes its header, even to the same value (so
+            // `status` or `store stats` would write to the store they only read).
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            if pages == 0 {
+                conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+            }
             // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives
             // a power cut, not only a killed process; probe traffic is a few writes a minute.
             wal(&conn)?;
@@ -217,19 +232,22 @@ impl Store {
     }
 
     fn atomically_unnamed<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        // The outermost savepoint is the transaction: its RELEASE commits, and a commit that fails (a full
+        // disk) must not leave the transaction open, or every later write would join it and never commit.
+        let undo = if self.conn.is_autocommit() {
+            "ROLLBACK"
+        } else {
+            "ROLLBACK TO atomically; RELEASE atomically"
+        };
         self.conn.execute_batch("SAVEPOINT atomically")?;
-        match work(self) {
-            Ok(value) => {
-                self.conn.execute_batch("RELEASE atomically")?;
-                Ok(value)
-            }
-            Err(e) => {
-                let _ = self
-                    .conn
-                    .execute_batch("ROLLBACK TO atomically; RELEASE atomically");
-                Err(e)
-            }
+        let done = work(self).and_then(|value| {
+            self.conn.execute_batch("RELEASE atomically")?;
+            Ok(value)
+        });
+        if done.is_err() {
+            let _ = self.conn.execute_batch(undo);
         }
+        done
     }
 
     /// The schema version (the number of applied migrations).
@@ -237,5 +255,42 @@ impl Store {
         Ok(self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_that_fails_leaves_no_transaction_open() {
+        let store = Store::in_memory().expect("store");
+        // A deferred foreign-key violation makes the commit (the outermost RELEASE) fail, as a full disk can.
+        let failed = store.atomically(|s| {
+            s.conn.execute_batch(
+                "PRAGMA defer_foreign_keys = ON;
+                 INSERT INTO rollback_claims (release_id, claimed_at_ms) VALUES (999, 0);",
+            )?;
+            Ok(())
+        });
+        assert_eq!(
+            failed.expect_err("the commit fails").to_string(),
+            "store: FOREIGN KEY constraint failed"
+        );
+        assert!(store.conn.is_autocommit(), "no transaction left open");
+        let nested = store.atomically(|s| {
+            s.atomically(|s| {
+                Ok(s.conn
+                    .execute_batch("INSERT INTO slo_state VALUES ('o', 't', '{}')")?)
+            })?;
+            Err::<(), _>(StoreError::RollupUnreadable)
+        });
+        assert!(nested.is_err());
+        assert!(store.conn.is_autocommit());
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM slo_state", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 0, "the inner unit went with the outer one");
     }
 }

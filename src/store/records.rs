@@ -49,15 +49,15 @@ impl Store {
         Ok(id)
     }
 
-    /// Stores many runs and adds them to their rollups, in one transaction: all or none.
+    /// Stores many runs and adds them to their rollups, in one transaction: all or none. Nests inside an
+    /// enclosing transaction (`store import` holds one for a whole file).
     pub fn insert_records(&self, records: &[ProbeRecord]) -> StoreResult<()> {
-        let tx = self.conn.unchecked_transaction()?;
-        for record in records {
-            insert(&tx, record)?;
-        }
-        super::rollups::add(&tx, records)?;
-        tx.commit()?;
-        Ok(())
+        self.atomically_unnamed(|store| {
+            for record in records {
+                insert(&store.conn, record)?;
+            }
+            super::rollups::add(&store.conn, records)
+        })
     }
 
     /// Records the spending of `queries` valid queries at `at_ms` (before the run, so a crash mid-run still
@@ -179,11 +179,11 @@ impl Store {
 }
 
 /// Inserts one record inside the caller's transaction; returns its id.
-fn insert(tx: &rusqlite::Transaction<'_>, record: &ProbeRecord) -> StoreResult<i64> {
-    tx.execute(
+fn insert(tx: &rusqlite::Connection, record: &ProbeRecord) -> StoreResult<i64> {
+    tx.prepare_cached(
             "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+            )?.execute(params![
                 record.probe,
                 record.target,
                 record.scheduled_at_ms as i64,
@@ -193,8 +193,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, record: &ProbeRecord) -> StoreResult<i
                 record.latency.as_micros() as i64,
                 record.queries,
                 super::record_json::compact(record)?,
-            ],
-        )?;
+            ])?;
     Ok(tx.last_insert_rowid())
 }
 

@@ -206,8 +206,17 @@ fn rebuild_held(conn: &Connection) -> StoreResult<()> {
 
 /// Deletes every rollup row of a bucket starting at or after `from_ms` and computes them again from the raw
 /// runs from then, one probe-day at a time (memory bounded by one probe's runs in one day), inside the
-/// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned.
+/// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned. On a terminal,
+/// shows its progress.
 pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
+    let mut progress = super::progress::Progress::on_terminal(|| {
+        conn.query_row(
+            "SELECT COUNT(*) FROM records WHERE scheduled_at_ms >= ?1",
+            [clamp(from_ms)],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+    })?;
     conn.execute("DELETE FROM rollups WHERE start_ms >= ?1", [clamp(from_ms)])?;
     let tracked = thresholds(conn)?;
     let mut stmt = conn.prepare(
@@ -226,7 +235,14 @@ pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
         day.clear();
         Ok(())
     };
+    let mut done: u64 = 0;
     while let Some(r) = rows.next()? {
+        if let Some(progress) = progress.as_mut()
+            && done % 8_192 == 0
+        {
+            progress.update(done);
+        }
+        done += 1;
         let probe: String = r.get(0)?;
         let verdict: String = r.get(2)?;
         let run = Run {
@@ -242,7 +258,11 @@ pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
         }
         day.push((probe, run));
     }
-    flush(&mut day)
+    flush(&mut day)?;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod otlp;
 pub mod process;
 pub mod release;
 pub mod servers;
+pub mod store;
 
 use oewsprobe::config::{self, Plan, Sources};
 use oewsprobe::probe::ProbeRecord;

@@ -1,0 +1,83 @@
+//! The JSON Lines format of `store export` and `store import` (pure): one run a line, written as `check
+//! --format json` writes a probe's entry (its `name`, then the record's fields), plus `location`; read back
+//! strictly, so an import takes exactly what an export gives.
+
+use crate::probe::ProbeRecord;
+use crate::report::ProbeEntry;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The longest line `store import` reads, in bytes (without its newline).
+pub const MAX_LINE: usize = 1 << 20;
+
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    entry: ProbeEntry<'a>,
+    /// Where the run was made from; reserved for fleet mode: this store keeps none, so always null.
+    location: Option<&'a str>,
+}
+
+/// The line of one run, without its newline.
+pub fn line(record: &ProbeRecord) -> String {
+    let line = Line {
+        entry: ProbeEntry::of(record),
+        location: None,
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// The run a line holds, or what is wrong with it.
+pub fn parse(line: &[u8]) -> Result<ProbeRecord, String> {
+    if line.len() > MAX_LINE {
+        return Err(format!("the line is longer than {MAX_LINE} bytes (1 MiB)"));
+    }
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err("the line is empty; every line is one run".into());
+    }
+    let mut object: Map<String, Value> =
+        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let name = match object.remove("name") {
+        Some(Value::String(name)) => name,
+        Some(other) => return Err(format!("name: expected a string, got {other}")),
+        None => return Err("missing field `name`".into()),
+    };
+    match object.remove("location") {
+        Some(Value::Null) => {}
+        Some(other) => {
+            return Err(format!(
+                "location: {other} is not null; this store keeps no locations (reserved for fleet mode)"
+            ));
+        }
+        None => return Err("missing field `location`".into()),
+    }
+    let record: ProbeRecord =
+        serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
+            let path = e.path().to_string();
+            match path.as_str() {
+                "." => e.into_inner().to_string(),
+                _ => format!("{path}: {}", e.into_inner()),
+            }
+        })?;
+    if record.probe.is_empty() {
+        return Err("probe is empty".into());
+    }
+    if name != record.probe {
+        return Err(format!(
+            "name \"{name}\" and probe \"{}\" differ; they are the same run's probe",
+            record.probe
+        ));
+    }
+    if i64::try_from(record.scheduled_at_ms).is_err() {
+        return Err(format!(
+            "scheduled_at_ms: {} is later than the store can hold ({})",
+            record.scheduled_at_ms,
+            i64::MAX
+        ));
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+#[path = "lines_tests.rs"]
+mod tests;
