@@ -5,8 +5,8 @@
 //! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
 use super::{Store, StoreResult};
-use crate::history::{Rollup, Run, cover};
-use crate::slo::{Counts, Objective, Span};
+use crate::history::{Cover, Rollup, Run, cover};
+use crate::slo::{Counts, Objective, Sli, Span};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
@@ -75,6 +75,14 @@ impl Store {
         let mut probes = objective.probes.clone();
         probes.sort();
         probes.dedup();
+        if objective.sli == Sli::Availability {
+            // Counts alone: summed by SQLite over each range of the cover, no row decoded here.
+            let held = self.held()?;
+            return spans
+                .iter()
+                .map(|span| self.availability_counts(&probes, &cover(*span, held)))
+                .collect();
+        }
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
             let mut counts = Counts::default();
@@ -96,6 +104,44 @@ impl Store {
             out.push(counts);
         }
         Ok(out)
+    }
+
+    /// The availability counts of `probes`' runs in `cover`: its rollup rows' counts and its raw runs',
+    /// each range summed by SQLite.
+    fn availability_counts(&self, probes: &[String], cover: &Cover) -> StoreResult<Counts> {
+        let mut total = Counts::default();
+        for &(level, first, last) in &cover.buckets {
+            let sql = format!(
+                "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0) FROM rollups
+                 WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
+                super::rollups::code(level),
+                placeholders(probes.len())
+            );
+            total = total + self.sum_counts(&sql, bind(probes, first, last))?;
+        }
+        for edge in &cover.raw {
+            let sql = format!(
+                "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
+                        COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
+                 FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
+                placeholders(probes.len())
+            );
+            total = total + self.sum_counts(&sql, bind(probes, edge.from_ms, edge.to_ms))?;
+        }
+        Ok(total)
+    }
+
+    /// Runs `sql`, which sums good, bad and inconclusive runs, with `params`.
+    fn sum_counts(&self, sql: &str, params: Vec<Value>) -> StoreResult<Counts> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let (good, bad, inconclusive) = stmt.query_row(params_from_iter(params), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        Ok(Counts::new(good as u64, bad as u64, inconclusive as u64))
     }
 
     /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them.
