@@ -344,12 +344,14 @@ fn smoke() -> Result<(), String> {
     eval(&Flags::of(&args(&[&store, "--raw"])))
 }
 
-/// The newest run's scheduled instant, read with SQLite directly (the bench's own business).
+/// The newest run's scheduled instant (now in an empty store), read with SQLite directly (the bench's own
+/// business).
 fn newest(path: &Path) -> Result<u64, String> {
     let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
-    conn.query_row("SELECT MAX(scheduled_at_ms) FROM records", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|ms| ms as u64)
-    .map_err(|e| e.to_string())
+    let newest = conn
+        .query_row("SELECT MAX(scheduled_at_ms) FROM records", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(newest.map_or_else(oewsprobe::monitor::now_ms, |ms| ms as u64))
 }

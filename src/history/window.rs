@@ -94,6 +94,32 @@ fn split(from: u64, end: u64, levels: usize, out: &mut Cover) {
     split(end_whole, end, levels - 1, out);
 }
 
+/// `span` split at the start of its last day and of its last hour (where they fall inside it and all of
+/// the split part is fully held), so that windows ending at the same instant share their right-hand parts
+/// and their rows are read once. The parts are disjoint and together exactly `span`: their covers count what
+/// its cover counts.
+pub fn split_at_the_end(span: Span, held: Held) -> Vec<Span> {
+    let mut parts = Vec::with_capacity(3);
+    let mut from = span.from_ms;
+    if span.from_ms <= span.to_ms {
+        for level in [Level::Day, Level::Hour] {
+            let at = level.start_of(span.to_ms);
+            if at > from && at >= held.nested().raw_from_ms {
+                parts.push(Span {
+                    from_ms: from,
+                    to_ms: at - 1,
+                });
+                from = at;
+            }
+        }
+    }
+    parts.push(Span {
+        from_ms: from,
+        to_ms: span.to_ms,
+    });
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +257,54 @@ mod tests {
                 (buckets, raw, covered),
                 "{window:?}"
             );
+        }
+    }
+
+    #[test]
+    fn windows_ending_together_split_at_their_last_day_and_hour() {
+        let held_all = Held::default();
+        let recent = Held {
+            raw_from_ms: 40 * D + 2 * H + 30 * M,
+            ..Held::default()
+        };
+        let end = 40 * D + 2 * H + 3 * M + 7;
+        for (window, held, parts) in [
+            // Thirty days: up to the last day, the last day up to the last hour, the last hour.
+            (
+                span(10 * D + 5, end),
+                held_all,
+                vec![
+                    span(10 * D + 5, 40 * D - 1),
+                    span(40 * D, 40 * D + 2 * H - 1),
+                    span(40 * D + 2 * H, end),
+                ],
+            ),
+            // Within the last day: the last hour apart.
+            (
+                span(40 * D + H, end),
+                held_all,
+                vec![
+                    span(40 * D + H, 40 * D + 2 * H - 1),
+                    span(40 * D + 2 * H, end),
+                ],
+            ),
+            // Within the last hour, or starting on its first instant: one part.
+            (
+                span(40 * D + 2 * H + M, end),
+                held_all,
+                vec![span(40 * D + 2 * H + M, end)],
+            ),
+            (
+                span(40 * D + 2 * H, end),
+                held_all,
+                vec![span(40 * D + 2 * H, end)],
+            ),
+            // Never split where raw runs are not all held (the cover rounds there).
+            (span(10 * D + 5, end), recent, vec![span(10 * D + 5, end)]),
+            // Empty stays empty.
+            (span(end, end - 1), held_all, vec![span(end, end - 1)]),
+        ] {
+            assert_eq!(split_at_the_end(window, held), parts, "{window:?}");
         }
     }
 }

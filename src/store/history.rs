@@ -5,11 +5,14 @@
 //! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
 use super::{Store, StoreResult};
-use crate::history::{Cover, Rollup, Run, cover};
+use crate::history::{Cover, Level, Rollup, Run, cover, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Counts summed per range of rows (`None`: raw runs), first and last bucket start (or instant).
+type RangeSums = HashMap<(Option<Level>, u64, u64), Counts>;
 
 impl Store {
     /// `probe`'s runs in `span` (inclusive) as one rollup, tracking the thresholds every row it merges tracks.
@@ -76,11 +79,25 @@ impl Store {
         probes.sort();
         probes.dedup();
         if objective.sli == Sli::Availability {
-            // Counts alone: summed by SQLite over each range of the cover, no row decoded here.
+            // Counts alone: summed by SQLite over each range of the covers, no row decoded here; the windows
+            // end together, so their last day and hour are split off and each range is read once.
             let held = self.held()?;
+            let mut sums = RangeSums::new();
             return spans
                 .iter()
-                .map(|span| self.availability_counts(&probes, &cover(*span, held)))
+                .map(|span| {
+                    split_at_the_end(*span, held).into_iter().try_fold(
+                        Counts::default(),
+                        |total, part| {
+                            Ok(total
+                                + self.availability_counts(
+                                    &probes,
+                                    &cover(part, held),
+                                    &mut sums,
+                                )?)
+                        },
+                    )
+                })
                 .collect();
         }
         let mut out = Vec::with_capacity(spans.len());
@@ -107,26 +124,47 @@ impl Store {
     }
 
     /// The availability counts of `probes`' runs in `cover`: its rollup rows' counts and its raw runs',
-    /// each range summed by SQLite.
-    fn availability_counts(&self, probes: &[String], cover: &Cover) -> StoreResult<Counts> {
+    /// each range summed by SQLite once (`sums` keeps the ranges already summed).
+    fn availability_counts(
+        &self,
+        probes: &[String],
+        cover: &Cover,
+        sums: &mut RangeSums,
+    ) -> StoreResult<Counts> {
         let mut total = Counts::default();
-        for &(level, first, last) in &cover.buckets {
-            let sql = format!(
-                "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0) FROM rollups
-                 WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
-                super::rollups::code(level),
-                placeholders(probes.len())
-            );
-            total = total + self.sum_counts(&sql, bind(probes, first, last))?;
-        }
-        for edge in &cover.raw {
-            let sql = format!(
-                "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
-                        COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
-                 FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
-                placeholders(probes.len())
-            );
-            total = total + self.sum_counts(&sql, bind(probes, edge.from_ms, edge.to_ms))?;
+        let ranges = (cover
+            .buckets
+            .iter()
+            .map(|&(level, first, last)| (Some(level), first, last)))
+        .chain(
+            cover
+                .raw
+                .iter()
+                .map(|edge| (None, edge.from_ms, edge.to_ms)),
+        );
+        for range in ranges {
+            if let Some(counts) = sums.get(&range) {
+                total = total + *counts;
+                continue;
+            }
+            let (level, first, last) = range;
+            let sql = match level {
+                Some(level) => format!(
+                    "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0)
+                     FROM rollups WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
+                    super::rollups::code(level),
+                    placeholders(probes.len())
+                ),
+                None => format!(
+                    "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
+                            COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
+                     FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
+                    placeholders(probes.len())
+                ),
+            };
+            let counts = self.sum_counts(&sql, bind(probes, first, last))?;
+            sums.insert(range, counts);
+            total = total + counts;
         }
         Ok(total)
     }
