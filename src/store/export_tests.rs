@@ -1,22 +1,10 @@
 use super::*;
-use crate::probe::{FailureClass, Timings, Verdict};
+use crate::probe::Verdict;
 use std::time::Duration;
 
 pub(in crate::store) fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
-    ProbeRecord {
-        probe: probe.into(),
-        target: "http://127.0.0.1:8000".into(),
-        scheduled_at_ms: at_ms,
-        verdict,
-        class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),
-        status: Some(if verdict == Verdict::Fail { 500 } else { 200 }),
-        latency: Duration::from_micros(1_000 + at_ms % 997 * 1_001),
-        timings: Timings::default(),
-        body_bytes: 10,
-        queries: 0,
-        findings: vec![],
-        retry_after: None,
-    }
+    let latency = Duration::from_micros(1_000 + at_ms % 997 * 1_001);
+    crate::store::test_runs::run(probe, at_ms, verdict, latency)
 }
 
 /// Runs of `a` and `b`, stored out of order (the export sorts them).

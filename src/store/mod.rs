@@ -21,6 +21,8 @@ mod rollups;
 mod silences;
 mod slo_state;
 mod stats;
+#[cfg(test)]
+pub(crate) mod test_runs;
 mod tiers;
 
 pub use export::{ExportError, RunFilter};

@@ -1,6 +1,6 @@
 use super::*;
 use crate::history::{Held, Retention, Rollup, Run, Thresholds, roll_up};
-use crate::probe::{FailureClass, ProbeRecord, Timings, Verdict};
+use crate::probe::{ProbeRecord, Verdict};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -11,20 +11,8 @@ const D: u64 = 86_400_000;
 const NOW: u64 = 20_000 * D + 13 * H + 7 * M + 5_000;
 
 fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
-    ProbeRecord {
-        probe: probe.into(),
-        target: "http://127.0.0.1:8000".into(),
-        scheduled_at_ms: at_ms,
-        verdict,
-        class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),
-        status: Some(200),
-        latency: Duration::from_micros(120_000 + at_ms % 1_000),
-        timings: Timings::default(),
-        body_bytes: 10,
-        queries: 0,
-        findings: vec![],
-        retry_after: None,
-    }
+    let latency = Duration::from_micros(120_000 + at_ms % 1_000);
+    crate::store::test_runs::run(probe, at_ms, verdict, latency)
 }
 
 fn insert(store: &Store, records: &[ProbeRecord]) {

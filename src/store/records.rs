@@ -217,22 +217,13 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{Finding, Timings};
+    use crate::probe::Finding;
 
     fn record(probe: &str, at_ms: u64, verdict: Verdict, queries: u32) -> ProbeRecord {
         ProbeRecord {
-            probe: probe.into(),
-            target: "http://127.0.0.1:8000".into(),
-            scheduled_at_ms: at_ms,
-            verdict,
-            class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),
-            status: Some(if verdict == Verdict::Fail { 500 } else { 200 }),
-            latency: Duration::from_millis(120),
-            timings: Timings::default(),
-            body_bytes: 10,
             queries,
             findings: vec![Finding::new("status", None, "200", "500", None)],
-            retry_after: None,
+            ..crate::store::test_runs::run(probe, at_ms, verdict, Duration::from_millis(120))
         }
     }
 

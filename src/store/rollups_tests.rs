@@ -1,5 +1,4 @@
 use super::*;
-use crate::probe::{FailureClass, Timings};
 use crate::store::migrations::migrate_to;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,20 +8,7 @@ const T0: u64 = 20_000 * DAY;
 const SECOND_US: u64 = 1_000_000;
 
 fn record(probe: &str, at_ms: u64, verdict: Verdict, latency_us: u64) -> ProbeRecord {
-    ProbeRecord {
-        probe: probe.into(),
-        target: "http://127.0.0.1:8000".into(),
-        scheduled_at_ms: at_ms,
-        verdict,
-        class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),
-        status: Some(200),
-        latency: Duration::from_micros(latency_us),
-        timings: Timings::default(),
-        body_bytes: 10,
-        queries: 0,
-        findings: vec![],
-        retry_after: None,
-    }
+    crate::store::test_runs::run(probe, at_ms, verdict, Duration::from_micros(latency_us))
 }
 
 /// Runs over three days, two probes, latencies on both sides of 1 s.
