@@ -280,34 +280,28 @@ fn a_window_reaching_past_the_raw_runs_counts_whole_minutes_never_the_failures_l
         to_ms: NOW,
     };
     assert_eq!(store.probe_records_in("a", span).expect("raw"), raw);
-    let window = crate::slo::Span {
-        from_ms: NOW - 3 * D + 17 * M + 31_000,
-        to_ms: NOW,
-    };
-    // Minute rows are held there: the first minute counts whole.
-    let covered_from = NOW - 3 * D + 17 * M - (NOW % M);
-    let runs: Vec<Run> = records
-        .iter()
-        .filter(|r| (covered_from..=NOW).contains(&r.scheduled_at_ms))
-        .map(run)
-        .collect();
-    assert_eq!(
-        store.window_rollup("a", window).expect("window"),
-        Rollup::of(&runs, &[])
-    );
-    // Before the minute rows start, hours count whole.
-    let window = crate::slo::Span {
-        from_ms: NOW - 7 * D,
-        to_ms: NOW,
-    };
-    let covered_from = Level::Hour.start_of(NOW - 7 * D);
-    let runs: Vec<Run> = records
-        .iter()
-        .filter(|r| (covered_from..=NOW).contains(&r.scheduled_at_ms))
-        .map(run)
-        .collect();
-    assert_eq!(
-        store.window_rollup("a", window).expect("window"),
-        Rollup::of(&runs, &[])
-    );
+    for (from_ms, covered_from) in [
+        // Minute rows are held there: the first minute counts whole.
+        (
+            NOW - 3 * D + 17 * M + 31_000,
+            NOW - 3 * D + 17 * M - (NOW % M),
+        ),
+        // Before the minute rows start, hours count whole.
+        (NOW - 7 * D, Level::Hour.start_of(NOW - 7 * D)),
+    ] {
+        let window = crate::slo::Span {
+            from_ms,
+            to_ms: NOW,
+        };
+        let runs: Vec<Run> = records
+            .iter()
+            .filter(|r| (covered_from..=NOW).contains(&r.scheduled_at_ms))
+            .map(run)
+            .collect();
+        assert_eq!(
+            store.window_rollup("a", window).expect("window"),
+            Rollup::of(&runs, &[]),
+            "{window:?}"
+        );
+    }
 }
