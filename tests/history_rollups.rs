@@ -1,10 +1,12 @@
 //! The rollups are written with the runs, in the same transaction: a daemon killed with SIGKILL leaves a store
 //! whose rollups are exactly its raw runs rolled up, counting slow runs against the plan's latency thresholds;
-//! a reload that changes a threshold makes them track the new one.
+//! a reload that changes a threshold makes them track the new one, and a stop in the middle of that rebuild
+//! interrupts it without losing a run.
 
 mod support;
 
 use oewsprobe::history::{Level, Rollup};
+use oewsprobe::probe::Verdict;
 use oewsprobe::store::Store;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,6 +16,18 @@ use support::process::SimProcess;
 const HEALTH_EVERY_1S: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
 const LATENCY_SLO: &str = "[[slo]]\nname = \"fast-health\"\nprobes = [\"health\"]\nsli = \"latency\"\nthreshold = \"250ms\"\ntarget = 0.99\n";
+
+/// Rewrites the daemon's latency objective to 1 s and sends SIGHUP.
+fn reload_with_a_threshold_of_1s(daemon: &Daemon) {
+    let config = daemon.dir.path().join("oewsprobe.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("threshold = \"250ms\"", "threshold = \"1s\""),
+    )
+    .expect("config");
+    daemon.signal("HUP");
+}
 
 fn rows(store: &Store) -> BTreeMap<(Level, u64), Rollup> {
     let mut out = BTreeMap::new();
@@ -73,14 +87,7 @@ fn a_reload_that_changes_a_latency_threshold_makes_the_rollups_track_it() {
         assert!(Instant::now() < deadline, "no records: {}", daemon.stderr());
         std::thread::sleep(Duration::from_millis(100));
     }
-    let config = daemon.dir.path().join("oewsprobe.toml");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(
-        &config,
-        text.replace("threshold = \"250ms\"", "threshold = \"1s\""),
-    )
-    .expect("config");
-    daemon.signal("HUP");
+    reload_with_a_threshold_of_1s(&daemon);
     let rebuilt = "oewsprobe run: SIGHUP: the latency thresholds changed; rollups rebuilt from the raw runs held (";
     while !daemon.stderr().contains(rebuilt) {
         assert!(
@@ -115,5 +122,119 @@ fn a_reload_that_changes_a_latency_threshold_makes_the_rollups_track_it() {
         rows(&store),
         written,
         "the rollups are the raw runs rolled up"
+    );
+}
+
+/// How many runs the store in `dir` holds (0 until the daemon has opened it).
+fn runs_held(daemon: &Daemon) -> u64 {
+    if !daemon.stderr().contains("oewsprobe run: watching") {
+        return 0;
+    }
+    Store::open(&daemon.store_path())
+        .and_then(|s| s.stats())
+        .map_or(0, |s| s.runs)
+}
+
+/// A store of `runs` runs of `health`, one a second until a minute ago, counted against 250 ms.
+fn store_with_runs(dir: &std::path::Path, runs: u64) {
+    let store = Store::open(&dir.join("oewsprobe.sqlite")).expect("store");
+    store
+        .track_latency_thresholds(&BTreeMap::from([("health".to_string(), vec![250_000])]))
+        .expect("thresholds");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let first = now_ms - 60_000 - runs * 1_000;
+    let records: Vec<_> = (0..runs)
+        .map(|i| support::store::record("health", first + i * 1_000, Verdict::Pass))
+        .collect();
+    for batch in records.chunks(5_000) {
+        store.insert_records(batch).expect("insert");
+    }
+}
+
+#[test]
+fn a_stop_during_a_reload_s_rebuild_interrupts_it_and_loses_no_run() {
+    // Enough runs that rebuilding their rollups takes seconds: the stop comes in the middle of it.
+    const HELD: u64 = 400_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    store_with_runs(dir.path(), HELD);
+    let sim = SimProcess::start(&[]);
+    let probes = [("health.toml", HEALTH_EVERY_1S)];
+    let mut daemon = Daemon::start_in(dir, &sim.url, LATENCY_SLO, &probes, &[], &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs_held(&daemon) < HELD + 2 {
+        assert!(Instant::now() < deadline, "no records: {}", daemon.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    reload_with_a_threshold_of_1s(&daemon);
+    while !daemon
+        .stderr()
+        .contains("oewsprobe run: SIGHUP: configuration reloaded")
+    {
+        assert!(Instant::now() < deadline, "no reload: {}", daemon.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    daemon.signal("TERM");
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(30));
+    let store = Store::open(&daemon.store_path()).expect("store");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("oewsprobe run: the rollup rebuild for the new latency thresholds was interrupted after "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rollups rebuilt"), "{stderr}");
+    // Nothing changed: the rollups still count against 250 ms, and are exactly the raw runs rolled up.
+    let tracked = BTreeMap::from([("health".to_string(), vec![250_000])]);
+    assert_eq!(store.latency_thresholds().expect("thresholds"), tracked);
+    let recorded: u64 = stderr
+        .split("oewsprobe run: stopped; ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stop line: {stderr}"));
+    let runs = store.stats().expect("stats").runs;
+    assert_eq!(
+        runs,
+        HELD + recorded,
+        "every run of the daemon was recorded"
+    );
+    let written = rows(&store);
+    assert!(written.values().all(|r| r.slow.keys().eq([&250_000])));
+    store.rebuild_rollups().expect("rebuild");
+    assert_eq!(
+        rows(&store),
+        written,
+        "the rollups are the raw runs rolled up"
+    );
+    drop(store);
+    let dir = std::mem::replace(&mut daemon.dir, tempfile::tempdir().expect("tempdir"));
+
+    // The next start makes them track the new threshold.
+    let daemon = Daemon::start_in(
+        dir,
+        &sim.url,
+        LATENCY_SLO.replace("250ms", "1s").as_str(),
+        &probes,
+        &[],
+        &[],
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while runs_held(&daemon) <= runs {
+        assert!(Instant::now() < deadline, "no records: {}", daemon.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, stderr, store, _dir) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        store.latency_thresholds().expect("thresholds"),
+        BTreeMap::from([("health".to_string(), vec![1_000_000])])
+    );
+    assert!(
+        rows(&store)
+            .values()
+            .all(|r| r.slow.keys().eq([&1_000_000]))
     );
 }

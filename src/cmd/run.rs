@@ -12,9 +12,10 @@ use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
 use crate::monitor::{AlertFeed, Hooks, Recorder, settle_unknown_outcomes, spawn_writer};
 use crate::probe::ProbeRecord;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::telemetry::{Liveness, Metrics};
 use loops::{Diff, Loops};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
@@ -119,28 +120,59 @@ fn target_of(plan: &Plan) -> String {
 /// After a reload that changed the objectives' latency thresholds, makes the rollups track the new ones: the
 /// rollups from when the raw runs are complete are rebuilt, in the background. The store's lock is held
 /// meanwhile (about a second per 200,000 runs held): records wait in the writer's queue, probes do not.
-fn track_thresholds(store: &Arc<Mutex<Store>>, old: &Plan, new: &Plan) {
+/// `None` when the thresholds did not change.
+fn track_thresholds(store: &Arc<Mutex<Store>>, old: &Plan, new: &Plan) -> Option<Rebuild> {
     let wanted = crate::history::latency_thresholds(&new.objectives);
     if wanted == crate::history::latency_thresholds(&old.objectives) {
-        return;
+        return None;
     }
     let store = store.clone();
-    tokio::task::spawn_blocking(move || {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let task = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let store = store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match store.track_latency_thresholds(&wanted) {
+        if stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        match store.track_latency_thresholds_unless(&wanted, &stopped) {
             Ok(true) => crate::telemetry::say(&format!(
                 "oewsprobe run: SIGHUP: the latency thresholds changed; rollups rebuilt from the raw runs held ({:.1} s)",
                 started.elapsed().as_secs_f64()
             )),
             Ok(false) => {}
+            Err(StoreError::Interrupted) => crate::telemetry::say(&format!(
+                "oewsprobe run: the rollup rebuild for the new latency thresholds was interrupted after {:.1} s; the rollups keep the thresholds they had until a newer reload or the next start rebuilds them",
+                started.elapsed().as_secs_f64()
+            )),
             Err(e) => crate::telemetry::say(&format!(
                 "oewsprobe run: SIGHUP: cannot rebuild the rollups for the new latency thresholds ({e}); windows are counted from the raw runs held until the next start"
             )),
         }
     });
+    Some(Rebuild { stop, task })
+}
+
+/// A rollup rebuild running in the background for a reload's latency thresholds.
+struct Rebuild {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Rebuild {
+    /// Tells it to give up: it ends within a few milliseconds of work, changing nothing (or at once when it
+    /// has not started).
+    fn interrupt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Interrupts it and waits for it to end, so that a stop does not wait for a whole rebuild.
+    async fn end(self) {
+        self.interrupt();
+        let _ = self.task.await;
+    }
 }
 
 /// Runs plan after plan (SIGHUP applies the new one as a diff) until a stop signal.
@@ -159,6 +191,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
     let mut probes = Loops::new(context.liveness.clone());
     let mut others = Loops::new(context.liveness.clone());
     let mut generation = 0;
+    let mut rebuild: Option<Rebuild> = None;
     if let Err(message) = apply(
         &plan,
         &context,
@@ -191,6 +224,9 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                 crate::telemetry::say(&format!(
                     "oewsprobe run: the record writer died ({cause}); exiting"
                 ));
+                if let Some(running) = rebuild.take() {
+                    running.end().await;
+                }
                 return Ending::Graceful(Exit::CouldNotCheck);
             }
         };
@@ -219,7 +255,13 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                                 other.started,
                                 other.stopped
                             ));
-                            track_thresholds(&context.store, &plan, &new_plan);
+                            // A newer reload's thresholds replace an older one's: its rebuild gives up.
+                            if let Some(started) =
+                                track_thresholds(&context.store, &plan, &new_plan)
+                                && let Some(older) = rebuild.replace(started)
+                            {
+                                older.interrupt();
+                            }
                             plan = new_plan;
                         }
                         Err(message) => crate::telemetry::say(&format!(
@@ -234,6 +276,10 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         }
     }
     sd_notify::notify(sd_notify::STOPPING);
+    // The writer needs the store to record the last runs: a rebuild holding it gives up first.
+    if let Some(running) = rebuild.take() {
+        running.end().await;
+    }
     context.liveness.expect(0);
     let grace = plan.settings.run.shutdown_grace;
     let stopping = Stopping {

@@ -120,6 +120,23 @@ pub fn split_at_the_end(span: Span, held: Held) -> Vec<Span> {
     parts
 }
 
+/// The bucket ranges of `ranges` merged, per level, where they overlap or touch: the fewest range reads
+/// that read each row they name once. Sorted by level, then start.
+pub fn merged(ranges: impl IntoIterator<Item = (Level, u64, u64)>) -> Vec<(Level, u64, u64)> {
+    let mut all: Vec<(Level, u64, u64)> = ranges.into_iter().collect();
+    all.sort_unstable();
+    let mut out: Vec<(Level, u64, u64)> = Vec::with_capacity(all.len());
+    for (level, first, last) in all {
+        match out.last_mut() {
+            Some((at, _, end)) if *at == level && first <= end.saturating_add(level.millis()) => {
+                *end = (*end).max(last);
+            }
+            _ => out.push((level, first, last)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +322,42 @@ mod tests {
             (span(end, end - 1), held_all, vec![span(end, end - 1)]),
         ] {
             assert_eq!(split_at_the_end(window, held), parts, "{window:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_that_overlap_or_touch_are_read_as_one() {
+        use Level::*;
+        for (ranges, reads) in [
+            (vec![], vec![]),
+            // Overlapping, nested and touching minutes merge; a gap of one minute does not.
+            (
+                vec![
+                    (Minute, 10 * M, 29 * M),
+                    (Minute, 0, 9 * M),
+                    (Minute, 12 * M, 20 * M),
+                    (Minute, 31 * M, 40 * M),
+                    (Minute, 25 * M, 29 * M),
+                ],
+                vec![(Minute, 0, 29 * M), (Minute, 31 * M, 40 * M)],
+            ),
+            // Levels never merge with each other, even on the same instants.
+            (
+                vec![
+                    (Day, 0, 3 * D),
+                    (Hour, 0, 23 * H),
+                    (Hour, D, 2 * D),
+                    (Day, 4 * D, 4 * D),
+                ],
+                vec![(Hour, 0, 2 * D), (Day, 0, 4 * D)],
+            ),
+            // The same range twice is read once.
+            (
+                vec![(Hour, 5 * H, 9 * H), (Hour, 5 * H, 9 * H)],
+                vec![(Hour, 5 * H, 9 * H)],
+            ),
+        ] {
+            assert_eq!(merged(ranges.clone()), reads, "{ranges:?}");
         }
     }
 }

@@ -86,20 +86,30 @@ impl Shared {
     }
 }
 
-/// Runs `work` on `store` from a blocking thread.
+/// Runs `work` on `store` from a blocking thread — unless nobody waits for it any more when the store is
+/// free: a loop stopped while its work waited for the store (behind a rebuild, say) does not start that work
+/// (its answer is then [`StoreError::Task`], which nobody reads), so a stop never queues behind it.
 pub async fn store_task<T: Send + 'static>(
     store: &Arc<Mutex<Store>>,
     work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || {
+    let waiting = Arc::new(());
+    let still_waiting = Arc::downgrade(&waiting);
+    let done = tokio::task::spawn_blocking(move || {
         let store = store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if still_waiting.upgrade().is_none() {
+            return Err(StoreError::Task(
+                "nobody waits for this work any more".into(),
+            ));
+        }
         work(&store)
     })
-    .await
-    .unwrap_or_else(|e| {
+    .await;
+    drop(waiting);
+    done.unwrap_or_else(|e| {
         Err(StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(
             Box::new(e),
         )))

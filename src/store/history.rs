@@ -5,14 +5,15 @@
 //! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
 use super::{Store, StoreResult};
-use crate::history::{Cover, Level, Rollup, Run, cover, split_at_the_end};
+use crate::history::{Cover, Level, Rollup, Run, cover, merged, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-/// Counts summed per range of rows (`None`: raw runs), first and last bucket start (or instant).
-type RangeSums = HashMap<(Option<Level>, u64, u64), Counts>;
+/// Counts per level and bucket start, summed over a set of probes.
+type BucketSums = BTreeMap<(Level, u64), Counts>;
 
 impl Store {
     /// `probe`'s runs in `span` (inclusive) as one rollup, tracking the thresholds every row it merges tracks.
@@ -79,26 +80,19 @@ impl Store {
         probes.sort();
         probes.dedup();
         if objective.sli == Sli::Availability {
-            // Counts alone: summed by SQLite over each range of the covers, no row decoded here; the windows
-            // end together, so their last day and hour are split off and each range is read once.
+            // Counts alone, summed by SQLite: the windows end together, so their last day and hour are split
+            // off, and the rows of all their covers are read once, in as few range reads as they allow.
             let held = self.held()?;
-            let mut sums = RangeSums::new();
-            return spans
+            let covers: Vec<Vec<Cover>> = spans
                 .iter()
                 .map(|span| {
-                    split_at_the_end(*span, held).into_iter().try_fold(
-                        Counts::default(),
-                        |total, part| {
-                            Ok(total
-                                + self.availability_counts(
-                                    &probes,
-                                    &cover(part, held),
-                                    &mut sums,
-                                )?)
-                        },
-                    )
+                    split_at_the_end(*span, held)
+                        .into_iter()
+                        .map(|part| cover(part, held))
+                        .collect()
                 })
                 .collect();
+            return self.availability_counts(&probes, &covers);
         }
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
@@ -123,56 +117,84 @@ impl Store {
         Ok(out)
     }
 
-    /// The availability counts of `probes`' runs in `cover`: its rollup rows' counts and its raw runs',
-    /// each range summed by SQLite once (`sums` keeps the ranges already summed).
+    /// The availability counts of `probes`' runs in each window (parallel to `covers`: the covers of its
+    /// parts): the rows of every cover summed per bucket over the probes by SQLite, each row read once (ranges
+    /// that overlap or touch are [`merged`]), then added up per window; the raw runs at the edges summed per
+    /// edge, each edge once.
     fn availability_counts(
         &self,
         probes: &[String],
-        cover: &Cover,
-        sums: &mut RangeSums,
-    ) -> StoreResult<Counts> {
-        let mut total = Counts::default();
-        let ranges = (cover
-            .buckets
-            .iter()
-            .map(|&(level, first, last)| (Some(level), first, last)))
-        .chain(
-            cover
-                .raw
-                .iter()
-                .map(|edge| (None, edge.from_ms, edge.to_ms)),
-        );
-        for range in ranges {
-            if let Some(counts) = sums.get(&range) {
-                total = total + *counts;
-                continue;
-            }
-            let (level, first, last) = range;
-            let sql = match level {
-                Some(level) => format!(
-                    "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0)
-                     FROM rollups WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
-                    super::rollups::code(level),
-                    placeholders(probes.len())
-                ),
-                None => format!(
-                    "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
-                            COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
-                     FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
-                    placeholders(probes.len())
-                ),
-            };
-            let counts = self.sum_counts(&sql, bind(probes, first, last))?;
-            sums.insert(range, counts);
-            total = total + counts;
+        covers: &[Vec<Cover>],
+    ) -> StoreResult<Vec<Counts>> {
+        let all = || covers.iter().flatten();
+        let mut buckets = BucketSums::new();
+        for (level, first, last) in merged(all().flat_map(|c| c.buckets.iter().copied())) {
+            self.bucket_sums(probes, level, first, last, &mut buckets)?;
         }
-        Ok(total)
+        let mut edges = HashMap::new();
+        for edge in all().flat_map(|c| c.raw.iter()) {
+            if let Entry::Vacant(slot) = edges.entry((edge.from_ms, edge.to_ms)) {
+                slot.insert(self.raw_counts(probes, *edge)?);
+            }
+        }
+        Ok(covers
+            .iter()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .flat_map(|cover| {
+                        let rows = cover.buckets.iter().flat_map(|&(level, first, last)| {
+                            buckets
+                                .range((level, first)..=(level, last))
+                                .map(|(_, c)| *c)
+                        });
+                        let runs = cover.raw.iter().map(|e| edges[&(e.from_ms, e.to_ms)]);
+                        rows.chain(runs)
+                    })
+                    .sum()
+            })
+            .collect())
     }
 
-    /// Runs `sql`, which sums good, bad and inconclusive runs, with `params`.
-    fn sum_counts(&self, sql: &str, params: Vec<Value>) -> StoreResult<Counts> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let (good, bad, inconclusive) = stmt.query_row(params_from_iter(params), |r| {
+    /// Adds to `sums` the counts of `probes`' rows at `level` whose buckets start in `[first, last]`, summed
+    /// over the probes per bucket.
+    fn bucket_sums(
+        &self,
+        probes: &[String],
+        level: Level,
+        first: u64,
+        last: u64,
+        sums: &mut BucketSums,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT start_ms, SUM(pass), SUM(fail), SUM(inconclusive) FROM rollups
+             WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ? GROUP BY start_ms",
+            super::rollups::code(level),
+            placeholders(probes.len())
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(bind(probes, first, last)))?;
+        while let Some(r) = rows.next()? {
+            let count = |i| r.get::<_, i64>(i).map(|n| n as u64);
+            sums.insert(
+                (level, r.get::<_, i64>(0)? as u64),
+                Counts::new(count(1)?, count(2)?, count(3)?),
+            );
+        }
+        Ok(())
+    }
+
+    /// The availability counts of `probes`' raw runs scheduled in `span` (inclusive).
+    fn raw_counts(&self, probes: &[String], span: Span) -> StoreResult<Counts> {
+        let sql = format!(
+            "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
+                    COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
+             FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
+            placeholders(probes.len())
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let params = params_from_iter(bind(probes, span.from_ms, span.to_ms));
+        let (good, bad, inconclusive) = stmt.query_row(params, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,

@@ -151,7 +151,7 @@ pub fn migrate_to(conn: &Connection, shown: &str, upto: usize) -> StoreResult<()
         if now <= index as i64 {
             tx.execute_batch(sql)?;
             match index {
-                ROLLUPS => super::rollups::rebuild(&tx, 0)?,
+                ROLLUPS => super::rollups::rebuild(&tx, 0, &super::rollups::NEVER)?,
                 TIERS => super::tiers::start(&tx)?,
                 _ => {}
             }

@@ -65,6 +65,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("store: a rollup row is unreadable; rebuild the rollups from the raw runs")]
     RollupUnreadable,
+    #[error("store: the rollup rebuild was interrupted; nothing changed")]
+    Interrupted,
     #[error(
         "store {path} has schema version {found}, newer than this oewsprobe knows ({known}); upgrade oewsprobe"
     )]

@@ -6,6 +6,14 @@ use super::{Store, StoreError, StoreResult};
 use crate::history::{Histogram, Level, Rollup, Run, Thresholds, roll_up};
 use crate::probe::{ProbeRecord, Verdict};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How many runs a rebuild rolls up between two looks at its stop flag (and its progress line): a few
+/// milliseconds of work.
+const STOP_CHECK: u64 = 8_192;
+
+/// A stop flag never set: for rebuilds that run to their end (migrations, `store rebuild-rollups`).
+pub(super) static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// The `level` column: 1 minute, 2 hour, 3 day.
 pub(super) fn code(level: Level) -> i64 {
@@ -26,6 +34,17 @@ impl Store {
     /// objectives): when it differs from what they track, the set is replaced and the rollups are rebuilt
     /// from the raw runs, in one transaction. Returns whether a rebuild was needed.
     pub fn track_latency_thresholds(&self, wanted: &Thresholds) -> StoreResult<bool> {
+        self.track_latency_thresholds_unless(wanted, &NEVER)
+    }
+
+    /// [`Store::track_latency_thresholds`], given up when `stop` is set during the rebuild (checked every
+    /// few thousand runs): then nothing changes, the thresholds tracked and their rollups stay as they were,
+    /// and the answer is [`StoreError::Interrupted`].
+    pub fn track_latency_thresholds_unless(
+        &self,
+        wanted: &Thresholds,
+        stop: &AtomicBool,
+    ) -> StoreResult<bool> {
         let wanted: Thresholds = wanted
             .iter()
             .filter(|(_, t)| !t.is_empty())
@@ -49,7 +68,7 @@ impl Store {
                     insert.execute(params![probe, t as i64])?;
                 }
             }
-            rebuild_held(&store.conn)
+            rebuild_held(&store.conn, stop)
         })?;
         Ok(true)
     }
@@ -58,7 +77,7 @@ impl Store {
     /// from when the raw runs are complete describe exactly the runs the store holds. Older rows (of runs
     /// pruned since, or of a bucket holding that instant) stay as they are.
     pub fn rebuild_rollups(&self) -> StoreResult<()> {
-        self.atomically(|store| rebuild_held(&store.conn))
+        self.atomically(|store| rebuild_held(&store.conn, &NEVER))
     }
 
     /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first.
@@ -197,18 +216,20 @@ pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> St
 }
 
 /// [`rebuild`] from when the raw runs are complete (see `tiers`).
-fn rebuild_held(conn: &Connection) -> StoreResult<()> {
+fn rebuild_held(conn: &Connection, stop: &AtomicBool) -> StoreResult<()> {
     rebuild(
         conn,
         super::tiers::complete_from(conn, super::tiers::Tier::Raw)?,
+        stop,
     )
 }
 
 /// Deletes every rollup row of a bucket starting at or after `from_ms` and computes them again from the raw
 /// runs from then, one probe-day at a time (memory bounded by one probe's runs in one day), inside the
 /// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned. On a terminal,
-/// shows its progress.
-pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
+/// shows its progress. Fails with [`StoreError::Interrupted`] as soon as it sees `stop` set (every
+/// [`STOP_CHECK`] runs): the caller's transaction then undoes what it did.
+pub(super) fn rebuild(conn: &Connection, from_ms: u64, stop: &AtomicBool) -> StoreResult<()> {
     let mut progress = super::progress::Progress::on_terminal(|| {
         conn.query_row(
             "SELECT COUNT(*) FROM records WHERE scheduled_at_ms >= ?1",
@@ -237,10 +258,13 @@ pub(super) fn rebuild(conn: &Connection, from_ms: u64) -> StoreResult<()> {
     };
     let mut done: u64 = 0;
     while let Some(r) = rows.next()? {
-        if let Some(progress) = progress.as_mut()
-            && done % 8_192 == 0
-        {
-            progress.update(done);
+        if done % STOP_CHECK == 0 {
+            if stop.load(Ordering::Relaxed) {
+                return Err(StoreError::Interrupted);
+            }
+            if let Some(progress) = progress.as_mut() {
+                progress.update(done);
+            }
         }
         done += 1;
         let probe: String = r.get(0)?;

@@ -144,7 +144,8 @@ mod tests {
                 )
                 .expect("insert");
             }
-            super::super::rollups::rebuild(&conn, 0).expect("rollups as schema 4 kept them");
+            super::super::rollups::rebuild(&conn, 0, &super::super::rollups::NEVER)
+                .expect("rollups as schema 4 kept them");
             let mode: i64 = conn
                 .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
                 .expect("mode");

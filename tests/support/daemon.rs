@@ -27,7 +27,19 @@ impl Daemon {
         env: &[(&str, &str)],
     ) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("probes")).expect("probes dir");
+        Daemon::start_in(dir, target, config_extra, probes, flags, env)
+    }
+
+    /// [`Daemon::start_with`] in `dir`, which may hold a store already (`oewsprobe.sqlite`).
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        target: &str,
+        config_extra: &str,
+        probes: &[(&str, &str)],
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        std::fs::create_dir_all(dir.path().join("probes")).expect("probes dir");
         for (name, text) in probes {
             std::fs::write(dir.path().join("probes").join(name), text).expect("probe file");
         }
