@@ -120,21 +120,86 @@ pub fn split_at_the_end(span: Span, held: Held) -> Vec<Span> {
     parts
 }
 
-/// The bucket ranges of `ranges` merged, per level, where they overlap or touch: the fewest range reads
-/// that read each row they name once. Sorted by level, then start.
-pub fn merged(ranges: impl IntoIterator<Item = (Level, u64, u64)>) -> Vec<(Level, u64, u64)> {
-    let mut all: Vec<(Level, u64, u64)> = ranges.into_iter().collect();
-    all.sort_unstable();
-    let mut out: Vec<(Level, u64, u64)> = Vec::with_capacity(all.len());
-    for (level, first, last) in all {
-        match out.last_mut() {
-            Some((at, _, end)) if *at == level && first <= end.saturating_add(level.millis()) => {
-                *end = (*end).max(last);
+/// A window's rows with complements: where an edge's run of rows of one level fills more than half of the
+/// bucket above it, the bigger row is read instead, less the rest of its rows (at most half of them): what is
+/// added (`plus`), what is taken away from it (`minus`), the raw runs at the very edges (`raw`). Counts only:
+/// a count is exact after the subtraction (a row is the sum of its finer rows, written together); a latency
+/// distribution is not subtracted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignedCover {
+    pub plus: Vec<(Level, u64, u64)>,
+    pub minus: Vec<(Level, u64, u64)>,
+    pub raw: Vec<Span>,
+}
+
+/// [`cover`] with complements (see [`SignedCover`]): the same runs, in fewer rows. A complement is used only
+/// where the finer level is held from the bigger bucket's start, so the bigger row is the sum of rows held.
+pub fn signed_cover(span: Span, held: Held) -> SignedCover {
+    let plain = cover(span, held);
+    let held = held.nested();
+    let mut out = SignedCover {
+        raw: plain.raw,
+        ..SignedCover::default()
+    };
+    for (level, first, last) in plain.buckets.into_iter().flat_map(by_parent) {
+        match complement(level, first, last, held) {
+            Some((parent, rest)) => {
+                out.plus.push(parent);
+                out.minus.extend(rest);
             }
-            _ => out.push((level, first, last)),
+            None => out.plus.push((level, first, last)),
         }
     }
+    out.plus.sort_unstable();
+    out.minus.sort_unstable();
     out
+}
+
+/// `range` split where the buckets of the level above start (a range of minutes crossing an hour, say).
+fn by_parent((level, first, last): (Level, u64, u64)) -> Vec<(Level, u64, u64)> {
+    let Some(parent) = parent_of(level) else {
+        return vec![(level, first, last)];
+    };
+    let mut parts = Vec::with_capacity(2);
+    let mut from = first;
+    while parent.start_of(from) < parent.start_of(last) {
+        let next = parent.start_of(from) + parent.millis();
+        parts.push((level, from, next - level.millis()));
+        from = next;
+    }
+    parts.push((level, from, last));
+    parts
+}
+
+/// The level whose buckets hold `level`'s (`None` for days).
+fn parent_of(level: Level) -> Option<Level> {
+    match level {
+        Level::Minute => Some(Level::Hour),
+        Level::Hour => Some(Level::Day),
+        Level::Day => None,
+    }
+}
+
+/// The row above `[first, last]` at `level` and the rest of its rows at `level`, when the range lies in one
+/// bucket above, its level is held from that bucket's start, and the two together are fewer rows.
+type Complement = ((Level, u64, u64), Vec<(Level, u64, u64)>);
+
+fn complement(level: Level, first: u64, last: u64, held: Held) -> Option<Complement> {
+    let parent = parent_of(level)?;
+    let start = parent.start_of(first);
+    if parent.start_of(last) != start || held.from_ms(Some(level)) > start {
+        return None;
+    }
+    let size = level.millis();
+    let end = start + parent.millis();
+    let rest: Vec<(Level, u64, u64)> = [(start, first), (last + size, end)]
+        .into_iter()
+        .filter(|(from, until)| from < until)
+        .map(|(from, until)| (level, from, until - size))
+        .collect();
+    let rows = |(_, from, to): &(Level, u64, u64)| (to - from) / size + 1;
+    let other: u64 = rest.iter().map(rows).sum();
+    (1 + other < rows(&(level, first, last))).then_some(((parent, start, start), rest))
 }
 
 #[cfg(test)]
@@ -326,38 +391,69 @@ mod tests {
     }
 
     #[test]
-    fn ranges_that_overlap_or_touch_are_read_as_one() {
+    fn edges_longer_than_half_their_bucket_are_read_as_the_bucket_less_the_rest() {
         use Level::*;
-        for (ranges, reads) in [
-            (vec![], vec![]),
-            // Overlapping, nested and touching minutes merge; a gap of one minute does not.
+        let recent = Held {
+            raw_from_ms: 40 * D + 2 * H + 30 * M,
+            minute_from_ms: 40 * D + 2 * H + 10 * M,
+            ..Held::default()
+        };
+        for (window, held, plus, minus) in [
+            // The last hour at 10:01:15: 58 minutes of 09:00 are that hour less two minutes; the minute
+            // before now stays (one row).
             (
+                span(10 * D + 9 * H + M + 15_001, 10 * D + 10 * H + M + 15_000),
+                Held::default(),
                 vec![
-                    (Minute, 10 * M, 29 * M),
-                    (Minute, 0, 9 * M),
-                    (Minute, 12 * M, 20 * M),
-                    (Minute, 31 * M, 40 * M),
-                    (Minute, 25 * M, 29 * M),
+                    (Minute, 10 * D + 10 * H, 10 * D + 10 * H),
+                    (Hour, 10 * D + 9 * H, 10 * D + 9 * H),
                 ],
-                vec![(Minute, 0, 29 * M), (Minute, 31 * M, 40 * M)],
+                vec![(Minute, 10 * D + 9 * H, 10 * D + 9 * H + M)],
             ),
-            // Levels never merge with each other, even on the same instants.
+            // Half an hour or less stays as it is.
             (
+                span(10 * D + 9 * H + 30 * M, 10 * D + 10 * H - 1),
+                Held::default(),
+                vec![(Minute, 10 * D + 9 * H + 30 * M, 10 * D + 9 * H + 59 * M)],
+                vec![],
+            ),
+            // Hours: 20 hours at the end of day 10 are the day less its first four; the window's last two
+            // hours are hours, and its last minute of 40 days 2:00 a minute.
+            (
+                span(10 * D + 4 * H, 40 * D + 2 * H + M - 1),
+                Held::default(),
                 vec![
-                    (Day, 0, 3 * D),
-                    (Hour, 0, 23 * H),
-                    (Hour, D, 2 * D),
-                    (Day, 4 * D, 4 * D),
+                    (Minute, 40 * D + 2 * H, 40 * D + 2 * H),
+                    (Hour, 40 * D, 40 * D + H),
+                    (Day, 10 * D, 10 * D),
+                    (Day, 11 * D, 39 * D),
                 ],
-                vec![(Hour, 0, 2 * D), (Day, 0, 4 * D)],
+                vec![(Hour, 10 * D, 10 * D + 3 * H)],
             ),
-            // The same range twice is read once.
+            // A run of minutes inside an hour, with a few minutes of the hour on each side: both are taken away.
             (
-                vec![(Hour, 5 * H, 9 * H), (Hour, 5 * H, 9 * H)],
-                vec![(Hour, 5 * H, 9 * H)],
+                span(10 * D + 2 * M, 10 * D + 57 * M - 1),
+                Held::default(),
+                vec![(Hour, 10 * D, 10 * D)],
+                vec![
+                    (Minute, 10 * D, 10 * D + M),
+                    (Minute, 10 * D + 57 * M, 10 * D + 59 * M),
+                ],
+            ),
+            // Never where the minutes of that hour are not all held.
+            (
+                span(40 * D + 2 * H + 12 * M, 40 * D + 3 * H - 1),
+                recent,
+                vec![
+                    (Minute, 40 * D + 2 * H + 12 * M, 40 * D + 2 * H + 29 * M),
+                    (Minute, 40 * D + 2 * H + 30 * M, 40 * D + 2 * H + 59 * M),
+                ],
+                vec![],
             ),
         ] {
-            assert_eq!(merged(ranges.clone()), reads, "{ranges:?}");
+            let got = signed_cover(window, held);
+            assert_eq!((got.plus, got.minus), (plus, minus), "{window:?}");
+            assert_eq!(got.raw, cover(window, held).raw, "{window:?}");
         }
     }
 }

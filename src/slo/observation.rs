@@ -77,6 +77,17 @@ impl Counts {
     }
 }
 
+impl Counts {
+    /// These counts without `other`'s, which they include (saturating at zero).
+    pub fn less(self, other: Counts) -> Counts {
+        Counts::new(
+            self.good.saturating_sub(other.good),
+            self.bad.saturating_sub(other.bad),
+            self.inconclusive.saturating_sub(other.inconclusive),
+        )
+    }
+}
+
 impl std::ops::Add for Counts {
     type Output = Counts;
 

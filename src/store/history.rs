@@ -4,16 +4,15 @@
 //! (a few range reads of rollup rows and at most two of raw runs per window, whatever the number of probes).
 //! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
-use super::{Store, StoreResult};
-use crate::history::{Cover, Level, Rollup, Run, cover, merged, split_at_the_end};
+use super::{Store, StoreError, StoreResult};
+use crate::history::{Level, Rollup, Run, SignedCover, cover, signed_cover, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-/// Counts per level and bucket start, summed over a set of probes.
-type BucketSums = BTreeMap<(Level, u64), Counts>;
+/// Counts summed per range of rows (`None`: raw runs), first and last bucket start (or instant).
+type RangeSums = HashMap<(Option<Level>, u64, u64), Counts>;
 
 impl Store {
     /// `probe`'s runs in `span` (inclusive) as one rollup, tracking the thresholds every row it merges tracks.
@@ -80,19 +79,23 @@ impl Store {
         probes.sort();
         probes.dedup();
         if objective.sli == Sli::Availability {
-            // Counts alone, summed by SQLite: the windows end together, so their last day and hour are split
-            // off, and the rows of all their covers are read once, in as few range reads as they allow.
+            // Counts alone, summed by SQLite over each range of rows, each range once: the windows end
+            // together, so their last day and hour are split off and shared; long edges are read as the
+            // bigger row less the rest of it (`signed_cover`).
             let held = self.held()?;
-            let covers: Vec<Vec<Cover>> = spans
+            let mut sums = RangeSums::new();
+            return spans
                 .iter()
                 .map(|span| {
-                    split_at_the_end(*span, held)
-                        .into_iter()
-                        .map(|part| cover(part, held))
-                        .collect()
+                    split_at_the_end(*span, held).into_iter().try_fold(
+                        Counts::default(),
+                        |total, part| {
+                            let cover = signed_cover(part, held);
+                            Ok(total + self.availability_counts(&probes, &cover, &mut sums)?)
+                        },
+                    )
                 })
                 .collect();
-            return self.availability_counts(&probes, &covers);
         }
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
@@ -117,91 +120,70 @@ impl Store {
         Ok(out)
     }
 
-    /// The availability counts of `probes`' runs in each window (parallel to `covers`: the covers of its
-    /// parts): the rows of every cover summed per bucket over the probes by SQLite, each row read once (ranges
-    /// that overlap or touch are [`merged`]), then added up per window; the raw runs at the edges summed per
-    /// edge, each edge once.
+    /// The availability counts of `probes`' runs in `cover`: its rows' counts, less its complements', and
+    /// its raw runs', each range summed by SQLite once (`sums` keeps the ranges already summed).
     fn availability_counts(
         &self,
         probes: &[String],
-        covers: &[Vec<Cover>],
-    ) -> StoreResult<Vec<Counts>> {
-        let all = || covers.iter().flatten();
-        let mut buckets = BucketSums::new();
-        for (level, first, last) in merged(all().flat_map(|c| c.buckets.iter().copied())) {
-            self.bucket_sums(probes, level, first, last, &mut buckets)?;
+        cover: &SignedCover,
+        sums: &mut RangeSums,
+    ) -> StoreResult<Counts> {
+        let rows = |ranges: &[(Level, u64, u64)], sums: &mut RangeSums| {
+            ranges
+                .iter()
+                .try_fold(Counts::default(), |total, &(level, first, last)| {
+                    Ok::<_, StoreError>(
+                        total + self.range_counts(probes, Some(level), first, last, sums)?,
+                    )
+                })
+        };
+        let mut total = rows(&cover.plus, sums)?;
+        for edge in &cover.raw {
+            total = total + self.range_counts(probes, None, edge.from_ms, edge.to_ms, sums)?;
         }
-        let mut edges = HashMap::new();
-        for edge in all().flat_map(|c| c.raw.iter()) {
-            if let Entry::Vacant(slot) = edges.entry((edge.from_ms, edge.to_ms)) {
-                slot.insert(self.raw_counts(probes, *edge)?);
-            }
-        }
-        Ok(covers
-            .iter()
-            .map(|parts| {
-                parts
-                    .iter()
-                    .flat_map(|cover| {
-                        let rows = cover.buckets.iter().flat_map(|&(level, first, last)| {
-                            buckets
-                                .range((level, first)..=(level, last))
-                                .map(|(_, c)| *c)
-                        });
-                        let runs = cover.raw.iter().map(|e| edges[&(e.from_ms, e.to_ms)]);
-                        rows.chain(runs)
-                    })
-                    .sum()
-            })
-            .collect())
+        Ok(total.less(rows(&cover.minus, sums)?))
     }
 
-    /// Adds to `sums` the counts of `probes`' rows at `level` whose buckets start in `[first, last]`, summed
-    /// over the probes per bucket.
-    fn bucket_sums(
+    /// The availability counts of `probes`' rows at `level` (`None`: raw runs) from `first` to `last`
+    /// (bucket starts, or instants), summed by SQLite, or from `sums` when summed already.
+    fn range_counts(
         &self,
         probes: &[String],
-        level: Level,
+        level: Option<Level>,
         first: u64,
         last: u64,
-        sums: &mut BucketSums,
-    ) -> StoreResult<()> {
-        let sql = format!(
-            "SELECT start_ms, SUM(pass), SUM(fail), SUM(inconclusive) FROM rollups
-             WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ? GROUP BY start_ms",
-            super::rollups::code(level),
-            placeholders(probes.len())
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(bind(probes, first, last)))?;
-        while let Some(r) = rows.next()? {
-            let count = |i| r.get::<_, i64>(i).map(|n| n as u64);
-            sums.insert(
-                (level, r.get::<_, i64>(0)? as u64),
-                Counts::new(count(1)?, count(2)?, count(3)?),
-            );
+        sums: &mut RangeSums,
+    ) -> StoreResult<Counts> {
+        if let Some(counts) = sums.get(&(level, first, last)) {
+            return Ok(*counts);
         }
-        Ok(())
-    }
-
-    /// The availability counts of `probes`' raw runs scheduled in `span` (inclusive).
-    fn raw_counts(&self, probes: &[String], span: Span) -> StoreResult<Counts> {
-        let sql = format!(
-            "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
-                    COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
-             FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
-            placeholders(probes.len())
-        );
+        let sql = match level {
+            Some(level) => format!(
+                "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0)
+                 FROM rollups {} WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
+                super::rollups::counts_index(level),
+                super::rollups::code(level),
+                placeholders(probes.len())
+            ),
+            None => format!(
+                "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
+                        COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
+                 FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
+                placeholders(probes.len())
+            ),
+        };
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let params = params_from_iter(bind(probes, span.from_ms, span.to_ms));
-        let (good, bad, inconclusive) = stmt.query_row(params, |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        Ok(Counts::new(good as u64, bad as u64, inconclusive as u64))
+        let (good, bad, inconclusive) =
+            stmt.query_row(params_from_iter(bind(probes, first, last)), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+        let counts = Counts::new(good as u64, bad as u64, inconclusive as u64);
+        sums.insert((level, first, last), counts);
+        Ok(counts)
     }
 
     /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them.

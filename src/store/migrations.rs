@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -113,6 +113,10 @@ const MIGRATIONS: [&str; 5] = [
         tier TEXT PRIMARY KEY,
         complete_from_ms INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 6: the counts of hour and day rows without their latency distributions, for count-only reads (SLO
+    // windows): a tenth of the pages.
+    "CREATE INDEX rollup_hour_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 2;
+    CREATE INDEX rollup_day_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 3;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.

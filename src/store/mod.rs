@@ -79,6 +79,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How much of the file the store keeps in memory (KiB): an SLO evaluation of 80 probes over 30 days reads
+/// about 6 MiB of rollup pages, and finds them there at its next round (with SQLite's default of 2,000 KiB it
+/// read them all from the file each time: 8 ms instead of 4.5). The cache holds only pages read.
+const CACHE_KIB: i64 = 8 * 1024;
+/// SQLite's default cache: for a scan of every page (the quick check at `run`'s start).
+const SCAN_CACHE_KIB: i64 = 2_000;
+
 /// What to do about a damaged store, in its errors.
 const DAMAGE_ADVICE: &str = "restore it from a backup, or move it aside to start a new store";
 
@@ -147,7 +154,9 @@ impl Store {
             path: shown.clone(),
             source,
         })?;
-        Store::prepare(conn, &shown)
+        let store = Store::prepare(conn, &shown)?;
+        store.cache_pages(CACHE_KIB)?;
+        Ok(store)
     }
 
     /// Opens the store for `run`, the one process that writes probe records: first takes the store's run
@@ -156,9 +165,18 @@ impl Store {
     pub fn open_for_run(path: &Path) -> StoreResult<Store> {
         let lock = lock::lock_for_run(path)?;
         let mut store = Store::open(path)?;
+        // The check reads every page once: through SQLite's default cache, so that memory holds the pages
+        // read again, not the whole file.
+        store.cache_pages(SCAN_CACHE_KIB)?;
         store.quick_check()?;
+        store.cache_pages(CACHE_KIB)?;
         store._lock = Some(lock);
         Ok(store)
+    }
+
+    /// At most `kib` KiB of the file's pages kept in memory.
+    fn cache_pages(&self, kib: i64) -> StoreResult<()> {
+        Ok(self.conn.pragma_update(None, "cache_size", -kib)?)
     }
 
     /// `PRAGMA quick_check`: the file's pages and indexes are consistent (without comparing index contents).

@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 5);
+        assert_eq!(store.schema_version().expect("version"), 6);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            5,
+            6,
             "migrations are not re-applied"
         );
     }

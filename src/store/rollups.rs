@@ -24,6 +24,16 @@ pub(super) fn code(level: Level) -> i64 {
     }
 }
 
+/// The index a count-only read of `level`'s rows goes through: the counts of hour and day rows without their
+/// latency distributions (a day row's is about 260 bytes), so that the pages read are a tenth as many.
+pub(super) fn counts_index(level: Level) -> &'static str {
+    match level {
+        Level::Minute => "",
+        Level::Hour => "INDEXED BY rollup_hour_counts",
+        Level::Day => "INDEXED BY rollup_day_counts",
+    }
+}
+
 impl Store {
     /// The thresholds the rollups track (see [`Store::track_latency_thresholds`]).
     pub fn latency_thresholds(&self) -> StoreResult<Thresholds> {
