@@ -117,7 +117,7 @@ async fn models(State(state): State<SharedState>) -> Response {
     }
     responses::json(
         StatusCode::OK,
-        &ModelsBody::new(faults.has(&Fault::ModelsEmpty)),
+        &ModelsBody::new(state.profile, faults.has(&Fault::ModelsEmpty)),
     )
 }
 
@@ -160,11 +160,17 @@ async fn query(
         return failure;
     }
     let shape = ResponseShape::new(state.profile, &faults);
-    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     responses::json(
         StatusCode::OK,
-        &QueryResponse::build(&request, shape, None, elapsed_ms),
+        &QueryResponse::build(&request, shape, None, wall_time_ms(started)),
     )
+}
+
+/// The handler's wall time in whole milliseconds, rounded up: a real workflow never takes under 1 ms, and
+/// a `0` would read as "not measured".
+fn wall_time_ms(started: Instant) -> u64 {
+    let ms = started.elapsed().as_micros().div_ceil(1000).max(1);
+    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 async fn head_not_allowed() -> Response {
