@@ -17,6 +17,7 @@ use super::Profile;
 use super::admin;
 use super::fault::{Fault, FaultSet};
 use super::models::ModelsBody;
+use super::openapi;
 use super::responses;
 use super::state::{Refusal, SimState};
 use super::trace::{QueryResponse, ResponseShape};
@@ -36,6 +37,7 @@ pub(crate) fn router(state: SharedState) -> Router {
     health_routes
         .route("/api/v1/models", get(models))
         .route("/api/v1/query", post(query))
+        .route("/openapi.json", get(openapi_document))
         .merge(admin::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -171,6 +173,11 @@ async fn query(
 fn wall_time_ms(started: Instant) -> u64 {
     let ms = started.elapsed().as_micros().div_ceil(1000).max(1);
     u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// FastAPI serves its document without running the app: only the faults in front of the app reach it.
+async fn openapi_document(State(state): State<SharedState>) -> Response {
+    responses::json(StatusCode::OK, &openapi::document(state.profile))
 }
 
 async fn head_not_allowed() -> Response {
