@@ -104,26 +104,38 @@ async fn plain_routes_give_exact_status_and_body_per_profile() {
 }
 
 #[tokio::test]
-async fn models_list_the_registry_with_defaults_in_both_profiles() {
+async fn models_list_the_registry_in_order_with_defaults_as_built_only() {
     for profile in [Profile::Runbook, Profile::AsBuilt] {
         let sim = Sim::start_with(profile, Vec::new()).await;
         let reply = sim.get("/api/v1/models").await;
         assert_eq!(reply.status, 200, "{profile}");
         let body = reply.json();
-        assert_eq!(
-            body["defaults"],
-            json!({"reasoning": "deepseek-r1", "implementation": "deepseek-v3"})
-        );
+        let defaults = match profile {
+            Profile::AsBuilt => {
+                json!({"reasoning": "deepseek-r1", "implementation": "deepseek-v3"})
+            }
+            Profile::Runbook => Value::Null,
+        };
+        assert_eq!(body["defaults"], defaults, "{profile}");
         let models = body["models"].as_object().expect("models is an object");
         let keys: Vec<&str> = models.keys().map(String::as_str).collect();
         let mut expected = MODEL_KEYS.to_vec();
         expected.sort_unstable();
         assert_eq!(keys, expected, "{profile}");
-        for (key, model) in models {
-            for field in ["provider", "model_name", "role", "cost_per_1m_tokens"] {
-                assert!(model.get(field).is_some(), "{profile} {key} lacks {field}");
-            }
-        }
+        assert_eq!(
+            body["models"]["gpt-4o"],
+            json!({"provider": "openai", "model_name": "gpt-4o", "role": "reasoning", "cost_per_1m_tokens": 2.5})
+        );
+        assert_eq!(body["models"]["ollama-llama3"]["model_name"], "llama3");
+        let costs: Vec<f64> = MODEL_KEYS
+            .iter()
+            .map(|key| {
+                models[*key]["cost_per_1m_tokens"]
+                    .as_f64()
+                    .expect("a number")
+            })
+            .collect();
+        assert_eq!(costs, [0.55, 2.5, 0.27, 0.15, 0.0], "{profile}");
         let position = |key: &str| {
             reply
                 .text
@@ -344,4 +356,72 @@ async fn as_built_trace_carries_all_13_keys_and_never_echoes_overrides() {
     assert!(database["params"].is_array() && database["stats"].is_object());
     assert_eq!(database["search_query"], Value::Null);
     assert_eq!(trace[3]["plan"], Value::Null);
+}
+
+/// The `action` of each trace entry.
+fn actions(trace: &[Value]) -> Vec<&str> {
+    trace
+        .iter()
+        .map(|entry| entry["action"].as_str().expect("action is a string"))
+        .collect()
+}
+
+#[tokio::test]
+async fn as_built_actions_plan_and_metadata_are_the_services() {
+    let sim = Sim::start_with(Profile::AsBuilt, Vec::new()).await;
+    let charts = sim.query(json!({"query": CHARTS_QUERY})).await;
+    let body = charts.json();
+    let trace = charts.trace();
+    let answer_chars = body["answer"].as_str().expect("answer").chars().count();
+    assert_eq!(
+        actions(&trace),
+        [
+            "Generated execution plan with 3 steps",
+            "Executed SQL query returning 2 rows",
+            "Generated 1 chart specification(s)",
+            &format!("Synthesized final answer ({answer_chars} characters)"),
+        ]
+    );
+    let plan = &trace[0]["plan"];
+    let steps: Vec<(&str, &str)> = plan
+        .as_object()
+        .expect("plan is an object")
+        .iter()
+        .map(|(key, step)| (key.as_str(), step["agent"].as_str().expect("agent")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("1", "cortex_researcher"),
+            ("2", "chart_generator"),
+            ("3", "synthesizer")
+        ]
+    );
+    assert!(plan["1"]["action"].is_string(), "{plan}");
+    let metadata = &body["metadata"];
+    assert_eq!(metadata["plan"], *plan);
+    assert_eq!(
+        metadata["models_used"],
+        json!({"planner": "DeepSeek-R1-0528", "cortex_researcher": "deepseek-v3",
+               "chart_generator": "deepseek-v3", "synthesizer": "deepseek-v3"})
+    );
+    assert!(metadata["execution_time_ms"].as_u64().expect("ms") >= 1);
+    assert_eq!(metadata["replans"], 0);
+
+    let plain = sim
+        .query(json!({"query": TRACES_QUERY, "enable_charts": false}))
+        .await;
+    let trace = plain.trace();
+    assert_eq!(
+        actions(&trace)[..2],
+        [
+            "Generated execution plan with 2 steps",
+            "Executed SQL query returning 1 rows"
+        ]
+    );
+    assert_eq!(
+        plain.json()["metadata"]["models_used"],
+        json!({"planner": "DeepSeek-R1-0528", "cortex_researcher": "deepseek-v3",
+               "synthesizer": "deepseek-v3"})
+    );
 }

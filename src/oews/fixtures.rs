@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-const AS_BUILT_KEYS: [&str; 13] = [
+/// The 13 keys of every as-built trace entry, in wire order.
+pub(crate) const AS_BUILT_KEYS: [&str; 13] = [
     "step",
     "agent",
     "type",
@@ -20,12 +21,28 @@ const AS_BUILT_KEYS: [&str; 13] = [
     "sources",
 ];
 
-fn plan() -> Value {
-    json!({"steps": [
-        {"step": 1, "agent": "cortex_researcher", "action": "Query OEWS for software developer wages in Seattle"},
-        {"step": 2, "agent": "synthesizer", "action": "Summarize"}
-    ]})
+/// The planner's JSON: keys `"1"`, `"2"`, … each `{"agent", "action"}`.
+fn plan(charts: bool) -> Value {
+    let mut steps = vec![(
+        "cortex_researcher",
+        "Query OEWS for software developer wages in Seattle",
+    )];
+    if charts {
+        steps.push(("chart_generator", "Chart the wages"));
+    }
+    steps.push(("synthesizer", "Summarize"));
+    let plan: Map<String, Value> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(index, (agent, action))| {
+            let step = json!({"agent": agent, "action": action});
+            ((index + 1).to_string(), step)
+        })
+        .collect();
+    Value::Object(plan)
 }
+
+const ANSWER: &str = "Software developers in Seattle earn an average of $158,860 per year.";
 
 fn sample_rows() -> Value {
     json!([{"AREA_TITLE": "Seattle-Tacoma-Bellevue, WA", "A_MEAN": 158_860, "OCC_TITLE": "Software Developers"}])
@@ -41,7 +58,7 @@ fn chart() -> Value {
 /// A runbook-shaped body: what the release plan promises.
 pub fn runbook(charts: bool) -> Value {
     let mut trace = vec![
-        json!({"step": 1, "agent": "planner", "type": "planning", "plan": plan(), "reasoning_model": "deepseek-r1"}),
+        json!({"step": 1, "agent": "planner", "type": "planning", "plan": plan(charts), "reasoning_model": "deepseek-r1"}),
         json!({"step": 2, "agent": "cortex", "type": "oews_database", "sql": SQL, "row_count": 1,
                "sample_data": sample_rows()}),
     ];
@@ -52,7 +69,7 @@ pub fn runbook(charts: bool) -> Value {
         );
     }
     json!({
-        "answer": "Software developers in Seattle earn an average of $158,860 per year.",
+        "answer": ANSWER,
         "charts": if charts { json!([chart()]) } else { json!([]) },
         "data_sources": trace,
         "metadata": {"execution_time_ms": 25_000, "models_used": {"cortex": "deepseek-v3", "planner": "deepseek-r1"}}
@@ -74,35 +91,37 @@ fn as_built_entry(step: u64, agent: &str, entry_type: &str, set: Value) -> Value
     Value::Object(entry)
 }
 
-/// An as-built body: what the service does today.
+/// An as-built body: what the service does today (oews-api.md, "The wire models").
 pub fn as_built(charts: bool) -> Value {
+    let planned = plan(charts);
+    let plan_steps = planned.as_object().map_or(0, Map::len);
     let mut trace = vec![
         as_built_entry(
             1,
             "planner",
             "planning",
-            json!({"action": "plan", "plan": plan(),
-                                                        "reasoning_model": "DeepSeek-R1-0528"}),
+            json!({"action": format!("Generated execution plan with {plan_steps} steps"),
+                   "plan": planned.clone(), "reasoning_model": "DeepSeek-R1-0528"}),
         ),
         as_built_entry(
             2,
             "cortex_researcher",
             "oews_database",
-            json!({"action": "query", "sql": SQL,
+            json!({"action": "Executed SQL query returning 1 rows", "sql": SQL,
             "params": ["%Software Developers%", "%Seattle%"], "row_count": 1, "sample_data": sample_rows(),
             "stats": {"max": 158_860, "mean": 158_860, "min": 158_860}}),
         ),
     ];
     if charts {
         // Comparing two cities: one database entry per successful SQL call.
-        trace.push(as_built_entry(3, "cortex_researcher", "oews_database", json!({"action": "query", "sql": SQL,
+        trace.push(as_built_entry(3, "cortex_researcher", "oews_database", json!({"action": "Executed SQL query returning 0 rows", "sql": SQL,
             "params": ["%Software Developers%", "%San Francisco%"], "row_count": 0, "sample_data": [],
             "stats": null})));
         trace.push(as_built_entry(
             4,
             "chart_generator",
             "chart_generation",
-            json!({"action": "chart"}),
+            json!({"action": "Generated 1 chart specification(s)"}),
         ));
     }
     let last = trace.len() as u64 + 1;
@@ -110,14 +129,19 @@ pub fn as_built(charts: bool) -> Value {
         last,
         "synthesizer",
         "synthesis",
-        json!({"action": "synthesize"}),
+        json!({"action": format!("Synthesized final answer ({} characters)", ANSWER.chars().count())}),
     ));
+    let mut models_used = json!({"planner": "DeepSeek-R1-0528", "cortex_researcher": "deepseek-v3",
+                                 "synthesizer": "deepseek-v3"});
+    if charts {
+        models_used["chart_generator"] = json!("deepseek-v3");
+    }
     json!({
-        "answer": "Software developers in Seattle earn an average of $158,860 per year.",
+        "answer": ANSWER,
         "charts": if charts { json!([chart()]) } else { json!([]) },
         "data_sources": trace,
-        "metadata": {"execution_time_ms": 31_200, "models_used": {"cortex_researcher": "DeepSeek-V3-0324",
-                     "planner": "DeepSeek-R1-0528"}, "plan": plan(), "replans": 0}
+        "metadata": {"execution_time_ms": 31_200, "models_used": models_used, "plan": planned,
+                     "replans": 0}
     })
 }
 

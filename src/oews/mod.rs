@@ -46,7 +46,7 @@ pub use validation::{
 #[cfg(test)]
 mod echo_tests;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod need_tests;
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! Where faults act (see `routes.rs`):
 //! * in front of the app, on every request outside `/__sim/` whatever its path (like a proxy or network):
 //!   `hang`, `slow`, `bad_gateway`;
-//! * on every route the profile's app serves (health, models, query): `error500`, `flaky`, `invalid_json`;
+//! * on every route the profile's app serves (health, models, query): `error500`, `flaky`, `invalid_json`
+//!   (not on `/openapi.json`, which FastAPI serves without running the workflow);
 //! * on one route only: `health_down` (health), `models_empty` (models), and all others (query).
 //!
 //! Several faults may be active at once; each acts independently (two `slow` faults add up, two `flaky`

@@ -8,15 +8,19 @@
 //! * `PUT /__sim/faults` with `{"faults":["error500"]}` — replace the set (400 naming an unknown fault);
 //! * `DELETE /__sim/faults` — clear the set.
 //!
+//! It also serves the service's `GET /openapi.json` in both profiles (counted, and reached by the faults in
+//! front of the app, but not by the app's own faults).
+//!
 //! Files: `server` (lifecycle), `routes` (service routes and where faults act), `admin`, `state`
 //! (shared counters, limits, faults), `validate` (FastAPI-style 422s), `trace` (query answers),
-//! `oews_data` (wage rows, SQL, prose), `models` (registry), `responses` (canned bodies), `fault`,
-//! `profile`, `options`, `stats`, `rate_limit`, `rng`.
+//! `oews_data` (wage rows, SQL, prose), `models` (registry), `openapi` (the OpenAPI document),
+//! `responses` (canned bodies), `fault`, `profile`, `options`, `stats`, `rate_limit`, `rng`.
 
 mod admin;
 mod fault;
 mod models;
 mod oews_data;
+mod openapi;
 mod options;
 mod profile;
 mod rate_limit;
@@ -35,3 +39,8 @@ pub use profile::{Profile, ProfileParseError};
 pub use server::{SimServer, run_until_ctrl_c};
 pub use stats::SimStats;
 pub use trace::sample_query_response;
+
+/// The OpenAPI document the simulator serves at `GET /openapi.json` for `profile`.
+pub fn openapi_document(profile: Profile) -> serde_json::Value {
+    openapi::document(profile)
+}

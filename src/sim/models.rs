@@ -3,6 +3,8 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use super::Profile;
+
 /// Registry key of the default reasoning (planner) model.
 pub(crate) const DEFAULT_REASONING: &str = "deepseek-r1";
 /// Registry key of the default implementation (SQL, charts) model.
@@ -16,14 +18,8 @@ pub(crate) struct ModelInfo {
     pub provider: &'static str,
     pub model_name: &'static str,
     pub role: &'static str,
-    pub cost_per_1m_tokens: TokenCost,
-}
-
-/// Price in US dollars per million tokens.
-#[derive(Debug, Serialize)]
-pub(crate) struct TokenCost {
-    pub input: f64,
-    pub output: f64,
+    /// Price in US dollars per million tokens.
+    pub cost_per_1m_tokens: f64,
 }
 
 /// The registry, in the service's order.
@@ -33,41 +29,24 @@ pub(crate) const REGISTRY: [ModelInfo; 5] = [
         "azure_ai",
         "DeepSeek-R1-0528",
         "reasoning",
-        1.35,
-        5.40,
+        0.55,
     ),
-    model(
-        "gpt-4o",
-        "azure_openai",
-        "gpt-4o",
-        "implementation",
-        2.50,
-        10.00,
-    ),
+    model("gpt-4o", "openai", "gpt-4o", "reasoning", 2.5),
     model(
         "deepseek-v3",
         "azure_ai",
         "DeepSeek-V3-0324",
         "implementation",
-        1.14,
-        4.56,
+        0.27,
     ),
     model(
         "gpt-4o-mini",
-        "azure_openai",
+        "openai",
         "gpt-4o-mini",
         "implementation",
         0.15,
-        0.60,
     ),
-    model(
-        "ollama-llama3",
-        "ollama",
-        "llama3:8b",
-        "implementation",
-        0.0,
-        0.0,
-    ),
+    model("ollama-llama3", "ollama", "llama3", "implementation", 0.0),
 ];
 
 const fn model(
@@ -75,15 +54,14 @@ const fn model(
     provider: &'static str,
     model_name: &'static str,
     role: &'static str,
-    input: f64,
-    output: f64,
+    cost_per_1m_tokens: f64,
 ) -> ModelInfo {
     ModelInfo {
         key,
         provider,
         model_name,
         role,
-        cost_per_1m_tokens: TokenCost { input, output },
+        cost_per_1m_tokens,
     }
 }
 
@@ -100,16 +78,22 @@ pub(crate) fn provider_model_name(key: &str) -> Option<&'static str> {
         .map(|model| model.model_name)
 }
 
-/// `"deepseek-r1, gpt-4o, ..."`: the registry keys for error messages.
-pub(crate) fn known_keys() -> String {
-    let keys: Vec<&str> = REGISTRY.iter().map(|model| model.key).collect();
-    keys.join(", ")
+/// The registry keys in registry order.
+pub(crate) fn keys() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|model| model.key)
 }
 
-/// The body of `GET /api/v1/models`: `{"defaults":{...},"models":{KEY:{...},...}}`.
+/// `"deepseek-r1, gpt-4o, ..."`: the registry keys for error messages.
+pub(crate) fn known_keys() -> String {
+    keys().collect::<Vec<_>>().join(", ")
+}
+
+/// The body of `GET /api/v1/models`: as built `{"defaults":{...},"models":{KEY:{...},...}}`; the runbook
+/// shows only `{"models":{...}}`.
 #[derive(Debug, Serialize)]
 pub(crate) struct ModelsBody {
-    defaults: Defaults,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    defaults: Option<Defaults>,
     models: ModelMap,
 }
 
@@ -134,14 +118,14 @@ impl Serialize for ModelMap {
 }
 
 impl ModelsBody {
-    /// The full registry, or an empty `models` object (the `models_empty` fault).
-    pub(crate) fn new(empty: bool) -> Self {
+    /// The profile's body with the full registry, or an empty `models` object (the `models_empty` fault).
+    pub(crate) fn new(profile: Profile, empty: bool) -> Self {
         const NONE: &[ModelInfo] = &[];
         ModelsBody {
-            defaults: Defaults {
+            defaults: (profile == Profile::AsBuilt).then_some(Defaults {
                 reasoning: DEFAULT_REASONING,
                 implementation: DEFAULT_IMPLEMENTATION,
-            },
+            }),
             models: ModelMap(if empty { NONE } else { &REGISTRY }),
         }
     }
@@ -152,13 +136,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn models_body_lists_registry_in_order_after_defaults() {
-        let body = serde_json::to_string(&ModelsBody::new(false)).expect("serializable");
-        assert!(body.starts_with(
-            r#"{"defaults":{"reasoning":"deepseek-r1","implementation":"deepseek-v3"},"models":{"deepseek-r1":{"provider":"azure_ai","model_name":"DeepSeek-R1-0528","role":"reasoning","cost_per_1m_tokens":{"input":1.35,"output":5.4}},"gpt-4o":"#
-        ));
-        let empty = serde_json::to_string(&ModelsBody::new(true)).expect("serializable");
-        assert!(empty.ends_with(r#""models":{}}"#), "{empty}");
+    fn models_body_is_the_services_registry_in_order() {
+        let body = |profile, empty| {
+            serde_json::to_string(&ModelsBody::new(profile, empty)).expect("serializable")
+        };
+        let models = r#""models":{"deepseek-r1":{"provider":"azure_ai","model_name":"DeepSeek-R1-0528","role":"reasoning","cost_per_1m_tokens":0.55},"gpt-4o":{"provider":"openai","model_name":"gpt-4o","role":"reasoning","cost_per_1m_tokens":2.5},"deepseek-v3":{"provider":"azure_ai","model_name":"DeepSeek-V3-0324","role":"implementation","cost_per_1m_tokens":0.27},"gpt-4o-mini":{"provider":"openai","model_name":"gpt-4o-mini","role":"implementation","cost_per_1m_tokens":0.15},"ollama-llama3":{"provider":"ollama","model_name":"llama3","role":"implementation","cost_per_1m_tokens":0.0}}"#;
+        let defaults = r#""defaults":{"reasoning":"deepseek-r1","implementation":"deepseek-v3"}"#;
+        assert_eq!(
+            body(Profile::AsBuilt, false),
+            format!("{{{defaults},{models}}}")
+        );
+        assert_eq!(body(Profile::Runbook, false), format!("{{{models}}}"));
+        assert_eq!(
+            body(Profile::AsBuilt, true),
+            format!(r#"{{{defaults},"models":{{}}}}"#)
+        );
+        assert_eq!(body(Profile::Runbook, true), r#"{"models":{}}"#);
     }
 
     #[test]

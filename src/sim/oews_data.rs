@@ -1,7 +1,7 @@
 //! Plausible OEWS wage data for a question: which areas and occupations it names, rows, SQL and prose.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// (keyword in the question, metropolitan area title, wage factor relative to the U.S.)
 const AREAS: [(&str, &str, f64); 10] = [
@@ -132,11 +132,12 @@ impl Focus {
         (sql, params)
     }
 
-    /// The plan the planner would make for this question.
-    pub(crate) fn plan(&self, charts: bool) -> Value {
-        let mut plan = serde_json::Map::new();
+    /// The plan the planner would make for this question: keys `"1"`, `"2"`, … each
+    /// `{"agent": NAME, "action": TEXT}`.
+    pub(crate) fn plan(&self, charts: bool) -> Map<String, Value> {
+        let mut plan = Map::new();
         let mut add = |agent: &str, action: String| {
-            let key = format!("step_{}", plan.len() + 1);
+            let key = (plan.len() + 1).to_string();
             plan.insert(key, serde_json::json!({ "agent": agent, "action": action }));
         };
         add(
@@ -157,7 +158,7 @@ impl Focus {
             "synthesizer",
             "Summarize the findings for the user".to_owned(),
         );
-        Value::Object(plan)
+        plan
     }
 
     pub(crate) fn occupation_names(&self) -> String {

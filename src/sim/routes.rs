@@ -17,6 +17,7 @@ use super::Profile;
 use super::admin;
 use super::fault::{Fault, FaultSet};
 use super::models::ModelsBody;
+use super::openapi;
 use super::responses;
 use super::state::{Refusal, SimState};
 use super::trace::{QueryResponse, ResponseShape};
@@ -36,6 +37,7 @@ pub(crate) fn router(state: SharedState) -> Router {
     health_routes
         .route("/api/v1/models", get(models))
         .route("/api/v1/query", post(query))
+        .route("/openapi.json", get(openapi_document))
         .merge(admin::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -117,7 +119,7 @@ async fn models(State(state): State<SharedState>) -> Response {
     }
     responses::json(
         StatusCode::OK,
-        &ModelsBody::new(faults.has(&Fault::ModelsEmpty)),
+        &ModelsBody::new(state.profile, faults.has(&Fault::ModelsEmpty)),
     )
 }
 
@@ -160,11 +162,22 @@ async fn query(
         return failure;
     }
     let shape = ResponseShape::new(state.profile, &faults);
-    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     responses::json(
         StatusCode::OK,
-        &QueryResponse::build(&request, shape, None, elapsed_ms),
+        &QueryResponse::build(&request, shape, None, wall_time_ms(started)),
     )
+}
+
+/// The handler's wall time in whole milliseconds, rounded up: a real workflow never takes under 1 ms, and
+/// a `0` would read as "not measured".
+fn wall_time_ms(started: Instant) -> u64 {
+    let ms = started.elapsed().as_micros().div_ceil(1000).max(1);
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// FastAPI serves its document without running the app: only the faults in front of the app reach it.
+async fn openapi_document(State(state): State<SharedState>) -> Response {
+    responses::json(StatusCode::OK, &openapi::document(state.profile))
 }
 
 async fn head_not_allowed() -> Response {

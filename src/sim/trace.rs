@@ -80,12 +80,14 @@ struct Metadata {
     replans: u32,
 }
 
+/// Which model each agent ran on, keyed by agent.
 #[derive(Debug, Serialize)]
 struct ModelsUsed {
     planner: String,
     cortex_researcher: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     chart_generator: Option<String>,
+    synthesizer: String,
 }
 
 /// Summary statistics the as-built database agent attaches to its entry.
@@ -105,7 +107,7 @@ struct TraceEntry {
     step: usize,
     agent: &'static str,
     kind: &'static str,
-    action: Option<&'static str>,
+    action: Option<String>,
     plan: Option<Value>,
     reasoning_model: Option<String>,
     sql: Option<String>,
@@ -117,12 +119,8 @@ struct TraceEntry {
 }
 
 impl TraceEntry {
-    fn new(
-        shape: ResponseShape,
-        agent: &'static str,
-        kind: &'static str,
-        action: &'static str,
-    ) -> Self {
+    /// An entry with no fields set; `action` (the service's sentence) is kept as built only.
+    fn new(shape: ResponseShape, agent: &'static str, kind: &'static str, action: String) -> Self {
         let as_built = shape.profile == Profile::AsBuilt;
         TraceEntry {
             all_keys: as_built,
@@ -218,28 +216,24 @@ impl QueryResponse {
 
         let mut entries = Vec::new();
         if shape.planner_entry {
-            let mut planner = TraceEntry::new(shape, "planner", "planning", "create_plan");
-            planner.plan = Some(plan.clone());
-            planner.reasoning_model = Some(models.reasoning.clone());
+            let action = format!("Generated execution plan with {} steps", plan.len());
+            let mut planner = TraceEntry::new(shape, "planner", "planning", action);
+            planner.plan = Some(Value::Object(plan.clone()));
+            planner.reasoning_model = Some(models.planner.clone());
             entries.push(planner);
         }
         entries.push(database_entry(shape, &focus, rows));
         if with_charts {
-            let mut chart = TraceEntry::new(
-                shape,
-                "chart_generator",
-                "chart_generation",
-                "generate_chart",
-            );
+            let action = format!("Generated {} chart specification(s)", charts.len());
+            let mut chart = TraceEntry::new(shape, "chart_generator", "chart_generation", action);
             chart.implementation_model = models.echoed_implementation.clone();
             entries.push(chart);
         }
-        entries.push(TraceEntry::new(
-            shape,
-            "synthesizer",
-            "synthesis",
-            "synthesize_answer",
-        ));
+        let action = format!(
+            "Synthesized final answer ({} characters)",
+            answer.chars().count()
+        );
+        entries.push(TraceEntry::new(shape, "synthesizer", "synthesis", action));
         number_steps(&mut entries, shape.contiguous_steps);
         if !shape.trace {
             entries.clear();
@@ -252,7 +246,7 @@ impl QueryResponse {
             metadata: Metadata {
                 models_used: models.used(with_charts),
                 execution_time_ms,
-                plan,
+                plan: Value::Object(plan),
                 replans: 0,
             },
         }
@@ -262,13 +256,17 @@ impl QueryResponse {
 /// The model names the response shows.
 #[derive(Debug)]
 struct ModelChoice {
-    reasoning: String,
+    /// The planner entry's `reasoning_model` and `models_used.planner`.
+    planner: String,
+    /// `models_used` of the other agents.
     implementation: String,
     /// The chart entry's `implementation_model`: only when overrides are echoed.
     echoed_implementation: Option<String>,
 }
 
 impl ModelChoice {
+    /// Echoing (runbook): the requested registry keys, else the defaults. Not echoing (as built): the
+    /// planner's provider model name, and the implementation key the service hard-codes.
     fn new(request: &QueryRequest, shape: ResponseShape) -> Self {
         if shape.echo_overrides {
             let choose = |requested: &Option<String>, default: &str| {
@@ -276,15 +274,16 @@ impl ModelChoice {
             };
             let implementation = choose(&request.implementation_model, DEFAULT_IMPLEMENTATION);
             ModelChoice {
-                reasoning: choose(&request.reasoning_model, DEFAULT_REASONING),
+                planner: choose(&request.reasoning_model, DEFAULT_REASONING),
                 echoed_implementation: Some(implementation.clone()),
                 implementation,
             }
         } else {
-            let provider_name = |key| models::provider_model_name(key).unwrap_or(key).to_owned();
             ModelChoice {
-                reasoning: provider_name(DEFAULT_REASONING),
-                implementation: provider_name(DEFAULT_IMPLEMENTATION),
+                planner: models::provider_model_name(DEFAULT_REASONING)
+                    .unwrap_or(DEFAULT_REASONING)
+                    .to_owned(),
+                implementation: DEFAULT_IMPLEMENTATION.to_owned(),
                 echoed_implementation: None,
             }
         }
@@ -292,9 +291,10 @@ impl ModelChoice {
 
     fn used(&self, with_charts: bool) -> ModelsUsed {
         ModelsUsed {
-            planner: self.reasoning.clone(),
+            planner: self.planner.clone(),
             cortex_researcher: self.implementation.clone(),
             chart_generator: with_charts.then(|| self.implementation.clone()),
+            synthesizer: self.implementation.clone(),
         }
     }
 }
@@ -306,7 +306,8 @@ fn database_entry(shape: ResponseShape, focus: &Focus, rows: Vec<WageRow>) -> Tr
     } else {
         "cortex"
     };
-    let mut entry = TraceEntry::new(shape, agent, "oews_database", "execute_sql");
+    let action = format!("Executed SQL query returning {} rows", rows.len());
+    let mut entry = TraceEntry::new(shape, agent, "oews_database", action);
     if shape.sql {
         let (sql, params) = focus.sql(rows.len());
         if as_built {
