@@ -4,7 +4,7 @@
 mod support;
 
 use oewsprobe::load::{Progress, Shape, run_load};
-use oewsprobe::probe::PreparedRequest;
+use oewsprobe::probe::{Caller, PreparedRequest};
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -303,6 +303,7 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
         shape,
         Duration::from_secs(30),
         Arc::new(Progress::default()),
+        Caller::OneShot,
     )
     .await
     .expect("run");
@@ -344,6 +345,7 @@ async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
         Shape::Once { n },
         Duration::from_secs(5),
         Arc::new(Progress::default()),
+        Caller::OneShot,
     )
     .await
     .expect("run")
