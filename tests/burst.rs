@@ -93,7 +93,12 @@ fn failures_are_counted_by_class() {
     );
     assert_eq!(
         line(&text, "failed"),
-        "failed       server_error 3 — e.g. #1: status: expected 200, got 500 — body: {\"detail\":\"Workflow execution failed: simulated fault\"}"
+        "failed       server_error 3 — e.g. #1: POST /api/v1/query: expected 200, got 500 — body: {\"detail\":\"Workflow execution failed: simulated fault\"}"
+    );
+    assert_eq!(
+        line(&text, "queries"),
+        "queries      3 spent of 3 declared",
+        "a 500 may have reached the workflow: spent"
     );
     assert_eq!(
         line(&text, "SLO"),
@@ -134,9 +139,15 @@ fn throttled_runs_are_inconclusive_and_exit_2() {
         line(&text, "requests"),
         "requests     2: 0 passed, 0 failed, 2 inconclusive"
     );
-    assert!(
-        line(&text, "inconclusive")
-            .starts_with("inconclusive throttled 2 — e.g. #1: status: expected 200, got 429")
+    assert_eq!(
+        line(&text, "inconclusive"),
+        "inconclusive throttled 2 — e.g. #1: POST /api/v1/query: expected 200, got 429 — rate limited (10 \
+         queries/hour per client): wait before trying again, or spend fewer queries — body: {\"error\":\"Rate \
+         limit exceeded: 10 per 1 hour\"}"
+    );
+    assert_eq!(
+        line(&text, "queries"),
+        "queries      0 spent of 2 declared (a 429, a 422 or a request that never connected spends none)"
     );
 }
 

@@ -120,6 +120,19 @@ mod tests {
         }
     }
 
+    /// The record of a `query-trace-burst` of `samples` against `http://x` with a 30 s objective.
+    fn record_of(samples: &[(u64, Verdict, Option<FailureClass>)]) -> ProbeRecord {
+        let slo = Duration::from_secs(30);
+        burst_record(
+            "query-trace-burst",
+            "http://x",
+            &query(),
+            1_000,
+            &run(samples),
+            slo,
+        )
+    }
+
     #[test]
     fn a_passing_burst_is_a_passing_record() {
         let r = burst_record(
@@ -141,35 +154,18 @@ mod tests {
 
     #[test]
     fn a_burst_records_the_queries_its_requests_spent() {
-        let r = burst_record(
-            "query-trace-burst",
-            "http://x",
-            &query(),
-            1_000,
-            &run(&[
-                (10, Verdict::Pass, None),
-                (10, Verdict::Inconclusive, Some(FailureClass::Throttled)),
-                (10, Verdict::Inconclusive, Some(FailureClass::Throttled)),
-            ]),
-            Duration::from_secs(30),
-        );
+        let throttled = (10, Verdict::Inconclusive, Some(FailureClass::Throttled));
+        let r = record_of(&[(10, Verdict::Pass, None), throttled, throttled]);
         assert_eq!((r.verdict, r.queries), (Verdict::Inconclusive, 1));
     }
 
     #[test]
     fn failures_and_slow_requests_are_named() {
-        let r = burst_record(
-            "query-trace-burst",
-            "http://x",
-            &query(),
-            1_000,
-            &run(&[
-                (31_000, Verdict::Pass, None),
-                (100, Verdict::Fail, Some(FailureClass::ServerError)),
-                (100, Verdict::Pass, None),
-            ]),
-            Duration::from_secs(30),
-        );
+        let r = record_of(&[
+            (31_000, Verdict::Pass, None),
+            (100, Verdict::Fail, Some(FailureClass::ServerError)),
+            (100, Verdict::Pass, None),
+        ]);
         assert_eq!(
             (r.verdict, r.class),
             (Verdict::Fail, Some(FailureClass::ServerError))
@@ -182,14 +178,7 @@ mod tests {
                 "request #2 (server_error): POST /api/v1/query: expected 200, got 500",
             ]
         );
-        let slow = burst_record(
-            "b",
-            "http://x",
-            &query(),
-            1,
-            &run(&[(31_000, Verdict::Pass, None)]),
-            Duration::from_secs(30),
-        );
+        let slow = record_of(&[(31_000, Verdict::Pass, None)]);
         assert_eq!(
             (slow.verdict, slow.class),
             (Verdict::Fail, Some(FailureClass::Contract)),

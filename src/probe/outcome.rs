@@ -193,6 +193,19 @@ impl Finding {
         Finding::placed(check, None, request, expected.into(), actual.into(), note)
     }
 
+    /// What the finding is about, as its message starts: the path, the request (a finding about the whole
+    /// response made by [`Finding::of_request`]), or else the check.
+    pub fn place(&self) -> &str {
+        if let Some(path) = &self.path {
+            return path;
+        }
+        let tail = format!(": expected {}, got {}", self.expected, self.actual);
+        match self.message.find(&tail) {
+            Some(end) => &self.message[..end],
+            None => &self.check,
+        }
+    }
+
     fn placed(
         check: &str,
         path: Option<String>,
@@ -263,6 +276,34 @@ mod tests {
                 "GET /api/v1/health?x=1: expected 200, got 404 — body: {}"
             )
         );
+    }
+
+    #[test]
+    fn a_finding_says_what_it_is_about() {
+        let cases = [
+            (
+                Finding::new("json", Some("$.status".into()), "1", "2", Some("x")),
+                "$.status",
+            ),
+            (Finding::new("status", None, "200", "404", None), "status"),
+            (
+                Finding::of_request("status", "POST /api/v1/query", "200", "429", Some("n")),
+                "POST /api/v1/query",
+            ),
+            (
+                Finding {
+                    check: "burst".into(),
+                    path: None,
+                    expected: String::new(),
+                    actual: "x".into(),
+                    message: "request #2 (server_error): x".into(),
+                },
+                "burst",
+            ),
+        ];
+        for (finding, place) in cases {
+            assert_eq!(finding.place(), place, "{finding:?}");
+        }
     }
 
     #[test]

@@ -14,21 +14,21 @@ use super::FailureClass;
 /// Anything else counts as spent, conservatively: a timeout, a cut connection or an abandoned run may have
 /// reached the workflow after the request was sent.
 pub fn spent_queries(declared: u32, status: Option<u16>, class: Option<FailureClass>) -> u32 {
-    let reached = match (status, class) {
-        (Some(429 | 422), _) => false,
-        (
-            None,
-            Some(
-                FailureClass::Dns
-                | FailureClass::ConnectRefused
-                | FailureClass::ConnectTimeout
-                | FailureClass::Tls
-                | FailureClass::Budget,
-            ),
-        ) => false,
-        _ => true,
-    };
-    if reached { declared } else { 0 }
+    let never_reached = matches!(
+        (status, class),
+        (Some(429 | 422), _)
+            | (
+                None,
+                Some(
+                    FailureClass::Dns
+                        | FailureClass::ConnectRefused
+                        | FailureClass::ConnectTimeout
+                        | FailureClass::Tls
+                        | FailureClass::Budget,
+                ),
+            )
+    );
+    if never_reached { 0 } else { declared }
 }
 
 #[cfg(test)]

@@ -397,6 +397,19 @@ mod tests {
         }
     }
 
+    /// The report of `run`, `n` requests at once of `query-trace` (one query each) against a 30 s objective.
+    fn report(run: &LoadRun, n: u64) -> BurstReport<'_> {
+        BurstReport {
+            probe: "query-trace",
+            method: "POST",
+            url: "http://127.0.0.1:8000/api/v1/query",
+            queries_per_request: 1,
+            shape: Shape::Once { n },
+            slo: Duration::from_secs(30),
+            run,
+        }
+    }
+
     #[test]
     fn table_is_exact() {
         let slo = Duration::from_secs(30);
@@ -408,15 +421,7 @@ mod tests {
             ],
             slo,
         );
-        let report = BurstReport {
-            probe: "query-trace",
-            method: "POST",
-            url: "http://127.0.0.1:8000/api/v1/query",
-            queries_per_request: 1,
-            shape: Shape::Once { n: 3 },
-            slo,
-            run: &run,
-        };
+        let report = report(&run, 3);
         // Histogram values are HDR-quantized (3 significant digits): 1.2 s reads 1.199 s, 31 s reads 31.015 s;
         // the SLO line compares exact durations.
         let expected = "\
@@ -450,15 +455,7 @@ SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
         ];
         for (samples, text, spent) in cases {
             let run = run(&samples, slo);
-            let report = BurstReport {
-                probe: "query-trace",
-                method: "POST",
-                url: "http://127.0.0.1:8000/api/v1/query",
-                queries_per_request: 1,
-                shape: Shape::Once { n: 2 },
-                slo,
-                run: &run,
-            };
+            let report = report(&run, 2);
             assert_eq!(queries_text(&report), text);
             assert_eq!(
                 burst_json(&report)["queries"],

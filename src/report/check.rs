@@ -190,7 +190,16 @@ mod tests {
                 Some(FailureClass::Throttled),
                 Some(429),
                 41,
-                vec![],
+                vec![Finding::of_request(
+                    "status",
+                    "POST /api/v1/query",
+                    "200",
+                    "429",
+                    Some(
+                        "rate limited (10 queries/hour per client): wait before trying again, or spend fewer \
+                         queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}",
+                    ),
+                )],
             ),
         ]
     }
@@ -204,6 +213,7 @@ health              PASS          -                     200        3ms
 query-trace         FAIL          contract              200     24.31s
     - data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"
 override-reasoning  INCONCLUSIVE  throttled             429       41ms
+    - POST /api/v1/query: expected 200, got 429 — rate limited (10 queries/hour per client): wait before trying again, or spend fewer queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}
 1 of 3 probes passed (1 failed, 1 inconclusive): FAIL
 valid queries spent: 1
 ";
