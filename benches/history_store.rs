@@ -14,7 +14,7 @@
 //! finding, 0.7 % throttled (inconclusive).
 
 use oewsprobe::history::Retention;
-use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, Timings, Verdict};
+use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, RequestLine, Timings, Verdict};
 use oewsprobe::schedule::CronSchedule;
 use oewsprobe::slo::{Objective, Sli};
 use oewsprobe::store::{BATCH, Pruning, Store};
@@ -165,14 +165,13 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
     }
     let roll = rng.unit();
     let (verdict, class, status, findings) = if roll < 0.005 {
-        let finding = Finding {
-            check: "status".into(),
-            path: None,
-            expected: "200".into(),
-            actual: "500".into(),
-            message: "status: expected 200, got 500 — body: {\"detail\":\"Internal Server Error\"}"
-                .into(),
-        };
+        let finding = Finding::of_request(
+            "status",
+            &format!("GET /api/v1/{name}"),
+            "200",
+            "500",
+            Some("body: {\"detail\":\"Internal Server Error\"}"),
+        );
         (
             Verdict::Fail,
             Some(FailureClass::ServerError),
@@ -194,6 +193,10 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
     ProbeRecord {
         probe: name.to_string(),
         target: TARGET.into(),
+        request: Some(RequestLine {
+            method: "GET".into(),
+            url: format!("{TARGET}/api/v1/{name}"),
+        }),
         scheduled_at_ms: at_ms,
         verdict,
         class,

@@ -5,7 +5,7 @@
 //! `cargo bench --bench retention -- [PROBES] [DAYS]` (default 50 probes × one run a minute × 3 days).
 
 use oewsprobe::history::Retention;
-use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, Timings, Verdict};
+use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, RequestLine, Timings, Verdict};
 use oewsprobe::store::{BATCH, Pruning, Store};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,10 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
     ProbeRecord {
         probe: format!("probe-{probe:02}"),
         target: "https://api.example.org".into(),
+        request: Some(RequestLine {
+            method: "GET".into(),
+            url: format!("https://api.example.org/api/v1/probe-{probe:02}"),
+        }),
         scheduled_at_ms: at_ms,
         verdict: if failed { Verdict::Fail } else { Verdict::Pass },
         class: failed.then_some(FailureClass::ServerError),
@@ -35,7 +39,13 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
         body_bytes: 1_500 + i % 300,
         queries: 0,
         findings: if failed {
-            vec![Finding::new("status", None, "200", "500", None)]
+            vec![Finding::of_request(
+                "status",
+                &format!("GET /api/v1/probe-{probe:02}"),
+                "200",
+                "500",
+                None,
+            )]
         } else {
             vec![]
         },

@@ -4,7 +4,13 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use oewsprobe::config::{self, Sources};
-use oewsprobe::probe::{HttpResponse, ProbeSpec, Verdict, evaluate, evaluate_full};
+use oewsprobe::probe::{Asked, Caller, HttpResponse, ProbeSpec, Verdict, evaluate, evaluate_full};
+
+/// What the benchmarked requests ask, as findings name it.
+const ASKED: Asked<'static> = Asked {
+    request: "POST /api/v1/query",
+    caller: Caller::OneShot,
+};
 use serde_json::Value;
 use std::hint::black_box;
 use std::path::Path;
@@ -95,14 +101,14 @@ fn bench(c: &mut Criterion) {
     ];
     for (shape, body) in shapes {
         let response = response(body);
-        let check = evaluate(&charts.expect, &response, Duration::from_millis(1));
+        let check = evaluate(&charts.expect, ASKED, &response, Duration::from_millis(1));
         assert_eq!(
             check.verdict,
             Verdict::Pass,
             "the {shape} body must pass: {:?}",
             check.findings
         );
-        let full = evaluate_full(&charts.expect, &response, Duration::from_millis(1));
+        let full = evaluate_full(&charts.expect, ASKED, &response, Duration::from_millis(1));
         assert_eq!(
             check, full,
             "pruned and full parses agree on the {shape} body"
@@ -115,6 +121,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 evaluate(
                     black_box(&charts.expect),
+                    ASKED,
                     black_box(&response),
                     Duration::from_millis(1),
                 )
@@ -124,6 +131,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 evaluate_full(
                     black_box(&charts.expect),
+                    ASKED,
                     black_box(&response),
                     Duration::from_millis(1),
                 )
@@ -134,6 +142,7 @@ fn bench(c: &mut Criterion) {
                 for probe in &query_probes {
                     black_box(evaluate(
                         &probe.expect,
+                        ASKED,
                         black_box(&response),
                         Duration::from_millis(1),
                     ));

@@ -173,7 +173,10 @@ fn a_fault_gives_one_alert_email_and_its_removal_one_resolved_email_threaded_und
         text.contains("health — FIRING (class proxy_bad_gateway)"),
         "{text}"
     );
-    assert!(text.contains("  - status: expected 200, got 502"), "{text}");
+    assert!(
+        text.contains("  - GET /api/v1/health: expected 200, got 502"),
+        "{text}"
+    );
     assert!(
         text.contains("hint: the reverse proxy cannot reach the container"),
         "{text}"

@@ -1,10 +1,14 @@
 //! The query budget guards `check` as it guards `burst` and `run`, loopback targets included: a check whose
 //! probes would spend more than `budget.queries_per_hour` is refused before anything is sent, unless `--force`,
-//! and the refusal names the free probes to run instead.
+//! and the refusal names the free probes to run instead. In `run`, the ledger keeps what runs spent: a
+//! throttled run spends nothing.
 
 mod support;
 
+use oewsprobe::probe::FailureClass;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::daemon::Daemon;
 use support::process::{BIN, SimProcess};
 
 fn check(args: &[&str]) -> Output {
@@ -87,5 +91,63 @@ fn exempting_loopback_from_the_budget_is_refused_with_its_key() {
              key, and raise budget.queries_per_hour for a simulator\n1 error(s)\n",
             config.display()
         )
+    );
+}
+
+/// A query probe spending one valid query, on `schedule`.
+fn query_probe(schedule: &str) -> String {
+    format!(
+        "queries = 1\nschedule = \"{schedule}\"\n[request]\nmethod = \"POST\"\npath = \"/api/v1/query\"\n\
+         body = {{ query = \"What are software developer salaries in Seattle?\", enable_charts = false }}\n\
+         [expect]\nstatus = 200\n"
+    )
+}
+
+#[test]
+fn a_throttled_run_in_run_spends_nothing_and_the_ledger_says_so() {
+    let sim = SimProcess::start(&["--fault", "rate_limited"]);
+    // Three query probes a second apart, and a budget of one query an hour: each run reserves its query, and
+    // only when a throttled run gives it back can the next probe be admitted.
+    let probes = [
+        ("q0.toml", query_probe("*/3 * * * * *")),
+        ("q1.toml", query_probe("1/3 * * * * *")),
+        ("q2.toml", query_probe("2/3 * * * * *")),
+    ];
+    let probes: Vec<(&str, &str)> = probes.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let daemon = Daemon::start(&sim.url, "[budget]\nqueries_per_hour = 1", &probes);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while daemon.records() < 3 {
+        assert!(Instant::now() < deadline, "{}", daemon.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, stderr, store, _dir) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let records = store.records_since(0).expect("records");
+    assert!(
+        records
+            .iter()
+            .all(|r| r.class == Some(FailureClass::Throttled)),
+        "each probe was admitted and throttled, none skipped for the budget: {records:?}"
+    );
+    assert_eq!(sim.stats()["throttled"], records.len() as u64);
+    let spends = store.spends_since(0).expect("ledger");
+    assert_eq!(spends.len(), records.len(), "one reservation per run");
+    assert!(spends.iter().all(|s| s.queries == 0), "{spends:?}");
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+        - 3_600_000;
+    assert_eq!(store.spent_since(hour_ago).expect("spent"), 0);
+    let stored = store.latest_record("q1").expect("read").expect("a q1 run");
+    assert_eq!(stored["queries"], 0);
+    assert_eq!(
+        stored["request"],
+        serde_json::json!({"method": "POST", "url": format!("{}/api/v1/query", sim.url)})
+    );
+    assert_eq!(
+        stored["findings"][0]["message"],
+        "POST /api/v1/query: expected 200, got 429 — rate limited (10 queries/hour per client): lower the query \
+         budget (budget.queries_per_hour) — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}"
     );
 }

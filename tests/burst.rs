@@ -4,7 +4,7 @@
 mod support;
 
 use oewsprobe::load::{Progress, Shape, run_load};
-use oewsprobe::probe::PreparedRequest;
+use oewsprobe::probe::{Caller, PreparedRequest};
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,7 +93,12 @@ fn failures_are_counted_by_class() {
     );
     assert_eq!(
         line(&text, "failed"),
-        "failed       server_error 3 — e.g. #1: status: expected 200, got 500 — body: {\"detail\":\"Workflow execution failed: simulated fault\"}"
+        "failed       server_error 3 — e.g. #1: POST /api/v1/query: expected 200, got 500 — body: {\"detail\":\"Workflow execution failed: simulated fault\"}"
+    );
+    assert_eq!(
+        line(&text, "queries"),
+        "queries      3 spent of 3 declared",
+        "a 500 may have reached the workflow: spent"
     );
     assert_eq!(
         line(&text, "SLO"),
@@ -134,9 +139,15 @@ fn throttled_runs_are_inconclusive_and_exit_2() {
         line(&text, "requests"),
         "requests     2: 0 passed, 0 failed, 2 inconclusive"
     );
-    assert!(
-        line(&text, "inconclusive")
-            .starts_with("inconclusive throttled 2 — e.g. #1: status: expected 200, got 429")
+    assert_eq!(
+        line(&text, "inconclusive"),
+        "inconclusive throttled 2 — e.g. #1: POST /api/v1/query: expected 200, got 429 — rate limited (10 \
+         queries/hour per client): wait before trying again, or spend fewer queries — body: {\"error\":\"Rate \
+         limit exceeded: 10 per 1 hour\"}"
+    );
+    assert_eq!(
+        line(&text, "queries"),
+        "queries      0 spent of 2 declared (a 429, a 422 or a request that never connected spends none)"
     );
 }
 
@@ -303,6 +314,7 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
         shape,
         Duration::from_secs(30),
         Arc::new(Progress::default()),
+        Caller::OneShot,
     )
     .await
     .expect("run");
@@ -344,6 +356,7 @@ async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
         Shape::Once { n },
         Duration::from_secs(5),
         Arc::new(Progress::default()),
+        Caller::OneShot,
     )
     .await
     .expect("run")

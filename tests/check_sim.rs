@@ -35,6 +35,73 @@ async fn every_shipped_probe_passes_against_the_runbook_profile() {
     }
     // Four query probes, and the invalid-model probe is rejected: four valid queries reach the LLM.
     assert_eq!(sim.stats().valid_queries, 4);
+    let spent: Vec<(&str, u32)> = records
+        .iter()
+        .map(|r| (r.probe.as_str(), r.queries))
+        .collect();
+    assert_eq!(
+        spent,
+        [
+            ("health", 0),
+            ("models", 0),
+            ("override-implementation", 1),
+            ("override-reasoning", 1),
+            ("query-charts-trace", 1),
+            ("query-trace", 1),
+            ("reject-invalid-model", 0),
+            ("reject-short-query", 0),
+        ],
+        "each record's queries are what its run spent: the 422 spent none"
+    );
+}
+
+#[tokio::test]
+async fn every_record_carries_the_request_it_sent() {
+    let sim = start_sim(Profile::Runbook, &[]).await;
+    let records = run_all(&plan(&sim.base_url(), &shipped_probes())).await;
+    let sent: Vec<(&str, String, String)> = records
+        .iter()
+        .map(|r| {
+            let request = r.request.clone().expect("a request line");
+            (r.probe.as_str(), request.method, request.url)
+        })
+        .collect();
+    let at = |path: &str| format!("{}{path}", sim.base_url());
+    assert_eq!(
+        sent,
+        [
+            ("health", "GET".into(), at("/api/v1/health")),
+            ("models", "GET".into(), at("/api/v1/models")),
+            (
+                "override-implementation",
+                "POST".into(),
+                at("/api/v1/query")
+            ),
+            ("override-reasoning", "POST".into(), at("/api/v1/query")),
+            ("query-charts-trace", "POST".into(), at("/api/v1/query")),
+            ("query-trace", "POST".into(), at("/api/v1/query")),
+            ("reject-invalid-model", "POST".into(), at("/api/v1/query")),
+            ("reject-short-query", "POST".into(), at("/api/v1/query")),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_or_unconnected_run_spends_no_queries() {
+    let sim = start_sim(Profile::Runbook, &["rate_limited"]).await;
+    let records = run_all(&plan(&sim.base_url(), &shipped_probes())).await;
+    let trace = record(&records, "query-trace");
+    assert_eq!(
+        (trace.verdict, trace.class, trace.queries),
+        (Verdict::Inconclusive, Some(FailureClass::Throttled), 0)
+    );
+    assert!(records.iter().all(|r| r.queries == 0), "{records:?}");
+    let refused = run_all(&plan("http://127.0.0.1:9", &shipped_probes())).await;
+    let trace = record(&refused, "query-trace");
+    assert_eq!(
+        (trace.class, trace.queries),
+        (Some(FailureClass::ConnectRefused), 0)
+    );
 }
 
 /// (fault, probe, verdict, class, a text the first finding must contain)
@@ -52,7 +119,7 @@ const FAULTS: [FaultCase; 16] = [
         "health",
         Verdict::Fail,
         FailureClass::ServerError,
-        "status: expected 200, got 503",
+        "GET /api/v1/health: expected 200, got 503",
     ),
     (
         "models_empty",
@@ -108,7 +175,7 @@ const FAULTS: [FaultCase; 16] = [
         "reject-invalid-model",
         Verdict::Fail,
         FailureClass::Contract,
-        "status: expected 422",
+        "POST /api/v1/query: expected 422",
     ),
     (
         "no_charts",
@@ -122,7 +189,7 @@ const FAULTS: [FaultCase; 16] = [
         "query-trace",
         Verdict::Fail,
         FailureClass::ServerError,
-        "status: expected 200, got 500",
+        "POST /api/v1/query: expected 200, got 500",
     ),
     (
         "invalid_json",
@@ -136,28 +203,28 @@ const FAULTS: [FaultCase; 16] = [
         "health",
         Verdict::Fail,
         FailureClass::ServerError,
-        "status: expected 200, got 500",
+        "GET /api/v1/health: expected 200, got 500",
     ),
     (
         "rate_limited",
         "query-trace",
         Verdict::Inconclusive,
         FailureClass::Throttled,
-        "status: expected 200, got 429",
+        "POST /api/v1/query: expected 200, got 429 — rate limited (10 queries/hour per client): wait before trying again, or spend fewer queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}",
     ),
     (
         "at_capacity",
         "query-trace",
         Verdict::Inconclusive,
         FailureClass::AtCapacity,
-        "status: expected 200, got 503 (Retry-After: 60)",
+        "POST /api/v1/query: expected 200, got 503 (Retry-After: 60)",
     ),
     (
         "bad_gateway",
         "health",
         Verdict::Fail,
         FailureClass::ProxyBadGateway,
-        "status: expected 200, got 502 — the reverse proxy cannot reach the container",
+        "GET /api/v1/health: expected 200, got 502 — the reverse proxy cannot reach the container",
     ),
 ];
 
@@ -214,7 +281,7 @@ async fn as_built_profile_reports_the_contract_drift_as_named_findings() {
     let records = run_all(&plan(&sim.base_url(), &shipped_probes())).await;
     assert_eq!(
         messages(record(&records, "health")),
-        ["status: expected 200, got 404 — body: {\"detail\":\"Not Found\"}"]
+        ["GET /api/v1/health: expected 200, got 404 — body: {\"detail\":\"Not Found\"}"]
     );
     assert_eq!(
         messages(record(&records, "override-reasoning")),
@@ -231,7 +298,7 @@ async fn as_built_profile_reports_the_contract_drift_as_named_findings() {
     assert_eq!(
         messages(record(&records, "reject-invalid-model")),
         [
-            "status: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted"
+            "POST /api/v1/query: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted"
         ]
     );
     let trace = messages(record(&records, "query-trace"));

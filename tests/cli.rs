@@ -31,7 +31,7 @@ fn check_against_a_healthy_simulator_exits_0_with_one_line_per_probe() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], format!("oewsprobe check: {}", sim.url));
     assert!(lines[1].starts_with("PROBE "), "{stdout}");
-    assert_eq!(lines.len(), 11, "{stdout}");
+    assert_eq!(lines.len(), 12, "{stdout}");
     for line in &lines[2..10] {
         assert!(line.split_whitespace().nth(1) == Some("PASS"), "{line}");
     }
@@ -39,6 +39,8 @@ fn check_against_a_healthy_simulator_exits_0_with_one_line_per_probe() {
         lines[10],
         "8 of 8 probes passed (0 failed, 0 inconclusive): PASS"
     );
+    // Four query probes spend one each; the invalid-model probe's 422 stops before the workflow.
+    assert_eq!(lines[11], "valid queries spent: 4");
 }
 
 #[test]
@@ -64,8 +66,13 @@ fn check_with_a_fault_exits_1_and_json_names_the_finding() {
         (Some(0), Some(1), Some(0))
     );
     assert_eq!(doc["target"], sim.url.as_str());
+    assert_eq!(doc["queries"], 1);
     let probe = &doc["probes"][0];
     assert_eq!(probe["name"], "override-reasoning");
+    assert_eq!(
+        probe["request"],
+        serde_json::json!({"method": "POST", "url": format!("{}/api/v1/query", sim.url)})
+    );
     assert_eq!(probe["class"], "contract");
     assert_eq!(probe["findings"][0]["check"], "echo");
     assert_eq!(
@@ -92,9 +99,14 @@ fn only_inconclusive_results_exit_2() {
     let sim = SimProcess::start(&["--fault", "rate_limited"]);
     let out = oewsprobe(&["check", "--target", &sim.url, "--only", "query-trace"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
     assert!(
-        text(&out.stdout)
-            .ends_with("0 of 1 probes passed (0 failed, 1 inconclusive): INCONCLUSIVE\n")
+        stdout.ends_with(
+            "\n    - POST /api/v1/query: expected 200, got 429 — rate limited (10 queries/hour per client): wait \
+             before trying again, or spend fewer queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 \
+             hour\"}\n0 of 1 probes passed (0 failed, 1 inconclusive): INCONCLUSIVE\nvalid queries spent: 0\n"
+        ),
+        "{stdout}"
     );
 }
 
@@ -163,7 +175,9 @@ fn demo_runs_the_shipped_probes_against_the_built_in_simulator() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).ends_with("8 of 8 probes passed (0 failed, 0 inconclusive): PASS\n"));
+    assert!(text(&out.stdout).ends_with(
+        "8 of 8 probes passed (0 failed, 0 inconclusive): PASS\nvalid queries spent: 4\n"
+    ));
     let out = oewsprobe(&["demo", "--profile", "as-built"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -62,7 +62,7 @@ fn the_runbook_deployment_serves_through_caddy_and_off_the_proxy_network_is_a_50
     );
     assert_eq!(
         lines[3],
-        "    - status: expected 200, got 502 — the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
+        "    - GET /api/v1/health: expected 200, got 502 — the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
     );
 
     docker(&[

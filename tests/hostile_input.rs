@@ -367,7 +367,7 @@ async fn lying_length_server() -> std::net::SocketAddr {
 #[tokio::test]
 async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
     use oewsprobe::load::{Progress, Shape, run_load};
-    use oewsprobe::probe::{FailureClass, PreparedRequest, Verdict};
+    use oewsprobe::probe::{Caller, FailureClass, PreparedRequest, Verdict};
     use std::sync::Arc;
     let target = format!("http://{}", lying_length_server().await);
     let dir = support::probe_dir(&[(
@@ -392,6 +392,7 @@ async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
         Shape::Once { n: 2 },
         Duration::from_secs(5),
         Arc::new(Progress::default()),
+        Caller::OneShot,
     )
     .await
     .expect("run")

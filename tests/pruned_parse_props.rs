@@ -5,7 +5,7 @@
 mod support;
 
 use oewsprobe::config::Plan;
-use oewsprobe::probe::{Evaluation, HttpResponse, evaluate, evaluate_full};
+use oewsprobe::probe::{Asked, Caller, Evaluation, HttpResponse, evaluate, evaluate_full};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
 use std::path::Path;
@@ -247,8 +247,12 @@ fn judge(status: u16, body: &[u8]) -> Vec<(String, Evaluation, Evaluation)> {
     let latency = Duration::from_millis(5);
     (PLANS.iter().flat_map(|plan| &plan.probes))
         .map(|probe| {
-            let pruned = evaluate(&probe.expect, &outcome, latency);
-            let full = evaluate_full(&probe.expect, &outcome, latency);
+            let asked = Asked {
+                request: "POST /api/v1/query",
+                caller: Caller::OneShot,
+            };
+            let pruned = evaluate(&probe.expect, asked, &outcome, latency);
+            let full = evaluate_full(&probe.expect, asked, &outcome, latency);
             (probe.name.clone(), pruned, full)
         })
         .collect()

@@ -49,7 +49,7 @@ async fn caddy_in_front_of_a_stopped_simulator_is_proxy_bad_gateway() {
     assert_eq!(r.status, Some(502));
     assert_eq!(
         r.findings[0].message,
-        "status: expected 200, got 502 — the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
+        "GET /api/v1/health: expected 200, got 502 — the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
     );
 }
 

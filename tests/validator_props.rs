@@ -2,7 +2,7 @@
 
 mod support;
 
-use oewsprobe::probe::{HttpResponse, evaluate};
+use oewsprobe::probe::{Asked, Caller, HttpResponse, evaluate};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -64,7 +64,16 @@ fn check_all(status: u16, body: Vec<u8>) {
             body: body.clone(),
             over_cap: false,
         };
-        let evaluation = evaluate(&probe.expect, &Ok(response), Duration::from_millis(5));
+        let asked = Asked {
+            request: "POST /api/v1/query",
+            caller: Caller::OneShot,
+        };
+        let evaluation = evaluate(
+            &probe.expect,
+            asked,
+            &Ok(response),
+            Duration::from_millis(5),
+        );
         for finding in &evaluation.findings {
             assert!(!finding.message.is_empty());
         }

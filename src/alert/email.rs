@@ -124,7 +124,7 @@ pub fn render(items: &[AlertItem], ctx: &EmailContext) -> RenderedEmail {
             let _ = write!(
                 html,
                 "<li><code>{}</code>: expected <code>{}</code>, got <code>{}</code></li>",
-                escape(f.path.as_deref().unwrap_or(&f.check)),
+                escape(f.place()),
                 escape(&f.expected),
                 escape(&f.actual)
             );
@@ -285,7 +285,13 @@ mod tests {
                 "models",
                 AlertEvent::Firing,
                 Some(FailureClass::ProxyBadGateway),
-                vec![Finding::new("status", None, "200", "502", None)],
+                vec![Finding::of_request(
+                    "status",
+                    "GET /api/v1/models",
+                    "200",
+                    "502",
+                    None,
+                )],
             ),
             item(
                 "health",
@@ -310,9 +316,16 @@ mod tests {
             email.text,
             "oewsprobe: FIRING: health, models\ntarget: https://api.example.org\nrelease under watch: main-bbb\n\
              \nhealth — FIRING (class contract)\n  - $.status: expected \"healthy\", got \"<down>\"\n  recent latency: p50 120 ms, p95 480 ms\n\
-             \nmodels — FIRING (class proxy_bad_gateway)\n  hint: the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?\n  - status: expected 200, got 502\n  recent latency: p50 120 ms, p95 480 ms\n"
+             \nmodels — FIRING (class proxy_bad_gateway)\n  hint: the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?\n  - GET /api/v1/models: expected 200, got 502\n  recent latency: p50 120 ms, p95 480 ms\n"
         );
         assert!(email.html.contains("<li><code>$.status</code>: expected <code>&quot;healthy&quot;</code>, got <code>&quot;&lt;down&gt;&quot;</code></li>"), "{}", email.html);
+        assert!(
+            email.html.contains(
+                "<li><code>GET /api/v1/models</code>: expected <code>200</code>, got <code>502</code></li>"
+            ),
+            "{}",
+            email.html
+        );
         assert_eq!(
             email.message_id,
             "<oewsprobe.default.alert.1790000000000@oewsprobe.invalid>"

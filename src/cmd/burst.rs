@@ -4,7 +4,7 @@ use crate::cli::{BurstArgs, Format};
 use crate::config::{self, Plan, Sources, suggest};
 use crate::exit::Exit;
 use crate::load::{BudgetCheck, Progress, Shape, check_budget, run_load};
-use crate::probe::{PreparedRequest, ProbeSpec, RequestBody, Verdict};
+use crate::probe::{Caller, PreparedRequest, ProbeSpec, RequestBody, Verdict};
 use crate::report::{BurstReport, burst_json, burst_table, hgrm};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -145,7 +145,15 @@ async fn execute(
     let display = std::io::stderr()
         .is_terminal()
         .then(|| spawn_progress(progress.clone(), shape));
-    let run = run_load(spec.clone(), request.clone(), shape, args.slo, progress).await;
+    let run = run_load(
+        spec.clone(),
+        request.clone(),
+        shape,
+        args.slo,
+        progress,
+        Caller::OneShot,
+    )
+    .await;
     if let Some(display) = display {
         display.abort();
         eprint!("\r\x1b[2K");
@@ -167,7 +175,8 @@ async fn execute(
     let report = BurstReport {
         probe: &spec.name,
         method: &spec.request.method,
-        url: request.url().as_str(),
+        url: &request.request_line().url,
+        queries_per_request: spec.queries,
         shape,
         slo: args.slo,
         run: &run,

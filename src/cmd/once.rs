@@ -3,7 +3,7 @@
 use crate::cli::Format;
 use crate::config::{Plan, suggest};
 use crate::exit::Exit;
-use crate::probe::{ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
+use crate::probe::{Caller, ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
 use crate::report::{Tally, check_json, check_table};
 
 /// How a finished check exits: any failure is unhealthy; inconclusive runs without failures mean no verdict.
@@ -46,8 +46,12 @@ pub fn select<'p>(plan: &'p Plan, only: &[String]) -> Result<Vec<&'p ProbeSpec>,
 /// Runs probes concurrently, at most `check.concurrency` at once; records come back in the given order.
 /// Fails only when the HTTP clients cannot be set up.
 pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Result<Vec<ProbeRecord>, String> {
-    let prober = Prober::new(&plan.settings.target, probes.iter().copied())
-        .map_err(|e| format!("oewsprobe: {e}"))?;
+    let prober = Prober::new(
+        &plan.settings.target,
+        Caller::OneShot,
+        probes.iter().copied(),
+    )
+    .map_err(|e| format!("oewsprobe: {e}"))?;
     let permits = tokio::sync::Semaphore::new(plan.settings.check_concurrency);
     let runs = probes.iter().map(|spec| {
         let (permits, prober) = (&permits, &prober);

@@ -11,8 +11,7 @@ use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
 use crate::monitor::{AlertFeed, Hooks, Recorder, settle_unknown_outcomes, spawn_writer};
-use crate::probe::ProbeRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{FinishedRun, Store, StoreError};
 use crate::telemetry::{Liveness, Metrics};
 use loops::{Diff, Loops};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -330,7 +329,7 @@ struct Stopping {
     probes: Loops,
     others: Loops,
     alerts: Arc<AlertFeed>,
-    writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    writer: tokio::sync::mpsc::Sender<FinishedRun>,
     written: tokio::task::JoinHandle<u64>,
 }
 

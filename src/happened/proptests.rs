@@ -20,6 +20,7 @@ fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeR
     ProbeRecord {
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
+        request: None,
         scheduled_at_ms: START + at,
         verdict,
         class: None,

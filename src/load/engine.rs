@@ -9,7 +9,9 @@
 
 use super::http1::Http1Connection;
 use super::stats::{LoadStats, Sample};
-use crate::probe::{Exchanged, PreparedRequest, ProbeSpec, evaluate, load_client};
+use crate::probe::{
+    Asked, Caller, Exchanged, PreparedRequest, ProbeSpec, evaluate, load_client, spent_queries,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -69,13 +71,14 @@ pub struct LoadRun {
     pub elapsed: Duration,
 }
 
-/// Runs `spec`'s checks on every response of `request`, sent in `shape`, judged against `slo`.
+/// Runs `spec`'s checks on every response of `request`, sent in `shape`, judged against `slo` for `caller`.
 pub async fn run_load(
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
     shape: Shape,
     slo: Duration,
     progress: Arc<Progress>,
+    caller: Caller,
 ) -> Result<LoadRun, String> {
     let workers = shape.workers().max(1);
     let mut clients = Vec::with_capacity(workers as usize);
@@ -95,6 +98,7 @@ pub async fn run_load(
             t0,
             next: next.clone(),
             progress: progress.clone(),
+            caller,
         };
         tasks.spawn(worker.run());
     }
@@ -118,6 +122,7 @@ struct Worker {
     t0: Instant,
     next: Arc<AtomicU64>,
     progress: Arc<Progress>,
+    caller: Caller,
 }
 
 impl Worker {
@@ -161,13 +166,19 @@ impl Worker {
             .await;
         let finished = Instant::now();
         let latency = finished.saturating_duration_since(intended);
-        let evaluation = evaluate(&self.spec.expect, &exchanged.outcome, latency);
+        let asked = Asked {
+            request: self.request.line(),
+            caller: self.caller,
+        };
+        let evaluation = evaluate(&self.spec.expect, asked, &exchanged.outcome, latency);
+        let status = exchanged.outcome.as_ref().ok().map(|r| r.status);
         self.progress.finished.fetch_add(1, Ordering::Relaxed);
         Sample {
             number,
             latency,
             service_time: finished.saturating_duration_since(started),
             start_lag: started.saturating_duration_since(intended),
+            queries: spent_queries(self.spec.queries, status, evaluation.class),
             verdict: evaluation.verdict,
             class: evaluation.class,
             finding: evaluation.findings.first().map(|f| f.message.clone()),

@@ -22,6 +22,8 @@ pub struct Sample {
     pub service_time: Duration,
     /// How late the request started against its intended instant.
     pub start_lag: Duration,
+    /// Valid queries the request spent (see [`crate::probe::spent_queries`]).
+    pub queries: u32,
     pub verdict: Verdict,
     pub class: Option<FailureClass>,
     /// The first finding's message, when the request did not pass.
@@ -36,6 +38,8 @@ pub struct LoadStats {
     /// Latency from the actual start (uncorrected), µs.
     pub service_time: Histogram<u64>,
     pub requests: u64,
+    /// Valid queries the requests spent, in all.
+    pub queries_spent: u64,
     pub passed: u64,
     pub failed: BTreeMap<FailureClass, u64>,
     pub inconclusive: BTreeMap<FailureClass, u64>,
@@ -60,6 +64,7 @@ impl LoadStats {
             latency: histogram(),
             service_time: histogram(),
             requests: 0,
+            queries_spent: 0,
             passed: 0,
             failed: BTreeMap::new(),
             inconclusive: BTreeMap::new(),
@@ -74,6 +79,7 @@ impl LoadStats {
     /// Adds one request. `slo` is the latency objective; `late_after` the start lag that counts as late.
     pub fn record(&mut self, sample: &Sample, slo: Duration, late_after: Duration) {
         self.requests += 1;
+        self.queries_spent += u64::from(sample.queries);
         record_micros(&mut self.latency, sample.latency);
         record_micros(&mut self.service_time, sample.service_time);
         match (sample.verdict, sample.class) {
@@ -117,6 +123,7 @@ impl LoadStats {
         let _ = self.latency.add(&other.latency);
         let _ = self.service_time.add(&other.service_time);
         self.requests += other.requests;
+        self.queries_spent += other.queries_spent;
         self.passed += other.passed;
         for (class, n) in &other.failed {
             *self.failed.entry(*class).or_default() += n;
@@ -190,6 +197,8 @@ mod tests {
             latency: Duration::from_millis(ms),
             service_time: Duration::from_millis(ms / 2),
             start_lag: Duration::from_millis(ms / 2),
+            // A throttled request spends nothing; every other one its probe's one query.
+            queries: u32::from(class != Some(FailureClass::Throttled)),
             verdict,
             class,
             finding: class.map(|c| format!("finding of #{number} ({c})")),
@@ -228,6 +237,7 @@ mod tests {
             ),
             (4, 1, 2, 1)
         );
+        assert_eq!(a.queries_spent, 3, "the throttled request spent none");
         assert_eq!(a.failed[&FailureClass::ServerError], 2);
         assert_eq!(
             a.examples[&FailureClass::ServerError],

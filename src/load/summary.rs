@@ -2,18 +2,19 @@
 //! `status` like any probe: verdict from the SLO verdict, one finding for the SLO and one per failure class.
 
 use super::LoadRun;
-use crate::probe::{FailureClass, Finding, ProbeRecord, Timings, Verdict};
+use crate::probe::{FailureClass, Finding, ProbeRecord, RequestLine, Timings, Verdict};
 use crate::report::duration_text;
 use std::time::Duration;
 
-/// The record of a burst of `requests` under `name`, scheduled at `scheduled_at_ms`.
+/// The record of a burst of `request` under `name`, scheduled at `scheduled_at_ms`: its `queries` is what
+/// the burst's requests spent.
 pub fn burst_record(
     name: &str,
     target: &str,
+    request: &RequestLine,
     scheduled_at_ms: u64,
     run: &LoadRun,
     slo: Duration,
-    queries: u32,
 ) -> ProbeRecord {
     let stats = &run.stats;
     let verdict = stats.slo_verdict();
@@ -63,6 +64,7 @@ pub fn burst_record(
     ProbeRecord {
         probe: name.to_string(),
         target: target.trim_end_matches('/').to_string(),
+        request: Some(request.clone()),
         scheduled_at_ms,
         verdict,
         class,
@@ -77,7 +79,7 @@ pub fn burst_record(
             ..Timings::default()
         },
         body_bytes: 0,
-        queries,
+        queries: u32::try_from(stats.queries_spent).unwrap_or(u32::MAX),
         findings,
         retry_after: None,
     }
@@ -92,12 +94,13 @@ mod tests {
         let mut stats = LoadStats::new();
         for (i, (ms, verdict, class)) in samples.iter().enumerate() {
             let d = Duration::from_millis(*ms);
-            let finding = class.map(|_| "status: expected 200, got 500".to_string());
+            let finding = class.map(|_| "POST /api/v1/query: expected 200, got 500".to_string());
             let sample = Sample {
                 number: i as u64 + 1,
                 latency: d,
                 service_time: d,
                 start_lag: Duration::ZERO,
+                queries: u32::from(*class != Some(FailureClass::Throttled)),
                 verdict: *verdict,
                 class: *class,
                 finding,
@@ -110,38 +113,59 @@ mod tests {
         }
     }
 
+    fn query() -> RequestLine {
+        RequestLine {
+            method: "POST".into(),
+            url: "http://x/api/v1/query".into(),
+        }
+    }
+
+    /// The record of a `query-trace-burst` of `samples` against `http://x` with a 30 s objective.
+    fn record_of(samples: &[(u64, Verdict, Option<FailureClass>)]) -> ProbeRecord {
+        let slo = Duration::from_secs(30);
+        burst_record(
+            "query-trace-burst",
+            "http://x",
+            &query(),
+            1_000,
+            &run(samples),
+            slo,
+        )
+    }
+
     #[test]
     fn a_passing_burst_is_a_passing_record() {
         let r = burst_record(
             "query-trace-burst",
             "http://x/",
+            &query(),
             1_000,
             &run(&[(10, Verdict::Pass, None); 3]),
             Duration::from_secs(30),
-            3,
         );
         assert_eq!(
             (r.verdict, r.class, r.queries, r.findings.len()),
             (Verdict::Pass, None, 3, 0)
         );
         assert_eq!(r.target, "http://x");
+        assert_eq!(r.request, Some(query()));
         assert_eq!(r.latency, Duration::from_micros(10_007));
     }
 
     #[test]
+    fn a_burst_records_the_queries_its_requests_spent() {
+        let throttled = (10, Verdict::Inconclusive, Some(FailureClass::Throttled));
+        let r = record_of(&[(10, Verdict::Pass, None), throttled, throttled]);
+        assert_eq!((r.verdict, r.queries), (Verdict::Inconclusive, 1));
+    }
+
+    #[test]
     fn failures_and_slow_requests_are_named() {
-        let r = burst_record(
-            "query-trace-burst",
-            "http://x",
-            1_000,
-            &run(&[
-                (31_000, Verdict::Pass, None),
-                (100, Verdict::Fail, Some(FailureClass::ServerError)),
-                (100, Verdict::Pass, None),
-            ]),
-            Duration::from_secs(30),
-            3,
-        );
+        let r = record_of(&[
+            (31_000, Verdict::Pass, None),
+            (100, Verdict::Fail, Some(FailureClass::ServerError)),
+            (100, Verdict::Pass, None),
+        ]);
         assert_eq!(
             (r.verdict, r.class),
             (Verdict::Fail, Some(FailureClass::ServerError))
@@ -151,17 +175,10 @@ mod tests {
             messages,
             [
                 "burst: expected all 3 requests passing within 30s, got 1 failed, 1 over 30s",
-                "request #2 (server_error): status: expected 200, got 500",
+                "request #2 (server_error): POST /api/v1/query: expected 200, got 500",
             ]
         );
-        let slow = burst_record(
-            "b",
-            "http://x",
-            1,
-            &run(&[(31_000, Verdict::Pass, None)]),
-            Duration::from_secs(30),
-            1,
-        );
+        let slow = record_of(&[(31_000, Verdict::Pass, None)]);
         assert_eq!(
             (slow.verdict, slow.class),
             (Verdict::Fail, Some(FailureClass::Contract)),

@@ -4,7 +4,7 @@
 use super::probe_loop::{Firing, InFlight, admit, budget_skip_record, hand_over, next_firing};
 use super::shared::{Shared, Shutdown};
 use crate::load::{Progress, Shape, burst_record, run_load};
-use crate::probe::{PreparedRequest, ProbeSpec};
+use crate::probe::{Caller, PreparedRequest, ProbeSpec};
 use crate::schedule::jitter;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,7 @@ pub async fn run_burst_loop(
             return 0;
         }
     };
+    let line = request.request_line().clone();
     let offset = jitter(&name, max_jitter);
     let queries = spec.queries.saturating_mul(burst.requests as u32);
     let mut recorded = 0;
@@ -36,30 +37,32 @@ pub async fn run_burst_loop(
         let Ok(_permit) = shared.permits.acquire().await else {
             break;
         };
-        let record = match admit(&shared, &name, queries, fire_ms).await {
-            Ok(Ok(())) => {
+        let (record, reservation) = match admit(&shared, &name, queries, fire_ms).await {
+            Ok(Ok(reservation)) => {
                 let shape = Shape::Once { n: burst.requests };
-                let in_flight = InFlight::new(&shared, &name, fire_ms, queries);
+                let in_flight = InFlight::new(&shared, &name, &line, fire_ms, queries);
                 let ran = run_load(
                     spec.clone(),
                     request.clone(),
                     shape,
                     burst.slo,
                     Arc::new(Progress::default()),
+                    Caller::Monitor,
                 )
                 .await;
                 in_flight.finished();
                 match ran {
                     Ok(run) => {
                         shared.metrics.record_burst(&spec.name, &run.stats);
-                        burst_record(
+                        let record = burst_record(
                             &name,
                             shared.prober.target().as_str(),
+                            &line,
                             fire_ms,
                             &run,
                             burst.slo,
-                            queries,
-                        )
+                        );
+                        (record, reservation)
                     }
                     Err(e) => {
                         tracing::error!(probe = %name, error = %e, "burst failed to start");
@@ -67,13 +70,16 @@ pub async fn run_burst_loop(
                     }
                 }
             }
-            Ok(Err(spent)) => budget_skip_record(&shared, &name, fire_ms, spent, queries),
+            Ok(Err(spent)) => (
+                budget_skip_record(&shared, &name, &line, fire_ms, spent, queries),
+                None,
+            ),
             Err(e) => {
                 tracing::error!(probe = %name, error = %e, "cannot read the query budget; burst skipped");
                 continue;
             }
         };
-        if hand_over(&shared, record).await {
+        if hand_over(&shared, record, reservation).await {
             recorded += 1;
         }
     }

@@ -1,9 +1,11 @@
 //! One probe's loop: wait for its next firing, check the budget, run, record, back off when throttled.
 
 use super::shared::{Shared, Shutdown, now_ms};
-use crate::probe::{FailureClass, Finding, ProbeRecord, ProbeSpec, Scheduled, Timings, Verdict};
+use crate::probe::{
+    FailureClass, Finding, ProbeRecord, ProbeSpec, RequestLine, Scheduled, Timings, Verdict,
+};
 use crate::schedule::{admits, backoff, jitter};
-use crate::store::BudgetSpend;
+use crate::store::{BudgetSpend, FinishedRun, Reservation};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +21,10 @@ pub async fn run_probe_loop(
     let Some(schedule) = spec.schedule.clone() else {
         return 0;
     };
+    let Some(request) = shared.prober.request(&spec.name) else {
+        return 0;
+    };
+    let request = request.request_line().clone();
     let offset = jitter(&spec.name, max_jitter);
     let mut recorded = 0;
     let mut not_before_ms = 0;
@@ -40,9 +46,9 @@ pub async fn run_probe_loop(
         let Ok(_permit) = shared.permits.acquire().await else {
             break;
         };
-        let record = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
-            Ok(Ok(())) => {
-                let in_flight = InFlight::new(&shared, &spec.name, fire_ms, spec.queries);
+        let (record, reservation) = match admit(&shared, &spec.name, spec.queries, fire_ms).await {
+            Ok(Ok(reservation)) => {
+                let in_flight = InFlight::new(&shared, &spec.name, &request, fire_ms, spec.queries);
                 test_fault(&spec.name);
                 let ran = shared.prober.run(&spec, scheduled).await;
                 in_flight.finished();
@@ -51,12 +57,16 @@ pub async fn run_probe_loop(
                         shared
                             .metrics
                             .record_http_request(&record, &spec.request.method);
-                        record
+                        (record, reservation)
                     }
                     None => break,
                 }
             }
-            Ok(Err(spent)) => budget_skip_record(&shared, &spec.name, fire_ms, spent, spec.queries),
+            Ok(Err(spent)) => {
+                let skipped =
+                    budget_skip_record(&shared, &spec.name, &request, fire_ms, spent, spec.queries);
+                (skipped, None)
+            }
             Err(e) => {
                 tracing::error!(probe = %spec.name, error = %e, "cannot read the query budget; run skipped");
                 continue;
@@ -72,7 +82,7 @@ pub async fn run_probe_loop(
         } else if record.verdict != Verdict::Inconclusive {
             streak = 0;
         }
-        if hand_over(&shared, record).await {
+        if hand_over(&shared, record, reservation).await {
             recorded += 1;
         }
     }
@@ -109,16 +119,17 @@ pub async fn next_firing(
     }
 }
 
-/// Reserves `queries` valid queries in the rolling hour, atomically with respect to every other run.
-/// `Err(spent)` when they do not fit: what the hour has already spent.
+/// Reserves `queries` valid queries in the rolling hour, atomically with respect to every other run: the
+/// reservation (none for a free run) goes with the run's record to the writer, which lowers it to what the run
+/// spent. `Err(spent)` when they do not fit: what the hour has already spent.
 pub async fn admit(
     shared: &Arc<Shared>,
     name: &str,
     queries: u32,
     fire_ms: u64,
-) -> Result<Result<(), u32>, crate::store::StoreError> {
+) -> Result<Result<Option<Reservation>, u32>, crate::store::StoreError> {
     if queries == 0 {
-        return Ok(Ok(()));
+        return Ok(Ok(None));
     }
     let (probe, budget) = (name.to_string(), shared.queries_per_hour);
     shared
@@ -127,23 +138,32 @@ pub async fn admit(
             if !admits(spent, queries, budget) {
                 return Ok(Err(spent));
             }
-            store.record_spend(&BudgetSpend {
+            let reservation = store.record_spend(&BudgetSpend {
                 at_ms: fire_ms,
                 probe,
                 queries,
             })?;
-            Ok(Ok(()))
+            Ok(Ok(Some(reservation)))
         })
         .await
 }
 
-/// Logs a finished run and queues it for the writer; false if it was lost. Every run of `run` passes here.
-pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
+/// Logs a finished run and queues it, with its budget reservation, for the writer; false if it was lost.
+/// Every run of `run` passes here.
+pub async fn hand_over(
+    shared: &Arc<Shared>,
+    record: ProbeRecord,
+    reservation: Option<Reservation>,
+) -> bool {
     log_record(&record);
     shared.alerts.send(&record);
     shared.metrics.record_run(&record);
     let name = record.probe.clone();
-    let queued = shared.writer.send(record).await.is_ok();
+    let run = FinishedRun {
+        record,
+        reservation,
+    };
+    let queued = shared.writer.send(run).await.is_ok();
     if !queued {
         tracing::error!(probe = %name, "the record writer is gone; record lost");
     }
@@ -154,6 +174,7 @@ pub async fn hand_over(shared: &Arc<Shared>, record: ProbeRecord) -> bool {
 pub fn budget_skip_record(
     shared: &Shared,
     name: &str,
+    request: &RequestLine,
     fire_ms: u64,
     spent: u32,
     needed: u32,
@@ -166,7 +187,13 @@ pub fn budget_skip_record(
         format!("{spent} already spent; this run needs {needed}"),
         FailureClass::Budget.hint(),
     );
-    inconclusive_record(shared, name, fire_ms, FailureClass::Budget, finding, 0)
+    let run = Unfinished {
+        name,
+        request,
+        fire_ms,
+        queries: 0,
+    };
+    inconclusive_record(shared, &run, FailureClass::Budget, finding)
 }
 
 /// A run in flight. Dropped before [`InFlight::finished`] (its loop abandoned at a stop past
@@ -176,16 +203,24 @@ pub fn budget_skip_record(
 pub struct InFlight {
     shared: Arc<Shared>,
     name: String,
+    request: RequestLine,
     fire_ms: u64,
     queries: u32,
     armed: bool,
 }
 
 impl InFlight {
-    pub fn new(shared: &Arc<Shared>, name: &str, fire_ms: u64, queries: u32) -> InFlight {
+    pub fn new(
+        shared: &Arc<Shared>,
+        name: &str,
+        request: &RequestLine,
+        fire_ms: u64,
+        queries: u32,
+    ) -> InFlight {
         InFlight {
             shared: shared.clone(),
             name: name.to_string(),
+            request: request.clone(),
             fire_ms,
             queries,
             armed: true,
@@ -210,18 +245,21 @@ impl Drop for InFlight {
             "the daemon stopped before it finished",
             FailureClass::Aborted.hint(),
         );
-        let record = inconclusive_record(
-            &self.shared,
-            &self.name,
-            self.fire_ms,
-            FailureClass::Aborted,
-            finding,
-            self.queries,
-        );
+        let run = Unfinished {
+            name: &self.name,
+            request: &self.request,
+            fire_ms: self.fire_ms,
+            queries: self.queries,
+        };
+        let record = inconclusive_record(&self.shared, &run, FailureClass::Aborted, finding);
         log_record(&record);
         self.shared.metrics.record_run(&record);
-        // The writer outlives the loops: it commits this after they are gone.
-        if self.shared.writer.try_send(record).is_err() {
+        // The writer outlives the loops: it commits this after they are gone. Its reservation stays whole.
+        let run = FinishedRun {
+            record,
+            reservation: None,
+        };
+        if self.shared.writer.try_send(run).is_err() {
             tracing::error!(probe = %self.name, "cannot queue the aborted run's record; record lost");
         }
     }
@@ -239,31 +277,38 @@ fn test_fault(name: &str) {
     }
 }
 
+/// A run that did not produce its own record: its probe, request, firing and the queries it spent.
+struct Unfinished<'a> {
+    name: &'a str,
+    request: &'a RequestLine,
+    fire_ms: u64,
+    queries: u32,
+}
+
 /// An inconclusive record of a run that did not produce one itself.
 fn inconclusive_record(
     shared: &Shared,
-    name: &str,
-    fire_ms: u64,
+    run: &Unfinished<'_>,
     class: FailureClass,
     finding: Finding,
-    queries: u32,
 ) -> ProbeRecord {
     ProbeRecord {
-        probe: name.to_string(),
+        probe: run.name.to_string(),
         target: shared
             .prober
             .target()
             .as_str()
             .trim_end_matches('/')
             .to_string(),
-        scheduled_at_ms: fire_ms,
+        request: Some(run.request.clone()),
+        scheduled_at_ms: run.fire_ms,
         verdict: Verdict::Inconclusive,
         class: Some(class),
         status: None,
         latency: Duration::ZERO,
         timings: Timings::default(),
         body_bytes: 0,
-        queries,
+        queries: run.queries,
         findings: vec![finding],
         retry_after: None,
     }

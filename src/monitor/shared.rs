@@ -1,7 +1,7 @@
 //! What every probe loop shares: the plan's prober, the store, the concurrency bound, the shutdown signal.
 
 use crate::probe::{ProbeRecord, Prober};
-use crate::store::{Store, StoreError};
+use crate::store::{FinishedRun, Store, StoreError};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,7 +42,7 @@ pub struct Shared {
     pub permits: Arc<tokio::sync::Semaphore>,
     pub queries_per_hour: u32,
     /// The record writer's queue (see [`super::writer`]).
-    pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    pub writer: tokio::sync::mpsc::Sender<FinishedRun>,
     /// Where finished runs go for alerting (see [`AlertFeed`]).
     pub alerts: Arc<AlertFeed>,
     /// Where runs, bursts and decisions are counted.

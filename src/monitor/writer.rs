@@ -6,8 +6,7 @@
 //! a write succeeds. The queue is bounded: past [`PENDING_LIMIT`] the oldest records are dropped, counted and
 //! logged — never silently.
 
-use crate::probe::ProbeRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{FinishedRun, Store, StoreError};
 use crate::telemetry::Liveness;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -27,12 +26,13 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// After the stop, how long records the store keeps refusing are still retried before they are given up.
 pub const STOP_RETRY: Duration = Duration::from_secs(10);
 
-/// Starts the writer. It ends, after committing everything queued (or giving up on it [`STOP_RETRY`] after
+/// Starts the writer: it stores each finished run and lowers the run's budget reservation to what it spent, in
+/// the batch's transaction. It ends, after committing everything queued (or giving up on it [`STOP_RETRY`] after
 /// the stop, saying how much), when every sender is dropped; its result is the number of records committed.
 pub fn spawn_writer(
     store: Arc<Mutex<Store>>,
     liveness: Arc<Liveness>,
-) -> (mpsc::Sender<ProbeRecord>, tokio::task::JoinHandle<u64>) {
+) -> (mpsc::Sender<FinishedRun>, tokio::task::JoinHandle<u64>) {
     let (tx, rx) = mpsc::channel(CHANNEL);
     (tx, tokio::spawn(write_loop(rx, store, liveness)))
 }
@@ -103,7 +103,7 @@ pub fn trouble(error: &StoreError, waiting: usize) -> String {
 }
 
 async fn write_loop(
-    mut rx: mpsc::Receiver<ProbeRecord>,
+    mut rx: mpsc::Receiver<FinishedRun>,
     store: Arc<Mutex<Store>>,
     liveness: Arc<Liveness>,
 ) -> u64 {
@@ -167,8 +167,8 @@ async fn write_loop(
 }
 
 /// Queues `record`, saying so when the queue is full and the oldest record is dropped.
-fn queue(pending: &mut Pending<ProbeRecord>, record: ProbeRecord) {
-    if let Some(lost) = pending.push(record) {
+fn queue(pending: &mut Pending<FinishedRun>, run: FinishedRun) {
+    if let Some(FinishedRun { record: lost, .. }) = pending.push(run) {
         let dropped = pending.dropped;
         if dropped == 1 || dropped.is_power_of_two() {
             tracing::error!(
@@ -184,8 +184,8 @@ fn queue(pending: &mut Pending<ProbeRecord>, record: ProbeRecord) {
 
 /// Waits `delay`, queueing what comes meanwhile; returns when the senders were all dropped (the stop).
 async fn wait(
-    rx: &mut mpsc::Receiver<ProbeRecord>,
-    pending: &mut Pending<ProbeRecord>,
+    rx: &mut mpsc::Receiver<FinishedRun>,
+    pending: &mut Pending<FinishedRun>,
     delay: Duration,
     mut stopped_at: Option<Instant>,
 ) -> Option<Instant> {
@@ -205,15 +205,15 @@ async fn wait(
 /// Commits `batch`, or hands it back with the error.
 async fn write(
     store: &Arc<Mutex<Store>>,
-    batch: Vec<ProbeRecord>,
-) -> Result<(), (Vec<ProbeRecord>, StoreError)> {
+    batch: Vec<FinishedRun>,
+) -> Result<(), (Vec<FinishedRun>, StoreError)> {
     let store = store.clone();
     let size = batch.len();
     let written = tokio::task::spawn_blocking(move || {
         let store = store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let result = store.insert_records(&batch).map_err(|e| store.named(e));
+        let result = store.insert_runs(&batch).map_err(|e| store.named(e));
         (batch, result)
     })
     .await;

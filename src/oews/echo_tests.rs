@@ -205,7 +205,7 @@ fn validation_error_findings() {
             200,
             Some(as_built(false)),
             &[
-                "status: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted",
+                "POST /api/v1/query: expected 422 (validation error naming \"reasoning_model\"), got 200 — the invalid value was accepted",
             ],
         ),
         (
@@ -213,7 +213,9 @@ fn validation_error_findings() {
             "reasoning_model",
             500,
             Some(json!({"detail": "An internal error occurred during query processing."})),
-            &["status: expected 422 (validation error naming \"reasoning_model\"), got 500"],
+            &[
+                "POST /api/v1/query: expected 422 (validation error naming \"reasoning_model\"), got 500",
+            ],
         ),
         (
             "422 about another field",
@@ -275,7 +277,13 @@ fn validation_error_findings() {
         };
         let expectation = compile_validation_error(&raw).expect("compiles");
         let mut findings = Vec::new();
-        check_validation_error(&expectation, status, body.as_ref(), &mut findings);
+        check_validation_error(
+            &expectation,
+            "POST /api/v1/query",
+            status,
+            body.as_ref(),
+            &mut findings,
+        );
         assert!(
             findings.iter().all(|f| f.check == "validation_error"),
             "{findings:?}"

@@ -154,7 +154,7 @@ fn the_checks_find_the_same_on_pruned_fixtures() {
         }
         both(body, &echo.need(), |b, f| check_echo(&echo, b, f));
         both(body, &validation.need(), |b, f| {
-            check_validation_error(&validation, 422, Some(b), f)
+            check_validation_error(&validation, "POST /api/v1/query", 422, Some(b), f)
         });
     }
 }

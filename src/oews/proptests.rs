@@ -142,8 +142,8 @@ proptest! {
         }
         let raw = RawValidationError { field: Some("reasoning_model".into()) };
         let validation = compile_validation_error(&raw).expect("compiles");
-        check_validation_error(&validation, status, Some(&body), &mut findings);
-        check_validation_error(&validation, status, None, &mut findings);
+        check_validation_error(&validation, "POST /q", status, Some(&body), &mut findings);
+        check_validation_error(&validation, "POST /q", status, None, &mut findings);
         for assertion in assertions() {
             assertion.evaluate(&body, &mut findings);
         }

@@ -49,9 +49,11 @@ pub fn compile_validation_error(
 }
 
 /// Checks for a 422 whose body names the field (check = `validation_error`). `body` is `None` when the
-/// response body is not JSON.
+/// response body is not JSON. A wrong status is named by `request`, the request line as sent
+/// (`POST /api/v1/query: expected 422 …`).
 pub fn check_validation_error(
     expectation: &ValidationErrorExpectation,
+    request: &str,
     status: u16,
     body: Option<&Value>,
     findings: &mut Vec<Finding>,
@@ -62,7 +64,13 @@ pub fn check_validation_error(
         let note = (200..300)
             .contains(&status)
             .then_some("the invalid value was accepted");
-        findings.push(finding(CHECK, "status", expected, status.to_string(), note));
+        findings.push(Finding::of_request(
+            CHECK,
+            request,
+            expected,
+            status.to_string(),
+            note,
+        ));
         return;
     }
     if body.is_some_and(|b| names_field(b, field)) {

@@ -3,7 +3,7 @@
 
 use super::timing_client::DnsFailure;
 use super::verdict::{HttpResponse, TransportFailure};
-use super::{FailureClass, RequestBody, RequestSpec};
+use super::{FailureClass, RequestBody, RequestLine, RequestSpec};
 use crate::report::duration_text;
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -19,6 +19,10 @@ pub struct PreparedRequest {
     body: Option<Bytes>,
     timeout: Duration,
     connect_timeout: Duration,
+    /// The method and the path as sent (with its query), as findings name the request.
+    line: String,
+    /// The method and URL as records keep them.
+    request_line: RequestLine,
 }
 
 /// What one exchange produced, with its timing from the moment it was sent.
@@ -55,6 +59,19 @@ impl PreparedRequest {
             Some(RequestBody::Text(text)) => Some(Bytes::from(text.clone())),
             None => None,
         };
+        let line = format!(
+            "{method} {}",
+            &url[url::Position::BeforePath..url::Position::AfterQuery]
+        );
+        let mut shown = url.clone();
+        // A URL that cannot have credentials has none to strip; the results are not needed.
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_fragment(None);
+        let request_line = RequestLine {
+            method: method.to_string(),
+            url: shown.into(),
+        };
         Ok(PreparedRequest {
             method,
             url,
@@ -62,7 +79,19 @@ impl PreparedRequest {
             body,
             timeout: request.timeout,
             connect_timeout: request.connect_timeout,
+            line,
+            request_line,
         })
+    }
+
+    /// The method and the path as sent, with its query, without the target's origin: `GET /api/v1/health`.
+    pub fn line(&self) -> &str {
+        &self.line
+    }
+
+    /// The method and URL a record keeps: no user information, no fragment, no headers.
+    pub fn request_line(&self) -> &RequestLine {
+        &self.request_line
     }
 
     pub fn url(&self) -> &reqwest::Url {
@@ -267,6 +296,51 @@ fn chain_text(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_line_is_what_was_sent_without_credentials() {
+        let spec = |path: &str| RequestSpec {
+            method: "GET".into(),
+            path: path.into(),
+            body: None,
+            headers: vec![("Authorization".into(), "Bearer secret".into())],
+            timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+        };
+        let cases = [
+            (
+                "http://127.0.0.1:8000",
+                "/api/v1/health",
+                "GET /api/v1/health",
+                "http://127.0.0.1:8000/api/v1/health",
+            ),
+            (
+                "http://127.0.0.1:8000/base/",
+                "/api/v1/models?verbose=1#top",
+                "GET /base/api/v1/models?verbose=1",
+                "http://127.0.0.1:8000/base/api/v1/models?verbose=1",
+            ),
+            (
+                "http://user:pass@127.0.0.1:8000",
+                "/health",
+                "GET /health",
+                "http://127.0.0.1:8000/health",
+            ),
+        ];
+        for (target, path, line, url) in cases {
+            let target = url::Url::parse(target).expect("target");
+            let prepared = PreparedRequest::new(&spec(path), &target).expect("prepared");
+            assert_eq!(prepared.line(), line, "{target} {path}");
+            assert_eq!(
+                prepared.request_line(),
+                &RequestLine {
+                    method: "GET".into(),
+                    url: url.into()
+                },
+                "{target} {path}"
+            );
+        }
+    }
 
     #[test]
     fn a_deadline_never_overflows() {

@@ -2,8 +2,8 @@
 
 use super::exchange::PreparedRequest;
 use super::timing_client::{Phases, ProbeClient};
-use super::verdict::evaluate;
-use super::{ProbeRecord, ProbeSpec, Timings};
+use super::verdict::{Asked, evaluate};
+use super::{Caller, ProbeRecord, ProbeSpec, Timings, spent_queries};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The instant a run was due, on both clocks: latency is measured from it (no coordinated omission).
@@ -22,13 +22,15 @@ impl Scheduled {
     }
 }
 
-/// Runs `spec` (prepared as `request`) with `client` (built for this probe) and judges the outcome.
+/// Runs `spec` (prepared as `request`) with `client` (built for this probe) and judges the outcome for
+/// `caller`. The record's `queries` is what the run spent ([`spent_queries`]).
 pub async fn execute(
     spec: &ProbeSpec,
     request: &PreparedRequest,
     client: &ProbeClient,
     target: &url::Url,
     scheduled: Scheduled,
+    caller: Caller,
 ) -> ProbeRecord {
     let started = Instant::now();
     let exchanged = request.send(client.start_run(), spec.expect.max_body).await;
@@ -36,7 +38,11 @@ pub async fn execute(
     let latency = finished.saturating_duration_since(scheduled.at);
     let outcome = exchanged.outcome;
     let first_byte = exchanged.first_byte;
-    let evaluation = evaluate(&spec.expect, &outcome, latency);
+    let asked = Asked {
+        request: request.line(),
+        caller,
+    };
+    let evaluation = evaluate(&spec.expect, asked, &outcome, latency);
     let Phases {
         dns,
         dns_and_connect,
@@ -48,6 +54,7 @@ pub async fn execute(
     ProbeRecord {
         probe: spec.name.clone(),
         target: target.as_str().trim_end_matches('/').to_string(),
+        request: Some(request.request_line().clone()),
         scheduled_at_ms: scheduled
             .wall
             .duration_since(UNIX_EPOCH)
@@ -64,7 +71,7 @@ pub async fn execute(
             total: finished.saturating_duration_since(started),
         },
         body_bytes,
-        queries: spec.queries,
+        queries: spent_queries(spec.queries, status, evaluation.class),
         findings: evaluation.findings,
         retry_after: outcome.as_ref().ok().and_then(|r| r.retry_after.clone()),
     }

@@ -12,7 +12,13 @@ pub use spec::{
 
 mod verdict;
 
-pub use verdict::{Evaluation, HttpResponse, TransportFailure, evaluate, evaluate_full};
+pub use verdict::{Asked, Evaluation, HttpResponse, TransportFailure, evaluate, evaluate_full};
+
+mod spend;
+mod throttled;
+
+pub use spend::spent_queries;
+pub use throttled::{Caller, quoted_limit, throttled_note};
 
 mod exchange;
 mod execute;
@@ -23,5 +29,5 @@ mod timing_client;
 pub use exchange::{Exchanged, PreparedRequest, deadline, request_url, timeout_failure};
 pub use execute::{Scheduled, execute};
 pub use prober::Prober;
-pub use record::{ProbeRecord, Timings};
+pub use record::{ProbeRecord, RequestLine, Timings};
 pub use timing_client::{ProbeClient, load_client};

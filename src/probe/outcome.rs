@@ -91,7 +91,8 @@ impl FailureClass {
         }
     }
 
-    /// What an operator should look at first.
+    /// What an operator should look at first. A throttled run's advice depends on what the 429 said and on
+    /// who asked: see [`super::throttled_note`].
     pub fn hint(self) -> Option<&'static str> {
         Some(match self {
             FailureClass::Dns => "the target's host name does not resolve",
@@ -105,9 +106,6 @@ impl FailureClass {
             FailureClass::Timeout => "no answer in time: cold start, overload, or a hung workflow",
             FailureClass::ProxyBadGateway => {
                 "the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?"
-            }
-            FailureClass::Throttled => {
-                "rate limited (10 queries/hour per client): lower the query budget"
             }
             FailureClass::AtCapacity => {
                 "the service is at capacity: retry after the Retry-After delay"
@@ -179,9 +177,43 @@ impl Finding {
         actual: impl Into<String>,
         note: Option<&str>,
     ) -> Finding {
-        let expected = expected.into();
-        let actual = actual.into();
-        let place = path.as_deref().unwrap_or(check);
+        let place = path.clone().unwrap_or_else(|| check.to_string());
+        Finding::placed(check, path, &place, expected.into(), actual.into(), note)
+    }
+
+    /// A finding about the response as a whole, named by the request that got it: `GET /api/v1/health:
+    /// expected 200, got 404`, followed by ` — NOTE` when a note is given.
+    pub fn of_request(
+        check: &str,
+        request: &str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        note: Option<&str>,
+    ) -> Finding {
+        Finding::placed(check, None, request, expected.into(), actual.into(), note)
+    }
+
+    /// What the finding is about, as its message starts: the path, the request (a finding about the whole
+    /// response made by [`Finding::of_request`]), or else the check.
+    pub fn place(&self) -> &str {
+        if let Some(path) = &self.path {
+            return path;
+        }
+        let tail = format!(": expected {}, got {}", self.expected, self.actual);
+        match self.message.find(&tail) {
+            Some(end) => &self.message[..end],
+            None => &self.check,
+        }
+    }
+
+    fn placed(
+        check: &str,
+        path: Option<String>,
+        place: &str,
+        expected: String,
+        actual: String,
+        note: Option<&str>,
+    ) -> Finding {
         let mut message = format!("{place}: expected {expected}, got {actual}");
         if let Some(note) = note {
             message.push_str(" — ");
@@ -226,6 +258,52 @@ mod tests {
     fn finding_message_without_path_uses_check() {
         let f = Finding::new("status", None, "200", "404", None);
         assert_eq!(f.message, "status: expected 200, got 404");
+    }
+
+    #[test]
+    fn a_finding_about_the_whole_response_names_the_request() {
+        let f = Finding::of_request(
+            "status",
+            "GET /api/v1/health?x=1",
+            "200",
+            "404",
+            Some("body: {}"),
+        );
+        assert_eq!(
+            (f.path, f.message.as_str()),
+            (
+                None,
+                "GET /api/v1/health?x=1: expected 200, got 404 — body: {}"
+            )
+        );
+    }
+
+    #[test]
+    fn a_finding_says_what_it_is_about() {
+        let cases = [
+            (
+                Finding::new("json", Some("$.status".into()), "1", "2", Some("x")),
+                "$.status",
+            ),
+            (Finding::new("status", None, "200", "404", None), "status"),
+            (
+                Finding::of_request("status", "POST /api/v1/query", "200", "429", Some("n")),
+                "POST /api/v1/query",
+            ),
+            (
+                Finding {
+                    check: "burst".into(),
+                    path: None,
+                    expected: String::new(),
+                    actual: "x".into(),
+                    message: "request #2 (server_error): x".into(),
+                },
+                "burst",
+            ),
+        ];
+        for (finding, place) in cases {
+            assert_eq!(finding.place(), place, "{finding:?}");
+        }
     }
 
     #[test]

@@ -2,13 +2,15 @@
 
 use super::exchange::PreparedRequest;
 use super::timing_client::ProbeClient;
-use super::{ProbeRecord, ProbeSpec, Scheduled, execute};
+use super::{Caller, ProbeRecord, ProbeSpec, Scheduled, execute};
 use std::collections::HashMap;
 
 /// Runs probes of one plan against one target.
 #[derive(Debug)]
 pub struct Prober {
     target: url::Url,
+    /// Who runs the probes: findings advise it.
+    caller: Caller,
     slots: HashMap<String, Slot>,
 }
 
@@ -21,9 +23,11 @@ struct Slot {
 }
 
 impl Prober {
-    /// Builds a client for every probe (outside any timed section: building one costs milliseconds).
+    /// Builds a client for every probe (outside any timed section: building one costs milliseconds), for runs
+    /// made by `caller`.
     pub fn new<'a>(
         target: &url::Url,
+        caller: Caller,
         probes: impl IntoIterator<Item = &'a ProbeSpec>,
     ) -> Result<Prober, String> {
         let mut slots = HashMap::new();
@@ -44,12 +48,18 @@ impl Prober {
         }
         Ok(Prober {
             target: target.clone(),
+            caller,
             slots,
         })
     }
 
     pub fn target(&self) -> &url::Url {
         &self.target
+    }
+
+    /// The prepared request of probe `name`, if this prober was built for it.
+    pub fn request(&self, name: &str) -> Option<&PreparedRequest> {
+        self.slots.get(name).map(|slot| &slot.request)
     }
 
     /// Runs `spec` once. A run of the same probe still in flight is waited for (the wait counts as start delay).
@@ -59,6 +69,16 @@ impl Prober {
         let _running = slot.running.lock().await;
         tracing::debug!(probe = %spec.name, method = %spec.request.method, path = %spec.request.path,
             headers = ?crate::telemetry::Redacted(&spec.request.headers), "sending the probe request");
-        Some(execute(spec, &slot.request, &slot.client, &self.target, scheduled).await)
+        Some(
+            execute(
+                spec,
+                &slot.request,
+                &slot.client,
+                &self.target,
+                scheduled,
+                self.caller,
+            )
+            .await,
+        )
     }
 }

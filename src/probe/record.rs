@@ -27,12 +27,24 @@ pub struct Timings {
     pub total: Duration,
 }
 
+/// The request a run sent: its method and URL, without user information or fragment. Secret headers are never
+/// part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestLine {
+    pub method: String,
+    pub url: String,
+}
+
 /// One run of one probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeRecord {
     pub probe: String,
     pub target: String,
+    /// What the run sent. Absent only in runs recorded before it was kept (an older store or export).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestLine>,
     /// Wall-clock time the run was scheduled for, in milliseconds since the Unix epoch.
     pub scheduled_at_ms: u64,
     pub verdict: Verdict,
@@ -98,6 +110,10 @@ mod tests {
         ProbeRecord {
             probe: "health".into(),
             target: "http://127.0.0.1:8000".into(),
+            request: Some(RequestLine {
+                method: "GET".into(),
+                url: "http://127.0.0.1:8000/api/v1/health".into(),
+            }),
             scheduled_at_ms: 1_790_000_000_123,
             verdict: Verdict::Fail,
             class: Some(FailureClass::Timeout),
@@ -131,8 +147,9 @@ mod tests {
         assert_eq!(serde_json::to_string(&back).expect("json"), text);
         let mut quiet = record();
         quiet.retry_after = None;
+        quiet.request = None;
         let text = serde_json::to_string(&quiet).expect("json");
-        assert!(!text.contains("retry_after"));
+        assert!(!text.contains("retry_after") && !text.contains("request"));
         assert_eq!(
             serde_json::from_str::<ProbeRecord>(&text).expect("read"),
             quiet

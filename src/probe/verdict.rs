@@ -1,5 +1,6 @@
 //! The pure verdict function: one HTTP outcome and a probe's expectations in, verdict, class and findings out.
 
+use super::throttled::{Caller, quoted_limit, throttled_note};
 use super::{Expectations, FailureClass, Finding, Verdict};
 use crate::report::duration_text;
 use std::time::Duration;
@@ -68,6 +69,14 @@ impl Evaluation {
     }
 }
 
+/// What was asked, as findings name it: the request line as sent (`GET /api/v1/health`: the method, then the
+/// path and query without the target's origin) and who asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked<'a> {
+    pub request: &'a str,
+    pub caller: Caller,
+}
+
 /// Longest body excerpt quoted in a finding.
 const EXCERPT_CHARS: usize = 120;
 
@@ -75,19 +84,21 @@ const EXCERPT_CHARS: usize = 120;
 /// keeping only what the checks read ([`Expectations::need`]).
 pub fn evaluate(
     expect: &Expectations,
+    asked: Asked<'_>,
     outcome: &Result<HttpResponse, TransportFailure>,
     latency: Duration,
 ) -> Evaluation {
-    judge(expect, outcome, latency, BodyParse::Pruned)
+    judge(expect, asked, outcome, latency, BodyParse::Pruned)
 }
 
 /// [`evaluate`] with the body parsed whole: the reference it must agree with, for tests and benchmarks.
 pub fn evaluate_full(
     expect: &Expectations,
+    asked: Asked<'_>,
     outcome: &Result<HttpResponse, TransportFailure>,
     latency: Duration,
 ) -> Evaluation {
-    judge(expect, outcome, latency, BodyParse::Full)
+    judge(expect, asked, outcome, latency, BodyParse::Full)
 }
 
 /// How a body is parsed for the checks.
@@ -101,6 +112,7 @@ enum BodyParse {
 
 fn judge(
     expect: &Expectations,
+    asked: Asked<'_>,
     outcome: &Result<HttpResponse, TransportFailure>,
     latency: Duration,
     parse: BodyParse,
@@ -119,7 +131,7 @@ fn judge(
         Ok(response) => response,
     };
     if !expect.status.matches(response.status) {
-        return judge_unexpected_status(expect, response);
+        return judge_unexpected_status(expect, asked, response);
     }
     if response.over_cap {
         let limit = format!("at most {} bytes", expect.max_body);
@@ -155,6 +167,7 @@ fn judge(
         if let Some(validation) = &expect.validation_error {
             crate::oews::check_validation_error(
                 validation,
+                asked.request,
                 response.status,
                 Some(&body),
                 &mut findings,
@@ -185,8 +198,13 @@ fn judge(
 }
 
 /// A status the probe does not accept: throttling and capacity are inconclusive, gateways and 5xx are
-/// failures of their own class, anything else breaks the contract.
-fn judge_unexpected_status(expect: &Expectations, response: &HttpResponse) -> Evaluation {
+/// failures of their own class, anything else breaks the contract. The finding names the request; a 429's
+/// quotes the body and advises [`Asked::caller`].
+fn judge_unexpected_status(
+    expect: &Expectations,
+    asked: Asked<'_>,
+    response: &HttpResponse,
+) -> Evaluation {
     let status = response.status;
     let (verdict, class) = match status {
         429 => (Verdict::Inconclusive, FailureClass::Throttled),
@@ -199,7 +217,13 @@ fn judge_unexpected_status(expect: &Expectations, response: &HttpResponse) -> Ev
     match (&expect.validation_error, class) {
         (Some(validation), FailureClass::Contract) => {
             let body = serde_json::from_slice(&response.body).ok();
-            crate::oews::check_validation_error(validation, status, body.as_ref(), &mut findings);
+            crate::oews::check_validation_error(
+                validation,
+                asked.request,
+                status,
+                body.as_ref(),
+                &mut findings,
+            );
         }
         _ => {
             let actual = match &response.retry_after {
@@ -208,10 +232,19 @@ fn judge_unexpected_status(expect: &Expectations, response: &HttpResponse) -> Ev
             };
             let body_note =
                 (!response.body.is_empty()).then(|| format!("body: {}", excerpt(&response.body)));
-            let note = class.hint().map(str::to_string).or(body_note);
-            findings.push(Finding::new(
+            let note = match class {
+                FailureClass::Throttled => {
+                    let advice = throttled_note(quoted_limit(&response.body), asked.caller);
+                    Some(match body_note {
+                        Some(body) => format!("{advice} — {body}"),
+                        None => advice,
+                    })
+                }
+                _ => class.hint().map(str::to_string).or(body_note),
+            };
+            findings.push(Finding::of_request(
                 "status",
-                None,
+                asked.request,
                 expect.status.to_string(),
                 actual,
                 note.as_deref(),
@@ -250,6 +283,105 @@ fn excerpt(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::probe::{StatusMatcher, StatusPattern};
+
+    fn expect_200() -> Expectations {
+        Expectations {
+            status: StatusMatcher(vec![StatusPattern::Exact(200)]),
+            latency: None,
+            max_body: 1 << 20,
+            json: vec![],
+            trace: None,
+            echo: vec![],
+            validation_error: None,
+            need: crate::assert::Need::Presence,
+        }
+    }
+
+    fn answer(status: u16, retry_after: Option<&str>, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            retry_after: retry_after.map(str::to_string),
+            body: body.as_bytes().to_vec(),
+            over_cap: false,
+        }
+    }
+
+    #[test]
+    fn a_wrong_status_is_named_by_the_request_with_the_body_or_the_advice() {
+        let limited = r#"{"error":"Rate limit exceeded: 2 per 1 hour"}"#;
+        let long = format!(
+            r#"{{"error":"Rate limit exceeded: 2 per 1 hour","pad":"{}"}}"#,
+            "x".repeat(200)
+        );
+        let cases: [(&str, Caller, HttpResponse, &str); 8] = [
+            (
+                "GET /api/v1/health",
+                Caller::OneShot,
+                answer(404, None, r#"{"detail":"Not Found"}"#),
+                r#"GET /api/v1/health: expected 200, got 404 — body: {"detail":"Not Found"}"#,
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::OneShot,
+                answer(500, None, "{\"detail\":\"Workflow\nfailed\"}"),
+                r#"POST /api/v1/query: expected 200, got 500 — body: {"detail":"Workflow failed"}"#,
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::OneShot,
+                answer(429, None, limited),
+                r#"POST /api/v1/query: expected 200, got 429 — rate limited (2 queries/hour per client): wait before trying again, or spend fewer queries — body: {"error":"Rate limit exceeded: 2 per 1 hour"}"#,
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::Monitor,
+                answer(429, None, limited),
+                r#"POST /api/v1/query: expected 200, got 429 — rate limited (2 queries/hour per client): lower the query budget (budget.queries_per_hour) — body: {"error":"Rate limit exceeded: 2 per 1 hour"}"#,
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::Monitor,
+                answer(429, Some("60"), "Too Many Requests\u{202E}"),
+                "POST /api/v1/query: expected 200, got 429 (Retry-After: 60) — rate limited: lower the query budget (budget.queries_per_hour) — body: Too Many Requests",
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::OneShot,
+                answer(429, None, ""),
+                "POST /api/v1/query: expected 200, got 429 — rate limited: wait before trying again, or spend fewer queries",
+            ),
+            (
+                "POST /api/v1/query",
+                Caller::OneShot,
+                answer(429, None, &long),
+                &format!(
+                    r#"POST /api/v1/query: expected 200, got 429 — rate limited (2 queries/hour per client): wait before trying again, or spend fewer queries — body: {{"error":"Rate limit exceeded: 2 per 1 hour","pad":"{}…"#,
+                    "x".repeat(EXCERPT_CHARS - 52)
+                ),
+            ),
+            (
+                "GET /api/v1/models?full=1",
+                Caller::OneShot,
+                answer(502, None, "<html>bad gateway</html>"),
+                "GET /api/v1/models?full=1: expected 200, got 502 — the reverse proxy cannot reach the container: is it running and on the proxy's network (oews_default)?",
+            ),
+        ];
+        for (request, caller, response, message) in cases {
+            let asked = Asked { request, caller };
+            let evaluation = evaluate(&expect_200(), asked, &Ok(response), Duration::ZERO);
+            let messages: Vec<&str> = evaluation
+                .findings
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect();
+            assert_eq!(messages, [message]);
+            assert_eq!(evaluation.findings[0].path, None);
+            assert_eq!(evaluation.findings[0].check, "status");
+        }
+    }
+
     #[test]
     fn body_excerpts_blank_out_control_and_bidi_characters() {
         let cases = [
@@ -258,7 +390,7 @@ mod tests {
             ("\u{061C}", "(empty)"),
         ];
         for (body, want) in cases {
-            assert_eq!(super::excerpt(body.as_bytes()), want, "{body:?}");
+            assert_eq!(excerpt(body.as_bytes()), want, "{body:?}");
         }
     }
 }

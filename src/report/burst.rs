@@ -15,6 +15,8 @@ pub struct BurstReport<'a> {
     pub probe: &'a str,
     pub method: &'a str,
     pub url: &'a str,
+    /// Valid queries the probe declares one request spends.
+    pub queries_per_request: u32,
     pub shape: Shape,
     pub slo: Duration,
     pub run: &'a LoadRun,
@@ -107,6 +109,7 @@ pub fn burst_table(r: &BurstReport<'_>) -> String {
             stats.inconclusive_total()
         ),
     );
+    row(&mut out, "queries", &queries_text(r));
     for line in by_class(stats, &stats.failed) {
         row(&mut out, "failed", &line);
     }
@@ -160,6 +163,25 @@ pub fn burst_table(r: &BurstReport<'_>) -> String {
         &slo_text(stats, r.slo),
     );
     out
+}
+
+/// Valid queries the requests declared in all.
+fn declared(r: &BurstReport<'_>) -> u64 {
+    r.run
+        .stats
+        .requests
+        .saturating_mul(u64::from(r.queries_per_request))
+}
+
+/// What the burst spent of what its requests declared, saying why when it spent less.
+fn queries_text(r: &BurstReport<'_>) -> String {
+    let (spent, declared) = (r.run.stats.queries_spent, declared(r));
+    let why = if spent < declared {
+        " (a 429, a 422 or a request that never connected spends none)"
+    } else {
+        ""
+    };
+    format!("{spent} spent of {declared} declared{why}")
 }
 
 fn slo_text(stats: &LoadStats, slo: Duration) -> String {
@@ -279,6 +301,7 @@ pub fn burst_json(r: &BurstReport<'_>) -> Value {
         "shape": shape,
         "verdict": stats.slo_verdict(),
         "requests": stats.requests,
+        "queries": {"declared": declared(r), "spent": stats.queries_spent},
         "passed": stats.passed,
         "failed": counts_json(&stats.failed),
         "inconclusive": counts_json(&stats.inconclusive),
@@ -361,15 +384,29 @@ mod tests {
                 latency: d,
                 service_time: d / 2,
                 start_lag: d / 2,
+                queries: u32::from(*class != Some(FailureClass::Throttled)),
                 verdict: *verdict,
                 class: *class,
-                finding: class.map(|_| "status: expected 200, got 500".to_string()),
+                finding: class.map(|_| "POST /api/v1/query: expected 200, got 500".to_string()),
             };
             stats.record(&sample, slo, LATE_AFTER);
         }
         LoadRun {
             stats,
             elapsed: Duration::from_millis(2000),
+        }
+    }
+
+    /// The report of `run`, `n` requests at once of `query-trace` (one query each) against a 30 s objective.
+    fn report(run: &LoadRun, n: u64) -> BurstReport<'_> {
+        BurstReport {
+            probe: "query-trace",
+            method: "POST",
+            url: "http://127.0.0.1:8000/api/v1/query",
+            queries_per_request: 1,
+            shape: Shape::Once { n },
+            slo: Duration::from_secs(30),
+            run,
         }
     }
 
@@ -384,26 +421,47 @@ mod tests {
             ],
             slo,
         );
-        let report = BurstReport {
-            probe: "query-trace",
-            method: "POST",
-            url: "http://127.0.0.1:8000/api/v1/query",
-            shape: Shape::Once { n: 3 },
-            slo,
-            run: &run,
-        };
+        let report = report(&run, 3);
         // Histogram values are HDR-quantized (3 significant digits): 1.2 s reads 1.199 s, 31 s reads 31.015 s;
         // the SLO line compares exact durations.
         let expected = "\
 oewsprobe burst: query-trace → POST http://127.0.0.1:8000/api/v1/query
 model        3 at once
 requests     3: 2 passed, 1 failed, 0 inconclusive
-failed       server_error 1 — e.g. #2: status: expected 200, got 500
+queries      3 spent of 3 declared
+failed       server_error 1 — e.g. #2: POST /api/v1/query: expected 200, got 500
 throughput   1.50 req/s (3 in 2s)
 latency      min 1.199s  p50 20.005s  p90 31.015s  p95 31.015s  p99 31.015s  p99.9 31.015s  max 31.015s
 SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
 ";
         assert_eq!(burst_table(&report), expected);
+    }
+
+    #[test]
+    fn the_queries_line_says_why_a_burst_spent_less_than_declared() {
+        let slo = Duration::from_secs(30);
+        let throttled = (10, Verdict::Inconclusive, Some(FailureClass::Throttled));
+        let cases = [
+            (
+                vec![(10, Verdict::Pass, None); 2],
+                "2 spent of 2 declared",
+                2,
+            ),
+            (
+                vec![(10, Verdict::Pass, None), throttled],
+                "1 spent of 2 declared (a 429, a 422 or a request that never connected spends none)",
+                1,
+            ),
+        ];
+        for (samples, text, spent) in cases {
+            let run = run(&samples, slo);
+            let report = report(&run, 2);
+            assert_eq!(queries_text(&report), text);
+            assert_eq!(
+                burst_json(&report)["queries"],
+                json!({"declared": 2, "spent": spent})
+            );
+        }
     }
 
     #[test]

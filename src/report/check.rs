@@ -34,7 +34,13 @@ impl Tally {
     }
 }
 
-/// The table: a header line, one line per probe, its findings indented below it, and a summary line.
+/// The valid queries `records` spent, in all.
+fn queries_spent(records: &[ProbeRecord]) -> u64 {
+    records.iter().map(|r| u64::from(r.queries)).sum()
+}
+
+/// The table: a header line, one line per probe, its findings indented below it, a summary line and the
+/// valid queries the check spent.
 pub fn table(target: &str, records: &[ProbeRecord]) -> String {
     let name_width = records
         .iter()
@@ -69,6 +75,10 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
         tally.inconclusive,
         tally.verdict().as_str().to_ascii_uppercase()
     ));
+    out.push_str(&format!(
+        "valid queries spent: {}\n",
+        queries_spent(records)
+    ));
     out
 }
 
@@ -79,6 +89,8 @@ struct JsonReport<'a> {
     passed: usize,
     failed: usize,
     inconclusive: usize,
+    /// Valid queries the check spent.
+    queries: u64,
     probes: Vec<ProbeEntry<'a>>,
 }
 
@@ -108,6 +120,7 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
         passed: tally.passed,
         failed: tally.failed,
         inconclusive: tally.inconclusive,
+        queries: queries_spent(records),
         probes: records.iter().map(ProbeEntry::of).collect(),
     };
     serde_json::to_value(report).unwrap_or_default()
@@ -116,7 +129,7 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{FailureClass, Finding, Timings};
+    use crate::probe::{FailureClass, Finding, RequestLine, Timings};
     use std::time::Duration;
 
     fn record(
@@ -130,6 +143,7 @@ mod tests {
         ProbeRecord {
             probe: probe.into(),
             target: "http://127.0.0.1:8000".into(),
+            request: None,
             scheduled_at_ms: 1_790_000_000_000,
             verdict,
             class,
@@ -149,27 +163,43 @@ mod tests {
     fn sample() -> Vec<ProbeRecord> {
         vec![
             record("health", Verdict::Pass, None, Some(200), 3, vec![]),
-            record(
-                "query-trace",
-                Verdict::Fail,
-                Some(FailureClass::Contract),
-                Some(200),
-                24_310,
-                vec![Finding::new(
-                    "trace",
-                    Some("data_sources[1].agent".into()),
-                    "\"cortex\"",
-                    "\"cortex_researcher\"",
-                    None,
-                )],
-            ),
+            ProbeRecord {
+                request: Some(RequestLine {
+                    method: "POST".into(),
+                    url: "http://127.0.0.1:8000/api/v1/query".into(),
+                }),
+                queries: 1,
+                ..record(
+                    "query-trace",
+                    Verdict::Fail,
+                    Some(FailureClass::Contract),
+                    Some(200),
+                    24_310,
+                    vec![Finding::new(
+                        "trace",
+                        Some("data_sources[1].agent".into()),
+                        "\"cortex\"",
+                        "\"cortex_researcher\"",
+                        None,
+                    )],
+                )
+            },
             record(
                 "override-reasoning",
                 Verdict::Inconclusive,
                 Some(FailureClass::Throttled),
                 Some(429),
                 41,
-                vec![],
+                vec![Finding::of_request(
+                    "status",
+                    "POST /api/v1/query",
+                    "200",
+                    "429",
+                    Some(
+                        "rate limited (10 queries/hour per client): wait before trying again, or spend fewer \
+                         queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}",
+                    ),
+                )],
             ),
         ]
     }
@@ -183,7 +213,9 @@ health              PASS          -                     200        3ms
 query-trace         FAIL          contract              200     24.31s
     - data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"
 override-reasoning  INCONCLUSIVE  throttled             429       41ms
+    - POST /api/v1/query: expected 200, got 429 — rate limited (10 queries/hour per client): wait before trying again, or spend fewer queries — body: {\"error\":\"Rate limit exceeded: 10 per 1 hour\"}
 1 of 3 probes passed (1 failed, 1 inconclusive): FAIL
+valid queries spent: 1
 ";
         assert_eq!(table("http://127.0.0.1:8000", &sample()), expected);
     }
@@ -201,7 +233,13 @@ override-reasoning  INCONCLUSIVE  throttled             429       41ms
             (Some(1), Some(1), Some(1))
         );
         assert_eq!(doc["verdict"], "fail");
+        assert_eq!(doc["queries"], 1);
         let probe = &doc["probes"][1];
+        assert_eq!(
+            probe["request"],
+            serde_json::json!({"method": "POST", "url": "http://127.0.0.1:8000/api/v1/query"})
+        );
+        assert_eq!(probe["queries"], 1);
         assert_eq!(probe["name"], "query-trace");
         assert_eq!(probe["verdict"], "fail");
         assert_eq!(probe["class"], "contract");

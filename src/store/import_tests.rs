@@ -45,6 +45,25 @@ fn import(store: &Store, text: &str) -> Result<Imported, ImportError> {
 }
 
 #[test]
+fn runs_of_an_older_export_without_their_request_line_import_and_export_the_same() {
+    let mixed: Vec<ProbeRecord> = (history().into_iter().enumerate())
+        .map(|(i, record)| ProbeRecord {
+            request: record.request.filter(|_| i % 2 == 0),
+            ..record
+        })
+        .collect();
+    let original = Store::in_memory().expect("store");
+    original.insert_records(&mixed).expect("insert");
+    let text = export(&original);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains(r#""request":{"method":"GET","url":"http://127.0.0.1:8000/a"}"#));
+    assert!(!lines[1].contains("request"), "{}", lines[1]);
+    let copy = Store::in_memory().expect("store");
+    import(&copy, &text).expect("import");
+    assert_eq!(export(&copy), text);
+}
+
+#[test]
 fn an_export_imported_into_an_empty_store_exports_the_same_lines_and_rollups() {
     let original = Store::in_memory().expect("store");
     original.insert_records(&history()).expect("insert");

@@ -2,7 +2,7 @@
 //! --format json` writes a probe's entry (its `name`, then the record's fields), plus `location`; read back
 //! strictly, so an import takes exactly what an export gives.
 
-use crate::probe::ProbeRecord;
+use crate::probe::{ProbeRecord, RequestLine};
 use crate::report::ProbeEntry;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -68,6 +68,9 @@ pub fn parse(line: &[u8]) -> Result<ProbeRecord, String> {
             record.probe
         ));
     }
+    if let Some(request) = &record.request {
+        check_request(request)?;
+    }
     if i64::try_from(record.scheduled_at_ms).is_err() {
         return Err(format!(
             "scheduled_at_ms: {} is later than the store can hold ({})",
@@ -76,6 +79,35 @@ pub fn parse(line: &[u8]) -> Result<ProbeRecord, String> {
         ));
     }
     Ok(record)
+}
+
+/// A request line as a run sends it: an HTTP method and an absolute `http`/`https` URL without credentials (the
+/// store keeps the URL's path apart from the target, so a URL must be absolute to be read back the same).
+fn check_request(request: &RequestLine) -> Result<(), String> {
+    if reqwest::Method::from_bytes(request.method.as_bytes()).is_err() {
+        return Err(format!(
+            "request.method: {:?} is not an HTTP method",
+            request.method
+        ));
+    }
+    let url = url::Url::parse(&request.url).map_err(|e| {
+        format!(
+            "request.url: {:?} is not an absolute URL ({e})",
+            request.url
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "request.url: {:?} is not an http:// or https:// URL",
+            request.url
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "request.url: has credentials (user information); a run's URL never holds them".into(),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 use super::*;
-use crate::probe::{FailureClass, Finding, Timings, Verdict};
+use crate::probe::{FailureClass, Finding, RequestLine, Timings, Verdict};
 use std::time::Duration;
 
 fn record() -> ProbeRecord {
     ProbeRecord {
         probe: "query-trace".into(),
         target: "http://127.0.0.1:8000".into(),
+        request: None,
         scheduled_at_ms: 1_790_000_000_000,
         verdict: Verdict::Fail,
         class: Some(FailureClass::Contract),
@@ -48,6 +49,57 @@ fn a_line_is_the_check_entry_plus_location_and_reads_back() {
         "the same fields as check --format json"
     );
     assert_eq!(parse(LINE.as_bytes()), Ok(record()));
+}
+
+/// [`LINE`] with its request line, as runs are exported now ([`LINE`] is what an older export holds).
+fn line_with_request() -> String {
+    LINE.replace(
+        r#""target":"http://127.0.0.1:8000","#,
+        r#""target":"http://127.0.0.1:8000","request":{"method":"POST","url":"http://127.0.0.1:8000/api/v1/query"},"#,
+    )
+}
+
+#[test]
+fn a_run_with_its_request_line_reads_back_as_it_was_written() {
+    let with_request = ProbeRecord {
+        request: Some(RequestLine {
+            method: "POST".into(),
+            url: "http://127.0.0.1:8000/api/v1/query".into(),
+        }),
+        ..record()
+    };
+    assert_eq!(line(&with_request), line_with_request());
+    assert_eq!(parse(line_with_request().as_bytes()), Ok(with_request));
+}
+
+#[test]
+fn a_request_line_that_a_run_cannot_have_is_refused() {
+    let url = "http://127.0.0.1:8000/api/v1/query";
+    let cases = [
+        (
+            line_with_request().replace(r#""method":"POST""#, r#""method":"PO ST""#),
+            "request.method: \"PO ST\" is not an HTTP method",
+        ),
+        (
+            line_with_request().replace(url, "/api/v1/query"),
+            "request.url: \"/api/v1/query\" is not an absolute URL (relative URL without a base)",
+        ),
+        (
+            line_with_request().replace(url, "ftp://127.0.0.1/x"),
+            "request.url: \"ftp://127.0.0.1/x\" is not an http:// or https:// URL",
+        ),
+        (
+            line_with_request().replace(url, "http://user:secret@127.0.0.1:8000/api/v1/query"),
+            "request.url: has credentials (user information); a run's URL never holds them",
+        ),
+        (
+            line_with_request().replace(r#""method":"POST","#, ""),
+            "request: missing field `method`",
+        ),
+    ];
+    for (input, wanted) in cases {
+        assert_eq!(parse(input.as_bytes()), Err(wanted.to_string()), "{input}");
+    }
 }
 
 #[test]
@@ -97,7 +149,7 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
         ),
         (
             LINE.replace(r#""queries":1,"#, r#""queries":1,"colour":"red","#),
-            "colour: unknown field `colour`, expected one of `probe`, `target`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `retry_after`",
+            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `retry_after`",
         ),
         (
             LINE.replace(

@@ -1,6 +1,6 @@
 //! The `record_json` column, compact: only what the record's other columns do not hold (timings, body size,
-//! findings, `Retry-After`), so a passed run stores about its timings; the full record (as `check --format
-//! json` writes it) is rebuilt on read. A row written before (schema 4 and earlier) holds the full record,
+//! findings, `Retry-After`, the request's method and path), so a passed run stores about its timings and its
+//! request line; the full record (as `check --format json` writes it) is rebuilt on read. A row written before (schema 4 and earlier) holds the full record,
 //! which has a `probe` member the compact form never has, and is read as it is.
 
 use crate::probe::ProbeRecord;
@@ -39,12 +39,22 @@ impl Columns {
     }
 }
 
-/// The compact JSON of `record`: `t` the timings (milliseconds, `null` for a phase not observed), `b` the body
-/// size, `f` the findings and `r` the `Retry-After` header when there are any, and `l` the latency in
-/// milliseconds only when it does not follow from the `latency_us` column (it is rounded, the column is not).
+/// The compact JSON of `record`: `q` the request as `[method, URL]` when it is known, the URL written from its
+/// path on when it starts with the target (the `target` column gives the rest back), `t` the timings
+/// (milliseconds, `null` for a phase not observed), `b` the body size, `f` the findings and `r` the
+/// `Retry-After` header when there are any, and `l` the latency in milliseconds only when it does not follow
+/// from the `latency_us` column (it is rounded, the column is not).
 pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     let full = serde_json::to_value(record)?;
     let mut out = Map::new();
+    if let Some(request) = &record.request {
+        let url = request
+            .url
+            .strip_prefix(&record.target)
+            .filter(|path| path.starts_with('/'))
+            .unwrap_or(&request.url);
+        out.insert("q".into(), json!([request.method, url]));
+    }
     let timings = &full["timings"];
     out.insert(
         "t".into(),
@@ -88,6 +98,13 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
         "queries": columns.queries,
         "findings": stored.get("f").cloned().unwrap_or(json!([])),
     });
+    if let Some([method, url]) = stored.get("q").and_then(Value::as_array).map(Vec::as_slice) {
+        let url = match url.as_str() {
+            Some(path) if path.starts_with('/') => json!(format!("{}{path}", columns.target)),
+            _ => url.clone(),
+        };
+        out["request"] = json!({"method": method, "url": url});
+    }
     if let Some(retry_after) = stored.get("r") {
         out["retry_after"] = retry_after.clone();
     }
@@ -97,13 +114,17 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{FailureClass, Finding, Timings, Verdict};
+    use crate::probe::{FailureClass, Finding, RequestLine, Timings, Verdict};
     use std::time::Duration;
 
     fn record(verdict: Verdict, latency: Duration) -> ProbeRecord {
         ProbeRecord {
             probe: "query-trace".into(),
             target: "http://127.0.0.1:8000".into(),
+            request: Some(RequestLine {
+                method: "POST".into(),
+                url: "http://127.0.0.1:8000/api/v1/query".into(),
+            }),
             scheduled_at_ms: 1_800_000_000_123,
             verdict,
             class: (verdict != Verdict::Pass).then_some(FailureClass::Throttled),
@@ -121,9 +142,9 @@ mod tests {
             findings: if verdict == Verdict::Pass {
                 vec![]
             } else {
-                vec![Finding::new(
+                vec![Finding::of_request(
                     "status",
-                    None,
+                    "POST /api/v1/query",
                     "200",
                     "429",
                     Some("rate limited"),
@@ -152,18 +173,18 @@ mod tests {
             (
                 Verdict::Pass,
                 Duration::from_micros(42_345),
-                r#"{"b":1234,"t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
             // 42.3455 ms is written 42.346: the column's 42345 µs does not give it.
             (
                 Verdict::Fail,
                 Duration::from_nanos(42_345_500),
-                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"status: expected 200, got 429 — rate limited"}],"l":42.346,"r":"120","t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"l":42.346,"q":["POST","/api/v1/query"],"r":"120","t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
             (
                 Verdict::Inconclusive,
                 Duration::from_nanos(42_345_499),
-                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"status: expected 200, got 429 — rate limited"}],"t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
         ] {
             let r = record(verdict, latency);
@@ -173,6 +194,58 @@ mod tests {
                 full(&columns(&r), &compact).expect("full"),
                 serde_json::to_value(&r).expect("json"),
                 "{verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_request_is_stored_from_its_path_when_the_target_gives_the_rest() {
+        let cases = [
+            (
+                "http://127.0.0.1:8000",
+                Some("http://127.0.0.1:8000/api/v1/health?x=1"),
+                Some(r#"["GET","/api/v1/health?x=1"]"#),
+            ),
+            (
+                "http://127.0.0.1:8000/base",
+                Some("http://127.0.0.1:8000/base/health"),
+                Some(r#"["GET","/health"]"#),
+            ),
+            (
+                "http://127.0.0.1:8000/base",
+                Some("http://127.0.0.1:8000/basement"),
+                Some(r#"["GET","http://127.0.0.1:8000/basement"]"#),
+            ),
+            (
+                "http://127.0.0.1:8000",
+                Some("http://127.0.0.1:8000"),
+                Some(r#"["GET","http://127.0.0.1:8000"]"#),
+            ),
+            (
+                "http://127.0.0.1:8000",
+                Some("http://127.0.0.2:9/health"),
+                Some(r#"["GET","http://127.0.0.2:9/health"]"#),
+            ),
+            ("http://127.0.0.1:8000", None, None),
+        ];
+        for (target, url, stored) in cases {
+            let mut r = record(Verdict::Pass, Duration::from_micros(42_345));
+            r.target = target.into();
+            r.request = url.map(|url| RequestLine {
+                method: "GET".into(),
+                url: url.into(),
+            });
+            let compact = compact(&r).expect("compact");
+            let q = serde_json::from_str::<Value>(&compact).expect("json")["q"].clone();
+            assert_eq!(
+                stored.map(|s| serde_json::from_str::<Value>(s).expect("json")),
+                (!q.is_null()).then_some(q),
+                "{target} {url:?}"
+            );
+            assert_eq!(
+                full(&columns(&r), &compact).expect("full"),
+                serde_json::to_value(&r).expect("json"),
+                "{target} {url:?}"
             );
         }
     }

@@ -39,6 +39,20 @@ pub struct BudgetSpend {
     pub queries: u32,
 }
 
+/// What admission reserved in the budget ledger for one run (`run`): the ledger row and its queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    pub id: i64,
+    pub queries: u32,
+}
+
+/// A finished run of `run`, with the reservation its admission made (none for free probes and skipped runs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedRun {
+    pub record: ProbeRecord,
+    pub reservation: Option<Reservation>,
+}
+
 impl Store {
     /// Stores one run and adds it to its rollups, in one transaction.
     pub fn insert_record(&self, record: &ProbeRecord) -> StoreResult<i64> {
@@ -60,14 +74,35 @@ impl Store {
         })
     }
 
-    /// Records the spending of `queries` valid queries at `at_ms` (before the run, so a crash mid-run still
-    /// counts what may have reached the service).
-    pub fn record_spend(&self, spend: &BudgetSpend) -> StoreResult<()> {
+    /// Stores finished runs of `run` and adds them to their rollups, in one transaction; a run that spent less
+    /// than its reservation lowers the reservation to what it spent in that same transaction, so a run and its
+    /// ledger entry never disagree (a reservation whose run was never stored stays whole: the safe side).
+    pub fn insert_runs(&self, runs: &[FinishedRun]) -> StoreResult<()> {
+        self.atomically_unnamed(|store| {
+            let mut correct = store.conn.prepare_cached(
+                "UPDATE budget_spend SET queries = ?1 WHERE id = ?2 AND queries > ?1",
+            )?;
+            for run in runs {
+                insert(&store.conn, &run.record)?;
+                if let Some(reservation) = run.reservation {
+                    correct.execute(params![run.record.queries, reservation.id])?;
+                }
+            }
+            super::rollups::add(&store.conn, runs.iter().map(|run| &run.record))
+        })
+    }
+
+    /// Reserves `queries` valid queries at `at_ms` in the ledger (before the run, so a crash mid-run still
+    /// counts what may have reached the service); [`Store::insert_runs`] lowers it to what the run spent.
+    pub fn record_spend(&self, spend: &BudgetSpend) -> StoreResult<Reservation> {
         self.conn.execute(
             "INSERT INTO budget_spend (at_ms, probe, queries) VALUES (?1, ?2, ?3)",
             params![spend.at_ms as i64, spend.probe, spend.queries],
         )?;
-        Ok(())
+        Ok(Reservation {
+            id: self.conn.last_insert_rowid(),
+            queries: spend.queries,
+        })
     }
 
     /// Valid queries spent in `(since_ms, ∞)`.
@@ -276,6 +311,41 @@ mod tests {
         assert_eq!(store.spent_since(1_000).expect("sum"), 3);
         assert_eq!(store.spent_since(3_000).expect("sum"), 0);
         assert_eq!(store.spends_since(1_500).expect("list").len(), 2);
+    }
+
+    #[test]
+    fn a_run_that_spent_less_than_its_reservation_lowers_it_as_it_is_stored() {
+        let store = Store::in_memory().expect("store");
+        let reserve = |at_ms: u64, queries: u32| {
+            store
+                .record_spend(&BudgetSpend {
+                    at_ms,
+                    probe: "query-trace".into(),
+                    queries,
+                })
+                .expect("reserve")
+        };
+        // (reserved, spent by the run): a throttled run spent none, a run that may have reached the workflow all.
+        let runs: Vec<FinishedRun> = [(1_000, 2, 0), (2_000, 2, 2), (3_000, 3, 1)]
+            .into_iter()
+            .map(|(at, reserved, spent)| FinishedRun {
+                record: record("query-trace", at, Verdict::Pass, spent),
+                reservation: Some(reserve(at, reserved)),
+            })
+            .collect();
+        let never_stored = reserve(4_000, 2);
+        assert_eq!(never_stored.queries, 2);
+        assert_eq!(store.spent_since(0).expect("sum"), 9, "all reserved");
+        store.insert_runs(&runs).expect("insert");
+        let spends: Vec<(u64, u32)> = (store.spends_since(0).expect("list").into_iter())
+            .map(|s| (s.at_ms, s.queries))
+            .collect();
+        assert_eq!(
+            spends,
+            [(1_000, 0), (2_000, 2), (3_000, 1), (4_000, 2)],
+            "each run's reservation is what it spent; one without its run stays whole"
+        );
+        assert_eq!(store.record_count().expect("count"), 3);
     }
 
     #[test]

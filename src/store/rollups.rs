@@ -161,13 +161,16 @@ fn run_of(record: &ProbeRecord) -> (&str, Run) {
 
 /// Adds `records` to their minute, hour and day rows, inside the caller's transaction: a batch costs one
 /// read and one write per row it touches (for a batch within one minute: three per probe).
-pub(super) fn add(conn: &Connection, records: &[ProbeRecord]) -> StoreResult<()> {
+pub(super) fn add<'r>(
+    conn: &Connection,
+    records: impl IntoIterator<Item = &'r ProbeRecord>,
+) -> StoreResult<()> {
     let tracked = thresholds(conn)?;
     let mut read = conn.prepare_cached(
         "SELECT pass, fail, inconclusive, latency, slow FROM rollups
          WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
     )?;
-    for ((level, probe, start), delta) in roll_up(records.iter().map(run_of), &tracked) {
+    for ((level, probe, start), delta) in roll_up(records.into_iter().map(run_of), &tracked) {
         let old = read
             .query_row(params![code(level), probe, start as i64], |r| {
                 Ok((

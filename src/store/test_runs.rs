@@ -1,13 +1,17 @@
 //! A probe run for the store's tests: what a test varies is given, the rest is fixed (a failure is a 500 of
-//! class `server_error`).
+//! class `server_error`; the request is `GET /PROBE` on the target).
 
-use crate::probe::{FailureClass, ProbeRecord, Timings, Verdict};
+use crate::probe::{FailureClass, ProbeRecord, RequestLine, Timings, Verdict};
 use std::time::Duration;
 
 pub fn run(probe: &str, at_ms: u64, verdict: Verdict, latency: Duration) -> ProbeRecord {
     ProbeRecord {
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
+        request: Some(RequestLine {
+            method: "GET".into(),
+            url: format!("http://127.0.0.1:8000/{probe}"),
+        }),
         scheduled_at_ms: at_ms,
         verdict,
         class: (verdict == Verdict::Fail).then_some(FailureClass::ServerError),

@@ -111,6 +111,7 @@ mod tests {
         ProbeRecord {
             probe: "a".into(),
             target: "http://127.0.0.1:8000".into(),
+            request: None,
             scheduled_at_ms: at_ms,
             verdict,
             class: None,

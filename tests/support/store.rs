@@ -4,7 +4,7 @@
 
 use super::process::BIN;
 use oewsprobe::history::{Level, Rollup};
-use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, Timings, Verdict};
+use oewsprobe::probe::{FailureClass, Finding, ProbeRecord, RequestLine, Timings, Verdict};
 use oewsprobe::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,10 @@ pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
     ProbeRecord {
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
+        request: Some(RequestLine {
+            method: "GET".into(),
+            url: format!("http://127.0.0.1:8000/api/v1/{probe}"),
+        }),
         scheduled_at_ms: at_ms,
         verdict,
         class: failed.then_some(FailureClass::ServerError),
@@ -48,7 +52,13 @@ pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
         body_bytes: 120,
         queries: u32::from(probe == "query"),
         findings: if failed {
-            vec![Finding::new("status", None, "200", "500", None)]
+            vec![Finding::of_request(
+                "status",
+                &format!("GET /api/v1/{probe}"),
+                "200",
+                "500",
+                None,
+            )]
         } else {
             vec![]
         },

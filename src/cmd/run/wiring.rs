@@ -12,9 +12,10 @@ use crate::monitor::{
     Shared, Shutdown, SloAlerts, WatchContext, now_ms, run_alert_loop, run_burst_loop,
     run_delivery_loop, run_probe_loop, run_slo_alert_loop, run_watch_loop,
 };
-use crate::probe::{ProbeRecord, ProbeSpec, Prober};
+use crate::probe::{Caller, ProbeSpec, Prober};
 use crate::rollback::Secret;
 use crate::slo::Objective;
+use crate::store::FinishedRun;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub struct PlanLoops {
 /// What the plans of one process share: the writer's queue and the concurrency bound (kept while
 /// `run.max_concurrent` is unchanged, so kept and new loops share one bound).
 pub struct Sinks {
-    pub writer: tokio::sync::mpsc::Sender<ProbeRecord>,
+    pub writer: tokio::sync::mpsc::Sender<FinishedRun>,
     pub permits: Option<(usize, Arc<Semaphore>)>,
 }
 
@@ -54,7 +55,7 @@ pub fn plan_loops(
     generation: u64,
 ) -> Result<PlanLoops, String> {
     let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some());
-    let prober = Prober::new(&plan.settings.target, scheduled)?;
+    let prober = Prober::new(&plan.settings.target, Caller::Monitor, scheduled)?;
     let smtp = plan.settings.alert.smtp.clone();
     if let Some(smtp) = &smtp {
         Mailer::new(smtp).map_err(|e| format!("alert email: {e}"))?;
