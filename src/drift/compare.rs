@@ -119,7 +119,7 @@ fn request_findings(
     if expects_success {
         for error in errors {
             let at = instance_path(&error.instance_path().to_string());
-            let path = keyword_pointer(&error, pointer);
+            let path = keyword_pointer(doc, &error, pointer);
             let message =
                 format!("{at}: {error}, so the service answers 422 and the probe cannot pass");
             let expected = "a body the request schema accepts".to_owned();
@@ -298,10 +298,13 @@ pub fn instance_path(pointer: &str) -> String {
     }
 }
 
-/// Where in the document the keyword that failed lives: its absolute location when the validator knows it,
-/// else the schema's pointer.
-fn keyword_pointer(error: &jsonschema::ValidationError, schema: &str) -> String {
-    (error.absolute_keyword_location())
-        .and_then(|uri| uri.fragment().map(|f| format!("#{}", f.as_str())))
-        .unwrap_or_else(|| schema.to_owned())
+/// Where in the document the keyword that failed lives: the validator's keyword location (within the
+/// document, whose root it validated from), else the schema's pointer.
+fn keyword_pointer(doc: &Document, error: &jsonschema::ValidationError, schema: &str) -> String {
+    let pointer = format!("#{}", error.schema_path());
+    if pointer != "#" && doc.at(&pointer).is_some() {
+        pointer
+    } else {
+        schema.to_owned()
+    }
 }
