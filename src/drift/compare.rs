@@ -2,6 +2,7 @@
 //! (or, for a 422 probe, reject) its body and declare what it sends, and can the response schema of the
 //! status it expects hold what its checks require (pure).
 
+use super::document::Violation;
 use super::finding::DriftFinding;
 use super::schema::{Node, Step};
 use super::{Document, Operation};
@@ -50,7 +51,7 @@ fn finding(
     message: String,
 ) -> DriftFinding {
     DriftFinding {
-        check,
+        check: check.to_owned(),
         probe: probe.name.clone(),
         path,
         expected,
@@ -110,27 +111,24 @@ fn request_findings(
             ));
         }
     }
-    let Ok(validator) = doc.validator(pointer) else {
+    let Ok(errors) = doc.violations(pointer, body) else {
         return;
     };
     let status = &probe.expect.status;
     let expects_success = (200..300).any(|s| status.matches(s));
-    let errors: Vec<_> = validator.iter_errors(body).collect();
     if expects_success {
-        for error in errors {
-            let at = instance_path(&error.instance_path().to_string());
-            let path = keyword_pointer(doc, &error, pointer);
-            let message =
-                format!("{at}: {error}, so the service answers 422 and the probe cannot pass");
+        for Violation {
+            instance,
+            keyword,
+            error,
+        } in errors
+        {
+            let message = format!(
+                "{instance}: {error}, so the service answers 422 and the probe cannot pass"
+            );
             let expected = "a body the request schema accepts".to_owned();
-            findings.push(finding(
-                "request-body-rejected",
-                probe,
-                path,
-                expected,
-                error.to_string(),
-                message,
-            ));
+            let check = "request-body-rejected";
+            findings.push(finding(check, probe, keyword, expected, error, message));
         }
     } else if errors.is_empty() && status.matches(422) {
         findings.push(constraint_missing(doc, probe, body, &schema));
@@ -274,37 +272,4 @@ fn compatible(claimed: &str, declared: &str) -> bool {
             (claimed, declared),
             ("integer", "number") | ("number", "integer")
         )
-}
-
-/// A validator's instance location (`/data_sources/2/agent`) as findings write paths: `data_sources[2].agent`
-/// (`body` for the root).
-pub fn instance_path(pointer: &str) -> String {
-    let mut path = String::new();
-    for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
-        if segment.parse::<usize>().is_ok() {
-            path.push_str(&format!("[{segment}]"));
-        } else {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(&segment);
-        }
-    }
-    if path.is_empty() {
-        "body".to_owned()
-    } else {
-        path
-    }
-}
-
-/// Where in the document the keyword that failed lives: the validator's keyword location (within the
-/// document, whose root it validated from), else the schema's pointer.
-fn keyword_pointer(doc: &Document, error: &jsonschema::ValidationError, schema: &str) -> String {
-    let pointer = format!("#{}", error.schema_path());
-    if pointer != "#" && doc.at(&pointer).is_some() {
-        pointer
-    } else {
-        schema.to_owned()
-    }
 }

@@ -157,6 +157,57 @@ impl Document {
     }
 }
 
+/// One way a value breaks a schema: where in the value (`data_sources[2].agent`, `body` for the root),
+/// the document pointer of the keyword that failed, and the validator's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub instance: String,
+    pub keyword: String,
+    pub error: String,
+}
+
+impl Document {
+    /// Every way `value` breaks the schema at `pointer`; `Err` when that schema does not compile.
+    pub fn violations(&self, pointer: &str, value: &Value) -> Result<Vec<Violation>, String> {
+        let validator = self.validator(pointer)?;
+        let violations = (validator.iter_errors(value))
+            .map(|error| {
+                // The keyword location within the document, whose root the validator started from.
+                let keyword = format!("#{}", error.schema_path());
+                let known = keyword != "#" && self.at(&keyword).is_some();
+                Violation {
+                    instance: instance_path(&error.instance_path().to_string()),
+                    keyword: if known { keyword } else { pointer.to_owned() },
+                    error: error.to_string(),
+                }
+            })
+            .collect();
+        Ok(violations)
+    }
+}
+
+/// A validator's instance location (`/data_sources/2/agent`) as findings write paths: `data_sources[2].agent`
+/// (`body` for the root).
+pub fn instance_path(pointer: &str) -> String {
+    let mut path = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.parse::<usize>().is_ok() {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&segment);
+        }
+    }
+    if path.is_empty() {
+        "body".to_owned()
+    } else {
+        path
+    }
+}
+
 /// The pointer of an operation: `#/paths/~1api~1v1~1query/post`.
 fn operation_pointer(op: &Operation) -> String {
     format!(

@@ -1,13 +1,15 @@
 //! A drift finding — one difference between a probe and the service's OpenAPI document — and its table and
 //! JSON renderings (pure).
 
+use crate::probe::Finding;
 use serde::Serialize;
 
 /// One difference, named: `check` (kebab name), the probe, the document `path` (a JSON pointer) where the
-/// fact lives, what the probe expects, what the document says, and a one-line message.
+/// fact lives (empty for a live run's finding that no place in the document explains), what the probe
+/// expects, what the document (or the live response) says, and a one-line message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriftFinding {
-    pub check: &'static str,
+    pub check: String,
     pub probe: String,
     pub path: String,
     pub expected: String,
@@ -31,9 +33,14 @@ pub fn drift_table(
             out.push_str(&finding.probe);
             out.push('\n');
         }
+        let place = if finding.path.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", finding.path)
+        };
         out.push_str(&format!(
-            "    - {} {}: {}\n",
-            finding.check, finding.path, finding.message
+            "    - {}{place}: {}\n",
+            finding.check, finding.message
         ));
     }
     probes.dedup();
@@ -44,6 +51,23 @@ pub fn drift_table(
         probes.len()
     ));
     out
+}
+
+/// A live run's finding as drift: `live-CHECK` (kebab case); an `openapi` finding keeps the keyword's document pointer.
+pub fn live_finding(probe: &str, finding: &Finding) -> DriftFinding {
+    let path = if finding.check == "openapi" && finding.expected.starts_with("#/") {
+        finding.expected.clone()
+    } else {
+        String::new()
+    };
+    DriftFinding {
+        check: format!("live-{}", finding.check.replace('_', "-")),
+        probe: probe.to_owned(),
+        path,
+        expected: finding.expected.clone(),
+        actual: finding.actual.clone(),
+        message: finding.message.clone(),
+    }
 }
 
 /// The findings as a JSON array of objects with exactly the fields of [`DriftFinding`].

@@ -6,11 +6,13 @@
 mod compare;
 mod document;
 mod finding;
+mod response;
 mod schema;
 
-pub use compare::{compare, instance_path};
-pub use document::{Document, DocumentError, Operation};
-pub use finding::{DriftFinding, drift_json, drift_table};
+pub use compare::compare;
+pub use document::{Document, DocumentError, Operation, Violation, instance_path};
+pub use finding::{DriftFinding, drift_json, drift_table, live_finding};
+pub use response::response_findings;
 
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,11 @@
 //! from it once it is here (the fetch adapter of [`crate::drift`]).
 
 use super::exchange::PreparedRequest;
-use super::{RequestSpec, body_excerpt, load_client};
-use crate::drift::{Document, DocumentError};
+use super::{
+    Evaluation, FailureClass, Finding, HttpResponse, ProbeSpec, RequestSpec, TransportFailure,
+    Verdict, body_excerpt, load_client,
+};
+use crate::drift::{Document, DocumentError, response_findings};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -104,4 +107,68 @@ pub async fn fetch(target: &url::Url, settings: &FetchSettings) -> Result<Docume
         return Err(transport(detail));
     }
     Document::parse(&response.body).map_err(|error| FetchError::Document { url, error })
+}
+
+/// What the service's document adds to a judged run of `spec`: with `expect.openapi`, each way the body of
+/// an expected status breaks its declared schema (a document that cannot be had is a finding too; class
+/// `contract`); a 404 to a GET names the closest path the document lists, when this process has it.
+pub async fn with_document(
+    spec: &ProbeSpec,
+    request: &str,
+    target: &url::Url,
+    outcome: &Result<HttpResponse, TransportFailure>,
+    mut evaluation: Evaluation,
+) -> Evaluation {
+    let Ok(response) = outcome else {
+        return evaluation;
+    };
+    let judged = evaluation.verdict != Verdict::Inconclusive && !response.over_cap;
+    if spec.expect.openapi && judged && spec.expect.status.matches(response.status) {
+        let settings = FetchSettings {
+            headers: spec.request.headers.clone(),
+            timeout: spec.request.timeout,
+            connect_timeout: spec.request.connect_timeout,
+            max_body: crate::config::DEFAULT_MAX_BODY,
+        };
+        let findings = match document(target, &settings).await {
+            Ok(doc) => response_findings(&doc, request, response.status, &response.body),
+            Err(error) => {
+                let line = format!("GET {OPENAPI_PATH}");
+                let expected = "the service's OpenAPI document";
+                vec![Finding::of_request(
+                    "openapi",
+                    &line,
+                    expected,
+                    error.to_string(),
+                    None,
+                )]
+            }
+        };
+        if !findings.is_empty() && evaluation.verdict == Verdict::Pass {
+            evaluation.verdict = Verdict::Fail;
+            evaluation.class = Some(FailureClass::Contract);
+        }
+        evaluation.findings.extend(findings);
+    }
+    if response.status == 404 && spec.request.method == "GET" {
+        name_a_close_path(target, &spec.request.path, &mut evaluation.findings);
+    }
+    evaluation
+}
+
+/// Appends `; the service's document lists GET /health` to a 404's status finding, when this process has
+/// the document and it does not list the path asked for.
+fn name_a_close_path(target: &url::Url, path: &str, findings: &mut [Finding]) {
+    let Some(doc) = cached_document(target) else {
+        return;
+    };
+    if doc.find("GET", path).is_some() {
+        return;
+    }
+    let closest = doc.closest("GET", path);
+    if let (Some(op), Some(status)) = (closest, findings.iter_mut().find(|f| f.check == "status")) {
+        status
+            .message
+            .push_str(&format!("; the service's document lists {op}"));
+    }
 }

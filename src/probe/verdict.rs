@@ -296,6 +296,7 @@ mod tests {
             trace: None,
             echo: vec![],
             validation_error: None,
+            openapi: false,
             need: crate::assert::Need::Presence,
         }
     }
