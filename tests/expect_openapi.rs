@@ -8,7 +8,7 @@ mod support;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use oewsprobe::probe::{FailureClass, Verdict};
+use oewsprobe::probe::{FailureClass, ProbeRecord, Verdict};
 use oewsprobe::sim::{Profile, openapi_document};
 use serde_json::json;
 use support::{messages, plan, probe_dir, record, run_all};
@@ -23,6 +23,18 @@ async fn serve(app: Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves the as-built service's document and `answer` to every query; its base URL.
+async fn serve_as_built(answer: serde_json::Value) -> String {
+    let document = || async { axum::Json(openapi_document(Profile::AsBuilt)) };
+    let query = move || async move { axum::Json(answer) };
+    serve(
+        Router::new()
+            .route("/openapi.json", get(document))
+            .route("/api/v1/query", post(query)),
+    )
+    .await
+}
+
 /// A query answer the as-built schema rejects: `answer` a number, a trace entry without `step`, and
 /// `metadata.models_used` holding a number.
 fn broken_answer() -> serde_json::Value {
@@ -30,6 +42,17 @@ fn broken_answer() -> serde_json::Value {
         {"step": 1, "agent": "planner", "type": "planning"},
         {"agent": "cortex_researcher", "type": "oews_database"}
     ], "metadata": {"models_used": {"planner": 7}}})
+}
+
+/// Runs the probes of `dir` against `target`: the `query` probe's record, failed as `contract`.
+async fn failed_query(target: &str, dir: &std::path::Path) -> ProbeRecord {
+    let records = run_all(&plan(target, dir)).await;
+    let query = record(&records, "query").clone();
+    assert_eq!(
+        (query.verdict, query.class),
+        (Verdict::Fail, Some(FailureClass::Contract))
+    );
+    query
 }
 
 const QUERY_PROBE: &str = r#"
@@ -46,25 +69,11 @@ const HEALTH_PROBE: &str = "[request]\npath = \"/api/v1/health\"\n[expect]\nstat
 
 #[tokio::test]
 async fn each_violation_of_the_declared_response_schema_is_a_finding_at_its_path() {
-    let app = Router::new()
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(openapi_document(Profile::AsBuilt)) }),
-        )
-        .route(
-            "/api/v1/query",
-            post(|| async { axum::Json(broken_answer()) }),
-        );
-    let target = serve(app).await;
+    let target = serve_as_built(broken_answer()).await;
     let dir = probe_dir(&[("query.toml", QUERY_PROBE), ("health.toml", HEALTH_PROBE)]);
-    let records = run_all(&plan(&target, dir.path())).await;
-    let query = record(&records, "query");
+    let query = failed_query(&target, dir.path()).await;
     assert_eq!(
-        (query.verdict, query.class),
-        (Verdict::Fail, Some(FailureClass::Contract))
-    );
-    assert_eq!(
-        messages(query),
+        messages(&query),
         [
             "answer: 42 is not of type \"string\" — the document's #/components/schemas/QueryResponse/properties/answer/type",
             "data_sources[1]: \"step\" is a required property — the document's #/components/schemas/DataSource/required",
@@ -97,16 +106,7 @@ async fn each_violation_of_the_declared_response_schema_is_a_finding_at_its_path
 async fn a_valid_answer_passes_and_a_missing_document_is_a_contract_finding() {
     let valid =
         json!({"answer": "About $150k.", "data_sources": [], "metadata": {"models_used": {}}});
-    let app = Router::new()
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(openapi_document(Profile::AsBuilt)) }),
-        )
-        .route(
-            "/api/v1/query",
-            post(move || async move { axum::Json(valid) }),
-        );
-    let target = serve(app).await;
+    let target = serve_as_built(valid).await;
     let dir = probe_dir(&[("query.toml", QUERY_PROBE)]);
     let records = run_all(&plan(&target, dir.path())).await;
     let query = record(&records, "query");
@@ -122,14 +122,9 @@ async fn a_valid_answer_passes_and_a_missing_document_is_a_contract_finding() {
             post(|| async { axum::Json(broken_answer()) }),
         );
     let target = serve(app).await;
-    let records = run_all(&plan(&target, dir.path())).await;
-    let query = record(&records, "query");
+    let query = failed_query(&target, dir.path()).await;
     assert_eq!(
-        (query.verdict, query.class),
-        (Verdict::Fail, Some(FailureClass::Contract))
-    );
-    assert_eq!(
-        messages(query),
+        messages(&query),
         [format!(
             "GET /openapi.json: expected the service's OpenAPI document, got {target}/openapi.json answered 404, not the OpenAPI document — body: (empty)"
         )]

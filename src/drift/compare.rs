@@ -222,14 +222,7 @@ fn claim_finding(
                     node.pointer
                 ));
                 let expected = "an object or array to step into".to_owned();
-                return Some(finding(
-                    "response-type-contradicted",
-                    probe,
-                    node.pointer,
-                    expected,
-                    actual,
-                    message,
-                ));
+                return Some(contradicted(probe, node.pointer, expected, actual, message));
             }
         }
     }
@@ -255,14 +248,19 @@ fn claim_finding(
     let message = never(format!(
         "{path}: the probe expects {expected}, the document declares {actual}"
     ));
-    Some(finding(
-        "response-type-contradicted",
-        probe,
-        node.pointer,
-        expected,
-        actual,
-        message,
-    ))
+    Some(contradicted(probe, node.pointer, expected, actual, message))
+}
+
+/// `response-type-contradicted` at the schema `pointer`.
+fn contradicted(
+    probe: &ProbeSpec,
+    pointer: String,
+    expected: String,
+    actual: String,
+    message: String,
+) -> DriftFinding {
+    let check = "response-type-contradicted";
+    finding(check, probe, pointer, expected, actual, message)
 }
 
 /// Whether a value of the claimed type can have the declared type (integers are numbers).
