@@ -44,6 +44,8 @@ pub enum Command {
     /// Alert email: check that the configured [alert.smtp] delivers.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Compare every probe with the service's own OpenAPI document (`/openapi.json`, free); exit 1 on drift.
+    Drift(DriftArgs),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -84,6 +86,30 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(subcommand)]
+    pub action: Option<DriftAction>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    /// Also run the probes (spending their valid queries, within the query budget) with their responses
+    /// validated against the document.
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: send even when the probes' valid queries exceed the query budget.
+    #[arg(long, requires = "live")]
+    pub force: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// What `drift` does besides comparing (room for known drift: `drift accept`).
+#[derive(Debug, Subcommand)]
+pub enum DriftAction {}
 
 #[derive(Debug, Args, Clone)]
 pub struct SimFlags {

@@ -7,6 +7,7 @@
 //! * [`alert`]   — the per-probe alert state machine, grouping and email rendering (pure); SMTP delivery.
 //! * [`assert`]  — the JSON assertion language: selectors parsed once, evaluated many times (pure).
 //! * [`oews`]    — OEWS-specific checks: trace shape, override echo, validation errors (pure).
+//! * [`drift`]   — probes compared with the service's own OpenAPI document; responses validated against it (pure).
 //! * [`probe`]   — probe specs, the pure verdict function, and the HTTP adapter that executes a probe and
 //!   yields one [`probe::ProbeRecord`].
 //! * [`load`]    — the burst engine: closed and open arrival models, HDR statistics, the query-budget guard.
@@ -32,6 +33,7 @@ pub mod assert;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod drift;
 pub mod exit;
 pub mod happened;
 pub mod history;

@@ -1,6 +1,7 @@
 //! JSON assertions: the raw `[[expect.json]]` table, its compilation (every error at once), and evaluation into
 //! findings that read `PATH: expected E, got A`.
 
+use super::claim::{Claim, ClaimKind};
 use super::json::{describe, excerpt, json_eq, toml_to_json};
 use super::need::Need;
 use super::selector::Selector;
@@ -129,6 +130,32 @@ impl JsonAssertion {
         self.selector.need_then(at_match)
     }
 
+    /// What the assertion needs of the response, one claim per operator that needs a value (`exists = false`
+    /// needs none): `type` a type, `equals` and `one_of` values, `matches` a string, the others presence.
+    pub fn claims(&self) -> Vec<Claim> {
+        let path = self.selector.claim_steps();
+        (self.checks.iter())
+            .filter_map(|check| {
+                let kind = match &check.op {
+                    Op::Exists(false) => return None,
+                    Op::Type(t) => ClaimKind::Type(t.name()),
+                    Op::Matches(_) => ClaimKind::Type("string"),
+                    Op::Equals(value) => ClaimKind::OneOf(vec![value.clone()]),
+                    Op::OneOf(values) => ClaimKind::OneOf(values.clone()),
+                    Op::Exists(true) | Op::NonEmpty | Op::Length(..) | Op::NotEquals(_) => {
+                        ClaimKind::Present
+                    }
+                };
+                let by = "the JSON assertion";
+                Some(Claim {
+                    path: path.clone(),
+                    kind,
+                    by,
+                })
+            })
+            .collect()
+    }
+
     /// Checks the assertion against a response body, pushing one finding per violation (check = `json`).
     pub fn evaluate(&self, root: &Value, findings: &mut Vec<Finding>) {
         let matches = self.selector.select(root);
@@ -217,6 +244,18 @@ fn length(value: &Value) -> Option<usize> {
 }
 
 impl JsonType {
+    fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::Boolean => "boolean",
+            JsonType::Null => "null",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+        }
+    }
+
     fn parse(name: &str) -> Option<JsonType> {
         Some(match name {
             "string" => JsonType::String,

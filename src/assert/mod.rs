@@ -69,6 +69,7 @@
 //! but never allocated.
 
 mod assertion;
+mod claim;
 mod json;
 mod need;
 mod parse;
@@ -76,6 +77,7 @@ mod prune;
 mod selector;
 
 pub use assertion::{JsonAssertion, RawJsonAssertion, compile};
+pub use claim::{Claim, ClaimKind, ClaimPath, ClaimStep};
 pub use json::{
     EXCERPT_CHARS, describe, excerpt, is_bidi_control, json_eq, push_key, quote, toml_to_json,
     type_name,

@@ -85,6 +85,18 @@ impl Selector {
     }
 }
 
+impl Selector {
+    /// The path the selector walks, as a claim path: keys, and `Each` for `[N]`, `[*]` and filters.
+    pub fn claim_steps(&self) -> Vec<super::ClaimStep> {
+        (self.steps.iter())
+            .map(|step| match step {
+                Step::Key(key) => super::ClaimStep::Key(key.clone()),
+                Step::Index(_) | Step::Wildcard | Step::Filter(_) => super::ClaimStep::Each,
+            })
+            .collect()
+    }
+}
+
 impl Step {
     /// What a step reads of the value it applies to, given `then`, what is read of each value it leads to.
     fn need_then(&self, then: Need) -> Need {

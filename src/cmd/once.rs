@@ -3,6 +3,7 @@
 use crate::cli::Format;
 use crate::config::{Plan, suggest};
 use crate::exit::Exit;
+use crate::load::{BudgetCheck, check_check_budget};
 use crate::probe::{Caller, ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
 use crate::report::{Tally, check_json, check_table};
 
@@ -65,4 +66,27 @@ pub async fn run_probes(plan: &Plan, probes: &[&ProbeSpec]) -> Result<Vec<ProbeR
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// Refuses (before anything is sent) a `command` whose probes would spend more valid queries than
+/// `budget.queries_per_hour`, unless `--force`.
+pub fn guard_budget(
+    plan: &Plan,
+    selected: &[&ProbeSpec],
+    force: bool,
+    command: &str,
+) -> Result<(), String> {
+    let probes: Vec<(&str, u32)> = selected
+        .iter()
+        .map(|p| (p.name.as_str(), p.queries))
+        .collect();
+    let settings = &plan.settings;
+    match check_check_budget(&settings.target, &probes, settings.queries_per_hour, force) {
+        BudgetCheck::Refused(message) => Err(message),
+        BudgetCheck::Forced => {
+            eprintln!("oewsprobe {command}: --force: sending past the query budget");
+            Ok(())
+        }
+        BudgetCheck::Allowed => Ok(()),
+    }
 }

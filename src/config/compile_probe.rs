@@ -254,6 +254,7 @@ fn compile_expect(
             trace,
             echo,
             validation_error,
+            openapi: raw.openapi.unwrap_or(false),
             need: crate::assert::Need::default(),
         }
         .with_need()),

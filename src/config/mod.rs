@@ -7,7 +7,7 @@ pub use error::{ConfigError, ConfigErrors, FieldError};
 mod parse;
 mod raw;
 
-pub use parse::{parse_toml, parse_toml_lenient, suggest};
+pub use parse::{edit_distance, parse_toml, parse_toml_lenient, suggest};
 pub use raw::{
     RawAlert, RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawMaintenance, RawProbe,
     RawRequest, RawRun, RawSmtp,

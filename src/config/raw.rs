@@ -224,4 +224,6 @@ pub struct RawExpect {
     #[serde(default)]
     pub echo: Vec<crate::oews::RawEcho>,
     pub validation_error: Option<crate::oews::RawValidationError>,
+    /// Validate the response body against the service's OpenAPI document (`/openapi.json`).
+    pub openapi: Option<bool>,
 }

@@ -1,7 +1,7 @@
 //! `[[expect.echo]]`: a model override sent in the request must come back in a trace entry (runbook Task 15).
 
 use super::entries::{data_sources, field_path, finding, first_of_type, got};
-use crate::assert::{Need, excerpt, json_eq, quote};
+use crate::assert::{Claim, ClaimKind, Need, excerpt, json_eq, quote};
 use crate::config::FieldError;
 use crate::probe::Finding;
 use serde::Deserialize;
@@ -32,6 +32,23 @@ pub struct EchoExpectation {
 }
 
 impl EchoExpectation {
+    /// What the echo needs of the response: an entry of its type whose field can hold the sent value.
+    pub fn claims(&self) -> Vec<Claim> {
+        let by = "the override echo";
+        vec![
+            Claim::at(
+                &["data_sources", "[*]", "type"],
+                super::trace::one(&self.entry),
+                by,
+            ),
+            Claim::at(
+                &["data_sources", "[*]", self.field.as_str()],
+                ClaimKind::OneOf(vec![self.sent.clone()]),
+                by,
+            ),
+        ]
+    }
+
     /// What of a body [`check_echo`] reads: of each `data_sources` entry, `type` and the echoed field, whole.
     pub fn need(&self) -> Need {
         let entry = Need::key("type", Need::All).merge(Need::key(self.field.as_str(), Need::All));

@@ -2,7 +2,7 @@
 //! attributed, steps 1..N, the required entries with their fields, and charts when they were asked for.
 
 use super::entries::{data_sources, entry_path, field_path, finding, first_of_type, got};
-use crate::assert::{Need, describe, quote};
+use crate::assert::{Claim, ClaimKind, Need, describe, quote};
 use crate::config::FieldError;
 use crate::probe::Finding;
 use serde::Deserialize;
@@ -11,6 +11,11 @@ use serde_json::Value;
 const CHECK: &str = "trace";
 const CHART_TYPE: &str = "chart_generation";
 const NON_EMPTY_ARRAY: &str = "a non-empty array";
+
+/// The claim that a string field can hold `text`.
+pub(super) fn one(text: &str) -> ClaimKind {
+    ClaimKind::OneOf(vec![Value::String(text.to_owned())])
+}
 
 /// `[expect.trace]` as written.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -54,6 +59,29 @@ impl TraceExpectation {
     /// Whether charts are required (given, or resolved from the request body's `enable_charts`).
     pub fn charts(&self) -> bool {
         self.charts
+    }
+
+    /// What the trace check needs of the response: `data_sources` an array of entries with integer `step` and
+    /// string `agent` and `type`; each listed entry's type and agent possible, its fields present; `charts` an
+    /// array when charts are required.
+    pub fn claims(&self) -> Vec<Claim> {
+        let by = "the trace check";
+        let each = |field: &str, kind| Claim::at(&["data_sources", "[*]", field], kind, by);
+        let mut claims = vec![
+            Claim::at(&["data_sources"], ClaimKind::Type("array"), by),
+            each("step", ClaimKind::Type("integer")),
+            each("agent", ClaimKind::Type("string")),
+            each("type", ClaimKind::Type("string")),
+        ];
+        for entry in &self.entries {
+            claims.push(each("type", one(&entry.entry_type)));
+            claims.extend(entry.agent.iter().map(|agent| each("agent", one(agent))));
+            claims.extend(entry.fields.iter().map(|f| each(f, ClaimKind::Present)));
+        }
+        if self.charts {
+            claims.push(Claim::at(&["charts"], ClaimKind::Type("array"), by));
+        }
+        claims
     }
 
     /// What of a body [`check_trace`] reads: `data_sources` whole unless it is an array (it is rendered); of each

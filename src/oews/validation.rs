@@ -25,6 +25,11 @@ pub struct ValidationErrorExpectation {
 }
 
 impl ValidationErrorExpectation {
+    /// The request field the error must name.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
     /// What of a body [`check_validation_error`] reads: `detail` (searched, and rendered when it does not name
     /// the field) and `msg`, whole.
     pub fn need(&self) -> Need {

@@ -1,6 +1,7 @@
 //! Runs one probe over HTTP and turns what happened into a `ProbeRecord` (the probe-run adapter).
 
 use super::exchange::PreparedRequest;
+use super::openapi::with_document;
 use super::timing_client::{Phases, ProbeClient};
 use super::verdict::{Asked, evaluate};
 use super::{Caller, ProbeRecord, ProbeSpec, Timings, spent_queries};
@@ -43,6 +44,7 @@ pub async fn execute(
         caller,
     };
     let evaluation = evaluate(&spec.expect, asked, &outcome, latency);
+    let evaluation = with_document(spec, request.line(), target, &outcome, evaluation).await;
     let Phases {
         dns,
         dns_and_connect,

@@ -12,7 +12,9 @@ pub use spec::{
 
 mod verdict;
 
-pub use verdict::{Asked, Evaluation, HttpResponse, TransportFailure, evaluate, evaluate_full};
+pub use verdict::{
+    Asked, Evaluation, HttpResponse, TransportFailure, body_excerpt, evaluate, evaluate_full,
+};
 
 mod spend;
 mod throttled;
@@ -22,12 +24,17 @@ pub use throttled::{Caller, quoted_limit, throttled_note};
 
 mod exchange;
 mod execute;
+mod openapi;
 mod prober;
 mod record;
 mod timing_client;
 
 pub use exchange::{Exchanged, PreparedRequest, deadline, request_url, timeout_failure};
 pub use execute::{Scheduled, execute};
+pub use openapi::{
+    FetchError, FetchSettings, OPENAPI_PATH, cached_document, document as openapi_document,
+    fetch as fetch_openapi,
+};
 pub use prober::Prober;
 pub use record::{ProbeRecord, RequestLine, Timings};
 pub use timing_client::{ProbeClient, load_client};

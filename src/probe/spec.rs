@@ -90,6 +90,9 @@ pub struct Expectations {
     pub trace: Option<TraceExpectation>,
     pub echo: Vec<EchoExpectation>,
     pub validation_error: Option<ValidationErrorExpectation>,
+    /// `expect.openapi`: validate the body against the operation's response schema in the service's own
+    /// OpenAPI document, for the status received.
+    pub openapi: bool,
     /// What of the body the checks above read: set once by [`Expectations::with_need`] when the probe is
     /// compiled; the body is parsed keeping only that.
     pub need: Need,

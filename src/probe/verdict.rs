@@ -150,7 +150,7 @@ fn judge(
         let body = match parsed {
             Ok(body) => body,
             Err(e) => {
-                let actual = format!("invalid JSON ({e}): {}", excerpt(&response.body));
+                let actual = format!("invalid JSON ({e}): {}", body_excerpt(&response.body));
                 let finding = Finding::new("body", None, "a JSON body", actual, None);
                 return Evaluation::failed(FailureClass::InvalidBody, vec![finding]);
             }
@@ -230,8 +230,8 @@ fn judge_unexpected_status(
                 Some(after) => format!("{status} (Retry-After: {after})"),
                 None => status.to_string(),
             };
-            let body_note =
-                (!response.body.is_empty()).then(|| format!("body: {}", excerpt(&response.body)));
+            let body_note = (!response.body.is_empty())
+                .then(|| format!("body: {}", body_excerpt(&response.body)));
             let note = match class {
                 FailureClass::Throttled => {
                     let advice = throttled_note(quoted_limit(&response.body), asked.caller);
@@ -258,8 +258,9 @@ fn judge_unexpected_status(
     }
 }
 
-/// The start of a body as text, on one line.
-fn excerpt(body: &[u8]) -> String {
+/// The start of a body as text, on one line: control and bidirectional characters blanked, cut after
+/// `EXCERPT_CHARS` characters with `…`.
+pub fn body_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let flat: String = text
         .chars()
@@ -295,6 +296,7 @@ mod tests {
             trace: None,
             echo: vec![],
             validation_error: None,
+            openapi: false,
             need: crate::assert::Need::Presence,
         }
     }
@@ -390,7 +392,7 @@ mod tests {
             ("\u{061C}", "(empty)"),
         ];
         for (body, want) in cases {
-            assert_eq!(excerpt(body.as_bytes()), want, "{body:?}");
+            assert_eq!(body_excerpt(body.as_bytes()), want, "{body:?}");
         }
     }
 }
