@@ -50,6 +50,7 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
             vec![]
         },
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 

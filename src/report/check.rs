@@ -157,6 +157,7 @@ mod tests {
             queries: 0,
             findings,
             retry_after: None,
+            known_drift: Vec::new(),
         }
     }
 

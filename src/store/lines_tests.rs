@@ -29,6 +29,7 @@ fn record() -> ProbeRecord {
             None,
         )],
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 
