@@ -44,6 +44,8 @@ pub enum Command {
     /// Alert email: check that the configured [alert.smtp] delivers.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Contract drift: `drift accept` records the findings of today as known, so they stop paging.
+    Drift(DriftArgs),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
     /// Serve the simulated OEWS API.
@@ -81,8 +83,38 @@ pub struct CheckArgs {
     /// Send even when the probes' valid queries exceed the query budget.
     #[arg(long)]
     pub force: bool,
+    /// Pass a run whose only failures are known drift (known-drift.toml), as `run` does.
+    #[arg(long)]
+    pub accept_known: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(subcommand)]
+    pub action: Option<DriftAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DriftAction {
+    /// Run the selected probes once and record their contract findings as known drift (known-drift.toml).
+    Accept(DriftAcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftAcceptArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    /// Accept this probe's findings (repeatable) [default: every probe].
+    #[arg(long, value_name = "NAME")]
+    pub probe: Vec<String>,
+    /// Send even when the probes' valid queries exceed the query budget.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

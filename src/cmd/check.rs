@@ -1,11 +1,8 @@
 //! `oewsprobe check`: load the plan, run the selected probes once, print verdicts, exit 0/1/2.
 
-use super::once::{exit_for, print_report, run_probes, select};
+use super::once::{exit_for, guard_budget, print_report, run_probes, select};
 use crate::cli::CheckArgs;
-use crate::config::Plan;
 use crate::exit::Exit;
-use crate::load::{BudgetCheck, check_check_budget};
-use crate::probe::ProbeSpec;
 
 pub async fn run(args: CheckArgs) -> Exit {
     let sources = super::sources(&args.config, args.target.clone());
@@ -20,7 +17,7 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    if let Err(message) = guard_budget(&plan, &selected, args.force) {
+    if let Err(message) = guard_budget(&plan, &selected, args.force, "check", "--only") {
         eprintln!("{message}");
         return Exit::CouldNotCheck;
     }
@@ -31,13 +28,20 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    let records = match run_probes(&plan, &selected).await {
+    let mut records = match run_probes(&plan, &selected).await {
         Ok(records) => records,
         Err(message) => {
             eprintln!("{message}");
             return Exit::CouldNotCheck;
         }
     };
+    for record in &mut records {
+        plan.known_drift.apply(record, args.accept_known);
+    }
+    let resolved: Vec<_> = records
+        .iter()
+        .flat_map(|r| plan.known_drift.resolved(r))
+        .collect();
     // The table shows the verdicts; the log has them too (info), for JSON log pipelines.
     for record in &records {
         let _span = crate::monitor::probe_span(record).entered();
@@ -56,25 +60,8 @@ pub async fn run(args: CheckArgs) -> Exit {
     print_report(
         plan.settings.target.as_str().trim_end_matches('/'),
         &records,
+        &resolved,
         args.format,
     );
     exit_for(&records)
-}
-
-/// Refuses (before anything is sent) a check whose probes would spend more valid queries than
-/// `budget.queries_per_hour`, unless `--force`.
-fn guard_budget(plan: &Plan, selected: &[&ProbeSpec], force: bool) -> Result<(), String> {
-    let probes: Vec<(&str, u32)> = selected
-        .iter()
-        .map(|p| (p.name.as_str(), p.queries))
-        .collect();
-    let settings = &plan.settings;
-    match check_check_budget(&settings.target, &probes, settings.queries_per_hour, force) {
-        BudgetCheck::Refused(message) => Err(message),
-        BudgetCheck::Forced => {
-            eprintln!("oewsprobe check: --force: sending past the query budget");
-            Ok(())
-        }
-        BudgetCheck::Allowed => Ok(()),
-    }
 }

@@ -6,6 +6,8 @@ pub mod alert;
 pub mod burst;
 pub mod check;
 pub mod demo;
+pub mod drift;
+pub mod drift_accept;
 pub mod once;
 pub mod release;
 pub mod run;
@@ -30,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Alert(command) => alert::run(command).await,
         Command::Status(args) => status::run(&args),
         Command::Store(command) => store::run(command),
+        Command::Drift(args) => drift::run(args).await,
         Command::Validate(args) => validate::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,

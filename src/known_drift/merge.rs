@@ -59,3 +59,34 @@ pub fn merge(old: &[KnownEntry], runs: &[ProbeRecord], date: &str) -> Merge {
     }
     out
 }
+
+impl Merge {
+    /// What `drift accept` prints: the target, a line per entry added, kept and removed, a line per skipped
+    /// run, and what was written to `file`.
+    pub fn report(&self, target: &str, file: &str) -> String {
+        let mut out = format!("oewsprobe drift accept: {target}\n");
+        for (word, entries) in [
+            ("added", &self.added),
+            ("kept", &self.kept),
+            ("removed", &self.removed),
+        ] {
+            for entry in entries {
+                out.push_str(&format!("{word:<8}{entry}\n"));
+            }
+        }
+        for (probe, class) in &self.skipped {
+            let class = class.map_or("-", FailureClass::as_str);
+            out.push_str(&format!(
+                "skipped {probe}: {class} is not contract drift (an outage or no verdict); its known entries are kept\n"
+            ));
+        }
+        out.push_str(&format!(
+            "wrote {file}: {} known findings ({} added, {} kept, {} removed)\n",
+            self.entries.len(),
+            self.added.len(),
+            self.kept.len(),
+            self.removed.len()
+        ));
+        out
+    }
+}

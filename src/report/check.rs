@@ -1,6 +1,7 @@
 //! The `check` command's output: a table for people, one JSON document for machines.
 
 use super::duration_text;
+use crate::known_drift::KnownEntry;
 use crate::probe::{ProbeRecord, Verdict};
 use serde::Serialize;
 
@@ -39,8 +40,8 @@ fn queries_spent(records: &[ProbeRecord]) -> u64 {
     records.iter().map(|r| u64::from(r.queries)).sum()
 }
 
-/// The table: a header line, one line per probe, its findings indented below it, a summary line and the
-/// valid queries the check spent.
+/// The table: a header line, one line per probe, its findings indented below it (known drift marked
+/// `known:`), a summary line and the valid queries the check spent.
 pub fn table(target: &str, records: &[ProbeRecord]) -> String {
     let name_width = records
         .iter()
@@ -64,6 +65,9 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
         ));
         for f in &r.findings {
             out.push_str(&format!("    - {}\n", f.message));
+        }
+        for f in &r.known_drift {
+            out.push_str(&format!("    - known: {}\n", f.message));
         }
     }
     let tally = Tally::of(records);
@@ -258,4 +262,25 @@ valid queries spent: 1
         );
         assert_eq!(doc["probes"][0]["class"], serde_json::Value::Null);
     }
+}
+
+/// The lines after the table for known-drift entries whose probes ran without their findings.
+pub fn resolved_table(resolved: &[&KnownEntry]) -> String {
+    resolved
+        .iter()
+        .map(|e| format!("{}\n", crate::known_drift::resolved_line(e)))
+        .collect()
+}
+
+/// The JSON of those entries (the check document's `resolved_drift`).
+pub fn resolved_json(resolved: &[&KnownEntry]) -> serde_json::Value {
+    resolved
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "probe": e.probe, "check": e.check, "expected": e.expected, "actual": e.actual,
+                "accepted": e.accepted,
+            })
+        })
+        .collect()
 }
