@@ -3,9 +3,9 @@
 use crate::cli::Format;
 use crate::config::{Plan, suggest};
 use crate::exit::Exit;
+use crate::known_drift::KnownEntry;
 use crate::load::{BudgetCheck, check_check_budget};
 use crate::probe::{Caller, ProbeRecord, ProbeSpec, Prober, Scheduled, Verdict};
-use crate::known_drift::KnownEntry;
 use crate::report::{Tally, check_json, check_table, resolved_json, resolved_table};
 
 /// How a finished check exits: any failure is unhealthy; inconclusive runs without failures mean no verdict.

@@ -42,7 +42,10 @@ pub fn parse(text: &str, probes: &[&str]) -> Result<Vec<KnownEntry>, Vec<FieldEr
         let key = format!("known[{i}]");
         match entry(raw, probes) {
             Ok(entry) => {
-                if let Some(j) = entries.iter().position(|e: &KnownEntry| e.same_finding(&entry)) {
+                if let Some(j) = entries
+                    .iter()
+                    .position(|e: &KnownEntry| e.same_finding(&entry))
+                {
                     errors.push(FieldError::new(
                         key,
                         format!("the same finding as known[{j}]; give each finding once"),
@@ -64,14 +67,15 @@ fn entry(raw: RawEntry, probes: &[&str]) -> Result<KnownEntry, Vec<FieldError>> 
     let mut errors = Vec::new();
     let mut required = |key: &str, value: Option<String>, example: &str| {
         if value.is_none() {
-            errors.push(FieldError::new(
-                key,
-                format!("missing; give {example}"),
-            ));
+            errors.push(FieldError::new(key, format!("missing; give {example}")));
         }
         value.unwrap_or_default()
     };
-    let probe = required("probe", raw.probe, "the probe's name, e.g. probe = \"health\"");
+    let probe = required(
+        "probe",
+        raw.probe,
+        "the probe's name, e.g. probe = \"health\"",
+    );
     let check = required(
         "check",
         raw.check,
@@ -117,7 +121,12 @@ fn is_date(text: &str) -> bool {
 pub fn render(entries: &[KnownEntry]) -> String {
     let mut sorted: Vec<&KnownEntry> = entries.iter().collect();
     sorted.sort_by(|a, b| {
-        (&a.probe, &a.check, &a.expected, &a.actual).cmp(&(&b.probe, &b.check, &b.expected, &b.actual))
+        (&a.probe, &a.check, &a.expected, &a.actual).cmp(&(
+            &b.probe,
+            &b.check,
+            &b.expected,
+            &b.actual,
+        ))
     });
     let mut out = HEADER.to_string();
     for e in sorted {

@@ -102,7 +102,8 @@ impl KnownDrift {
     /// The entries of `record`'s probe that its run, judged on the response (a pass or a contract failure),
     /// did not find: drift that is gone, whose entries can be removed.
     pub fn resolved<'a>(&'a self, record: &'a ProbeRecord) -> Vec<&'a KnownEntry> {
-        let judged = record.verdict == Verdict::Pass || record.class == Some(FailureClass::Contract);
+        let judged =
+            record.verdict == Verdict::Pass || record.class == Some(FailureClass::Contract);
         if !judged {
             return Vec::new();
         }

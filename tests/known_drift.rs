@@ -1,0 +1,251 @@
+//! Known drift end to end: `oewsprobe run` as a real process against `sim --profile as-built` with an
+//! accepted baseline (no alert email, no SLO budget burnt, `status` says so), a new fault that fails and
+//! alerts as usual, an entry removed and reloaded (SIGHUP) that fails again; `drift accept` writing the file;
+//! `check` with and without `--accept-known`, resolved drift, a malformed file's error.
+
+mod support;
+
+use oewsprobe::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::mail::SmtpInbox;
+use support::process::{BIN, Daemon, SimProcess};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+const HEALTH: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
+
+/// The as-built service's health drift, accepted.
+const HEALTH_KNOWN: &str = r#"[[known]]
+probe = "health"
+check = "GET /api/v1/health"
+expected = "200"
+actual = "404"
+accepted = "2026-12-01"
+note = "the service serves GET /health"
+"#;
+
+/// A folder with a config aimed at `sim`, the `health` probe, and `extra` config.
+fn folder(sim: &SimProcess, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("probes")).expect("probes");
+    std::fs::write(dir.path().join("probes/health.toml"), HEALTH).expect("probe");
+    let config = format!(
+        "target = \"{}\"\nprobes_dir = \"probes\"\n[run]\njitter = \"0s\"\n{extra}\n",
+        sim.url
+    );
+    std::fs::write(dir.path().join("oewsprobe.toml"), config).expect("config");
+    dir
+}
+
+fn oewsprobe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("oewsprobe.toml"))
+        .env_remove("OEWSPROBE_TARGET")
+        .output()
+        .expect("run oewsprobe")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn store(dir: &Path) -> Store {
+    Store::open(&dir.join("oewsprobe.sqlite")).expect("store")
+}
+
+/// Waits until `done` holds of the store (opened once the daemon has written to it).
+fn wait_store(dir: &Path, daemon: &Daemon, what: &str, done: impl Fn(&Store) -> bool) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if daemon.log().contains("oewsprobe run: watching") && done(&store(dir)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn latest(store: &Store) -> serde_json::Value {
+    store
+        .latest_record("health")
+        .expect("read")
+        .map(|r| serde_json::to_value(r).expect("json"))
+        .unwrap_or_default()
+}
+
+fn health_runs(store: &Store) -> Vec<oewsprobe::store::StoredRecord> {
+    store
+        .records_since(0)
+        .expect("records")
+        .into_iter()
+        .filter(|r| r.probe == "health")
+        .collect()
+}
+
+#[test]
+fn a_daemon_with_an_accepted_baseline_sends_no_email_and_burns_no_budget_until_a_new_fault() {
+    let smtp = SmtpInbox::start();
+    let sim = SimProcess::start(&["--profile", "as-built"]);
+    let extra = format!(
+        "[[slo]]\nname = \"health\"\nprobes = [\"health\"]\ntarget = 0.99\n\
+         [alert]\nfire_after = 2\ngroup_wait = \"1s\"\ngroup_interval = \"3s\"\n\
+         [alert.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n\
+         from = \"oewsprobe@example.org\"\nto = [\"sre@example.org\"]\n",
+        smtp.port
+    );
+    let dir = folder(&sim, &extra);
+    std::fs::write(dir.path().join("known-drift.toml"), HEALTH_KNOWN).expect("baseline");
+    let daemon = Daemon::start(
+        &dir.path().join("oewsprobe.toml"),
+        &dir.path().join("daemon.log"),
+        &[],
+    );
+    wait_store(dir.path(), &daemon, "five health runs", |s| {
+        health_runs(s).len() >= 5
+    });
+    // Past the group wait: an alert after 2 failures would have been sent by now.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(smtp.emails().len(), 0, "no email for known drift");
+    let runs = health_runs(&store(dir.path()));
+    assert!(
+        runs.iter().all(|r| r.verdict.as_str() == "pass"),
+        "{runs:?}"
+    );
+    let record = latest(&store(dir.path()));
+    assert_eq!(
+        (&record["verdict"], &record["class"], &record["findings"]),
+        (
+            &serde_json::json!("pass"),
+            &serde_json::Value::Null,
+            &serde_json::json!([])
+        )
+    );
+    assert_eq!(
+        record["known_drift"][0]["message"],
+        "GET /api/v1/health: expected 200, got 404 — body: {\"detail\":\"Not Found\"}"
+    );
+    let status: serde_json::Value = serde_json::from_str(&stdout(&oewsprobe(
+        dir.path(),
+        &["status", "--format", "json"],
+    )))
+    .expect("status json");
+    let budget = &status["objectives"][0]["budget"];
+    assert_eq!(budget["counts"]["bad"], 0, "{budget}");
+    assert!(budget["counts"]["good"].as_u64() >= Some(5), "{budget}");
+    assert_eq!(budget["remaining"], 1.0, "{budget}");
+    assert_eq!(status["probes"][0]["last_known_drift"], 1);
+    let table = stdout(&oewsprobe(dir.path(), &["status"]));
+    let line = table.lines().nth(1).expect("the health line");
+    assert!(
+        line.starts_with("health  PASS (known drift: 1)  -  "),
+        "{table}"
+    );
+
+    // A new fault fails as usual, and alerts.
+    sim.set_faults(&["bad_gateway"]);
+    let firing = "[oewsprobe][critical] FIRING: health — ";
+    let deadline = Instant::now() + WAIT;
+    while !smtp
+        .emails()
+        .iter()
+        .any(|e| e["subject"].as_str().is_some_and(|s| s.starts_with(firing)))
+    {
+        assert!(Instant::now() < deadline, "no alert: {:?}", smtp.emails());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let record = latest(&store(dir.path()));
+    assert_eq!(
+        (&record["verdict"], &record["class"]),
+        (
+            &serde_json::json!("fail"),
+            &serde_json::json!("proxy_bad_gateway")
+        )
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn removing_a_known_entry_and_reloading_makes_its_probe_fail_again() {
+    let sim = SimProcess::start(&["--profile", "as-built"]);
+    let dir = folder(&sim, "");
+    let known = dir.path().join("known-drift.toml");
+    std::fs::write(&known, HEALTH_KNOWN).expect("baseline");
+    let daemon = Daemon::start(
+        &dir.path().join("oewsprobe.toml"),
+        &dir.path().join("daemon.log"),
+        &[],
+    );
+    wait_store(dir.path(), &daemon, "a known-drift pass", |s| {
+        latest(s)["known_drift"]
+            .as_array()
+            .is_some_and(|k| k.len() == 1)
+    });
+    std::fs::write(&known, "").expect("empty baseline");
+    daemon.signal("HUP");
+    wait_store(dir.path(), &daemon, "health failing again", |s| {
+        latest(s)["verdict"] == "fail"
+    });
+    let record = latest(&store(dir.path()));
+    assert_eq!(
+        (&record["class"], &record["findings"][0]["message"]),
+        (
+            &serde_json::json!("contract"),
+            &serde_json::json!(
+                "GET /api/v1/health: expected 200, got 404 — body: {\"detail\":\"Not Found\"}"
+            )
+        )
+    );
+    assert!(record.get("known_drift").is_none(), "{record}");
+    assert!(
+        daemon
+            .log()
+            .contains("SIGHUP: configuration reloaded (probe loops: 0 kept, 1 changed"),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn a_malformed_baseline_is_a_config_error_naming_the_file_the_entry_and_the_key() {
+    let sim = SimProcess::start(&["--profile", "as-built"]);
+    let dir = folder(&sim, "[drift]\nknown_file = \"baseline/drift.toml\"\n");
+    std::fs::create_dir(dir.path().join("baseline")).expect("baseline dir");
+    let file: PathBuf = dir.path().join("baseline/drift.toml");
+    std::fs::write(
+        &file,
+        format!("{HEALTH_KNOWN}\n[[known]]\nprobe = \"helth\"\ncheck = \"x\"\nexpected = \"1\"\nactual = \"2\"\naccepted = \"yesterday\"\nseverity = \"low\"\n"),
+    )
+    .expect("baseline");
+    let shown = file.display();
+    let expected = format!(
+        "{shown}: known[1].severity: unknown key \"severity\" (known keys: probe, check, expected, actual, accepted, note)\n\
+         {shown}: known[1].probe: unknown probe \"helth\" — did you mean \"health\"?\n\
+         {shown}: known[1].accepted: \"yesterday\" is not a date; give it as YYYY-MM-DD, e.g. \"2026-12-01\"\n"
+    );
+    let validated = format!("{expected}3 error(s)\n");
+    for (command, wanted) in [
+        (&["validate"][..], &validated),
+        (&["run"][..], &expected),
+        (&["check"][..], &expected),
+        (&["drift", "accept"][..], &expected),
+    ] {
+        let output = oewsprobe(dir.path(), command);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(2), wanted.as_str()),
+            "{command:?}"
+        );
+    }
+}
