@@ -249,3 +249,167 @@ fn a_malformed_baseline_is_a_config_error_naming_the_file_the_entry_and_the_key(
         );
     }
 }
+
+/// A folder aimed at `sim` with the shipped probes, and `known` as its baseline.
+fn shipped_folder(sim: &SimProcess, known: &str) -> tempfile::TempDir {
+    let dir = folder(sim, "[budget]\nqueries_per_hour = 100\n");
+    let config = std::fs::read_to_string(dir.path().join("oewsprobe.toml")).expect("config");
+    let config = config.replace(
+        "probes_dir = \"probes\"",
+        &format!(
+            "probes_dir = {:?}",
+            support::shipped_probes().display().to_string()
+        ),
+    );
+    std::fs::write(dir.path().join("oewsprobe.toml"), config).expect("config");
+    std::fs::write(dir.path().join("known-drift.toml"), known).expect("baseline");
+    dir
+}
+
+const HEADER: &str = "\
+# Known drift: contract findings accepted as known, so that `oewsprobe run` records them as passes (with the
+# findings noted) instead of paging. Written by `oewsprobe drift accept`; review it and commit it. Remove an
+# entry to make its finding fail again.
+";
+
+const QUERY_TRACE_KNOWN: &str = r#"[[known]]
+probe = "query-trace"
+check = "data_sources[1].agent"
+expected = '"cortex"'
+actual = '"cortex_researcher"'
+accepted = "2026-11-30"
+"#;
+
+const MODELS_STALE: &str = r#"[[known]]
+probe = "models"
+check = "models"
+expected = "present"
+actual = "absent"
+accepted = "2026-11-30"
+"#;
+
+#[test]
+fn drift_accept_on_the_as_built_sim_writes_the_selected_probes_findings_and_keeps_the_others() {
+    let sim = SimProcess::start(&["--profile", "as-built"]);
+    let dir = shipped_folder(&sim, &format!("{MODELS_STALE}\n{QUERY_TRACE_KNOWN}"));
+    let output = oewsprobe(
+        dir.path(),
+        &["drift", "accept", "--probe", "health", "--probe", "models"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let file = dir.path().join("known-drift.toml");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "oewsprobe drift accept: {}\n\
+             added   health: GET /api/v1/health: expected 200, got 404\n\
+             kept    query-trace: data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"\n\
+             removed models: models: expected present, got absent\n\
+             wrote {}: 2 known findings (1 added, 1 kept, 1 removed)\n",
+            sim.url,
+            file.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("baseline"),
+        format!(
+            "{HEADER}\n[[known]]\nprobe = \"health\"\ncheck = \"GET /api/v1/health\"\nexpected = \"200\"\n\
+             actual = \"404\"\naccepted = \"{today}\"\n\n{QUERY_TRACE_KNOWN}"
+        )
+    );
+    // Nothing but the file itself is left beside it.
+    assert!(!dir.path().join("known-drift.toml.tmp").exists());
+    // Run again: the health entry is found again and kept as it is; an outage is skipped, never drift.
+    sim.set_faults(&["bad_gateway"]);
+    let output = oewsprobe(dir.path(), &["drift", "accept", "--probe", "health"]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "oewsprobe drift accept: {}\n\
+             kept    health: GET /api/v1/health: expected 200, got 404\n\
+             kept    query-trace: data_sources[1].agent: expected \"cortex\", got \"cortex_researcher\"\n\
+             skipped health: proxy_bad_gateway is not contract drift (an outage or no verdict); its known entries are kept\n\
+             wrote {}: 2 known findings (0 added, 2 kept, 0 removed)\n",
+            sim.url,
+            file.display()
+        )
+    );
+}
+
+/// `check` on `dir` with `args`: exit code, the health lines of the table (its latency column blanked), and the
+/// lines after the probes.
+fn check(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let mut all = vec!["check", "--only", "health", "--only", "models"];
+    all.extend_from_slice(args);
+    let output = oewsprobe(dir, &all);
+    let lines = stdout(&output)
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("models"))
+        .map(|l| match l.strip_prefix("health ") {
+            Some(rest) => format!("health {}", &rest[..rest.len() - 9]),
+            None => l.to_string(),
+        })
+        .collect();
+    (output.status.code(), lines)
+}
+
+#[test]
+fn check_marks_known_findings_fails_on_them_unless_accept_known_and_reports_resolved_drift() {
+    let sim = SimProcess::start(&["--profile", "as-built"]);
+    let dir = shipped_folder(&sim, &format!("{HEALTH_KNOWN}\n{MODELS_STALE}"));
+    let known =
+        "    - known: GET /api/v1/health: expected 200, got 404 — body: {\"detail\":\"Not Found\"}";
+    let resolved = "resolved drift: models: models: expected present, got absent — no longer seen: its known entry can be removed";
+    assert_eq!(
+        check(dir.path(), &[]),
+        (
+            Some(1),
+            vec![
+                "health  FAIL          contract              404  ".to_string(),
+                known.to_string(),
+                "1 of 2 probes passed (1 failed, 0 inconclusive): FAIL".to_string(),
+                "valid queries spent: 0".to_string(),
+                resolved.to_string(),
+            ]
+        )
+    );
+    assert_eq!(
+        check(dir.path(), &["--accept-known"]),
+        (
+            Some(0),
+            vec![
+                "health  PASS          -                     404  ".to_string(),
+                known.to_string(),
+                "2 of 2 probes passed (0 failed, 0 inconclusive): PASS".to_string(),
+                "valid queries spent: 0".to_string(),
+                resolved.to_string(),
+            ]
+        )
+    );
+    let output = oewsprobe(
+        dir.path(),
+        &[
+            "check", "--only", "health", "--only", "models", "--format", "json",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("json");
+    assert_eq!(
+        (
+            &doc["verdict"],
+            &doc["probes"][0]["findings"],
+            &doc["probes"][0]["known_drift"][0]["actual"]
+        ),
+        (
+            &serde_json::json!("fail"),
+            &serde_json::json!([]),
+            &serde_json::json!("404")
+        )
+    );
+    assert_eq!(
+        doc["resolved_drift"],
+        serde_json::json!([{"probe": "models", "check": "models", "expected": "present",
+                            "actual": "absent", "accepted": "2026-11-30"}])
+    );
+}
