@@ -226,6 +226,34 @@ valid queries spent: 1
     }
 
     #[test]
+    fn known_findings_are_marked_and_resolved_entries_follow() {
+        let mut passed = record("health", Verdict::Pass, None, Some(404), 3, vec![]);
+        passed.known_drift = vec![Finding::of_request("status", "GET /h", "200", "404", None)];
+        let table = table("http://t", &[passed]);
+        assert_eq!(
+            table.lines().nth(3),
+            Some("    - known: GET /h: expected 200, got 404")
+        );
+        let gone = crate::known_drift::KnownEntry {
+            probe: "models".into(),
+            check: "models".into(),
+            expected: "present".into(),
+            actual: "absent".into(),
+            accepted: "2026-11-30".into(),
+            note: Some("not shown".into()),
+        };
+        assert_eq!(
+            resolved_table(&[&gone]),
+            "resolved drift: models: models: expected present, got absent — no longer seen: its known entry can be removed\n"
+        );
+        assert_eq!(
+            resolved_json(&[&gone]),
+            serde_json::json!([{"probe": "models", "check": "models", "expected": "present",
+                                "actual": "absent", "accepted": "2026-11-30"}])
+        );
+    }
+
+    #[test]
     fn json_has_the_documented_fields() {
         let doc = json("http://127.0.0.1:8000", &sample());
         assert_eq!(doc["target"], "http://127.0.0.1:8000");

@@ -260,6 +260,22 @@ mod tests {
     }
 
     #[test]
+    fn the_last_column_says_how_much_known_drift_the_last_run_noted() {
+        let records = [rec(1, 1_000, Verdict::Pass, 10)];
+        let mut s = probe_status("health", &rolled(&records), records.last());
+        let cases = [
+            (0, Some(Verdict::Pass), "PASS"),
+            (2, Some(Verdict::Pass), "PASS (known drift: 2)"),
+            (1, Some(Verdict::Fail), "FAIL (known drift: 1)"),
+            (0, None, "never"),
+        ];
+        for (known, verdict, wanted) in cases {
+            (s.last_known_drift, s.last_verdict) = (known, verdict);
+            assert_eq!(last_text(&s), wanted);
+        }
+    }
+
+    #[test]
     fn probe_figures_exclude_inconclusive_runs() {
         let records = [
             rec(1, 1_000, Verdict::Pass, 10),

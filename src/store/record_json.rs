@@ -206,6 +206,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_with_known_drift_keeps_it() {
+        let mut r = record(Verdict::Pass, Duration::from_micros(42_345));
+        r.known_drift = vec![Finding::new("trace", Some("a".into()), "1", "2", None)];
+        let compact = compact(&r).expect("compact");
+        assert_eq!(
+            compact,
+            r#"{"b":1234,"k":[{"actual":"2","check":"trace","expected":"1","message":"a: expected 1, got 2","path":"a"}],"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#
+        );
+        let back: ProbeRecord =
+            serde_json::from_value(full(&columns(&r), &compact).expect("full")).expect("a record");
+        assert_eq!(back.known_drift, r.known_drift);
+    }
+
+    #[test]
     fn the_request_is_stored_from_its_path_when_the_target_gives_the_rest() {
         let cases = [
             (
