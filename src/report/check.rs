@@ -130,6 +130,27 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or_default()
 }
 
+/// The lines after the table for known-drift entries whose probes ran without their findings.
+pub fn resolved_table(resolved: &[&KnownEntry]) -> String {
+    resolved
+        .iter()
+        .map(|e| format!("{}\n", crate::known_drift::resolved_line(e)))
+        .collect()
+}
+
+/// The JSON of those entries (the check document's `resolved_drift`).
+pub fn resolved_json(resolved: &[&KnownEntry]) -> serde_json::Value {
+    resolved
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "probe": e.probe, "check": e.check, "expected": e.expected, "actual": e.actual,
+                "accepted": e.accepted,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,25 +311,4 @@ valid queries spent: 1
         );
         assert_eq!(doc["probes"][0]["class"], serde_json::Value::Null);
     }
-}
-
-/// The lines after the table for known-drift entries whose probes ran without their findings.
-pub fn resolved_table(resolved: &[&KnownEntry]) -> String {
-    resolved
-        .iter()
-        .map(|e| format!("{}\n", crate::known_drift::resolved_line(e)))
-        .collect()
-}
-
-/// The JSON of those entries (the check document's `resolved_drift`).
-pub fn resolved_json(resolved: &[&KnownEntry]) -> serde_json::Value {
-    resolved
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "probe": e.probe, "check": e.check, "expected": e.expected, "actual": e.actual,
-                "accepted": e.accepted,
-            })
-        })
-        .collect()
 }
