@@ -16,15 +16,29 @@ const WAIT: Duration = Duration::from_secs(20);
 
 const HEALTH: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
+/// A `[[known]]` table of `probe`, `check`, `expected`, `actual` and `accepted`, each given as a TOML value
+/// (quoted as the file writes it).
+fn known(values: [&str; 5]) -> String {
+    let keys = ["probe", "check", "expected", "actual", "accepted"];
+    let lines: String = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k} = {v}\n"))
+        .collect();
+    format!("[[known]]\n{lines}")
+}
+
 /// The as-built service's health drift, accepted.
-const HEALTH_KNOWN: &str = r#"[[known]]
-probe = "health"
-check = "GET /api/v1/health"
-expected = "200"
-actual = "404"
-accepted = "2026-12-01"
-note = "the service serves GET /health"
-"#;
+fn health_known() -> String {
+    let entry = known([
+        r#""health""#,
+        r#""GET /api/v1/health""#,
+        r#""200""#,
+        r#""404""#,
+        r#""2026-12-01""#,
+    ]);
+    format!("{entry}note = \"the service serves GET /health\"\n")
+}
 
 /// A folder with a config aimed at `sim`, the `health` probe, and `extra` config.
 fn folder(sim: &SimProcess, extra: &str) -> tempfile::TempDir {
@@ -102,7 +116,7 @@ fn a_daemon_with_an_accepted_baseline_sends_no_email_and_burns_no_budget_until_a
         smtp.port
     );
     let dir = folder(&sim, &extra);
-    std::fs::write(dir.path().join("known-drift.toml"), HEALTH_KNOWN).expect("baseline");
+    std::fs::write(dir.path().join("known-drift.toml"), health_known()).expect("baseline");
     let daemon = Daemon::start(
         &dir.path().join("oewsprobe.toml"),
         &dir.path().join("daemon.log"),
@@ -177,7 +191,7 @@ fn removing_a_known_entry_and_reloading_makes_its_probe_fail_again() {
     let sim = SimProcess::start(&["--profile", "as-built"]);
     let dir = folder(&sim, "");
     let known = dir.path().join("known-drift.toml");
-    std::fs::write(&known, HEALTH_KNOWN).expect("baseline");
+    std::fs::write(&known, health_known()).expect("baseline");
     let daemon = Daemon::start(
         &dir.path().join("oewsprobe.toml"),
         &dir.path().join("daemon.log"),
@@ -222,7 +236,7 @@ fn a_malformed_baseline_is_a_config_error_naming_the_file_the_entry_and_the_key(
     let file: PathBuf = dir.path().join("baseline/drift.toml");
     std::fs::write(
         &file,
-        format!("{HEALTH_KNOWN}\n[[known]]\nprobe = \"helth\"\ncheck = \"x\"\nexpected = \"1\"\nactual = \"2\"\naccepted = \"yesterday\"\nseverity = \"low\"\n"),
+        format!("{}\n[[known]]\nprobe = \"helth\"\ncheck = \"x\"\nexpected = \"1\"\nactual = \"2\"\naccepted = \"yesterday\"\nseverity = \"low\"\n", health_known()),
     )
     .expect("baseline");
     let shown = file.display();
@@ -272,26 +286,33 @@ const HEADER: &str = "\
 # entry to make its finding fail again.
 ";
 
-const QUERY_TRACE_KNOWN: &str = r#"[[known]]
-probe = "query-trace"
-check = "data_sources[1].agent"
-expected = '"cortex"'
-actual = '"cortex_researcher"'
-accepted = "2026-11-30"
-"#;
+fn query_trace_known() -> String {
+    known([
+        r#""query-trace""#,
+        r#""data_sources[1].agent""#,
+        r#"'"cortex"'"#,
+        r#"'"cortex_researcher"'"#,
+        r#""2026-11-30""#,
+    ])
+}
 
-const MODELS_STALE: &str = r#"[[known]]
-probe = "models"
-check = "models"
-expected = "present"
-actual = "absent"
-accepted = "2026-11-30"
-"#;
+fn models_stale() -> String {
+    known([
+        r#""models""#,
+        r#""models""#,
+        r#""present""#,
+        r#""absent""#,
+        r#""2026-11-30""#,
+    ])
+}
 
 #[test]
 fn drift_accept_on_the_as_built_sim_writes_the_selected_probes_findings_and_keeps_the_others() {
     let sim = SimProcess::start(&["--profile", "as-built"]);
-    let dir = shipped_folder(&sim, &format!("{MODELS_STALE}\n{QUERY_TRACE_KNOWN}"));
+    let dir = shipped_folder(
+        &sim,
+        &format!("{}\n{}", models_stale(), query_trace_known()),
+    );
     let output = oewsprobe(
         dir.path(),
         &["drift", "accept", "--probe", "health", "--probe", "models"],
@@ -314,8 +335,15 @@ fn drift_accept_on_the_as_built_sim_writes_the_selected_probes_findings_and_keep
     assert_eq!(
         std::fs::read_to_string(&file).expect("baseline"),
         format!(
-            "{HEADER}\n[[known]]\nprobe = \"health\"\ncheck = \"GET /api/v1/health\"\nexpected = \"200\"\n\
-             actual = \"404\"\naccepted = \"{today}\"\n\n{QUERY_TRACE_KNOWN}"
+            "{HEADER}\n{}\n{}",
+            known([
+                r#""health""#,
+                r#""GET /api/v1/health""#,
+                r#""200""#,
+                r#""404""#,
+                &format!("\"{today}\"")
+            ]),
+            query_trace_known()
         )
     );
     // Nothing but the file itself is left beside it.
@@ -358,7 +386,7 @@ fn check(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<String>) {
 #[test]
 fn check_marks_known_findings_fails_on_them_unless_accept_known_and_reports_resolved_drift() {
     let sim = SimProcess::start(&["--profile", "as-built"]);
-    let dir = shipped_folder(&sim, &format!("{HEALTH_KNOWN}\n{MODELS_STALE}"));
+    let dir = shipped_folder(&sim, &format!("{}\n{}", health_known(), models_stale()));
     let known =
         "    - known: GET /api/v1/health: expected 200, got 404 — body: {\"detail\":\"Not Found\"}";
     let resolved = "resolved drift: models: models: expected present, got absent — no longer seen: its known entry can be removed";
