@@ -213,6 +213,7 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
         queries: 0,
         findings,
         retry_after: (status == 429).then(|| "3600".to_string()),
+        known_drift: Vec::new(),
     }
 }
 

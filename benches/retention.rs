@@ -50,6 +50,7 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
             vec![]
         },
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 
@@ -180,7 +181,8 @@ fn main() {
     tx.commit().expect("commit");
     drop(update);
     conn.execute_batch(
-        "DROP TABLE tiers; PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 4",
+        "DROP TABLE tiers; DROP INDEX rollup_hour_counts; DROP INDEX rollup_day_counts;
+         PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 4",
     )
     .expect("old layout");
     drop(conn);
@@ -193,7 +195,7 @@ fn main() {
     let started = Instant::now();
     let store = Store::open(&old).expect("open and switch");
     println!(
-        "opening it (migration 5 and the VACUUM that switches on incremental vacuum): {:.1} s",
+        "opening it (migrations 5 and 6 and the VACUUM that switches on incremental vacuum): {:.1} s",
         started.elapsed().as_secs_f64()
     );
     drop(store);

@@ -45,6 +45,7 @@ pub enum Command {
     #[command(subcommand)]
     Alert(AlertCommand),
     /// Compare every probe with the service's own OpenAPI document (`/openapi.json`, free); exit 1 on drift.
+    /// `drift accept` records today's findings as known drift, so that they stop paging.
     Drift(DriftArgs),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
@@ -83,6 +84,9 @@ pub struct CheckArgs {
     /// Send even when the probes' valid queries exceed the query budget.
     #[arg(long)]
     pub force: bool,
+    /// Pass a run whose only failures are known drift (known-drift.toml), as `run` does.
+    #[arg(long)]
+    pub accept_known: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -96,6 +100,9 @@ pub struct DriftArgs {
     /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
     #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
     pub target: Option<String>,
+    /// Compare (and with --live run) only this probe (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
     /// Also run the probes (spending their valid queries, within the query budget) with their responses
     /// validated against the document.
     #[arg(long)]
@@ -107,9 +114,27 @@ pub struct DriftArgs {
     pub format: Format,
 }
 
-/// What `drift` does besides comparing (room for known drift: `drift accept`).
+/// What `drift` does besides comparing.
 #[derive(Debug, Subcommand)]
-pub enum DriftAction {}
+pub enum DriftAction {
+    /// Run the selected probes once and record their contract findings as known drift (known-drift.toml).
+    Accept(DriftAcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftAcceptArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base URL of the API [default: the config's target, else https://api.oews.bhavanaai.com].
+    #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    /// Accept this probe's findings (repeatable) [default: every probe].
+    #[arg(long, value_name = "NAME")]
+    pub probe: Vec<String>,
+    /// Send even when the probes' valid queries exceed the query budget.
+    #[arg(long)]
+    pub force: bool,
+}
 
 #[derive(Debug, Args, Clone)]
 pub struct SimFlags {

@@ -14,6 +14,8 @@
 //! * [`monitor`] — the always-on monitor: scheduled probe loops, the query budget, backoff, recording.
 //! * [`report`]  — rendering of records for people (table) and machines (JSON) (pure).
 //! * [`store`]   — SQLite (WAL): records, the budget ledger, releases, rollback claims, decisions.
+//! * [`known_drift`] — the known-drift baseline (`known-drift.toml`): which findings are known, what a run
+//!   with only known ones becomes, which entries no longer occur (pure).
 //! * [`history`] — rollups of runs per minute, hour and day, and which rows answer a window (pure).
 //! * [`happened`] — what happened in a window: the one read path for history (status, metrics, SLO alerts,
 //!   alert emails, the release watch), from the rollups.
@@ -37,6 +39,7 @@ pub mod drift;
 pub mod exit;
 pub mod happened;
 pub mod history;
+pub mod known_drift;
 pub mod load;
 pub mod monitor;
 pub mod oews;

@@ -17,7 +17,7 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    if let Err(message) = guard_budget(&plan, &selected, args.force, "check") {
+    if let Err(message) = guard_budget(&plan, &selected, args.force, "check", "--only") {
         eprintln!("{message}");
         return Exit::CouldNotCheck;
     }
@@ -28,13 +28,20 @@ pub async fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    let records = match run_probes(&plan, &selected).await {
+    let mut records = match run_probes(&plan, &selected).await {
         Ok(records) => records,
         Err(message) => {
             eprintln!("{message}");
             return Exit::CouldNotCheck;
         }
     };
+    for record in &mut records {
+        plan.known_drift.apply(record, args.accept_known);
+    }
+    let resolved: Vec<_> = records
+        .iter()
+        .flat_map(|r| plan.known_drift.resolved(r))
+        .collect();
     // The table shows the verdicts; the log has them too (info), for JSON log pipelines.
     for record in &records {
         let _span = crate::monitor::probe_span(record).entered();
@@ -53,6 +60,7 @@ pub async fn run(args: CheckArgs) -> Exit {
     print_report(
         plan.settings.target.as_str().trim_end_matches('/'),
         &records,
+        &resolved,
         args.format,
     );
     exit_for(&records)

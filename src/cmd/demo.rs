@@ -48,7 +48,7 @@ pub async fn run(args: DemoArgs) -> Exit {
             return Exit::CouldNotCheck;
         }
     };
-    super::once::print_report(&server.base_url(), &records, args.format);
+    super::once::print_report(&server.base_url(), &records, &[], args.format);
     let stats = server.stats();
     eprintln!(
         "oewsprobe demo: the simulator served {} valid queries",

@@ -1,23 +1,30 @@
 //! `oewsprobe drift`: fetch the service's own OpenAPI document (free), compare every probe with it, print
 //! the findings; with `--live`, also run the probes (within the query budget) with their responses validated
-//! against it. Exit 0 without drift, 1 with, 2 when the document cannot be had.
+//! against it. Exit 0 without drift, 1 with, 2 when the document cannot be had. `drift accept` is
+//! [`super::drift_accept`].
 
-use super::once::{guard_budget, run_probes};
-use crate::cli::{DriftArgs, Format};
+use super::once::{guard_budget, run_probes, select};
+use crate::cli::{DriftAction, DriftArgs, Format};
 use crate::config::Plan;
 use crate::drift::{Document, DriftFinding, compare, drift_json, drift_table, live_finding};
 use crate::exit::Exit;
 use crate::probe::{FetchSettings, ProbeRecord, ProbeSpec, Verdict, openapi_document};
 
 pub async fn run(args: DriftArgs) -> Exit {
-    if let Some(action) = args.action {
-        match action {}
+    if let Some(DriftAction::Accept(args)) = args.action {
+        return super::drift_accept::run(args).await;
     }
     let sources = super::sources(&args.config, args.target.clone());
-    let plan = match super::load_plan(&sources) {
+    let mut plan = match super::load_plan(&sources) {
         Ok(plan) => plan,
         Err(exit) => return exit,
     };
+    if let Err(message) = select(&plan, &args.only) {
+        eprintln!("{message}");
+        return Exit::CouldNotCheck;
+    }
+    plan.probes
+        .retain(|p| args.only.is_empty() || args.only.contains(&p.name));
     let settings = &plan.settings;
     let fetch = FetchSettings {
         headers: settings.headers.clone(),
@@ -60,7 +67,7 @@ fn print(plan: &Plan, document: &Document, findings: &[DriftFinding], format: Fo
     });
 }
 
-/// Runs every probe once, as `check` does (within the query budget unless `force`), each response also
+/// Runs every probe (of `--only`) once, as `check` does (within the query budget unless `force`), each response also
 /// validated against the document; says first how many valid queries that spends.
 async fn live(plan: &Plan, force: bool) -> Result<Vec<ProbeRecord>, String> {
     let specs: Vec<ProbeSpec> = (plan.probes.iter().cloned())
@@ -70,7 +77,7 @@ async fn live(plan: &Plan, force: bool) -> Result<Vec<ProbeRecord>, String> {
         })
         .collect();
     let selected: Vec<&ProbeSpec> = specs.iter().collect();
-    guard_budget(plan, &selected, force, "drift")?;
+    guard_budget(plan, &selected, force, "drift", "--only")?;
     let spend: u32 = specs.iter().map(|spec| spec.queries).sum();
     eprintln!(
         "oewsprobe drift --live: running {} probes, spending up to {spend} valid queries",

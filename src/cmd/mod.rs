@@ -7,6 +7,7 @@ pub mod burst;
 pub mod check;
 pub mod demo;
 pub mod drift;
+pub mod drift_accept;
 pub mod once;
 pub mod release;
 pub mod run;

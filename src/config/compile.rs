@@ -77,6 +77,8 @@ pub struct Plan {
     /// Entries of the probe directory that look like probe files but were not read, each with why
     /// (`validate` lists them).
     pub skipped: Vec<super::ConfigError>,
+    /// The known-drift baseline (`drift.known_file`), checked against the probes.
+    pub known_drift: crate::known_drift::KnownDrift,
 }
 
 /// The main config file, compiled. `Debug` redacts credential headers.

@@ -5,6 +5,7 @@ use super::compile_probe::compile_probe;
 use super::raw::{RawConfig, RawProbe};
 use super::values::Secrets;
 use super::{ConfigError, ConfigErrors, FieldError, parse_toml_lenient};
+use crate::known_drift::KnownDrift;
 use std::path::{Path, PathBuf};
 
 /// The default config file, read from the working directory when it exists and `--config` is not given.
@@ -109,6 +110,9 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
             .into_iter()
             .map(|e| ConfigError::at(&file, e)),
     );
+    let known_drift = read_known_drift(&base_dir, raw.drift.known_file.as_deref(), &names)
+        .map_err(|e| errors.extend(e))
+        .unwrap_or_default();
     if let Some(settings) = settings.as_mut() {
         let from_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -129,6 +133,7 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
             probes,
             objectives,
             skipped,
+            known_drift,
         }),
         _ => Err(ConfigErrors(errors)),
     }
@@ -159,6 +164,31 @@ fn read_config(sources: &Sources) -> (PathBuf, RawConfig, Vec<ConfigError>) {
             );
             (file, RawConfig::default(), vec![error])
         }
+    }
+}
+
+/// The known-drift baseline at `drift.known_file` (relative to `base_dir`): empty when the file does not
+/// exist; every error of a malformed one names the file, the entry and the key.
+fn read_known_drift(
+    base_dir: &Path,
+    known_file: Option<&str>,
+    probes: &[&str],
+) -> Result<KnownDrift, Vec<ConfigError>> {
+    let file = base_dir.join(known_file.unwrap_or(crate::known_drift::DEFAULT_KNOWN_FILE));
+    let text = match read_text(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            let error = FieldError::new("", format!("cannot read the known-drift file: {e}"));
+            return Err(vec![ConfigError::at(&file, error)]);
+        }
+    };
+    match crate::known_drift::parse(&text, probes) {
+        Ok(entries) => Ok(KnownDrift { file, entries }),
+        Err(errors) => Err(errors
+            .into_iter()
+            .map(|e| ConfigError::at(&file, e))
+            .collect()),
     }
 }
 

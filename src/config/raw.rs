@@ -37,6 +37,17 @@ pub struct RawConfig {
     /// `[status]`: the local listener for `/metrics` and `/healthz`.
     #[serde(default)]
     pub status: super::telemetry::RawStatus,
+    /// `[drift]`: contract drift, and the known-drift baseline.
+    #[serde(default)]
+    pub drift: RawDrift,
+}
+
+/// `[drift]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrift {
+    /// The known-drift baseline, relative to the config file (default `known-drift.toml`).
+    pub known_file: Option<String>,
 }
 
 /// `[alert]`: when alerts fire, how they are grouped, retried and silenced.

@@ -315,7 +315,7 @@ pub(crate) fn probe_names(list: &[String], known: &[&str]) -> Vec<FieldError> {
     errors
 }
 
-fn unknown_probe(probe: &str, known: &[&str]) -> String {
+pub(crate) fn unknown_probe(probe: &str, known: &[&str]) -> String {
     match suggest(probe, known) {
         Some(best) => format!("unknown probe \"{probe}\" — did you mean \"{best}\"?"),
         None if known.is_empty() => format!("unknown probe \"{probe}\" (no probes are configured)"),

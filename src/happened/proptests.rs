@@ -31,6 +31,7 @@ fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeR
         queries: 0,
         findings: vec![],
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 

@@ -26,7 +26,11 @@ pub fn status(
             .map(|name| {
                 let window = windows.remove(name).unwrap_or_default();
                 let last = store.latest_run_in(name, span)?;
-                Ok(probe_status(name, &window, last.as_ref()))
+                let mut status = probe_status(name, &window, last.as_ref());
+                if let Some(last) = &last {
+                    status.last_known_drift = store.known_drift_of(last.id)?;
+                }
+                Ok(status)
             })
             .collect::<StoreResult<_>>()?;
         Ok(Status {

@@ -51,23 +51,24 @@ pub fn check_budget(
     )
 }
 
-/// The guard of `check`: one run of each selected probe, `(name, queries)`. The refusal names the free
-/// probes (`queries = 0`) to run instead with `--only`.
+/// The guard of `check` (and `drift accept`): one run of each selected probe, `(name, queries)`. The refusal
+/// names the free probes (`queries = 0`) to run instead with `select_flag` (`--only`, `--probe`).
 pub fn check_check_budget(
     target: &url::Url,
     probes: &[(&str, u32)],
     budget_per_hour: u32,
     force: bool,
+    select_flag: &str,
 ) -> BudgetCheck {
     let spend: u64 = probes.iter().map(|(_, q)| u64::from(*q)).sum();
     guard(spend > u64::from(budget_per_hour), force, || {
         let free: Vec<String> = probes
             .iter()
             .filter(|(_, q)| *q == 0)
-            .map(|(name, _)| format!("--only {name}"))
+            .map(|(name, _)| format!("{select_flag} {name}"))
             .collect();
         let instead = if free.is_empty() {
-            "Check fewer probes with --only NAME".to_string()
+            format!("Check fewer probes with {select_flag} NAME")
         } else {
             format!("Run only the free probes with {}", free.join(" "))
         };
@@ -179,15 +180,15 @@ mod tests {
         let prod = url("https://api.example.org");
         let probes = [("health", 0), ("query", 1), ("models", 0), ("charts", 2)];
         assert_eq!(
-            check_check_budget(&prod, &probes, 3, false),
+            check_check_budget(&prod, &probes, 3, false, "--only"),
             BudgetCheck::Allowed
         );
         assert_eq!(
-            check_check_budget(&prod, &probes, 2, true),
+            check_check_budget(&prod, &probes, 2, true, "--only"),
             BudgetCheck::Forced
         );
         assert_eq!(
-            check_check_budget(&prod, &probes, 2, false),
+            check_check_budget(&prod, &probes, 2, false, "--only"),
             BudgetCheck::Refused(
                 "refused: this check would spend 3 valid queries against https://api.example.org, over the query \
                  budget of 2 per hour (budget.queries_per_hour; the API allows 10 per hour per client, shared with \
@@ -197,7 +198,7 @@ mod tests {
             )
         );
         assert!(
-            matches!(check_check_budget(&prod, &[("q", 5)], 4, false), BudgetCheck::Refused(m)
+            matches!(check_check_budget(&prod, &[("q", 5)], 4, false, "--only"), BudgetCheck::Refused(m)
                 if m.contains("LLM calls). Check fewer probes with --only NAME, raise")),
         );
     }

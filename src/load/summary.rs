@@ -82,6 +82,7 @@ pub fn burst_record(
         queries: u32::try_from(stats.queries_spent).unwrap_or(u32::MAX),
         findings,
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 

@@ -29,6 +29,7 @@ pub async fn run_probe_loop(
     let mut recorded = 0;
     let mut not_before_ms = 0;
     let mut streak = 0;
+    let mut resolved_told = std::collections::HashSet::new();
     while !shutdown.is_set() {
         let Some(Firing { fire_ms, due }) =
             next_firing(&schedule, offset, &mut shutdown, &spec.name).await
@@ -53,10 +54,12 @@ pub async fn run_probe_loop(
                 let ran = shared.prober.run(&spec, scheduled).await;
                 in_flight.finished();
                 match ran {
-                    Some(record) => {
+                    Some(mut record) => {
                         shared
                             .metrics
                             .record_http_request(&record, &spec.request.method);
+                        shared.known_drift.apply(&mut record, true);
+                        tell_resolved(&shared, &record, &mut resolved_told);
                         (record, reservation)
                     }
                     None => break,
@@ -87,6 +90,20 @@ pub async fn run_probe_loop(
         }
     }
     recorded
+}
+
+/// Logs each known-drift entry of the run's probe that the run no longer found, once per entry for as long
+/// as the loop runs (a reload that changes the probe's entries starts a new loop).
+fn tell_resolved(
+    shared: &Shared,
+    record: &ProbeRecord,
+    told: &mut std::collections::HashSet<crate::known_drift::KnownEntry>,
+) {
+    for entry in shared.known_drift.resolved(record) {
+        if told.insert(entry.clone()) {
+            tracing::warn!(probe = %record.probe, "{}", crate::known_drift::resolved_line(entry));
+        }
+    }
 }
 
 /// When a scheduled run is due.
@@ -311,6 +328,7 @@ fn inconclusive_record(
         queries: run.queries,
         findings: vec![finding],
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 
@@ -329,6 +347,11 @@ pub fn log_record(record: &ProbeRecord) {
     let span = probe_span(record);
     let _entered = span.enter();
     match record.verdict {
+        Verdict::Pass if !record.known_drift.is_empty() => tracing::info!(
+            latency_ms = record.latency.as_millis() as u64,
+            known_drift = %record.known_drift.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
+            "pass (known drift: {})", record.known_drift.len()
+        ),
         Verdict::Pass => tracing::info!(latency_ms = record.latency.as_millis() as u64, "pass"),
         _ => tracing::warn!(
             latency_ms = record.latency.as_millis() as u64,

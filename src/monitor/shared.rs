@@ -47,6 +47,8 @@ pub struct Shared {
     pub alerts: Arc<AlertFeed>,
     /// Where runs, bursts and decisions are counted.
     pub metrics: crate::telemetry::Metrics,
+    /// The plan's known-drift baseline: a probe whose entries change at a reload gets a new loop (and this).
+    pub known_drift: Arc<crate::known_drift::KnownDrift>,
 }
 
 /// The current alert loop's queue, when alert email is on (see [`super::alerts`]); one per process, so loops

@@ -76,5 +76,6 @@ pub async fn execute(
         queries: spent_queries(spec.queries, status, evaluation.class),
         findings: evaluation.findings,
         retry_after: outcome.as_ref().ok().and_then(|r| r.retry_after.clone()),
+        known_drift: Vec::new(),
     }
 }

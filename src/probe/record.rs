@@ -62,6 +62,10 @@ pub struct ProbeRecord {
     /// Valid queries this run spent.
     pub queries: u32,
     pub findings: Vec<Finding>,
+    /// The findings known drift (`known-drift.toml`) accepted: a run whose only failures were known passes
+    /// with them listed here (`run`, `check --accept-known`); beside other findings they are listed apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_drift: Vec<Finding>,
     /// The `Retry-After` header of a throttled or at-capacity answer, verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<String>,
@@ -136,6 +140,7 @@ mod tests {
                 None,
             )],
             retry_after: Some("120".into()),
+            known_drift: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The `check` command's output: a table for people, one JSON document for machines.
 
 use super::duration_text;
+use crate::known_drift::KnownEntry;
 use crate::probe::{ProbeRecord, Verdict};
 use serde::Serialize;
 
@@ -39,8 +40,8 @@ fn queries_spent(records: &[ProbeRecord]) -> u64 {
     records.iter().map(|r| u64::from(r.queries)).sum()
 }
 
-/// The table: a header line, one line per probe, its findings indented below it, a summary line and the
-/// valid queries the check spent.
+/// The table: a header line, one line per probe, its findings indented below it (known drift marked
+/// `known:`), a summary line and the valid queries the check spent.
 pub fn table(target: &str, records: &[ProbeRecord]) -> String {
     let name_width = records
         .iter()
@@ -64,6 +65,9 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
         ));
         for f in &r.findings {
             out.push_str(&format!("    - {}\n", f.message));
+        }
+        for f in &r.known_drift {
+            out.push_str(&format!("    - known: {}\n", f.message));
         }
     }
     let tally = Tally::of(records);
@@ -126,6 +130,27 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or_default()
 }
 
+/// The lines after the table for known-drift entries whose probes ran without their findings.
+pub fn resolved_table(resolved: &[&KnownEntry]) -> String {
+    resolved
+        .iter()
+        .map(|e| format!("{}\n", crate::known_drift::resolved_line(e)))
+        .collect()
+}
+
+/// The JSON of those entries (the check document's `resolved_drift`).
+pub fn resolved_json(resolved: &[&KnownEntry]) -> serde_json::Value {
+    resolved
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "probe": e.probe, "check": e.check, "expected": e.expected, "actual": e.actual,
+                "accepted": e.accepted,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +182,7 @@ mod tests {
             queries: 0,
             findings,
             retry_after: None,
+            known_drift: Vec::new(),
         }
     }
 
@@ -218,6 +244,34 @@ override-reasoning  INCONCLUSIVE  throttled             429       41ms
 valid queries spent: 1
 ";
         assert_eq!(table("http://127.0.0.1:8000", &sample()), expected);
+    }
+
+    #[test]
+    fn known_findings_are_marked_and_resolved_entries_follow() {
+        let mut passed = record("health", Verdict::Pass, None, Some(404), 3, vec![]);
+        passed.known_drift = vec![Finding::of_request("status", "GET /h", "200", "404", None)];
+        let table = table("http://t", &[passed]);
+        assert_eq!(
+            table.lines().nth(3),
+            Some("    - known: GET /h: expected 200, got 404")
+        );
+        let gone = crate::known_drift::KnownEntry {
+            probe: "models".into(),
+            check: "models".into(),
+            expected: "present".into(),
+            actual: "absent".into(),
+            accepted: "2026-11-30".into(),
+            note: Some("not shown".into()),
+        };
+        assert_eq!(
+            resolved_table(&[&gone]),
+            "resolved drift: models: models: expected present, got absent — no longer seen: its known entry can be removed\n"
+        );
+        assert_eq!(
+            resolved_json(&[&gone]),
+            serde_json::json!([{"probe": "models", "check": "models", "expected": "present",
+                                "actual": "absent", "accepted": "2026-11-30"}])
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ mod status;
 mod store;
 
 pub use burst::{BurstReport, burst_json, burst_table, hgrm, micros_text};
-pub use check::{ProbeEntry, Tally, json as check_json, table as check_table};
+pub use check::{
+    ProbeEntry, Tally, json as check_json, resolved_json, resolved_table, table as check_table,
+};
 pub use status::{
     AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table,
 };

@@ -12,6 +12,8 @@ pub struct ProbeStatus {
     pub name: String,
     pub last_verdict: Option<Verdict>,
     pub last_class: Option<String>,
+    /// The known-drift findings the last run noted (see `known-drift.toml`).
+    pub last_known_drift: usize,
     pub last_at_ms: Option<u64>,
     pub runs: u64,
     pub passed: u64,
@@ -97,6 +99,7 @@ pub fn probe_status(name: &str, window: &Rollup, last: Option<&StoredRecord>) ->
         name: name.to_string(),
         last_verdict: last.map(|r| r.verdict),
         last_class: last.and_then(|r| r.class).map(|c| c.as_str().to_string()),
+        last_known_drift: 0,
         last_at_ms: last.map(|r| r.scheduled_at_ms),
         runs: passed + failed + inconclusive,
         passed,
@@ -118,6 +121,17 @@ fn ago(now_ms: u64, at_ms: u64) -> String {
     format!("{} ago", humantime::format_duration(d))
 }
 
+/// The LAST column: the last verdict, with the known drift it noted (`PASS (known drift: 2)`).
+fn last_text(p: &ProbeStatus) -> String {
+    let verdict = p
+        .last_verdict
+        .map_or("never".to_string(), |v| v.as_str().to_ascii_uppercase());
+    match p.last_known_drift {
+        0 => verdict,
+        n => format!("{verdict} (known drift: {n})"),
+    }
+}
+
 /// The table.
 pub fn status_table(s: &Status) -> String {
     let width = s
@@ -127,20 +141,19 @@ pub fn status_table(s: &Status) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
+    let lasts: Vec<String> = s.probes.iter().map(last_text).collect();
+    let last_width = lasts.iter().map(String::len).max().unwrap_or(0).max(12);
     let mut out = format!(
-        "{:<width$}  {:<12}  {:<17}  {:>7}  {:>9}  {:>9}  {:>5}  LAST RUN\n",
+        "{:<width$}  {:<last_width$}  {:<17}  {:>7}  {:>9}  {:>9}  {:>5}  LAST RUN\n",
         "PROBE", "LAST", "CLASS", "PASS", "P50", "P95", "RUNS"
     );
-    for p in &s.probes {
-        let last = p
-            .last_verdict
-            .map_or("never".to_string(), |v| v.as_str().to_ascii_uppercase());
+    for (p, last) in s.probes.iter().zip(lasts) {
         let rate = p
             .pass_rate
             .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
         let when = p.last_at_ms.map_or("-".to_string(), |at| ago(s.now_ms, at));
         out.push_str(&format!(
-            "{:<width$}  {last:<12}  {:<17}  {rate:>7}  {:>9}  {:>9}  {:>5}  {when}\n",
+            "{:<width$}  {last:<last_width$}  {:<17}  {rate:>7}  {:>9}  {:>9}  {:>5}  {when}\n",
             p.name,
             p.last_class.as_deref().unwrap_or("-"),
             ms_text(p.latency_p50_ms),
@@ -244,6 +257,22 @@ mod tests {
             })
             .collect();
         Rollup::of(&runs, &[])
+    }
+
+    #[test]
+    fn the_last_column_says_how_much_known_drift_the_last_run_noted() {
+        let records = [rec(1, 1_000, Verdict::Pass, 10)];
+        let mut s = probe_status("health", &rolled(&records), records.last());
+        let cases = [
+            (0, Some(Verdict::Pass), "PASS"),
+            (2, Some(Verdict::Pass), "PASS (known drift: 2)"),
+            (1, Some(Verdict::Fail), "FAIL (known drift: 1)"),
+            (0, None, "never"),
+        ];
+        for (known, verdict, wanted) in cases {
+            (s.last_known_drift, s.last_verdict) = (known, verdict);
+            assert_eq!(last_text(&s), wanted);
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ fn record() -> ProbeRecord {
             None,
         )],
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 
@@ -149,7 +150,7 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
         ),
         (
             LINE.replace(r#""queries":1,"#, r#""queries":1,"colour":"red","#),
-            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `retry_after`",
+            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`",
         ),
         (
             LINE.replace(

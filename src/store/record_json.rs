@@ -41,8 +41,8 @@ impl Columns {
 
 /// The compact JSON of `record`: `q` the request as `[method, URL]` when it is known, the URL written from its
 /// path on when it starts with the target (the `target` column gives the rest back), `t` the timings
-/// (milliseconds, `null` for a phase not observed), `b` the body size, `f` the findings and `r` the
-/// `Retry-After` header when there are any, and `l` the latency in milliseconds only when it does not follow
+/// (milliseconds, `null` for a phase not observed), `b` the body size, `f` the findings, `k` the known drift
+/// and `r` the `Retry-After` header when there are any, and `l` the latency in milliseconds only when it does not follow
 /// from the `latency_us` column (it is rounded, the column is not).
 pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     let full = serde_json::to_value(record)?;
@@ -63,6 +63,9 @@ pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     out.insert("b".into(), full["body_bytes"].clone());
     if !record.findings.is_empty() {
         out.insert("f".into(), full["findings"].clone());
+    }
+    if !record.known_drift.is_empty() {
+        out.insert("k".into(), full["known_drift"].clone());
     }
     if let Some(retry_after) = &record.retry_after {
         out.insert("r".into(), Value::String(retry_after.clone()));
@@ -104,6 +107,9 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
             _ => url.clone(),
         };
         out["request"] = json!({"method": method, "url": url});
+    }
+    if let Some(known) = stored.get("k") {
+        out["known_drift"] = known.clone();
     }
     if let Some(retry_after) = stored.get("r") {
         out["retry_after"] = retry_after.clone();
@@ -151,6 +157,7 @@ mod tests {
                 )]
             },
             retry_after: (verdict == Verdict::Fail).then(|| "120".to_string()),
+            known_drift: Vec::new(),
         }
     }
 
@@ -196,6 +203,20 @@ mod tests {
                 "{verdict:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_pass_with_known_drift_keeps_it() {
+        let mut r = record(Verdict::Pass, Duration::from_micros(42_345));
+        r.known_drift = vec![Finding::new("trace", Some("a".into()), "1", "2", None)];
+        let compact = compact(&r).expect("compact");
+        assert_eq!(
+            compact,
+            r#"{"b":1234,"k":[{"actual":"2","check":"trace","expected":"1","message":"a: expected 1, got 2","path":"a"}],"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#
+        );
+        let back: ProbeRecord =
+            serde_json::from_value(full(&columns(&r), &compact).expect("full")).expect("a record");
+        assert_eq!(back.known_drift, r.known_drift);
     }
 
     #[test]

@@ -188,6 +188,21 @@ impl Store {
             .optional()?)
     }
 
+    /// How many known-drift findings run `id` noted (0 for a run that noted none, or is not stored).
+    pub fn known_drift_of(&self, id: i64) -> StoreResult<usize> {
+        let n: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(json_array_length(record_json, '$.k'),
+                                 json_array_length(record_json, '$.known_drift'), 0)
+                 FROM records WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
+    }
+
     /// The full latest record of `probe`, if any, as `check --format json` writes a record.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
         let row = self

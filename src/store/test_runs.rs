@@ -22,5 +22,6 @@ pub fn run(probe: &str, at_ms: u64, verdict: Verdict, latency: Duration) -> Prob
         queries: 0,
         findings: vec![],
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }

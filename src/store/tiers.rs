@@ -122,6 +122,7 @@ mod tests {
             queries: 0,
             findings: vec![Finding::new("status", None, "200", "500", None)],
             retry_after: None,
+            known_drift: Vec::new(),
         }
     }
 

@@ -63,6 +63,7 @@ pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
             vec![]
         },
         retry_after: None,
+        known_drift: Vec::new(),
     }
 }
 

@@ -70,6 +70,7 @@ pub fn plan_loops(
         permits: sinks.permits(run.max_concurrent),
         queries_per_hour: plan.settings.queries_per_hour,
         metrics: context.metrics.clone(),
+        known_drift: Arc::new(plan.known_drift.clone()),
     });
     // What a probe's run depends on besides its own definition.
     let common = format!(
@@ -80,7 +81,8 @@ pub fn plan_loops(
     let mut probes = Vec::new();
     for spec in &plan.probes {
         let spec = Arc::new(spec.clone());
-        let definition = probe_definition(&common, &spec);
+        let known: Vec<_> = plan.known_drift.of_probe(&spec.name).collect();
+        let definition = probe_definition(&format!("{common}|{known:?}"), &spec);
         if spec.schedule.is_some() {
             let (shared, spec) = (shared.clone(), spec.clone());
             let key = format!("probe {}", spec.name);
@@ -214,7 +216,8 @@ pub fn plan_loops(
     Ok(PlanLoops { probes, others })
 }
 
-/// A probe loop's definition: a digest of everything its runs depend on. `Debug` hides header values
+/// A probe loop's definition: a digest of everything its runs depend on (`common` holds the plan's part, its
+/// known-drift entries included). `Debug` hides header values
 /// (credentials), so they are added apart: a rotated token is a changed probe. Only the digest is kept.
 fn probe_definition(common: &str, spec: &ProbeSpec) -> String {
     let mut digest = DefaultHasher::new();
