@@ -39,7 +39,12 @@ pub enum FetchError {
     Document { url: String, error: DocumentError },
 }
 
-type Cache = Mutex<HashMap<String, Arc<Document>>>;
+/// How long a fetched document answers for its target: a redeployed service's new document is fetched
+/// within this long (one free GET per target per period).
+pub const DOCUMENT_KEPT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Per target: when its document was fetched, and the document.
+type Cache = Mutex<HashMap<String, (std::time::Instant, Arc<Document>)>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -50,22 +55,39 @@ fn key(target: &url::Url) -> String {
     target.as_str().trim_end_matches('/').to_owned()
 }
 
-/// The document of `target` when this process has fetched it already.
+/// The document of `target` when this process has fetched it already (however long ago).
 pub fn cached_document(target: &url::Url) -> Option<Arc<Document>> {
-    cache().lock().ok()?.get(&key(target)).cloned()
+    cache()
+        .lock()
+        .ok()?
+        .get(&key(target))
+        .map(|(_, d)| d.clone())
 }
 
-/// The document of `target`: the one this process fetched, else fetched now (and kept when it parses).
+/// Whether a document fetched at `fetched` still answers at `now`.
+fn fresh(fetched: std::time::Instant, now: std::time::Instant) -> bool {
+    now.saturating_duration_since(fetched) < DOCUMENT_KEPT
+}
+
+/// The document of `target`: the one this process fetched less than [`DOCUMENT_KEPT`] ago, else fetched now
+/// (and kept when it parses).
 pub async fn document(
     target: &url::Url,
     settings: &FetchSettings,
 ) -> Result<Arc<Document>, FetchError> {
-    if let Some(document) = cached_document(target) {
+    let now = std::time::Instant::now();
+    let kept = cache()
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key(target)).cloned());
+    if let Some((fetched, document)) = kept
+        && fresh(fetched, now)
+    {
         return Ok(document);
     }
     let document = Arc::new(fetch(target, settings).await?);
     if let Ok(mut cache) = cache().lock() {
-        cache.insert(key(target), document.clone());
+        cache.insert(key(target), (now, document.clone()));
     }
     Ok(document)
 }
@@ -170,5 +192,24 @@ fn name_a_close_path(target: &url::Url, path: &str, findings: &mut [Finding]) {
         status
             .message
             .push_str(&format!("; the service's document lists {op}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_fetched_document_answers_for_five_minutes() {
+        let fetched = Instant::now();
+        for (after, answers) in [
+            (Duration::ZERO, true),
+            (Duration::from_secs(299), true),
+            (Duration::from_secs(300), false),
+            (Duration::from_secs(3600), false),
+        ] {
+            assert_eq!(fresh(fetched, fetched + after), answers, "{after:?}");
+        }
     }
 }
