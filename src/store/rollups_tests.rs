@@ -187,3 +187,24 @@ fn an_unreadable_rollup_row_is_an_error_not_a_wrong_count() {
     store.rebuild_rollups().expect("rebuild");
     assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
 }
+
+#[test]
+fn an_availability_objective_over_no_probe_counts_nothing() {
+    let store = Store::in_memory().expect("store");
+    store.insert_records(&history()).expect("insert");
+    let objective = crate::slo::Objective {
+        name: "none".into(),
+        probes: vec![],
+        sli: crate::slo::Sli::Availability,
+        target: 0.99,
+        period: crate::slo::DEFAULT_PERIOD,
+        tiers: crate::slo::default_tiers(),
+        min_bad: crate::slo::DEFAULT_MIN_BAD,
+    };
+    let now = T0 + 3 * DAY;
+    let spans = crate::slo::spans(&objective, now);
+    assert_eq!(
+        store.objective_counts(&objective, &spans).expect("counts"),
+        vec![crate::slo::Counts::default(); spans.len()]
+    );
+}
