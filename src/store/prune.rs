@@ -100,12 +100,22 @@ pub fn prune(store: &Mutex<Store>, cutoffs: Cutoffs) -> StoreResult<PruneSummary
             store.prune_batch(&mut pruning)?
         };
         if !more {
+            // The pages a pruning read are of data now gone: not worth the memory they hold.
+            store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .release_cached_pages()?;
             return Ok(pruning.summary);
         }
     }
 }
 
 impl Store {
+    /// Frees the pages the store keeps in memory (`PRAGMA shrink_memory`); later reads fill it again.
+    pub fn release_cached_pages(&self) -> StoreResult<()> {
+        Ok(self.conn.execute_batch("PRAGMA shrink_memory")?)
+    }
+
     /// One batch of `pruning`, in its own transaction: at most its batch of rows deleted (or one vacuum
     /// step). Returns whether more remains. A tier's instant moves forward in its first batch.
     pub fn prune_batch(&self, pruning: &mut Pruning) -> StoreResult<bool> {
