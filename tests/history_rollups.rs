@@ -29,6 +29,26 @@ fn reload_with_a_threshold_of_1s(daemon: &Daemon) {
     daemon.signal("HUP");
 }
 
+/// The store's rollups count slow runs of `health` against `threshold_us` only, and are exactly its raw runs
+/// rolled up.
+fn assert_rollups_track_only(store: &Store, threshold_us: u64) {
+    assert_eq!(
+        store.latency_thresholds().expect("thresholds"),
+        BTreeMap::from([("health".to_string(), vec![threshold_us])])
+    );
+    let written = rows(store);
+    assert!(
+        written.values().all(|r| r.slow.keys().eq([&threshold_us])),
+        "every row counts slow runs against {threshold_us} µs only: {written:?}"
+    );
+    store.rebuild_rollups().expect("rebuild");
+    assert_eq!(
+        rows(store),
+        written,
+        "the rollups are the raw runs rolled up"
+    );
+}
+
 fn rows(store: &Store) -> BTreeMap<(Level, u64), Rollup> {
     let mut out = BTreeMap::new();
     for level in Level::ALL {
@@ -108,21 +128,7 @@ fn a_reload_that_changes_a_latency_threshold_makes_the_rollups_track_it() {
     }
     let (code, stderr, store, _dir) = daemon.stop();
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(
-        store.latency_thresholds().expect("thresholds"),
-        BTreeMap::from([("health".to_string(), vec![1_000_000])])
-    );
-    let written = rows(&store);
-    assert!(
-        written.values().all(|r| r.slow.keys().eq([&1_000_000])),
-        "every row counts slow runs against 1 s, and no longer against 250 ms: {written:?}"
-    );
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(
-        rows(&store),
-        written,
-        "the rollups are the raw runs rolled up"
-    );
+    assert_rollups_track_only(&store, 1_000_000);
 }
 
 /// How many runs the store in `dir` holds (0 until the daemon has opened it).
@@ -187,8 +193,7 @@ fn a_stop_during_a_reload_s_rebuild_interrupts_it_and_loses_no_run() {
     );
     assert!(!stderr.contains("rollups rebuilt"), "{stderr}");
     // Nothing changed: the rollups still count against 250 ms, and are exactly the raw runs rolled up.
-    let tracked = BTreeMap::from([("health".to_string(), vec![250_000])]);
-    assert_eq!(store.latency_thresholds().expect("thresholds"), tracked);
+    assert_rollups_track_only(&store, 250_000);
     let recorded: u64 = stderr
         .split("oewsprobe run: stopped; ")
         .nth(1)
@@ -200,14 +205,6 @@ fn a_stop_during_a_reload_s_rebuild_interrupts_it_and_loses_no_run() {
         runs,
         HELD + recorded,
         "every run of the daemon was recorded"
-    );
-    let written = rows(&store);
-    assert!(written.values().all(|r| r.slow.keys().eq([&250_000])));
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(
-        rows(&store),
-        written,
-        "the rollups are the raw runs rolled up"
     );
     drop(store);
     let dir = std::mem::replace(&mut daemon.dir, tempfile::tempdir().expect("tempdir"));
@@ -228,13 +225,5 @@ fn a_stop_during_a_reload_s_rebuild_interrupts_it_and_loses_no_run() {
     }
     let (code, stderr, store, _dir) = daemon.stop();
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(
-        store.latency_thresholds().expect("thresholds"),
-        BTreeMap::from([("health".to_string(), vec![1_000_000])])
-    );
-    assert!(
-        rows(&store)
-            .values()
-            .all(|r| r.slow.keys().eq([&1_000_000]))
-    );
+    assert_rollups_track_only(&store, 1_000_000);
 }

@@ -55,6 +55,15 @@ impl Counts {
         }
     }
 
+    /// These counts without `other`'s, which they include (saturating at zero).
+    pub fn less(self, other: Counts) -> Counts {
+        Counts::new(
+            self.good.saturating_sub(other.good),
+            self.bad.saturating_sub(other.bad),
+            self.inconclusive.saturating_sub(other.inconclusive),
+        )
+    }
+
     /// Good plus bad: the denominator of every SLI.
     pub fn conclusive(&self) -> u64 {
         self.good + self.bad
@@ -74,17 +83,6 @@ impl Counts {
             Sample::Bad => self.bad += 1,
             Sample::Inconclusive => self.inconclusive += 1,
         }
-    }
-}
-
-impl Counts {
-    /// These counts without `other`'s, which they include (saturating at zero).
-    pub fn less(self, other: Counts) -> Counts {
-        Counts::new(
-            self.good.saturating_sub(other.good),
-            self.bad.saturating_sub(other.bad),
-            self.inconclusive.saturating_sub(other.inconclusive),
-        )
     }
 }
 
