@@ -38,8 +38,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut count = 0;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let columns = super::record_json::Columns::read(row, 0).map_err(StoreError::from)?;
-            let json: String = row.get(8).map_err(StoreError::from)?;
+            let (columns, json) = super::record_json::read(row).map_err(StoreError::from)?;
             let full = super::record_json::full(&columns, &json).map_err(StoreError::from)?;
             each(serde_json::from_value(full).map_err(StoreError::from)?)?;
             count += 1;
@@ -86,9 +85,9 @@ impl Store {
 /// The query for `filter` and its parameters.
 fn query(filter: &RunFilter) -> (String, Vec<Sql>) {
     let clamp = |ms: u64| Sql::Integer(i64::try_from(ms).unwrap_or(i64::MAX));
-    let mut sql = String::from(
-        "SELECT probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json
-         FROM records WHERE 1",
+    let mut sql = format!(
+        "SELECT {} FROM records WHERE 1",
+        super::record_json::SELECTED
     );
     let mut params = Vec::new();
     if let Some(since) = filter.since_ms {

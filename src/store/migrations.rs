@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -117,6 +117,15 @@ const MIGRATIONS: [&str; 6] = [
     // windows): a tenth of the pages.
     "CREATE INDEX rollup_hour_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 2;
     CREATE INDEX rollup_day_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 3;",
+    // 7: each distinct request line once (a probe sends the same one every run), rows naming theirs by
+    // number; a row written before holds its line in its `record_json` (see `record_json`).
+    "CREATE TABLE request_lines (
+        id INTEGER PRIMARY KEY,
+        method TEXT NOT NULL,
+        url TEXT NOT NULL,
+        UNIQUE (method, url)
+    );
+    ALTER TABLE records ADD COLUMN request_line INTEGER;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.

@@ -4,7 +4,7 @@
 //! the file does not grow without bound.
 
 use super::tiers::{Tier, advance, complete_from};
-use super::{Store, StoreResult};
+use super::{CACHE_KIB, SCAN_CACHE_KIB, Store, StoreResult};
 use crate::history::{Cutoffs, Level};
 use rusqlite::{OptionalExtension, params};
 use std::sync::Mutex;
@@ -89,25 +89,29 @@ impl Pruning {
     }
 }
 
-/// Prunes `store` to `cutoffs`, locking it for one batch at a time; returns what went.
+/// Prunes `store` to `cutoffs`, locking it for one batch at a time; returns what went. The store keeps
+/// SQLite's default cache meanwhile ([`SCAN_CACHE_KIB`]: a pruning reads each page it deletes from once), and
+/// frees the pages it read when done, whether the pruning finished or failed.
 pub fn prune(store: &Mutex<Store>, cutoffs: Cutoffs) -> StoreResult<PruneSummary> {
+    let locked = || {
+        store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    locked().cache_pages(SCAN_CACHE_KIB)?;
     let mut pruning = Pruning::new(cutoffs, BATCH);
-    loop {
-        let more = {
-            let store = store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            store.prune_batch(&mut pruning)?
-        };
-        if !more {
-            // The pages a pruning read are of data now gone: not worth the memory they hold.
-            store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .release_cached_pages()?;
-            return Ok(pruning.summary);
+    let pruned = loop {
+        match locked().prune_batch(&mut pruning) {
+            Ok(true) => {}
+            Ok(false) => break Ok(pruning.summary),
+            Err(e) => break Err(e),
         }
-    }
+    };
+    // The pages a pruning read are of data now gone: not worth the memory they hold.
+    let store = locked();
+    store.release_cached_pages()?;
+    store.cache_pages(CACHE_KIB)?;
+    pruned
 }
 
 impl Store {

@@ -1,13 +1,21 @@
 //! The `record_json` column, compact: only what the record's other columns do not hold (timings, body size,
-//! findings, `Retry-After`, the request's method and path), so a passed run stores about its timings and its
-//! request line; the full record (as `check --format json` writes it) is rebuilt on read. A row written before (schema 4 and earlier) holds the full record,
-//! which has a `probe` member the compact form never has, and is read as it is.
+//! findings, `Retry-After`), so a passed run stores about its timings; the full record (as `check --format json`
+//! writes it) is rebuilt on read. The request line is kept once in `request_lines`, each row naming its own
+//! (schema 7); a row of schema 5 and 6 holds it in its compact JSON (`q`), and a row written before (schema 4
+//! and earlier) holds the full record, which has a `probe` member the compact form never has, and is read as
+//! it is.
 
 use crate::probe::ProbeRecord;
 use serde_json::{Map, Value, json};
 
 /// The phases of `timings`, in the order the compact form lists them.
 const PHASES: [&str; 5] = ["start_delay", "dns", "connect", "first_byte", "total"];
+
+/// What a full record is read from, for `SELECT {SELECTED} FROM records …`: the columns [`Columns::read`]
+/// reads, in its order, then the compact JSON ([`read`]).
+pub const SELECTED: &str =
+    "probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries,
+    (SELECT method || ' ' || url FROM request_lines WHERE id = records.request_line), record_json";
 
 /// The record's other columns, as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,41 +28,51 @@ pub struct Columns {
     pub status: Option<i64>,
     pub latency_us: i64,
     pub queries: i64,
+    /// The request line, `METHOD URL` as [`stored_request`] keeps it (`None`: none, or in the JSON).
+    pub request: Option<String>,
 }
 
 impl Columns {
-    /// The columns of a row, `SELECT`ed in this order: probe, target, scheduled_at_ms, verdict, class, status,
-    /// latency_us, queries (from `first`).
-    pub fn read(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Columns> {
+    /// The columns of a row `SELECT`ed as [`SELECTED`] lists them.
+    pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
         Ok(Columns {
-            probe: r.get(first)?,
-            target: r.get(first + 1)?,
-            scheduled_at_ms: r.get(first + 2)?,
-            verdict: r.get(first + 3)?,
-            class: r.get(first + 4)?,
-            status: r.get(first + 5)?,
-            latency_us: r.get(first + 6)?,
-            queries: r.get(first + 7)?,
+            probe: r.get(0)?,
+            target: r.get(1)?,
+            scheduled_at_ms: r.get(2)?,
+            verdict: r.get(3)?,
+            class: r.get(4)?,
+            status: r.get(5)?,
+            latency_us: r.get(6)?,
+            queries: r.get(7)?,
+            request: r.get(8)?,
         })
     }
 }
 
-/// The compact JSON of `record`: `q` the request as `[method, URL]` when it is known, the URL written from its
-/// path on when it starts with the target (the `target` column gives the rest back), `t` the timings
-/// (milliseconds, `null` for a phase not observed), `b` the body size, `f` the findings, `k` the known drift
-/// and `r` the `Retry-After` header when there are any, and `l` the latency in milliseconds only when it does not follow
-/// from the `latency_us` column (it is rounded, the column is not).
+/// The full record of a row `SELECT`ed as [`SELECTED`] lists them.
+pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Columns, String)> {
+    Ok((Columns::read(r)?, r.get(9)?))
+}
+
+/// The request line of `record` as the store keeps it, method and URL, the URL written from its path on when
+/// it starts with the target (the `target` column gives the rest back).
+pub fn stored_request(record: &ProbeRecord) -> Option<(&str, &str)> {
+    let request = record.request.as_ref()?;
+    let url = request
+        .url
+        .strip_prefix(&record.target)
+        .filter(|path| path.starts_with('/'))
+        .unwrap_or(&request.url);
+    Some((&request.method, url))
+}
+
+/// The compact JSON of `record`: `t` the timings (milliseconds, `null` for a phase not observed), `b` the
+/// body size, `f` the findings, `k` the known drift and `r` the `Retry-After` header when there are any, and
+/// `l` the latency in milliseconds only when it does not follow from the `latency_us` column (it is rounded,
+/// the column is not).
 pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     let full = serde_json::to_value(record)?;
     let mut out = Map::new();
-    if let Some(request) = &record.request {
-        let url = request
-            .url
-            .strip_prefix(&record.target)
-            .filter(|path| path.starts_with('/'))
-            .unwrap_or(&request.url);
-        out.insert("q".into(), json!([request.method, url]));
-    }
     let timings = &full["timings"];
     out.insert(
         "t".into(),
@@ -101,10 +119,19 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
         "queries": columns.queries,
         "findings": stored.get("f").cloned().unwrap_or(json!([])),
     });
-    if let Some([method, url]) = stored.get("q").and_then(Value::as_array).map(Vec::as_slice) {
+    let request = match &columns.request {
+        Some(line) => line
+            .split_once(' ')
+            .map(|(method, url)| (json!(method), json!(url))),
+        None => match stored.get("q").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([method, url]) => Some((method.clone(), url.clone())),
+            _ => None,
+        },
+    };
+    if let Some((method, url)) = request {
         let url = match url.as_str() {
             Some(path) if path.starts_with('/') => json!(format!("{}{path}", columns.target)),
-            _ => url.clone(),
+            _ => url,
         };
         out["request"] = json!({"method": method, "url": url});
     }
@@ -171,6 +198,7 @@ mod tests {
             status: r.status.map(i64::from),
             latency_us: crate::history::micros(r.latency) as i64,
             queries: i64::from(r.queries),
+            request: stored_request(r).map(|(method, url)| format!("{method} {url}")),
         }
     }
 
@@ -180,18 +208,18 @@ mod tests {
             (
                 Verdict::Pass,
                 Duration::from_micros(42_345),
-                r#"{"b":1234,"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
             // 42.3455 ms is written 42.346: the column's 42345 µs does not give it.
             (
                 Verdict::Fail,
                 Duration::from_nanos(42_345_500),
-                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"l":42.346,"q":["POST","/api/v1/query"],"r":"120","t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"l":42.346,"r":"120","t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
             (
                 Verdict::Inconclusive,
                 Duration::from_nanos(42_345_499),
-                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#,
+                r#"{"b":1234,"f":[{"actual":"429","check":"status","expected":"200","message":"POST /api/v1/query: expected 200, got 429 — rate limited"}],"t":[1.234,null,2.346,40.0,41.001]}"#,
             ),
         ] {
             let r = record(verdict, latency);
@@ -212,7 +240,7 @@ mod tests {
         let compact = compact(&r).expect("compact");
         assert_eq!(
             compact,
-            r#"{"b":1234,"k":[{"actual":"2","check":"trace","expected":"1","message":"a: expected 1, got 2","path":"a"}],"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#
+            r#"{"b":1234,"k":[{"actual":"2","check":"trace","expected":"1","message":"a: expected 1, got 2","path":"a"}],"t":[1.234,null,2.346,40.0,41.001]}"#
         );
         let back: ProbeRecord =
             serde_json::from_value(full(&columns(&r), &compact).expect("full")).expect("a record");
@@ -225,27 +253,27 @@ mod tests {
             (
                 "http://127.0.0.1:8000",
                 Some("http://127.0.0.1:8000/api/v1/health?x=1"),
-                Some(r#"["GET","/api/v1/health?x=1"]"#),
+                Some("GET /api/v1/health?x=1"),
             ),
             (
                 "http://127.0.0.1:8000/base",
                 Some("http://127.0.0.1:8000/base/health"),
-                Some(r#"["GET","/health"]"#),
+                Some("GET /health"),
             ),
             (
                 "http://127.0.0.1:8000/base",
                 Some("http://127.0.0.1:8000/basement"),
-                Some(r#"["GET","http://127.0.0.1:8000/basement"]"#),
+                Some("GET http://127.0.0.1:8000/basement"),
             ),
             (
                 "http://127.0.0.1:8000",
                 Some("http://127.0.0.1:8000"),
-                Some(r#"["GET","http://127.0.0.1:8000"]"#),
+                Some("GET http://127.0.0.1:8000"),
             ),
             (
                 "http://127.0.0.1:8000",
                 Some("http://127.0.0.2:9/health"),
-                Some(r#"["GET","http://127.0.0.2:9/health"]"#),
+                Some("GET http://127.0.0.2:9/health"),
             ),
             ("http://127.0.0.1:8000", None, None),
         ];
@@ -257,18 +285,30 @@ mod tests {
                 url: url.into(),
             });
             let compact = compact(&r).expect("compact");
-            let q = serde_json::from_str::<Value>(&compact).expect("json")["q"].clone();
+            assert!(!compact.contains("\"q\""), "{compact}");
+            let columns = columns(&r);
+            assert_eq!(columns.request.as_deref(), stored, "{target} {url:?}");
             assert_eq!(
-                stored.map(|s| serde_json::from_str::<Value>(s).expect("json")),
-                (!q.is_null()).then_some(q),
-                "{target} {url:?}"
-            );
-            assert_eq!(
-                full(&columns(&r), &compact).expect("full"),
+                full(&columns, &compact).expect("full"),
                 serde_json::to_value(&r).expect("json"),
                 "{target} {url:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_schema_6_row_holding_its_request_line_in_its_json_is_read_with_it() {
+        let r = record(Verdict::Pass, Duration::from_micros(42_345));
+        let stored =
+            r#"{"b":1234,"q":["POST","/api/v1/query"],"t":[1.234,null,2.346,40.0,41.001]}"#;
+        let columns = Columns {
+            request: None,
+            ..columns(&r)
+        };
+        assert_eq!(
+            full(&columns, stored).expect("full"),
+            serde_json::to_value(&r).expect("json")
+        );
     }
 
     #[test]

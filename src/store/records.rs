@@ -1,6 +1,5 @@
 //! Probe records and the query-budget ledger.
 
-use super::record_json::Columns;
 use super::{Store, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
 use rusqlite::{OptionalExtension, params};
@@ -208,10 +207,12 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json
-                 FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                &format!(
+                    "SELECT {} FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                    super::record_json::SELECTED
+                ),
                 [probe],
-                |r| Ok((Columns::read(r, 0)?, r.get::<_, String>(8)?)),
+                super::record_json::read,
             )
             .optional()?;
         Ok(row
@@ -230,9 +231,13 @@ impl Store {
 
 /// Inserts one record inside the caller's transaction; returns its id.
 fn insert(tx: &rusqlite::Connection, record: &ProbeRecord) -> StoreResult<i64> {
+    let request_line = super::record_json::stored_request(record)
+        .map(|(method, url)| request_line_id(tx, method, url))
+        .transpose()?;
     tx.prepare_cached(
-            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json,
+                                  request_line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?.execute(params![
                 record.probe,
                 record.target,
@@ -243,7 +248,23 @@ fn insert(tx: &rusqlite::Connection, record: &ProbeRecord) -> StoreResult<i64> {
                 record.latency.as_micros() as i64,
                 record.queries,
                 super::record_json::compact(record)?,
+                request_line,
             ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The number of a request line in `request_lines`, added there inside the caller's transaction when new.
+/// The table holds each method and URL ever recorded once: a probe's line changes only with its definition.
+fn request_line_id(tx: &rusqlite::Connection, method: &str, url: &str) -> StoreResult<i64> {
+    let known = tx
+        .prepare_cached("SELECT id FROM request_lines WHERE method = ?1 AND url = ?2")?
+        .query_row(params![method, url], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO request_lines (method, url) VALUES (?1, ?2)")?
+        .execute(params![method, url])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -278,9 +299,66 @@ mod tests {
     }
 
     #[test]
+    fn each_request_line_is_kept_once_and_every_row_reads_its_own() {
+        let store = Store::in_memory().expect("store");
+        for (at_ms, probe) in [(1_000, "health"), (2_000, "models"), (3_000, "health")] {
+            store
+                .insert_record(&record(probe, at_ms, Verdict::Pass, 0))
+                .expect("insert");
+        }
+        let lines: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT method, url FROM request_lines ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            lines,
+            [
+                ("GET".into(), "/health".into()),
+                ("GET".into(), "/models".into())
+            ]
+        );
+        for probe in ["health", "models"] {
+            assert_eq!(
+                store.latest_record(probe).expect("read").expect("some")["request"],
+                serde_json::json!({"method": "GET", "url": format!("http://127.0.0.1:8000/{probe}")})
+            );
+        }
+    }
+
+    #[test]
+    fn a_row_written_by_schema_6_reads_its_request_line_from_its_json() {
+        let store = Store::in_memory().expect("store");
+        store
+            .conn
+            .execute(
+                "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries,
+                                      record_json)
+                 VALUES ('health', 'http://127.0.0.1:8000', 1000, 'pass', NULL, 200, 120000, 0,
+                         '{\"b\":10,\"q\":[\"GET\",\"/health\"],\"t\":[0.0,null,null,null,0.0]}')",
+                [],
+            )
+            .expect("insert");
+        let mut expected = crate::store::test_runs::run(
+            "health",
+            1_000,
+            Verdict::Pass,
+            Duration::from_millis(120),
+        );
+        expected.timings.total = Duration::ZERO;
+        assert_eq!(
+            store.latest_record("health").expect("read").expect("some"),
+            serde_json::to_value(expected).expect("json")
+        );
+    }
+
+    #[test]
     fn records_round_trip() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 6);
+        assert_eq!(store.schema_version().expect("version"), 7);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -377,7 +455,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            6,
+            7,
             "migrations are not re-applied"
         );
     }
