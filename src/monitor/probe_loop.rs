@@ -329,6 +329,7 @@ fn inconclusive_record(
         findings: vec![finding],
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 

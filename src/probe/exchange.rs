@@ -306,6 +306,7 @@ mod tests {
             headers: vec![("Authorization".into(), "Bearer secret".into())],
             timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),
+            tls: crate::tls::TlsSettings::default(),
         };
         let cases = [
             (

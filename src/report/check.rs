@@ -183,6 +183,7 @@ mod tests {
             findings,
             retry_after: None,
             known_drift: Vec::new(),
+            tls: None,
         }
     }
 

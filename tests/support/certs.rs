@@ -17,12 +17,14 @@ pub struct Validity {
 }
 
 impl Validity {
-    /// From `from` days to `to` days from now (plus a minute, so "5 days" is still 5 days a moment later).
+    /// From `from` days to `to` days from now, each a minute further from now, so that "5 days left" or
+    /// "expired 3 days ago" still holds a moment later.
     pub fn days(from: i64, to: i64) -> Validity {
         let now = OffsetDateTime::now_utc();
+        let away = |days: i64| Duration::days(days) + Duration::minutes(days.signum());
         Validity {
-            not_before: now + Duration::days(from),
-            not_after: now + Duration::days(to) + Duration::minutes(1),
+            not_before: now + away(from),
+            not_after: now + away(to),
         }
     }
 
