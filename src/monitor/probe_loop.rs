@@ -353,6 +353,11 @@ pub fn log_record(record: &ProbeRecord) {
             known_drift = %record.known_drift.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
             "pass (known drift: {})", record.known_drift.len()
         ),
+        Verdict::Pass if !record.warnings().is_empty() => tracing::warn!(
+            latency_ms = record.latency.as_millis() as u64,
+            warnings = %record.warnings().iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
+            "pass with warnings"
+        ),
         Verdict::Pass => tracing::info!(latency_ms = record.latency.as_millis() as u64, "pass"),
         _ => tracing::warn!(
             latency_ms = record.latency.as_millis() as u64,
