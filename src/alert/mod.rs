@@ -14,6 +14,7 @@ mod smtp_error;
 #[cfg(test)]
 mod smtp_tests;
 mod state;
+mod warning_notice;
 
 pub use book::{AlertBook, Due, DueItem, ProbeAlert};
 pub use email::{
@@ -26,3 +27,4 @@ pub use silence::{Silence, silenced_by, window_open};
 pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox};
 pub use smtp_error::SmtpError;
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};
+pub use warning_notice::{warning_key, warning_notice};
