@@ -167,3 +167,80 @@ async fn server_name_verifies_an_ip_target_and_insecure_accepts_anything_but_say
     assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.findings);
     assert!(r.tls.as_ref().expect("TLS facts").insecure);
 }
+
+/// A one-connection HTTPS server on loopback that notes the SNI of the client hello and the `Host` it was
+/// asked for, and answers `{"status":"healthy"}` over HTTP/1.1.
+async fn sni_server(
+    cert: &ServerCert,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<(String, String)>,
+) {
+    use rustls::pki_types::pem::PemObject as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("key");
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(cert.chain.clone(), key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config = std::sync::Arc::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let serving = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let acceptor =
+            tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp);
+        let start = acceptor.await.expect("client hello");
+        let sni = start.client_hello().server_name().unwrap_or("").to_string();
+        let mut tls = start.into_stream(config).await.expect("handshake");
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tls.read(&mut buf).await.expect("read");
+            assert!(n > 0, "request cut off");
+            request.extend_from_slice(&buf[..n]);
+        }
+        let body = r#"{"status":"healthy"}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tls.write_all(answer.as_bytes()).await.expect("write");
+        tls.shutdown().await.expect("close");
+        let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+        let host = text
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .unwrap_or("")
+            .to_string();
+        (sni, host)
+    });
+    (addr, serving)
+}
+
+#[tokio::test]
+async fn server_name_is_sent_as_sni_and_host_to_an_ip_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = TestCa::new("tls test CA");
+    let cert = ca.issue(&["api.example"], Validity::normal());
+    let (addr, serving) = sni_server(&cert).await;
+    let text = format!(
+        "[request]\npath = \"/api/v1/health\"\n{}server_name = \"api.example\"\n",
+        trusting(&ca, dir.path())
+    );
+    let probes = support::probe_dir(&[("health.toml", &text)]);
+    let plan = support::plan(&format!("https://{addr}"), probes.path());
+    let r = support::run_all(&plan).await.pop().expect("one record");
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.findings);
+    let (sni, host) = serving.await.expect("server");
+    assert_eq!(sni, "api.example");
+    assert_eq!(host, format!("api.example:{}", addr.port()));
+    assert_eq!(
+        r.request.expect("request line").url,
+        format!("https://{addr}/api/v1/health")
+    );
+}

@@ -111,8 +111,12 @@ pub async fn fetch(target: &url::Url, settings: &FetchSettings) -> Result<Docume
         detail,
     };
     let request = PreparedRequest::new(&spec, target).map_err(transport)?;
-    let client = super::timing_client::load_client_with(settings.connect_timeout, &settings.tls)
-        .map_err(|e| transport(format!("cannot set up the HTTP client: {e}")))?;
+    let client = super::timing_client::load_client_with(
+        settings.connect_timeout,
+        &settings.tls,
+        request.resolve(),
+    )
+    .map_err(|e| transport(format!("cannot set up the HTTP client: {e}")))?;
     let response = (request.send(&client, settings.max_body).await.outcome).map_err(|failure| {
         tracing::debug!(detail = %failure.detail, "fetching the OpenAPI document failed");
         transport(match failure.class.hint() {

@@ -75,7 +75,12 @@ impl ProbeClient {
     /// No redirects are followed (a monitor reports what it got), no proxy from the environment is used (the
     /// target is reached directly), no connection or TLS session is kept between runs (each run connects like
     /// a new user). HTTPS is trusted as `tls` says.
-    pub fn new(connect_timeout: Duration, tls: &TlsSettings) -> Result<ProbeClient, String> {
+    /// `resolve` maps a name to an address instead of asking DNS (see [`super::PreparedRequest::resolve`]).
+    pub fn new(
+        connect_timeout: Duration,
+        tls: &TlsSettings,
+        resolve: Option<(&str, SocketAddr)>,
+    ) -> Result<ProbeClient, String> {
         let phases = SharedPhases::default();
         let verifier = Observing {
             inner: crate::tls::verifier(tls)?,
@@ -86,7 +91,7 @@ impl ProbeClient {
         config.resumption = rustls::client::Resumption::store(Arc::new(ObservingStore {
             phases: phases.clone(),
         }));
-        let client = common_builder(connect_timeout, Some(config))
+        let client = common_builder(connect_timeout, Some(config), resolve)
             .pool_max_idle_per_host(0)
             .dns_resolver(TimedResolver {
                 phases: phases.clone(),
@@ -116,7 +121,7 @@ const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
 
 /// A client for load: connections are kept alive and reused, as a user's client would; no phase timings.
 pub fn load_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    load_client_with(connect_timeout, &TlsSettings::default())
+    load_client_with(connect_timeout, &TlsSettings::default(), None)
 }
 
 /// [`load_client`] trusting HTTPS targets as `tls` says. When the verifier cannot be set up, reqwest builds
@@ -124,21 +129,27 @@ pub fn load_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
 pub fn load_client_with(
     connect_timeout: Duration,
     tls: &TlsSettings,
+    resolve: Option<(&str, SocketAddr)>,
 ) -> reqwest::Result<reqwest::Client> {
     let config = crate::tls::client_config(tls, ALPN)
         .ok()
         .map(|config| (*config).clone());
-    common_builder(connect_timeout, config).build()
+    common_builder(connect_timeout, config, resolve).build()
 }
 
 /// What every oewsprobe client does: its own User-Agent, no redirects followed, no proxy from the environment.
 fn common_builder(
     connect_timeout: Duration,
     tls: Option<rustls::ClientConfig>,
+    resolve: Option<(&str, SocketAddr)>,
 ) -> reqwest::ClientBuilder {
     let builder = match tls {
         Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
         None => reqwest::Client::builder(),
+    };
+    let builder = match resolve {
+        Some((name, addr)) => builder.resolve(name, addr),
+        None => builder,
     };
     builder
         .user_agent(concat!("oewsprobe/", env!("CARGO_PKG_VERSION")))
