@@ -84,12 +84,7 @@ async fn oewsprobe_sim_serves_https_from_pem_files_with_an_intermediate() {
     let (cert, key) = intermediate
         .issue(&["127.0.0.1"], Validity::normal())
         .write(dir.path(), "server");
-    let sim = SimProcess::start(&[
-        "--tls-cert",
-        cert.to_str().expect("utf-8 path"),
-        "--tls-key",
-        key.to_str().expect("utf-8 path"),
-    ]);
+    let sim = SimProcess::start_tls(&cert, &key);
     assert!(sim.url.starts_with("https://127.0.0.1:"), "{}", sim.url);
     let response = client_trusting(&root, false)
         .get(format!("{}/api/v1/health", sim.url))

@@ -5,18 +5,11 @@
 mod support;
 
 use oewsprobe::probe::{FailureClass, ProbeRecord, Verdict};
-use oewsprobe::sim::{SimOptions, SimServer};
 use support::certs::{ServerCert, TestCa, Validity};
 
 /// A sim serving `cert`, and one health probe run against it with `probe_extra` (TOML) in its file.
 async fn run_health(cert: &ServerCert, probe_extra: &str) -> ProbeRecord {
-    let server = SimServer::start_tls(
-        ([127, 0, 0, 1], 0).into(),
-        SimOptions::default(),
-        cert.sim_tls(),
-    )
-    .await
-    .expect("simulator starts");
+    let server = cert.serve().await;
     let text = format!("[request]\npath = \"/api/v1/health\"\n{probe_extra}");
     let dir = support::probe_dir(&[("health.toml", &text)]);
     let plan = support::plan(&server.base_url(), dir.path());

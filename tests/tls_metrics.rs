@@ -16,12 +16,7 @@ fn an_https_check_exports_the_tls_phase_version_and_each_certificates_expiry() {
     let (cert, key) = intermediate
         .issue(&["127.0.0.1"], Validity::days(-1, 20))
         .write(dir.path(), "server");
-    let sim = SimProcess::start(&[
-        "--tls-cert",
-        cert.to_str().expect("utf-8"),
-        "--tls-key",
-        key.to_str().expect("utf-8"),
-    ]);
+    let sim = SimProcess::start_tls(&cert, &key);
     let receiver = Receiver::start();
     let probes = support::probe_dir(&[("health.toml", "[request]\npath = \"/api/v1/health\"\n")]);
     let config = dir.path().join("metrics.conf");

@@ -6,7 +6,6 @@ mod support;
 use std::process::Command;
 
 use oewsprobe::probe::{ProbeRecord, Verdict};
-use oewsprobe::sim::{SimOptions, SimServer};
 use oewsprobe::store::Store;
 use oewsprobe::tls::{INSECURE_WARNING, utc_text};
 use support::certs::{TestCa, Validity};
@@ -27,12 +26,7 @@ const INSECURE_PROBE: &str = "[request]\npath = \"/api/v1/health\"\n[tls]\ninsec
 fn check_shows_the_handshake_the_warning_and_that_nothing_was_verified() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, key, until) = twenty_days(dir.path());
-    let sim = SimProcess::start(&[
-        "--tls-cert",
-        cert.to_str().expect("utf-8"),
-        "--tls-key",
-        key.to_str().expect("utf-8"),
-    ]);
+    let sim = SimProcess::start_tls(&cert, &key);
     let probes = support::probe_dir(&[("health.toml", INSECURE_PROBE)]);
     let config = dir.path().join("empty.toml");
     std::fs::write(&config, "").expect("config");
@@ -80,13 +74,7 @@ async fn status_shows_the_last_runs_warning_and_insecure_from_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let validity = Validity::days(-1, 20);
     let cert = TestCa::new("outputs CA").issue(&["127.0.0.1"], validity);
-    let server = SimServer::start_tls(
-        ([127, 0, 0, 1], 0).into(),
-        SimOptions::default(),
-        cert.sim_tls(),
-    )
-    .await
-    .expect("sim");
+    let server = cert.serve().await;
     let (config, store) = support::store::config(dir.path(), "tls");
     std::fs::write(dir.path().join("probes/health.toml"), INSECURE_PROBE).expect("probe");
     let plan = support::plan(&server.base_url(), &dir.path().join("probes"));

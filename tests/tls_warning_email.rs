@@ -16,12 +16,7 @@ fn a_certificate_close_to_expiry_is_emailed_once_as_a_warning() {
     let (cert, key) = ca
         .issue(&["127.0.0.1"], validity)
         .write(dir.path(), "server");
-    let sim = SimProcess::start(&[
-        "--tls-cert",
-        cert.to_str().expect("utf-8"),
-        "--tls-key",
-        key.to_str().expect("utf-8"),
-    ]);
+    let sim = SimProcess::start_tls(&cert, &key);
     let smtp = SmtpInbox::start();
     std::fs::create_dir(dir.path().join("probes")).expect("probes");
     std::fs::write(

@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::tls::TlsSettings;
 
@@ -82,12 +81,11 @@ impl ProbeClient {
         resolve: Option<(&str, SocketAddr)>,
     ) -> Result<ProbeClient, String> {
         let phases = SharedPhases::default();
-        let verifier = Observing {
-            inner: crate::tls::verifier(tls)?,
+        let observer = Arc::new(Observer {
             phases: phases.clone(),
-            name: tls.server_name.as_ref().map(crate::tls::name_text),
-        };
-        let mut config = crate::tls::config_with(Arc::new(verifier), ALPN)?;
+        });
+        let verifier = crate::tls::observed_verifier(tls, Some(observer))?;
+        let mut config = crate::tls::config_with(verifier, ALPN)?;
         config.resumption = rustls::client::Resumption::store(Arc::new(ObservingStore {
             phases: phases.clone(),
         }));
@@ -158,16 +156,13 @@ fn common_builder(
         .connect_timeout(connect_timeout)
 }
 
-/// Verifies with `inner` and writes down what was presented, for which name, and the outcome.
+/// Writes down what each handshake showed, into the run's phases.
 #[derive(Debug)]
-struct Observing {
-    inner: Arc<dyn ServerCertVerifier>,
+struct Observer {
     phases: SharedPhases,
-    /// `tls.server_name`, when it replaces the URL's host.
-    name: Option<String>,
 }
 
-impl Observing {
+impl Observer {
     fn seen(&self, update: impl FnOnce(&mut TlsSeen)) {
         record(&self.phases, |p| {
             update(p.tls.get_or_insert_with(TlsSeen::default))
@@ -175,62 +170,22 @@ impl Observing {
     }
 }
 
-impl ServerCertVerifier for Observing {
-    fn verify_server_cert(
+impl crate::tls::HandshakeObserver for Observer {
+    fn certificates(
         &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let result = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
+        chain: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        outcome: &Result<rustls::client::danger::ServerCertVerified, rustls::Error>,
+    ) {
         self.seen(|seen| {
-            seen.chain = std::iter::once(end_entity)
-                .chain(intermediates)
-                .map(|c| c.clone().into_owned())
-                .collect();
-            seen.name = self
-                .name
-                .clone()
-                .unwrap_or_else(|| crate::tls::name_text(server_name));
-            seen.error = result.as_ref().err().cloned();
+            seen.chain = chain.iter().map(|c| c.clone().into_owned()).collect();
+            seen.name = crate::tls::name_text(name);
+            seen.error = outcome.as_ref().err().cloned();
         });
-        result
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.seen(|seen| seen.version = Some("1.2"));
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.seen(|seen| seen.version = Some("1.3"));
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-
-    fn requires_raw_public_keys(&self) -> bool {
-        self.inner.requires_raw_public_keys()
+    fn version(&self, version: &'static str) {
+        self.seen(|seen| seen.version = Some(version));
     }
 }
 

@@ -81,26 +81,30 @@ pub fn judge(facts: &TlsFacts, expect: &TlsExpect, now: i64) -> TlsJudgement {
             judgement
                 .failures
                 .push(expired(&which, now, cert.not_after));
-        } else if days < i64::from(expect.min_days_left) {
-            judgement.failures.push(tls_finding(
-                format!("at least {} days left", expect.min_days_left),
-                format!("{} left", days_text(days)),
-                format!(
-                    "{which} expires in {} ({at}), expected at least {}",
-                    days_text(days),
-                    expect.min_days_left
-                ),
-            ));
-        } else if days < i64::from(expect.warn_days_left) {
-            judgement.warnings.push(tls_finding(
-                format!("at least {} days left", expect.warn_days_left),
-                format!("{} left", days_text(days)),
-                format!(
-                    "{which} expires in {} ({at}), warning below {}",
-                    days_text(days),
-                    expect.warn_days_left
-                ),
-            ));
+        } else {
+            let (list, threshold, tail) = if days < i64::from(expect.min_days_left) {
+                (
+                    &mut judgement.failures,
+                    expect.min_days_left,
+                    "expected at least",
+                )
+            } else {
+                (
+                    &mut judgement.warnings,
+                    expect.warn_days_left,
+                    "warning below",
+                )
+            };
+            if days < i64::from(threshold) {
+                list.push(tls_finding(
+                    format!("at least {threshold} days left"),
+                    format!("{} left", days_text(days)),
+                    format!(
+                        "{which} expires in {} ({at}), {tail} {threshold}",
+                        days_text(days)
+                    ),
+                ));
+            }
         }
     }
     if let Some(min) = expect.min_version

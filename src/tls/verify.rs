@@ -45,18 +45,37 @@ pub fn config_with(
 
 /// The certificate verifier for `settings`.
 pub fn verifier(settings: &TlsSettings) -> Result<Arc<dyn ServerCertVerifier>, String> {
-    let trusted: Arc<dyn ServerCertVerifier> = if settings.insecure {
-        Arc::new(AcceptAnything(provider()))
-    } else {
-        platform_verifier(&settings.extra_roots)?
-    };
-    Ok(match &settings.server_name {
-        Some(name) => Arc::new(VerifyAs {
-            inner: trusted,
-            name: name.clone(),
-        }),
-        None => trusted,
-    })
+    observed_verifier(settings, None)
+}
+
+/// What a client may want to know of each handshake it makes, told by the verifier as it verifies.
+pub trait HandshakeObserver: std::fmt::Debug + Send + Sync {
+    /// The certificates presented (leaf first), the name they were verified for, and the outcome.
+    fn certificates(
+        &self,
+        chain: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        outcome: &Result<ServerCertVerified, rustls::Error>,
+    );
+    /// `1.2` or `1.3`: the protocol whose handshake signature the server made.
+    fn version(&self, version: &'static str);
+}
+
+/// [`verifier`], telling `observer` what each handshake showed.
+pub fn observed_verifier(
+    settings: &TlsSettings,
+    observer: Option<Arc<dyn HandshakeObserver>>,
+) -> Result<Arc<dyn ServerCertVerifier>, String> {
+    let inner = platform_verifier(&settings.extra_roots)?;
+    if !settings.insecure && settings.server_name.is_none() && observer.is_none() {
+        return Ok(inner);
+    }
+    Ok(Arc::new(Policy {
+        inner,
+        name: settings.server_name.clone(),
+        accept_anything: settings.insecure,
+        observer,
+    }))
 }
 
 /// The platform's verifier with `extra_roots` added, built once per distinct set of extra roots.
@@ -83,24 +102,41 @@ fn platform_verifier(
     Ok(verifier)
 }
 
-/// Verifies for `name` whatever name the connection was opened for (`tls.server_name`).
+/// The platform's verifier with the settings' twists: another name to verify for (`tls.server_name`), or no
+/// verification of the certificate at all (`tls.insecure`; the handshake's signatures are still checked
+/// against the certificate presented), and an observer told what was shown.
 #[derive(Debug)]
-struct VerifyAs {
+struct Policy {
     inner: Arc<dyn ServerCertVerifier>,
-    name: ServerName<'static>,
+    name: Option<ServerName<'static>>,
+    accept_anything: bool,
+    observer: Option<Arc<dyn HandshakeObserver>>,
 }
 
-impl ServerCertVerifier for VerifyAs {
+impl ServerCertVerifier for Policy {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+        let name = self.name.as_ref().unwrap_or(server_name);
+        let outcome = if self.accept_anything {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            self.inner
+                .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
+        };
+        if let Some(observer) = &self.observer {
+            let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity)
+                .chain(intermediates)
+                .cloned()
+                .collect();
+            observer.certificates(&chain, name, &outcome);
+        }
+        outcome
     }
 
     fn verify_tls12_signature(
@@ -109,6 +145,9 @@ impl ServerCertVerifier for VerifyAs {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if let Some(observer) = &self.observer {
+            observer.version("1.2");
+        }
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
@@ -118,6 +157,9 @@ impl ServerCertVerifier for VerifyAs {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if let Some(observer) = &self.observer {
+            observer.version("1.3");
+        }
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -127,55 +169,5 @@ impl ServerCertVerifier for VerifyAs {
 
     fn requires_raw_public_keys(&self) -> bool {
         self.inner.requires_raw_public_keys()
-    }
-}
-
-/// `tls.insecure`: any certificate for any name is accepted; the handshake's signatures are still checked
-/// against the certificate presented.
-#[derive(Debug)]
-struct AcceptAnything(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -48,33 +48,34 @@ pub struct TestCa {
 impl TestCa {
     /// A self-signed root CA with this common name.
     pub fn new(common_name: &str) -> TestCa {
-        let key = KeyPair::generate().expect("CA key");
-        let params = ca_params(common_name);
-        let cert = params.self_signed(&key).expect("CA certificate");
-        TestCa {
-            issuer: Issuer::new(params, key),
-            cert: cert.der().clone(),
-            cert_pem: cert.pem(),
-            chain: Vec::new(),
-            chain_pem: String::new(),
-        }
+        TestCa::make(common_name, None)
     }
 
     /// An intermediate CA signed by this one.
     pub fn intermediate(&self, common_name: &str) -> TestCa {
-        let key = KeyPair::generate().expect("intermediate key");
+        TestCa::make(common_name, Some(self))
+    }
+
+    /// A CA signed by `parent`, or self-signed without one.
+    fn make(common_name: &str, parent: Option<&TestCa>) -> TestCa {
+        let key = KeyPair::generate().expect("CA key");
         let params = ca_params(common_name);
-        let cert = params
-            .signed_by(&key, &self.issuer)
-            .expect("intermediate certificate");
-        let mut chain = vec![cert.der().clone()];
-        chain.extend(self.chain.iter().cloned());
+        let cert = match parent {
+            Some(parent) => params.signed_by(&key, &parent.issuer),
+            None => params.self_signed(&key),
+        }
+        .expect("CA certificate");
+        let (mut chain, chain_pem) = match parent {
+            Some(parent) => (vec![cert.der().clone()], cert.pem() + &parent.chain_pem),
+            None => (Vec::new(), String::new()),
+        };
+        chain.extend(parent.iter().flat_map(|p| p.chain.iter().cloned()));
         TestCa {
             issuer: Issuer::new(params, key),
             cert: cert.der().clone(),
             cert_pem: cert.pem(),
             chain,
-            chain_pem: cert.pem() + &self.chain_pem,
+            chain_pem,
         }
     }
 
@@ -131,6 +132,17 @@ impl ServerCert {
     pub fn sim_tls(&self) -> SimTls {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()));
         SimTls::from_der(self.chain.clone(), key).expect("certificate and key fit")
+    }
+
+    /// The simulator (default options) serving HTTPS with this certificate on a free loopback port.
+    pub async fn serve(&self) -> oewsprobe::sim::SimServer {
+        oewsprobe::sim::SimServer::start_tls(
+            ([127, 0, 0, 1], 0).into(),
+            oewsprobe::sim::SimOptions::default(),
+            self.sim_tls(),
+        )
+        .await
+        .expect("simulator starts")
     }
 
     /// Writes the chain and the key as PEM files in `dir`: (certificate file, key file).

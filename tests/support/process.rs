@@ -40,6 +40,14 @@ impl SimProcess {
     }
 }
 
+impl SimProcess {
+    /// `oewsprobe sim` over HTTPS with this certificate chain and key (PEM files).
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> SimProcess {
+        let path = |p: &std::path::Path| p.to_str().expect("a UTF-8 path").to_string();
+        SimProcess::start(&["--tls-cert", &path(cert), "--tls-key", &path(key)])
+    }
+}
+
 impl Drop for SimProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
