@@ -17,19 +17,7 @@ pub struct Told(HashMap<String, bool>);
 impl Told {
     /// What the store says was told.
     pub async fn restore(store: &Arc<Mutex<Store>>) -> Told {
-        match store_task(store, |store| store.alert_states::<serde_json::Value>()).await {
-            Ok(states) => Told(
-                states
-                    .into_iter()
-                    .filter(|(key, _)| key.starts_with("warn/"))
-                    .map(|(key, value)| (key, value.as_bool().unwrap_or(false)))
-                    .collect(),
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "warnings: cannot read what was told; starting fresh");
-                Told::default()
-            }
-        }
+        Told(super::shared::told_states(store, "warn/", "warnings").await)
     }
 
     /// Writes the notice `record` calls for, if its warnings started or ended; returns how many were written.
