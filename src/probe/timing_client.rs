@@ -80,6 +80,7 @@ impl ProbeClient {
         tls: &TlsSettings,
         resolve: Option<(&str, SocketAddr)>,
     ) -> Result<ProbeClient, String> {
+        crate::tls::warm_up();
         let phases = SharedPhases::default();
         let observer = Arc::new(Observer {
             phases: phases.clone(),

@@ -14,5 +14,5 @@ pub use facts::{CertificateFacts, TlsFacts, certificate_facts, utc_text};
 pub use pem::{read_certificates, read_private_key};
 pub use settings::{INSECURE_WARNING, TlsSettings, name_text, parse_server_name};
 pub use verify::{
-    HandshakeObserver, client_config, config_with, observed_verifier, provider, verifier,
+    HandshakeObserver, client_config, config_with, observed_verifier, provider, verifier, warm_up,
 };

@@ -18,6 +18,20 @@ pub fn provider() -> Arc<CryptoProvider> {
         .clone()
 }
 
+/// Initialises the crypto library's random generator and key exchange once, outside any timed section: the
+/// first handshake of a process would otherwise pay for it (tens of milliseconds in a debug build) before its
+/// client hello, and a probe's first `connect` would show it.
+pub fn warm_up() {
+    static WARM: OnceLock<()> = OnceLock::new();
+    WARM.get_or_init(|| {
+        let provider = provider();
+        let _ = provider.secure_random.fill(&mut [0u8; 32]);
+        if let Some(group) = provider.kx_groups.first() {
+            let _ = group.start();
+        }
+    });
+}
+
 /// A client configuration for `settings`, offering `alpn` (e.g. `[b"h2", b"http/1.1"]`). Cheap after the first
 /// call with the same roots: verifiers are shared.
 pub fn client_config(
