@@ -208,12 +208,14 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
             connect: Some(Duration::from_micros(300)),
             first_byte: Some(latency.mul_f64(0.9)),
             total: latency,
+            tls: None,
         },
         body_bytes: 120,
         queries: 0,
         findings,
         retry_after: (status == 429).then(|| "3600".to_string()),
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 

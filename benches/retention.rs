@@ -35,6 +35,7 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
             connect: Some(ms(25)),
             first_byte: Some(ms(150)),
             total: ms(179 + i % 40),
+            tls: None,
         },
         body_bytes: 1_500 + i % 300,
         queries: 0,
@@ -51,6 +52,7 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
         },
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 

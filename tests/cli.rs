@@ -144,7 +144,7 @@ fn validate_reports_ok_or_every_error_with_exit_2() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "{d}/a.toml: request.path: \"x\" must start with \"/\"\n{d}/b.toml: bogus: unknown key \"bogus\" (known keys: description, queries, schedule, request, expect, burst)\n2 error(s)\n"
+            "{d}/a.toml: request.path: \"x\" must start with \"/\"\n{d}/b.toml: bogus: unknown key \"bogus\" (known keys: description, queries, schedule, request, expect, burst, tls)\n2 error(s)\n"
         )
     );
 }

@@ -437,3 +437,38 @@ fn retention_errors_name_the_file_and_key() {
         ]
     );
 }
+
+#[test]
+fn tls_errors_name_the_file_the_key_and_the_certificate_file() {
+    let errors = errors_of(
+        Some("[tls]\nca_file = \"missing.pem\"\nserver_name = \"not a name\"\n"),
+        &[
+            (
+                "x.toml",
+                "[request]\npath = \"/api/v1/health\"\n[tls]\nca_file = \"/nope.pem\"\n",
+            ),
+            ("text.pem", "hello\n"),
+            (
+                "y.toml",
+                "[request]\npath = \"/api/v1/health\"\n[tls]\nca_file = \"text.pem\"\n\
+                 [expect.tls]\nmin_days_left = 5000\nmin_version = \"1.1\"\n",
+            ),
+            (
+                "z.toml",
+                "[request]\npath = \"/api/v1/health\"\n[expect.tls]\nmin_days_left = 20\nwarn_days_left = 10\n",
+            ),
+        ],
+    );
+    assert_eq!(
+        errors,
+        [
+            "oewsprobe.toml.cfg: tls.ca_file: cannot read missing.pem: No such file or directory (os error 2)",
+            "oewsprobe.toml.cfg: tls.server_name: \"not a name\" is not a DNS name or an IP address",
+            "x.toml: tls.ca_file: cannot read /nope.pem: No such file or directory (os error 2)",
+            "y.toml: tls.ca_file: text.pem: no certificate in it (expected \"-----BEGIN CERTIFICATE-----\")",
+            "y.toml: expect.tls.min_days_left: 5000 is out of range; give 0 to 3650",
+            "y.toml: expect.tls.min_version: \"1.1\" is not a TLS version; give \"1.2\" or \"1.3\"",
+            "z.toml: expect.tls.warn_days_left: 10 is below min_days_left (20); the warning comes before the failure",
+        ]
+    );
+}

@@ -193,6 +193,11 @@ fn assert_check_metrics(protocol: &str) {
         point_with(phases, &[("oewsprobe.phase", "dns")]).is_none(),
         "an IP target resolves nothing"
     );
+    assert!(
+        point_with(phases, &[("oewsprobe.phase", "tls")]).is_none(),
+        "plain HTTP shakes no hands"
+    );
+    assert!(otlp::metric(export, "oewsprobe.tls.certificate.expiry").is_none());
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod smtp_error;
 #[cfg(test)]
 mod smtp_tests;
 mod state;
+mod warning_notice;
 
 pub use book::{AlertBook, Due, DueItem, ProbeAlert};
 pub use email::{
@@ -23,6 +24,7 @@ pub use group::{GroupPolicy, Grouper, PendingEvent};
 pub use notices::{decision_notice, tier_key, tier_notices};
 pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
 pub use silence::{Silence, silenced_by, window_open};
-pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox, read_ca_file};
+pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox};
 pub use smtp_error::SmtpError;
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};
+pub use warning_notice::{warning_key, warning_notice};

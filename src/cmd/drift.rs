@@ -31,6 +31,7 @@ pub async fn run(args: DriftArgs) -> Exit {
         timeout: settings.timeout,
         connect_timeout: settings.connect_timeout,
         max_body: settings.max_body,
+        tls: settings.tls.clone(),
     };
     let document = match openapi_document(&settings.target, &fetch).await {
         Ok(document) => document,

@@ -309,6 +309,19 @@ fn apply(
         plan.settings.run.store.display(),
         alert_email_line(&plan.settings.alert)
     ));
+    let insecure: Vec<&str> = plan
+        .probes
+        .iter()
+        .filter(|p| p.request.tls.insecure)
+        .map(|p| p.name.as_str())
+        .collect();
+    if !insecure.is_empty() {
+        crate::telemetry::say(&format!(
+            "oewsprobe run: {} — probes: {}",
+            crate::tls::INSECURE_WARNING,
+            insecure.join(", ")
+        ));
+    }
     if plan.settings.alert.smtp.is_none() {
         context.alerts.replace(None);
     }

@@ -99,6 +99,8 @@ pub struct Settings {
     pub telemetry: Option<super::OtlpSettings>,
     /// `[status] listen`: where `run` serves `/metrics` and `/healthz`; `None`: off.
     pub status_listen: Option<std::net::SocketAddr>,
+    /// `[tls]`: how HTTPS targets are trusted (each probe's own `[tls]` goes over it).
+    pub tls: crate::tls::TlsSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -150,6 +152,7 @@ impl Settings {
             alert: crate::alert::AlertSettings::default(),
             telemetry: None,
             status_listen: None,
+            tls: crate::tls::TlsSettings::default(),
         }
     }
 }
@@ -278,6 +281,9 @@ pub fn compile_settings(
         .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("headers"))))
         .unwrap_or_default();
     let status_listen = keep_field(&mut errors, super::compile_status(&raw.status));
+    let tls = super::tls::compile_tls(&raw.tls, base_dir, &crate::tls::TlsSettings::default())
+        .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("tls"))))
+        .unwrap_or_default();
     let mut env_errors = Vec::new();
     let telemetry =
         match super::compile_telemetry(&raw.telemetry, &|name| std::env::var(name).ok(), secrets) {
@@ -331,6 +337,7 @@ pub fn compile_settings(
             alert,
             telemetry,
             status_listen,
+            tls,
         }),
         _ => Err(located),
     }

@@ -46,6 +46,14 @@ pub fn compile_probe(
             .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("burst"))))
             .ok()
     });
+    let tls = match &raw.tls {
+        None => Some(settings.tls.clone()),
+        Some(t) => {
+            super::tls::compile_tls(t, file.parent().unwrap_or(Path::new("")), &settings.tls)
+                .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("tls"))))
+                .ok()
+        }
+    };
     let request = match &raw.request {
         Some(r) => compile_request(r, settings)
             .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("request"))))
@@ -62,14 +70,14 @@ pub fn compile_probe(
     let expect = compile_expect(&raw.expect, body, settings)
         .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("expect"))))
         .ok();
-    match (request, expect) {
-        (Some(request), Some(expect)) if errors.is_empty() => Ok(ProbeSpec {
+    match (request, expect, tls) {
+        (Some(request), Some(expect), Some(tls)) if errors.is_empty() => Ok(ProbeSpec {
             name: name.to_string(),
             description: raw.description.clone(),
             file: file.to_path_buf(),
             queries,
             schedule,
-            request,
+            request: RequestSpec { tls, ..request },
             expect,
             burst,
         }),
@@ -185,6 +193,7 @@ fn compile_request(raw: &RawRequest, settings: &Settings) -> Result<RequestSpec,
                 headers,
                 timeout,
                 connect_timeout,
+                tls: settings.tls.clone(),
             })
         }
         _ => Err(errors),
@@ -245,19 +254,25 @@ fn compile_expect(
             .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("validation_error"))))
             .ok(),
     };
-    match (status, latency, max_body) {
-        (Some(status), Some(latency), Some(max_body)) if errors.is_empty() => Ok(Expectations {
-            status,
-            latency,
-            max_body,
-            json,
-            trace,
-            echo,
-            validation_error,
-            openapi: raw.openapi.unwrap_or(false),
-            need: crate::assert::Need::default(),
+    let tls = super::tls::compile_expect_tls(&raw.tls)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| e.prefixed("tls"))))
+        .ok();
+    match (status, latency, max_body, tls) {
+        (Some(status), Some(latency), Some(max_body), Some(tls)) if errors.is_empty() => {
+            Ok(Expectations {
+                status,
+                latency,
+                max_body,
+                json,
+                trace,
+                echo,
+                validation_error,
+                openapi: raw.openapi.unwrap_or(false),
+                tls,
+                need: crate::assert::Need::default(),
+            }
+            .with_need())
         }
-        .with_need()),
         _ => Err(errors),
     }
 }

@@ -10,7 +10,7 @@ mod raw;
 pub use parse::{edit_distance, parse_toml, parse_toml_lenient, suggest};
 pub use raw::{
     RawAlert, RawBudget, RawCheck, RawConfig, RawDefaults, RawExpect, RawMaintenance, RawProbe,
-    RawRequest, RawRun, RawSmtp,
+    RawRequest, RawRun, RawSmtp, RawTls,
 };
 
 mod alert;
@@ -22,8 +22,10 @@ mod instant;
 mod jitter;
 mod retention;
 mod telemetry;
+mod tls;
 pub(crate) mod values;
 pub use instant::instant;
+pub use tls::MAX_DAYS_LEFT;
 pub use values::{MAX_DURATION, MAX_TIMEOUT, MAX_WINDOW, duration_within, timeout, window};
 
 pub use telemetry::{

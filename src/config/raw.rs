@@ -40,6 +40,31 @@ pub struct RawConfig {
     /// `[drift]`: contract drift, and the known-drift baseline.
     #[serde(default)]
     pub drift: RawDrift,
+    /// `[tls]`: how HTTPS targets are trusted (every probe; a probe's own `tls` wins key by key).
+    #[serde(default)]
+    pub tls: RawTls,
+}
+
+/// `[tls]` in the main config, `[tls]` in a probe file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// Extra trusted root(s), PEM; relative to the file it is written in.
+    pub ca_file: Option<String>,
+    /// The name to verify (and send as SNI) instead of the target's host.
+    pub server_name: Option<String>,
+    /// No verification at all.
+    pub insecure: Option<bool>,
+}
+
+/// `[expect.tls]`: certificate checks of an HTTPS probe.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectTls {
+    pub min_days_left: Option<i64>,
+    pub warn_days_left: Option<i64>,
+    /// `"1.2"` or `"1.3"`.
+    pub min_version: Option<String>,
 }
 
 /// `[drift]`.
@@ -194,6 +219,8 @@ pub struct RawProbe {
     pub expect: RawExpect,
     /// A burst of this probe's request that `oewsprobe run` sends on its own schedule.
     pub burst: Option<RawBurst>,
+    /// `[tls]`: this probe's trust settings, over the main config's.
+    pub tls: Option<RawTls>,
 }
 
 /// `[burst]` in a probe file: N requests at once, on a schedule, judged against a latency SLO.
@@ -237,4 +264,7 @@ pub struct RawExpect {
     pub validation_error: Option<crate::oews::RawValidationError>,
     /// Validate the response body against the service's OpenAPI document (`/openapi.json`).
     pub openapi: Option<bool>,
+    /// `[expect.tls]`: certificate expiry and protocol version.
+    #[serde(default)]
+    pub tls: RawExpectTls,
 }

@@ -32,6 +32,7 @@ fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeR
         findings: vec![],
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 

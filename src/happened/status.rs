@@ -29,6 +29,11 @@ pub fn status(
                 let mut status = probe_status(name, &window, last.as_ref());
                 if let Some(last) = &last {
                     status.last_known_drift = store.known_drift_of(last.id)?;
+                    if let Some(tls) = store.tls_of(last.id)? {
+                        status.last_insecure = tls.insecure;
+                        status.last_warnings =
+                            tls.warnings.into_iter().map(|w| w.message).collect();
+                    }
                 }
                 Ok(status)
             })

@@ -32,6 +32,7 @@ fn run(
         findings,
         known_drift: Vec::new(),
         retry_after: None,
+        tls: None,
     }
 }
 

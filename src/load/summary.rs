@@ -83,6 +83,7 @@ pub fn burst_record(
         findings,
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The alert loop: folds every run into the alert book, and each second writes what is due to the outbox —
 //! one email for the group, silenced items recorded apart — in the same transaction as the book's new state.
 //! It never sends: the delivery loop does, so SMTP being slow or down never delays a probe or this loop.
+//! Certificate warnings of each run go out as notices of their own (`tls_warnings`).
 
 use super::shared::{Shutdown, now_ms, store_task};
 use crate::alert::{
@@ -30,6 +31,7 @@ pub async fn run_alert_loop(
     mut shutdown: Shutdown,
 ) -> u64 {
     let mut book = restore(&store, &settings).await;
+    let mut told = super::tls_warnings::Told::restore(&store).await;
     let mut written = 0;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -37,9 +39,16 @@ pub async fn run_alert_loop(
         tokio::select! {
             received = runs.recv() => {
                 let Some(record) = received else { break };
-                observe(&mut book, &record);
+                let mut batch = vec![record];
                 while let Ok(record) = runs.try_recv() {
-                    observe(&mut book, &record);
+                    batch.push(record);
+                }
+                for record in &batch {
+                    observe(&mut book, record);
+                    match told.observe(&store, &settings, &target, record).await {
+                        Ok(n) => written += n,
+                        Err(e) => tracing::error!(error = %e, "warnings: cannot write the notice"),
+                    }
                 }
             }
             _ = tick.tick(), if !shutdown.is_set() => {

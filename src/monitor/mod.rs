@@ -12,6 +12,7 @@ mod outbox;
 mod probe_loop;
 mod shared;
 mod slo_alerts;
+mod tls_warnings;
 mod watch;
 mod writer;
 

@@ -329,6 +329,7 @@ fn inconclusive_record(
         findings: vec![finding],
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 
@@ -351,6 +352,11 @@ pub fn log_record(record: &ProbeRecord) {
             latency_ms = record.latency.as_millis() as u64,
             known_drift = %record.known_drift.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
             "pass (known drift: {})", record.known_drift.len()
+        ),
+        Verdict::Pass if !record.warnings().is_empty() => tracing::warn!(
+            latency_ms = record.latency.as_millis() as u64,
+            warnings = %record.warnings().iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
+            "pass with warnings"
         ),
         Verdict::Pass => tracing::info!(latency_ms = record.latency.as_millis() as u64, "pass"),
         _ => tracing::warn!(

@@ -88,6 +88,26 @@ impl Shared {
     }
 }
 
+/// What was told of each alert-state key starting with `prefix` (SLO tiers, certificate warnings), as stored;
+/// a store that cannot be read tells nothing (logged as `what`), so the loop starts fresh.
+pub async fn told_states(
+    store: &Arc<Mutex<Store>>,
+    prefix: &'static str,
+    what: &'static str,
+) -> std::collections::HashMap<String, bool> {
+    match store_task(store, |store| store.alert_states::<serde_json::Value>()).await {
+        Ok(states) => states
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key, value.as_bool().unwrap_or(false)))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "{what}: cannot read what was told; starting fresh");
+            std::collections::HashMap::new()
+        }
+    }
+}
+
 /// Runs `work` on `store` from a blocking thread — unless nobody waits for it any more when the store is
 /// free: a loop stopped while its work waited for the store (behind a rebuild, say) does not start that work
 /// (its answer is then [`StoreError::Task`], which nobody reads), so a stop never queues behind it.

@@ -26,21 +26,7 @@ pub async fn run_slo_alert_loop(alerts: SloAlerts, mut shutdown: Shutdown) -> u6
     if alerts.objectives.is_empty() {
         return 0;
     }
-    let mut told = match store_task(&alerts.store, |store| {
-        store.alert_states::<serde_json::Value>()
-    })
-    .await
-    {
-        Ok(states) => states
-            .into_iter()
-            .filter(|(key, _)| key.starts_with("slo/"))
-            .map(|(key, value)| (key, value.as_bool().unwrap_or(false)))
-            .collect(),
-        Err(e) => {
-            tracing::error!(error = %e, "SLO alerts: cannot read what was told; starting fresh");
-            HashMap::new()
-        }
-    };
+    let mut told = super::shared::told_states(&alerts.store, "slo/", "SLO alerts").await;
     let mut written = 0;
     let mut tick = tokio::time::interval(alerts.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -23,6 +23,9 @@ pub struct PreparedRequest {
     line: String,
     /// The method and URL as records keep them.
     request_line: RequestLine,
+    /// `tls.server_name` for an IP target: the URL carries the name (SNI and `Host`), and this name resolves
+    /// to the target's address.
+    resolve: Option<(String, std::net::SocketAddr)>,
 }
 
 /// What one exchange produced, with its timing from the moment it was sent.
@@ -39,7 +42,9 @@ impl PreparedRequest {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|e| format!("bad method: {e}"))?;
         let url = request_url(target, &request.path);
-        let url = reqwest::Url::parse(&url).map_err(|e| format!("bad URL {url}: {e}"))?;
+        let mut url = reqwest::Url::parse(&url).map_err(|e| format!("bad URL {url}: {e}"))?;
+        let mut shown = url.clone();
+        let resolve = named_address(&mut url, &request.tls);
         let mut headers = HeaderMap::new();
         if request.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -63,7 +68,6 @@ impl PreparedRequest {
             "{method} {}",
             &url[url::Position::BeforePath..url::Position::AfterQuery]
         );
-        let mut shown = url.clone();
         // A URL that cannot have credentials has none to strip; the results are not needed.
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
@@ -81,7 +85,16 @@ impl PreparedRequest {
             connect_timeout: request.connect_timeout,
             line,
             request_line,
+            resolve,
         })
+    }
+
+    /// The name a client resolves to the target's address instead of asking DNS (`tls.server_name` for an
+    /// IP target), with that address.
+    pub fn resolve(&self) -> Option<(&str, std::net::SocketAddr)> {
+        self.resolve
+            .as_ref()
+            .map(|(name, addr)| (name.as_str(), *addr))
     }
 
     /// The method and the path as sent, with its query, without the target's origin: `GET /api/v1/health`.
@@ -176,6 +189,28 @@ impl PreparedRequest {
         }
         Ok(out)
     }
+}
+
+/// For an `https` URL to an IP address with a DNS `tls.server_name`: puts the name in the URL (so it is the
+/// SNI, the name verified and the `Host`) and returns it with the address it stands for.
+fn named_address(
+    url: &mut reqwest::Url,
+    tls: &crate::tls::TlsSettings,
+) -> Option<(String, std::net::SocketAddr)> {
+    let Some(rustls::pki_types::ServerName::DnsName(name)) = &tls.server_name else {
+        return None;
+    };
+    let ip = match url.host()? {
+        url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
+        url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
+        url::Host::Domain(_) => return None,
+    };
+    if url.scheme() != "https" {
+        return None;
+    }
+    let name = name.as_ref().to_string();
+    url.set_host(Some(&name)).ok()?;
+    Some((name, std::net::SocketAddr::new(ip, 0)))
 }
 
 /// The URL of a probe's request: the target's base path joined with the probe's path.
@@ -306,6 +341,7 @@ mod tests {
             headers: vec![("Authorization".into(), "Bearer secret".into())],
             timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),
+            tls: crate::tls::TlsSettings::default(),
         };
         let cases = [
             (

@@ -18,6 +18,9 @@ pub use verdict::{
 
 mod spend;
 mod throttled;
+mod tls_check;
+
+pub use tls_check::{TlsExpect, TlsJudgement, TlsVersion, handshake_finding, judge as judge_tls};
 
 pub use spend::spent_queries;
 pub use throttled::{Caller, quoted_limit, throttled_note};

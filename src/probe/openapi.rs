@@ -5,7 +5,7 @@
 use super::exchange::PreparedRequest;
 use super::{
     Evaluation, FailureClass, Finding, HttpResponse, ProbeSpec, RequestSpec, TransportFailure,
-    Verdict, body_excerpt, load_client,
+    Verdict, body_excerpt,
 };
 use crate::drift::{Document, DocumentError, response_findings};
 use std::collections::HashMap;
@@ -22,6 +22,8 @@ pub struct FetchSettings {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body: u64,
+    /// How an HTTPS target is trusted.
+    pub tls: crate::tls::TlsSettings,
 }
 
 /// Why the document could not be had, each its own message.
@@ -101,6 +103,7 @@ pub async fn fetch(target: &url::Url, settings: &FetchSettings) -> Result<Docume
         headers: settings.headers.clone(),
         timeout: settings.timeout,
         connect_timeout: settings.connect_timeout,
+        tls: settings.tls.clone(),
     };
     let url = super::request_url(target, OPENAPI_PATH);
     let transport = |detail: String| FetchError::Transport {
@@ -108,8 +111,12 @@ pub async fn fetch(target: &url::Url, settings: &FetchSettings) -> Result<Docume
         detail,
     };
     let request = PreparedRequest::new(&spec, target).map_err(transport)?;
-    let client = load_client(settings.connect_timeout)
-        .map_err(|e| transport(format!("cannot set up the HTTP client: {e}")))?;
+    let client = super::timing_client::load_client_with(
+        settings.connect_timeout,
+        &settings.tls,
+        request.resolve(),
+    )
+    .map_err(|e| transport(format!("cannot set up the HTTP client: {e}")))?;
     let response = (request.send(&client, settings.max_body).await.outcome).map_err(|failure| {
         tracing::debug!(detail = %failure.detail, "fetching the OpenAPI document failed");
         transport(match failure.class.hint() {
@@ -151,6 +158,7 @@ pub async fn with_document(
             timeout: spec.request.timeout,
             connect_timeout: spec.request.connect_timeout,
             max_body: crate::config::DEFAULT_MAX_BODY,
+            tls: spec.request.tls.clone(),
         };
         let findings = match document(target, &settings).await {
             Ok(doc) => response_findings(&doc, request, response.status, &response.body),

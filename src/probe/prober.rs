@@ -32,10 +32,14 @@ impl Prober {
     ) -> Result<Prober, String> {
         let mut slots = HashMap::new();
         for spec in probes {
-            let client = ProbeClient::new(spec.request.connect_timeout)
-                .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
             let request = PreparedRequest::new(&spec.request, target)
                 .map_err(|e| format!("probe {}: {e}", spec.name))?;
+            let client = ProbeClient::new(
+                spec.request.connect_timeout,
+                &spec.request.tls,
+                request.resolve(),
+            )
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
             let running = tokio::sync::Mutex::new(());
             slots.insert(
                 spec.name.clone(),

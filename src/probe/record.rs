@@ -16,9 +16,17 @@ pub struct Timings {
     /// Name resolution (absent for IP-literal targets and reused connections).
     #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub dns: Option<Duration>,
-    /// TCP connect plus TLS handshake, after DNS.
+    /// TCP connect, after DNS (runs recorded before the `tls` phase was split off include the handshake).
     #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub connect: Option<Duration>,
+    /// The TLS handshake, after TCP connect (absent for plain HTTP).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_ms",
+        deserialize_with = "de_opt_ms"
+    )]
+    pub tls: Option<Duration>,
     /// From the actual start to the response headers.
     #[serde(serialize_with = "opt_ms", deserialize_with = "de_opt_ms")]
     pub first_byte: Option<Duration>,
@@ -69,6 +77,16 @@ pub struct ProbeRecord {
     /// The `Retry-After` header of a throttled or at-capacity answer, verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<String>,
+    /// What the TLS handshake showed, and the certificate checks' warnings (HTTPS runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::tls::TlsFacts>,
+}
+
+impl ProbeRecord {
+    /// Findings at warning level: shown in outputs and emails, never failing the run.
+    pub fn warnings(&self) -> &[Finding] {
+        self.tls.as_ref().map_or(&[], |tls| &tls.warnings)
+    }
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -129,6 +147,7 @@ mod tests {
                 connect: Some(Duration::from_micros(999)),
                 first_byte: None,
                 total: Duration::from_micros(29_998_751),
+                tls: None,
             },
             body_bytes: 0,
             queries: 1,
@@ -141,6 +160,7 @@ mod tests {
             )],
             retry_after: Some("120".into()),
             known_drift: Vec::new(),
+            tls: None,
         }
     }
 

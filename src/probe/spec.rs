@@ -49,6 +49,8 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// How an HTTPS target is trusted: the main `[tls]` with the probe's own `[tls]` over it.
+    pub tls: crate::tls::TlsSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,7 @@ impl std::fmt::Debug for RequestSpec {
             .field("headers", &crate::telemetry::Redacted(&self.headers))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -93,6 +96,8 @@ pub struct Expectations {
     /// `expect.openapi`: validate the body against the operation's response schema in the service's own
     /// OpenAPI document, for the status received.
     pub openapi: bool,
+    /// `[expect.tls]`: certificate checks of every HTTPS run.
+    pub tls: super::TlsExpect,
     /// What of the body the checks above read: set once by [`Expectations::with_need`] when the probe is
     /// compiled; the body is parsed keeping only that.
     pub need: Need,

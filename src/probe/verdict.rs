@@ -298,6 +298,7 @@ mod tests {
             validation_error: None,
             openapi: false,
             need: crate::assert::Need::Presence,
+            tls: crate::probe::TlsExpect::default(),
         }
     }
 

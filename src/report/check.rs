@@ -50,6 +50,9 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
         .unwrap_or(5)
         .max(5);
     let mut out = format!("oewsprobe check: {target}\n");
+    if let Some(warning) = insecure_warning(records) {
+        out.push_str(&format!("{warning}\n"));
+    }
     out.push_str(&format!(
         "{:<name_width$}  {:<12}  {:<17}  {:>6}  {:>9}\n",
         "PROBE", "VERDICT", "CLASS", "STATUS", "LATENCY"
@@ -69,6 +72,12 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
         for f in &r.known_drift {
             out.push_str(&format!("    - known: {}\n", f.message));
         }
+        for f in r.warnings() {
+            out.push_str(&format!("    - warn: {}\n", f.message));
+        }
+        if let Some(tls) = &r.tls {
+            out.push_str(&format!("    {}\n", tls_line(tls, &r.timings)));
+        }
     }
     let tally = Tally::of(records);
     out.push_str(&format!(
@@ -86,9 +95,53 @@ pub fn table(target: &str, records: &[ProbeRecord]) -> String {
     out
 }
 
+/// One line on an HTTPS run: the protocol, the leaf certificate's expiry and the handshake's time:
+/// `tls 1.3 (TLS13_AES_256_GCM_SHA384), certificate for api.example until 2027-01-01T00:00:00Z; connect 0.2 ms, tls 1.1 ms`.
+fn tls_line(tls: &crate::tls::TlsFacts, timings: &crate::probe::Timings) -> String {
+    let version = tls.version.as_deref().unwrap_or("?");
+    let cipher = tls
+        .cipher
+        .as_deref()
+        .map_or_else(String::new, |c| format!(" ({c})"));
+    let certificate = tls.certificates.first().map_or_else(String::new, |leaf| {
+        format!(
+            ", certificate for {} until {}",
+            tls.name,
+            crate::tls::utc_text(leaf.not_after)
+        )
+    });
+    let phase = |name: &str, d: Option<std::time::Duration>| {
+        d.map(|d| format!("{name} {}", super::micros_text(d.as_micros() as u64)))
+    };
+    let phases: Vec<String> = [phase("connect", timings.connect), phase("tls", timings.tls)]
+        .into_iter()
+        .flatten()
+        .collect();
+    format!("tls {version}{cipher}{certificate}; {}", phases.join(", "))
+}
+
+/// The loud line for runs made with `tls.insecure`, naming their probes; `None` when no run was.
+pub fn insecure_warning(records: &[ProbeRecord]) -> Option<String> {
+    let names: Vec<&str> = records
+        .iter()
+        .filter(|r| r.tls.as_ref().is_some_and(|t| t.insecure))
+        .map(|r| r.probe.as_str())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "{} — probes: {}",
+            crate::tls::INSECURE_WARNING,
+            names.join(", ")
+        )
+    })
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     target: &'a str,
+    /// [`insecure_warning`], when any run used `tls.insecure`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
     verdict: Verdict,
     passed: usize,
     failed: usize,
@@ -120,6 +173,7 @@ pub fn json(target: &str, records: &[ProbeRecord]) -> serde_json::Value {
     let tally = Tally::of(records);
     let report = JsonReport {
         target,
+        warning: insecure_warning(records),
         verdict: tally.verdict(),
         passed: tally.passed,
         failed: tally.failed,
@@ -183,6 +237,7 @@ mod tests {
             findings,
             retry_after: None,
             known_drift: Vec::new(),
+            tls: None,
         }
     }
 

@@ -14,6 +14,12 @@ pub struct ProbeStatus {
     pub last_class: Option<String>,
     /// The known-drift findings the last run noted (see `known-drift.toml`).
     pub last_known_drift: usize,
+    /// The warnings the last run gave (a certificate close to expiry): shown, never failing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_warnings: Vec<String>,
+    /// The last run had `tls.insecure` on: its server's certificate was not verified.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub last_insecure: bool,
     pub last_at_ms: Option<u64>,
     pub runs: u64,
     pub passed: u64,
@@ -100,6 +106,8 @@ pub fn probe_status(name: &str, window: &Rollup, last: Option<&StoredRecord>) ->
         last_verdict: last.map(|r| r.verdict),
         last_class: last.and_then(|r| r.class).map(|c| c.as_str().to_string()),
         last_known_drift: 0,
+        last_warnings: Vec::new(),
+        last_insecure: false,
         last_at_ms: last.map(|r| r.scheduled_at_ms),
         runs: passed + failed + inconclusive,
         passed,
@@ -132,6 +140,20 @@ fn last_text(p: &ProbeStatus) -> String {
     }
 }
 
+/// The lines under the probes: `tls.insecure` first (loud), then each warning of a probe's last run.
+fn warnings_text(probes: &[ProbeStatus]) -> String {
+    let mut out = String::new();
+    for p in probes.iter().filter(|p| p.last_insecure) {
+        out.push_str(&format!("{}: {}\n", p.name, crate::tls::INSECURE_WARNING));
+    }
+    for p in probes {
+        for warning in &p.last_warnings {
+            out.push_str(&format!("warn {}: {warning}\n", p.name));
+        }
+    }
+    out
+}
+
 /// The table.
 pub fn status_table(s: &Status) -> String {
     let width = s
@@ -161,6 +183,7 @@ pub fn status_table(s: &Status) -> String {
             p.runs
         ));
     }
+    out.push_str(&warnings_text(&s.probes));
     for o in &s.objectives {
         let budget = o
             .budget

@@ -18,6 +18,7 @@ fn record() -> ProbeRecord {
             connect: Some(Duration::from_micros(800)),
             first_byte: Some(Duration::from_millis(24_000)),
             total: Duration::from_micros(24_309_300),
+            tls: None,
         },
         body_bytes: 5120,
         queries: 1,
@@ -30,6 +31,7 @@ fn record() -> ProbeRecord {
         )],
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 
@@ -150,7 +152,7 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
         ),
         (
             LINE.replace(r#""queries":1,"#, r#""queries":1,"colour":"red","#),
-            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`",
+            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`, `tls`",
         ),
         (
             LINE.replace(

@@ -1,9 +1,9 @@
 //! The `record_json` column, compact: only what the record's other columns do not hold (timings, body size,
-//! findings, `Retry-After`), so a passed run stores about its timings; the full record (as `check --format json`
-//! writes it) is rebuilt on read. The request line is kept once in `request_lines`, each row naming its own
-//! (schema 7); a row of schema 5 and 6 holds it in its compact JSON (`q`), and a row written before (schema 4
-//! and earlier) holds the full record, which has a `probe` member the compact form never has, and is read as
-//! it is.
+//! findings, `Retry-After`, the TLS handshake's time, name, version, cipher and warnings — not its
+//! certificates), so a passed run stores about its timings; the full record (as `check --format json` writes it)
+//! is rebuilt on read. The request line is kept once in `request_lines`, each row naming its own (schema 7); a
+//! row of schema 5 and 6 holds it in its compact JSON (`q`), and a row written before (schema 4 and earlier)
+//! holds the full record, which has a `probe` member the compact form never has, and is read as it is.
 
 use crate::probe::ProbeRecord;
 use serde_json::{Map, Value, json};
@@ -88,6 +88,17 @@ pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     if let Some(retry_after) = &record.retry_after {
         out.insert("r".into(), Value::String(retry_after.clone()));
     }
+    if !timings["tls"].is_null() {
+        out.insert("h".into(), timings["tls"].clone());
+    }
+    if let Some(tls) = &record.tls {
+        // The certificates stay out of the store: runs keep the name, version, cipher and warnings.
+        let mut kept = serde_json::to_value(tls)?;
+        if let Some(kept) = kept.as_object_mut() {
+            kept.remove("certificates");
+        }
+        out.insert("s".into(), kept);
+    }
     let column_ms = crate::history::micros(record.latency) as f64 / 1e3;
     if full["latency_ms"].as_f64() != Some(column_ms) {
         out.insert("l".into(), full["latency_ms"].clone());
@@ -101,11 +112,14 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
     if stored.get("probe").is_some() {
         return Ok(stored);
     }
-    let timings: Map<String, Value> = PHASES
+    let mut timings: Map<String, Value> = PHASES
         .iter()
         .zip(stored["t"].as_array().into_iter().flatten())
         .map(|(p, v)| (p.to_string(), v.clone()))
         .collect();
+    if let Some(handshake) = stored.get("h") {
+        timings.insert("tls".into(), handshake.clone());
+    }
     let mut out = json!({
         "probe": columns.probe,
         "target": columns.target,
@@ -141,6 +155,9 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
     if let Some(retry_after) = stored.get("r") {
         out["retry_after"] = retry_after.clone();
     }
+    if let Some(tls) = stored.get("s") {
+        out["tls"] = tls.clone();
+    }
     Ok(out)
 }
 
@@ -169,6 +186,7 @@ mod tests {
                 connect: Some(Duration::from_nanos(2_345_678)),
                 first_byte: Some(Duration::from_millis(40)),
                 total: Duration::from_nanos(41_000_500),
+                tls: None,
             },
             body_bytes: 1_234,
             queries: 1,
@@ -185,6 +203,7 @@ mod tests {
             },
             retry_after: (verdict == Verdict::Fail).then(|| "120".to_string()),
             known_drift: Vec::new(),
+            tls: None,
         }
     }
 
@@ -245,6 +264,50 @@ mod tests {
         let back: ProbeRecord =
             serde_json::from_value(full(&columns(&r), &compact).expect("full")).expect("a record");
         assert_eq!(back.known_drift, r.known_drift);
+    }
+
+    #[test]
+    fn an_https_run_keeps_its_handshake_time_and_tls_facts_without_the_certificates() {
+        let mut r = record(Verdict::Pass, Duration::from_micros(42_345));
+        r.timings.tls = Some(Duration::from_micros(1_500));
+        let warning = Finding {
+            check: "tls".into(),
+            path: None,
+            expected: "at least 30 days left".into(),
+            actual: "20 days left".into(),
+            message: "tls: certificate for api.example expires in 20 days (2026-12-26T10:00:00Z), warning below 30".into(),
+        };
+        let facts = crate::tls::TlsFacts {
+            name: "api.example".into(),
+            version: Some("1.3".into()),
+            cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            certificates: vec![crate::tls::CertificateFacts {
+                subject: "CN=api.example".into(),
+                issuer: "CN=Test CA".into(),
+                not_before: 0,
+                not_after: 1,
+                names: vec!["api.example".into()],
+            }],
+            insecure: false,
+            warnings: vec![warning],
+        };
+        r.tls = Some(facts.clone());
+        let compact = compact(&r).expect("compact");
+        assert_eq!(
+            compact,
+            r#"{"b":1234,"h":1.5,"s":{"cipher":"TLS13_AES_256_GCM_SHA384","name":"api.example","version":"1.3","warnings":[{"actual":"20 days left","check":"tls","expected":"at least 30 days left","message":"tls: certificate for api.example expires in 20 days (2026-12-26T10:00:00Z), warning below 30"}]},"t":[1.234,null,2.346,40.0,41.001]}"#
+        );
+        let back: ProbeRecord =
+            serde_json::from_value(full(&columns(&r), &compact).expect("full")).expect("a record");
+        assert_eq!(back.timings.tls, r.timings.tls);
+        assert_eq!(
+            back.tls,
+            Some(crate::tls::TlsFacts {
+                certificates: Vec::new(),
+                ..facts
+            })
+        );
+        assert_eq!(back.warnings(), r.warnings());
     }
 
     #[test]

@@ -202,6 +202,23 @@ impl Store {
         Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
     }
 
+    /// The TLS facts run `id` kept (its warnings and whether `tls.insecure` was on), if it was an HTTPS run.
+    pub fn tls_of(&self, id: i64) -> StoreResult<Option<crate::tls::TlsFacts>> {
+        let kept: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(json_extract(record_json, '$.s'), json_extract(record_json, '$.tls'))
+                 FROM records WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // A row the store cannot read back as TLS facts shows none: status is a view, never a failure.
+        Ok(kept
+            .flatten()
+            .and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
     /// The full latest record of `probe`, if any, as `check --format json` writes a record.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
         let row = self

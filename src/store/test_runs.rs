@@ -23,5 +23,6 @@ pub fn run(probe: &str, at_ms: u64, verdict: Verdict, latency: Duration) -> Prob
         findings: vec![],
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }

@@ -123,6 +123,7 @@ mod tests {
             findings: vec![Finding::new("status", None, "200", "500", None)],
             retry_after: None,
             known_drift: Vec::new(),
+            tls: None,
         }
     }
 

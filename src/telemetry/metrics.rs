@@ -29,6 +29,7 @@ pub struct Metrics {
     up: Gauge<u64>,
     probe_duration: Histogram<f64>,
     phase_duration: Histogram<f64>,
+    certificate_expiry: Gauge<f64>,
     burst_duration: Histogram<f64>,
     burst_requests: Counter<u64>,
     decisions: Counter<u64>,
@@ -81,8 +82,15 @@ impl Metrics {
             ),
             phase_duration: seconds(
                 n::PROBE_PHASE_DURATION,
-                "Time spent in one phase of a probe run (dns, connect, first_byte).",
+                "Time spent in one phase of a probe run (dns, connect, tls, first_byte).",
             ),
+            certificate_expiry: meter
+                .f64_gauge(n::TLS_CERTIFICATE_EXPIRY)
+                .with_unit(n::SECONDS)
+                .with_description(
+                    "Seconds until each certificate of the chain expires (negative when expired).",
+                )
+                .build(),
             burst_duration: seconds(
                 n::BURST_REQUEST_DURATION,
                 "Latency of each request of a burst, from its intended start.",
@@ -128,6 +136,7 @@ impl Metrics {
         for (phase, time) in [
             ("dns", t.dns),
             ("connect", t.connect),
+            ("tls", t.tls),
             ("first_byte", t.first_byte),
         ] {
             if let Some(time) = time {
@@ -136,6 +145,28 @@ impl Metrics {
                     &[probe.clone(), KeyValue::new(n::PHASE, phase)],
                 );
             }
+        }
+        self.record_certificates(record, &probe);
+    }
+
+    /// The expiry gauge of each certificate the run's handshake presented, leaf first.
+    fn record_certificates(&self, record: &ProbeRecord, probe: &KeyValue) {
+        let Some(tls) = &record.tls else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        for (i, cert) in tls.certificates.iter().enumerate() {
+            let position = if i == 0 { "leaf" } else { "chain" };
+            self.certificate_expiry.record(
+                (cert.not_after - now) as f64,
+                &[
+                    probe.clone(),
+                    KeyValue::new(n::CERTIFICATE_POSITION, position),
+                    KeyValue::new(n::CERTIFICATE_SUBJECT, cert.subject.clone()),
+                ],
+            );
         }
     }
 
@@ -171,6 +202,9 @@ impl Metrics {
         }
         if let Some(error) = error_type(record) {
             attributes.push(KeyValue::new(n::ERROR_TYPE, error));
+        }
+        if let Some(version) = record.tls.as_ref().and_then(|t| t.version.clone()) {
+            attributes.push(KeyValue::new(n::TLS_PROTOCOL_VERSION, version));
         }
         self.http_duration
             .record(record.timings.total.as_secs_f64(), &attributes);

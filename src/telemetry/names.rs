@@ -8,7 +8,7 @@ pub const PROBE_RUNS: &str = "oewsprobe.probe.runs";
 pub const PROBE_UP: &str = "oewsprobe.probe.up";
 /// A run's latency, from its scheduled instant to the end of the body.
 pub const PROBE_DURATION: &str = "oewsprobe.probe.duration";
-/// DNS, connect (TCP + TLS) and first-byte times of a run, where the client observed them.
+/// DNS, connect (TCP), TLS handshake and first-byte times of a run, where the client observed them.
 pub const PROBE_PHASE_DURATION: &str = "oewsprobe.probe.phase.duration";
 /// Each request of a burst (the `burst` command and scheduled `NAME-burst` runs).
 pub const BURST_REQUEST_DURATION: &str = "oewsprobe.burst.request.duration";
@@ -30,6 +30,8 @@ pub const NOTIFICATIONS_SENT: &str = "oewsprobe.notifications.sent";
 pub const NOTIFICATIONS_FAILED: &str = "oewsprobe.notifications.failed";
 /// Alert notifications waiting in the outbox.
 pub const NOTIFICATIONS_QUEUED: &str = "oewsprobe.notifications.queued";
+/// Seconds until each certificate of an HTTPS probe's chain expires (negative when expired), at its last run.
+pub const TLS_CERTIFICATE_EXPIRY: &str = "oewsprobe.tls.certificate.expiry";
 
 /// Units (UCUM, as the OpenTelemetry conventions write them).
 pub const SECONDS: &str = "s";
@@ -50,6 +52,12 @@ pub const PROBE: &str = "oewsprobe.probe";
 pub const VERDICT: &str = "oewsprobe.verdict";
 pub const CLASS: &str = "oewsprobe.class";
 pub const PHASE: &str = "oewsprobe.phase";
+/// `1.2` or `1.3`, on the request duration of an HTTPS probe run (the semantic convention's attribute).
+pub const TLS_PROTOCOL_VERSION: &str = "tls.protocol.version";
+/// `leaf` or `chain`: where a certificate sits in the presented chain.
+pub const CERTIFICATE_POSITION: &str = "oewsprobe.certificate.position";
+/// A certificate's subject distinguished name.
+pub const CERTIFICATE_SUBJECT: &str = "oewsprobe.certificate.subject";
 pub const SLO: &str = "oewsprobe.slo";
 pub const SLO_TIER: &str = "oewsprobe.slo.tier";
 pub const SLO_WINDOW: &str = "oewsprobe.slo.window";

@@ -48,6 +48,7 @@ pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
             connect: Some(Duration::from_micros(450)),
             first_byte: Some(Duration::from_micros(1_700)),
             total: Duration::from_micros(1_900),
+            tls: None,
         },
         body_bytes: 120,
         queries: u32::from(probe == "query"),
@@ -64,6 +65,7 @@ pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
         },
         retry_after: None,
         known_drift: Vec::new(),
+        tls: None,
     }
 }
 
