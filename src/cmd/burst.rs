@@ -3,7 +3,7 @@
 use crate::cli::{BurstArgs, Format};
 use crate::config::{self, Plan, Sources, suggest};
 use crate::exit::Exit;
-use crate::load::{BudgetCheck, Progress, Shape, check_budget, run_load};
+use crate::load::{BudgetCheck, HttpChoice, Progress, Shape, check_budget, run_load};
 use crate::probe::{Caller, PreparedRequest, ProbeSpec, RequestBody, Verdict};
 use crate::report::{BurstReport, burst_json, burst_table, hgrm};
 use std::io::IsTerminal;
@@ -112,6 +112,15 @@ pub fn shape(args: &BurstArgs) -> Result<Shape, String> {
     }
 }
 
+/// The HTTP version the flags ask for.
+fn http_choice(args: &BurstArgs) -> HttpChoice {
+    match (args.http1, args.http2) {
+        (true, _) => HttpChoice::Http1,
+        (_, true) => HttpChoice::Http2,
+        _ => HttpChoice::Negotiate,
+    }
+}
+
 fn take_probe(plan: &mut Plan, name: Option<&str>) -> Result<ProbeSpec, String> {
     let wanted = name.unwrap_or(DEFAULT_PROBE);
     match plan.probes.iter().position(|p| p.name == wanted) {
@@ -149,6 +158,7 @@ async fn execute(
         spec.clone(),
         request.clone(),
         shape,
+        http_choice(args),
         args.slo,
         progress,
         Caller::OneShot,

@@ -7,11 +7,11 @@
 //!   instead of silently thinning the schedule (no coordinated omission). At most `max_in_flight` requests
 //!   run at once; a due request that finds none free starts late, and that lag is counted.
 
-use super::http1::Http1Connection;
+use super::connection::Connection;
+use super::http_version::HttpChoice;
 use super::stats::{LoadStats, Sample};
-use crate::probe::{
-    Asked, Caller, Exchanged, PreparedRequest, ProbeSpec, evaluate, load_client, spent_queries,
-};
+use super::tls_connect::load_tls_config;
+use crate::probe::{Asked, Caller, PreparedRequest, ProbeSpec, evaluate, spent_queries};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -71,19 +71,26 @@ pub struct LoadRun {
     pub elapsed: Duration,
 }
 
-/// Runs `spec`'s checks on every response of `request`, sent in `shape`, judged against `slo` for `caller`.
+/// Runs `spec`'s checks on every response of `request`, sent in `shape` over `http`, judged against `slo`
+/// for `caller`.
 pub async fn run_load(
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
     shape: Shape,
+    http: HttpChoice,
     slo: Duration,
     progress: Arc<Progress>,
     caller: Caller,
 ) -> Result<LoadRun, String> {
     let workers = shape.workers().max(1);
+    // One TLS configuration for every worker: its session store is what lets a reconnect resume.
+    let tls = match request.url().scheme() {
+        "https" => Some(load_tls_config(http)?),
+        _ => None,
+    };
     let mut clients = Vec::with_capacity(workers as usize);
     for _ in 0..workers {
-        clients.push(Transport::for_request(&request)?);
+        clients.push(Connection::for_request(&request, tls.clone(), http)?);
     }
     let next = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
@@ -116,7 +123,7 @@ pub async fn run_load(
 struct Worker {
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
-    client: Transport,
+    client: Connection,
     shape: Shape,
     slo: Duration,
     t0: Instant,
@@ -132,6 +139,7 @@ impl Worker {
             let sample = self.one(number, intended).await;
             stats.record(&sample, self.slo, LATE_AFTER);
         }
+        stats.opened = *self.client.opened();
         stats
     }
 
@@ -182,30 +190,6 @@ impl Worker {
             verdict: evaluation.verdict,
             class: evaluation.class,
             finding: evaluation.findings.first().map(|f| f.message.clone()),
-        }
-    }
-}
-
-/// How a worker talks to the target: the lean HTTP/1.1 connection for `http://`, the probe client otherwise.
-enum Transport {
-    Http1(Http1Connection),
-    Client(reqwest::Client),
-}
-
-impl Transport {
-    fn for_request(request: &PreparedRequest) -> Result<Transport, String> {
-        match Http1Connection::for_request(request) {
-            Some(connection) => Ok(Transport::Http1(connection)),
-            None => load_client(request.connect_timeout())
-                .map(Transport::Client)
-                .map_err(|e| format!("cannot set up the HTTP client: {e}")),
-        }
-    }
-
-    async fn send(&mut self, request: &PreparedRequest, max_body: u64) -> Exchanged {
-        match self {
-            Transport::Http1(connection) => connection.send(request, max_body).await,
-            Transport::Client(client) => request.send(client, max_body).await,
         }
     }
 }

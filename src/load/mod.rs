@@ -3,12 +3,19 @@
 //! Depends on `probe` (prepared requests, the verdict function); `stats` and `budget` are pure.
 
 mod budget;
+mod connection;
+mod dial;
+mod endpoint;
 mod engine;
-mod http1;
+mod http_version;
+mod opened;
 mod stats;
 mod summary;
+mod tls_connect;
 
 pub use budget::{BudgetCheck, check_budget, check_check_budget, is_loopback};
 pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
+pub use http_version::{HttpChoice, HttpVersion};
+pub use opened::Opened;
 pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};
 pub use summary::burst_record;

@@ -37,4 +37,5 @@ pub use openapi::{
 };
 pub use prober::Prober;
 pub use record::{ProbeRecord, RequestLine, Timings};
+pub(crate) use timing_client::shared_tls;
 pub use timing_client::{ProbeClient, load_client};

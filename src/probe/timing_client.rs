@@ -63,7 +63,7 @@ pub fn load_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
 /// One TLS configuration for every client: the platform's certificate verifier loads the system's roots, which
 /// takes milliseconds; sharing it makes a client cheap to build (a thousand probes start in well under a second).
 /// `None` when the verifier cannot be set up: each client then builds its own and reports the error itself.
-fn shared_tls() -> Option<rustls::ClientConfig> {
+pub(crate) fn shared_tls() -> Option<rustls::ClientConfig> {
     static TLS: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
     TLS.get_or_init(|| {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

@@ -1,0 +1,156 @@
+//! Opening a load connection: TCP (with the connect timeout), TLS for `https://`, then the HTTP/1.1 or
+//! HTTP/2 handshake; the connection's driver runs as its own task. Each failure gets its class.
+
+use super::endpoint::Endpoint;
+use super::http_version::{HttpChoice, HttpVersion};
+use super::tls_connect::handshake;
+use crate::probe::{FailureClass, TransportFailure};
+use crate::report::duration_text;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper::rt::{Read, Write};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::ClientConfig;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+pub type Body = Full<Bytes>;
+
+/// The sending half of an open connection.
+#[derive(Debug)]
+pub enum Sender {
+    Http1(http1::SendRequest<Body>),
+    Http2(http2::SendRequest<Body>),
+}
+
+impl Sender {
+    /// Waits until the connection can take a request; an error means it is gone.
+    pub async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::Http1(s) => s.ready().await,
+            Sender::Http2(s) => s.ready().await,
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        request: hyper::Request<Body>,
+    ) -> hyper::Result<hyper::Response<Incoming>> {
+        match self {
+            Sender::Http1(s) => s.send_request(request).await,
+            Sender::Http2(s) => s.send_request(request).await,
+        }
+    }
+
+    pub fn version(&self) -> HttpVersion {
+        match self {
+            Sender::Http1(_) => HttpVersion::Http1,
+            Sender::Http2(_) => HttpVersion::Http2,
+        }
+    }
+}
+
+/// A new connection: its sender and, over TLS, whether the handshake resumed a session.
+#[derive(Debug)]
+pub struct Dialled {
+    pub sender: Sender,
+    pub resumed: Option<bool>,
+}
+
+/// Opens a connection to `endpoint`; TCP and TLS together within `connect_timeout`.
+pub async fn dial(
+    endpoint: &Endpoint,
+    tls: Option<&Arc<ClientConfig>>,
+    choice: HttpChoice,
+    connect_timeout: Duration,
+) -> Result<Dialled, TransportFailure> {
+    let address = endpoint.address.as_str();
+    let connected = tokio::time::timeout(connect_timeout, async {
+        let tcp = tcp_connect(address).await?;
+        match (tls, &endpoint.tls_name) {
+            (Some(config), Some(name)) => handshake(config, name.clone(), tcp, choice, address)
+                .await
+                .map(|t| (Stream::Tls(t.stream), t.version, Some(t.resumed))),
+            _ => {
+                let version = match choice {
+                    HttpChoice::Http2 => HttpVersion::Http2,
+                    _ => HttpVersion::Http1,
+                };
+                Ok((Stream::Plain(tcp), version, None))
+            }
+        }
+    })
+    .await
+    .map_err(|_| {
+        failure(
+            FailureClass::ConnectTimeout,
+            format!("no connection within {}", duration_text(connect_timeout)),
+        )
+    })?;
+    let (stream, version, resumed) = connected?;
+    let sender = match stream {
+        Stream::Plain(s) => http_handshake(TokioIo::new(s), version, address).await?,
+        Stream::Tls(s) => http_handshake(TokioIo::new(s), version, address).await?,
+    };
+    Ok(Dialled { sender, resumed })
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(tokio_rustls::client::TlsStream<TcpStream>),
+}
+
+async fn tcp_connect(address: &str) -> Result<TcpStream, TransportFailure> {
+    let stream = TcpStream::connect(address).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::ConnectionRefused {
+            failure(
+                FailureClass::ConnectRefused,
+                format!("connection refused: {address} ({e})"),
+            )
+        } else {
+            failure(
+                FailureClass::Network,
+                format!("cannot connect to {address}: {e}"),
+            )
+        }
+    })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+async fn http_handshake<T>(
+    io: T,
+    version: HttpVersion,
+    address: &str,
+) -> Result<Sender, TransportFailure>
+where
+    T: Read + Write + Unpin + Send + 'static,
+{
+    let failed = |e: hyper::Error| {
+        failure(
+            FailureClass::Network,
+            format!("HTTP handshake with {address} failed: {e}"),
+        )
+    };
+    Ok(match version {
+        HttpVersion::Http1 => {
+            let (sender, connection) = http1::handshake(io).await.map_err(failed)?;
+            tokio::spawn(connection);
+            Sender::Http1(sender)
+        }
+        HttpVersion::Http2 => {
+            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(failed)?;
+            tokio::spawn(connection);
+            Sender::Http2(sender)
+        }
+    })
+}
+
+pub fn failure(class: FailureClass, detail: String) -> TransportFailure {
+    TransportFailure { class, detail }
+}
