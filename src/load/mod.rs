@@ -12,6 +12,8 @@ mod opened;
 mod stats;
 mod summary;
 mod tls_connect;
+#[cfg(test)]
+mod tls_tests;
 
 pub use budget::{BudgetCheck, check_budget, check_check_budget, is_loopback};
 pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
