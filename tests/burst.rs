@@ -3,7 +3,7 @@
 
 mod support;
 
-use oewsprobe::load::{HttpChoice, Progress, Shape, run_load};
+use oewsprobe::load::{HttpChoice, LoadTransport, Progress, Shape, run_load};
 use oewsprobe::probe::{Caller, PreparedRequest};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -312,7 +312,7 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
         Arc::new(spec),
         Arc::new(request),
         shape,
-        HttpChoice::Negotiate,
+        &LoadTransport::new(HttpChoice::Negotiate),
         Duration::from_secs(30),
         Arc::new(Progress::default()),
         Caller::OneShot,
@@ -355,7 +355,7 @@ async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
         Arc::new(spec),
         Arc::new(request),
         Shape::Once { n },
-        HttpChoice::Negotiate,
+        &LoadTransport::new(HttpChoice::Negotiate),
         Duration::from_secs(5),
         Arc::new(Progress::default()),
         Caller::OneShot,

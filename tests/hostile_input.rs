@@ -366,7 +366,7 @@ async fn lying_length_server() -> std::net::SocketAddr {
 
 #[tokio::test]
 async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
-    use oewsprobe::load::{HttpChoice, Progress, Shape, run_load};
+    use oewsprobe::load::{HttpChoice, LoadTransport, Progress, Shape, run_load};
     use oewsprobe::probe::{Caller, FailureClass, PreparedRequest, Verdict};
     use std::sync::Arc;
     let target = format!("http://{}", lying_length_server().await);
@@ -390,7 +390,7 @@ async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
         Arc::new(spec),
         Arc::new(request),
         Shape::Once { n: 2 },
-        HttpChoice::Negotiate,
+        &LoadTransport::new(HttpChoice::Negotiate),
         Duration::from_secs(5),
         Arc::new(Progress::default()),
         Caller::OneShot,

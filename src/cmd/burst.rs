@@ -3,7 +3,9 @@
 use crate::cli::{BurstArgs, Format};
 use crate::config::{self, Plan, Sources, suggest};
 use crate::exit::Exit;
-use crate::load::{BudgetCheck, HttpChoice, Progress, Shape, check_budget, run_load};
+use crate::load::{
+    BudgetCheck, HttpChoice, LoadTransport, Progress, Shape, check_budget, run_load,
+};
 use crate::probe::{Caller, PreparedRequest, ProbeSpec, RequestBody, Verdict};
 use crate::report::{BurstReport, burst_json, burst_table, hgrm};
 use std::io::IsTerminal;
@@ -158,7 +160,7 @@ async fn execute(
         spec.clone(),
         request.clone(),
         shape,
-        http_choice(args),
+        &LoadTransport::new(http_choice(args)),
         args.slo,
         progress,
         Caller::OneShot,

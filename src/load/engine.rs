@@ -8,9 +8,8 @@
 //!   run at once; a due request that finds none free starts late, and that lag is counted.
 
 use super::connection::Connection;
-use super::http_version::HttpChoice;
 use super::stats::{LoadStats, Sample};
-use super::tls_connect::load_tls_config;
+use super::transport::LoadTransport;
 use crate::probe::{Asked, Caller, PreparedRequest, ProbeSpec, evaluate, spent_queries};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,26 +70,29 @@ pub struct LoadRun {
     pub elapsed: Duration,
 }
 
-/// Runs `spec`'s checks on every response of `request`, sent in `shape` over `http`, judged against `slo`
-/// for `caller`.
+/// Runs `spec`'s checks on every response of `request`, sent in `shape` over `transport`, judged against
+/// `slo` for `caller`.
 pub async fn run_load(
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
     shape: Shape,
-    http: HttpChoice,
+    transport: &LoadTransport,
     slo: Duration,
     progress: Arc<Progress>,
     caller: Caller,
 ) -> Result<LoadRun, String> {
     let workers = shape.workers().max(1);
-    // One TLS configuration for every worker: its session store is what lets a reconnect resume.
     let tls = match request.url().scheme() {
-        "https" => Some(load_tls_config(http)?),
+        "https" => Some(transport.tls()?),
         _ => None,
     };
     let mut clients = Vec::with_capacity(workers as usize);
     for _ in 0..workers {
-        clients.push(Connection::for_request(&request, tls.clone(), http)?);
+        clients.push(Connection::for_request(
+            &request,
+            tls.clone(),
+            transport.http,
+        )?);
     }
     let next = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();

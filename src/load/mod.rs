@@ -14,6 +14,7 @@ mod summary;
 mod tls_connect;
 #[cfg(test)]
 mod tls_tests;
+mod transport;
 
 pub use budget::{BudgetCheck, check_budget, check_check_budget, is_loopback};
 pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
@@ -21,3 +22,4 @@ pub use http_version::{HttpChoice, HttpVersion};
 pub use opened::Opened;
 pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};
 pub use summary::burst_record;
+pub use transport::LoadTransport;

@@ -1,6 +1,5 @@
-//! TLS for the load transport: the one client configuration a run's workers share (its session store lets a
-//! worker's reconnect resume its TLS session instead of a full handshake), and the handshake over a TCP
-//! stream, reporting the ALPN protocol the server picked and whether the session resumed.
+//! The load transport's TLS handshake over a TCP stream, reporting the HTTP version the server picked by
+//! ALPN and whether the session resumed.
 
 use super::http_version::{ALPN_H2, HttpChoice, HttpVersion};
 use crate::probe::{FailureClass, TransportFailure};
@@ -10,15 +9,6 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-
-/// The TLS client configuration of a load run: the probe client's verifier (the platform's roots), offering
-/// `choice`'s ALPN protocols. Every TLS setting of a load run comes from here.
-pub fn load_tls_config(choice: HttpChoice) -> Result<Arc<ClientConfig>, String> {
-    let mut config = crate::probe::shared_tls()
-        .ok_or("cannot set up TLS: the platform's certificate verifier is unavailable")?;
-    config.alpn_protocols = choice.alpn();
-    Ok(Arc::new(config))
-}
 
 /// A TLS connection and what its handshake settled.
 #[derive(Debug)]

@@ -50,7 +50,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// A client configuration as `load_tls_config` makes one, trusting `roots` instead of the platform's.
+/// A client configuration as `LoadTransport` makes one, trusting `roots` instead of the platform's.
 fn client_config(roots: &[CertificateDer<'static>], choice: HttpChoice) -> Arc<ClientConfig> {
     let mut store = RootCertStore::empty();
     for root in roots {
@@ -266,7 +266,8 @@ async fn an_unknown_issuer_fails_the_handshake_as_tls() {
 #[test]
 fn the_load_configuration_offers_the_chosen_protocols() {
     for choice in [HttpChoice::Negotiate, HttpChoice::Http1, HttpChoice::Http2] {
-        let config = super::tls_connect::load_tls_config(choice).expect("platform verifier");
+        let transport = super::transport::LoadTransport::new(choice);
+        let config = transport.tls().expect("platform verifier");
         assert_eq!(config.alpn_protocols, choice.alpn());
     }
 }
