@@ -25,6 +25,7 @@
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
 //! * [`telemetry`] — logs (text or JSON), OpenTelemetry metrics (OTLP export, `/metrics`), metric names,
 //!   secret redaction.
+//! * [`tls`]     — TLS shared by the probe client, the load transport and the simulator: PEM files, trust.
 //! * [`cmd`]     — one file per subcommand: the only place that wires adapters together.
 //!
 //! The dependency rule: pure modules (`assert`, `oews`, `report`, the verdict part of `probe`, `config`)
@@ -52,3 +53,4 @@ pub mod sim;
 pub mod slo;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

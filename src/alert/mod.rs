@@ -23,6 +23,6 @@ pub use group::{GroupPolicy, Grouper, PendingEvent};
 pub use notices::{decision_notice, tier_key, tier_notices};
 pub use settings::{AlertSettings, MaintenanceWindow, RetryPolicy};
 pub use silence::{Silence, silenced_by, window_open};
-pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox, read_ca_file};
+pub use smtp::{Mailer, SmtpSecurity, SmtpSettings, parse_mailbox};
 pub use smtp_error::SmtpError;
 pub use state::{AlertEvent, AlertPolicy, AlertState, step};

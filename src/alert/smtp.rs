@@ -9,10 +9,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -98,21 +96,6 @@ pub fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
             "\"{text}\" is not a mail address; write it like \"sre@example.org\" or \"SRE <sre@example.org>\""
         )
     })
-}
-
-/// The certificates of a PEM file (at least one).
-pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: not a PEM certificate file ({e})", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!(
-            "{}: no certificate in it (expected \"-----BEGIN CERTIFICATE-----\")",
-            path.display()
-        ));
-    }
-    Ok(certs)
 }
 
 /// Sends alert emails through one SMTP server. Connections are pooled and reused between emails.
@@ -219,7 +202,7 @@ impl Mailer {
 fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(settings.host.clone());
     if let Some(path) = &settings.ca_file {
-        for der in read_ca_file(path)? {
+        for der in crate::tls::read_certificates(path)? {
             let cert = Certificate::from_der(der.to_vec())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             builder = builder.add_root_certificate(cert);

@@ -2,7 +2,7 @@
 //! and a Debug that shows no password.
 
 use super::smtp::message;
-use super::{Mailer, RenderedEmail, SmtpSecurity, SmtpSettings, parse_mailbox, read_ca_file};
+use super::{Mailer, RenderedEmail, SmtpSecurity, SmtpSettings, parse_mailbox};
 use crate::rollback::Secret;
 use lettre::message::Mailbox;
 use std::time::Duration;
@@ -122,7 +122,7 @@ async fn setup_errors_name_the_server_and_the_problem() {
     let not_pem = dir.path().join("ca.pem");
     std::fs::write(&not_pem, "hello\n").expect("write");
     assert_eq!(
-        read_ca_file(&not_pem).expect_err("no cert"),
+        crate::tls::read_certificates(&not_pem).expect_err("no cert"),
         format!(
             "{}: no certificate in it (expected \"-----BEGIN CERTIFICATE-----\")",
             not_pem.display()

@@ -6,7 +6,7 @@ use super::raw::{RawAlert, RawMaintenance, RawSmtp};
 use super::{FieldError, suggest, values};
 use crate::alert::{
     AlertPolicy, AlertSettings, GroupPolicy, MaintenanceWindow, RetryPolicy, SmtpSecurity,
-    SmtpSettings, parse_mailbox, read_ca_file,
+    SmtpSettings, parse_mailbox,
 };
 use crate::schedule::CronSchedule;
 use std::path::Path;
@@ -211,7 +211,7 @@ fn compile_smtp(
     );
     let ca_file = raw.ca_file.as_deref().map(|path| base_dir.join(path));
     if let Some(path) = &ca_file {
-        keep(errors, "ca_file", read_ca_file(path));
+        keep(errors, "ca_file", crate::tls::read_certificates(path));
     }
     Some(SmtpSettings {
         host: host?,

@@ -1,6 +1,7 @@
 //! The simulated OEWS Data Agent API (axum): both contracts ("runbook", "as-built") and injectable faults.
 //!
-//! Start one with [`SimServer::start`] (tests, benches) or [`run_until_ctrl_c`] (`oewsprobe sim`).
+//! Start one with [`SimServer::start`] (tests, benches), [`SimServer::start_tls`] (HTTPS) or
+//! [`run_until_ctrl_c`] (`oewsprobe sim`).
 //! Besides the service's routes it serves admin endpoints that are never counted or faulted:
 //!
 //! * `GET /__sim/stats` — [`SimStats`] as JSON;
@@ -14,7 +15,8 @@
 //! Files: `server` (lifecycle), `routes` (service routes and where faults act), `admin`, `state`
 //! (shared counters, limits, faults), `validate` (FastAPI-style 422s), `trace` (query answers),
 //! `oews_data` (wage rows, SQL, prose), `models` (registry), `openapi` (the OpenAPI document),
-//! `responses` (canned bodies), `fault`, `profile`, `options`, `stats`, `rate_limit`, `rng`.
+//! `responses` (canned bodies), `fault`, `profile`, `options`, `stats`, `rate_limit`, `rng`, `tls` (HTTPS:
+//! certificate, key and the TLS accept loop).
 
 mod admin;
 mod fault;
@@ -30,6 +32,7 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+mod tls;
 mod trace;
 mod validate;
 
@@ -38,6 +41,7 @@ pub use options::SimOptions;
 pub use profile::{Profile, ProfileParseError};
 pub use server::{SimServer, run_until_ctrl_c};
 pub use stats::SimStats;
+pub use tls::{SimTls, SimTlsError};
 pub use trace::sample_query_response;
 
 /// The OpenAPI document the simulator serves at `GET /openapi.json` for `profile`.

@@ -214,34 +214,16 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new() -> TestCa {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        use super::certs::{self, Validity};
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "oewsprobe test CA");
-        let ca_key = KeyPair::generate().expect("CA key");
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let issuer = Issuer::new(ca, ca_key);
-        let mut server =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-                .expect("server params");
-        server
-            .distinguished_name
-            .push(DnType::CommonName, "127.0.0.1");
-        let server_key = KeyPair::generate().expect("server key");
-        let server_cert = server
-            .signed_by(&server_key, &issuer)
-            .expect("server certificate");
-        let write = |name: &str, pem: String| -> PathBuf {
-            let path = dir.path().join(name);
-            std::fs::write(&path, pem).expect("write PEM");
-            path
-        };
+        let ca = certs::TestCa::new("oewsprobe test CA");
+        let (cert_file, key_file) = ca
+            .issue(&["127.0.0.1", "localhost"], Validity::normal())
+            .write(dir.path(), "server");
         TestCa {
-            ca_file: write("ca.pem", ca_cert.pem()),
-            cert_file: write("server.pem", server_cert.pem()),
-            key_file: write("server-key.pem", server_key.serialize_pem()),
+            ca_file: ca.write(dir.path(), "ca.pem"),
+            cert_file,
+            key_file,
             _dir: dir,
         }
     }

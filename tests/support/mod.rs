@@ -1,6 +1,7 @@
 //! Shared test setup: the simulator on a loopback port, plans compiled from the shipped probes, lookups.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod daemon;
 pub mod docker;
 pub mod mail;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_oewsprobe");
 
-/// `oewsprobe sim` as a child process on a free loopback port, killed on drop.
+/// `oewsprobe sim` as a child process on a free loopback port, killed on drop (HTTPS with `--tls-cert`).
 pub struct SimProcess {
     child: Child,
     pub url: String,
@@ -28,9 +28,14 @@ impl SimProcess {
             assert!(Instant::now() < deadline, "sim did not listen on {listen}");
             std::thread::sleep(Duration::from_millis(20));
         }
+        let scheme = if extra.contains(&"--tls-cert") {
+            "https"
+        } else {
+            "http"
+        };
         SimProcess {
             child,
-            url: format!("http://{listen}"),
+            url: format!("{scheme}://{listen}"),
         }
     }
 }
