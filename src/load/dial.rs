@@ -60,47 +60,50 @@ pub struct Dialled {
     pub resumed: Option<bool>,
 }
 
-/// Opens a connection to `endpoint`; TCP and TLS together within `connect_timeout`.
+/// Opens a connection to `endpoint`: TCP, TLS and the HTTP handshake together within `connect_timeout`.
 pub async fn dial(
     endpoint: &Endpoint,
     tls: Option<&Arc<ClientConfig>>,
     choice: HttpChoice,
     connect_timeout: Duration,
 ) -> Result<Dialled, TransportFailure> {
-    let address = endpoint.address.as_str();
-    let connected = tokio::time::timeout(connect_timeout, async {
-        let tcp = tcp_connect(address).await?;
-        match (tls, &endpoint.tls_name) {
-            (Some(config), Some(name)) => handshake(config, name.clone(), tcp, choice, address)
-                .await
-                .map(|t| (Stream::Tls(t.stream), t.version, Some(t.resumed))),
-            _ => {
-                let version = match choice {
-                    HttpChoice::Http2 => HttpVersion::Http2,
-                    _ => HttpVersion::Http1,
-                };
-                Ok((Stream::Plain(tcp), version, None))
-            }
-        }
-    })
-    .await
-    .map_err(|_| {
-        failure(
-            FailureClass::ConnectTimeout,
-            format!("no connection within {}", duration_text(connect_timeout)),
-        )
-    })?;
-    let (stream, version, resumed) = connected?;
-    let sender = match stream {
-        Stream::Plain(s) => http_handshake(TokioIo::new(s), version, address).await?,
-        Stream::Tls(s) => http_handshake(TokioIo::new(s), version, address).await?,
-    };
-    Ok(Dialled { sender, resumed })
+    tokio::time::timeout(connect_timeout, open(endpoint, tls, choice))
+        .await
+        .map_err(|_| {
+            failure(
+                FailureClass::ConnectTimeout,
+                format!("no connection within {}", duration_text(connect_timeout)),
+            )
+        })?
 }
 
-enum Stream {
-    Plain(TcpStream),
-    Tls(tokio_rustls::client::TlsStream<TcpStream>),
+async fn open(
+    endpoint: &Endpoint,
+    tls: Option<&Arc<ClientConfig>>,
+    choice: HttpChoice,
+) -> Result<Dialled, TransportFailure> {
+    let address = endpoint.address.as_str();
+    let tcp = tcp_connect(address).await?;
+    match (tls, &endpoint.tls_name) {
+        (Some(config), Some(name)) => {
+            let tls = handshake(config, name.clone(), tcp, choice, address).await?;
+            Ok(Dialled {
+                sender: http_handshake(TokioIo::new(tls.stream), tls.version, address).await?,
+                resumed: Some(tls.resumed),
+            })
+        }
+        _ => {
+            // Plain HTTP: HTTP/1.1, or HTTP/2 with prior knowledge when asked for.
+            let version = match choice {
+                HttpChoice::Http2 => HttpVersion::Http2,
+                _ => HttpVersion::Http1,
+            };
+            Ok(Dialled {
+                sender: http_handshake(TokioIo::new(tcp), version, address).await?,
+                resumed: None,
+            })
+        }
+    }
 }
 
 async fn tcp_connect(address: &str) -> Result<TcpStream, TransportFailure> {

@@ -50,12 +50,10 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// A client configuration as `LoadTransport` makes one, trusting `roots` instead of the platform's.
-fn client_config(roots: &[CertificateDer<'static>], choice: HttpChoice) -> Arc<ClientConfig> {
+/// A client configuration as `LoadTransport` makes one, trusting `root` instead of the platform's roots.
+fn client_config(root: &CertificateDer<'static>, choice: HttpChoice) -> Arc<ClientConfig> {
     let mut store = RootCertStore::empty();
-    for root in roots {
-        store.add(root.clone()).expect("root");
-    }
+    store.add(root.clone()).expect("root");
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("versions")
@@ -171,7 +169,7 @@ async fn alpn_picks_http2_or_http1_and_each_can_be_forced() {
     ];
     for (addr, choice, (http1, http2)) in cases {
         let request = request(&format!("https://localhost:{}", addr.port()));
-        let config = client_config(&[pki.ca.clone()], choice);
+        let config = client_config(&pki.ca, choice);
         let mut connection =
             Connection::for_request(&request, Some(config), choice).expect("connection");
         assert_eq!(
@@ -193,7 +191,7 @@ async fn forcing_http2_on_a_server_that_picks_no_protocol_fails_as_tls() {
     let pki = pki("oewsprobe test CA");
     let (no_alpn, _) = tls_server(&pki, &[], false).await;
     let request = request(&format!("https://127.0.0.1:{}", no_alpn.port()));
-    let config = client_config(&[pki.ca.clone()], HttpChoice::Http2);
+    let config = client_config(&pki.ca, HttpChoice::Http2);
     let mut connection =
         Connection::for_request(&request, Some(config), HttpChoice::Http2).expect("connection");
     let failure = TransportFailure {
@@ -204,7 +202,7 @@ async fn forcing_http2_on_a_server_that_picks_no_protocol_fails_as_tls() {
     };
     assert_eq!(send(&mut connection, &request, 1).await, vec![Err(failure)]);
     // Without a protocol chosen, the negotiated default is HTTP/1.1.
-    let config = client_config(&[pki.ca.clone()], HttpChoice::Negotiate);
+    let config = client_config(&pki.ca, HttpChoice::Negotiate);
     let mut connection =
         Connection::for_request(&request, Some(config), HttpChoice::Negotiate).expect("connection");
     assert_eq!(send(&mut connection, &request, 1).await, vec![Ok(200)]);
@@ -216,7 +214,7 @@ async fn reconnects_resume_the_tls_session_across_a_worker_and_across_workers() 
     let pki = pki("oewsprobe test CA");
     let (addr, seen) = tls_server(&pki, &[ALPN_HTTP1], true).await;
     let request = request(&format!("https://localhost:{}", addr.port()));
-    let config = client_config(&[pki.ca.clone()], HttpChoice::Negotiate);
+    let config = client_config(&pki.ca, HttpChoice::Negotiate);
     let mut first = Connection::for_request(&request, Some(config.clone()), HttpChoice::Negotiate)
         .expect("connection");
     // The server closes after every response: four requests, four connections, the first one full.
@@ -249,7 +247,7 @@ async fn an_unknown_issuer_fails_the_handshake_as_tls() {
     let (addr, _) = tls_server(&pki, &[ALPN_H2, ALPN_HTTP1], false).await;
     let request = request(&format!("https://localhost:{}", addr.port()));
     let stranger = self::pki("another CA").ca;
-    let config = client_config(&[stranger], HttpChoice::Negotiate);
+    let config = client_config(&stranger, HttpChoice::Negotiate);
     let mut connection =
         Connection::for_request(&request, Some(config), HttpChoice::Negotiate).expect("connection");
     let failure = TransportFailure {
