@@ -1,6 +1,6 @@
 //! The load transport over TLS against a rustls server started in the test (certificates from a test CA
 //! made with rcgen): HTTP/2 and HTTP/1.1 by ALPN, each forced, TLS sessions resumed across reconnects and
-//! across workers, and handshake failures with their class and text.
+//! across workers, and handshake failures with their class and text; without TLS, HTTP/2 with prior knowledge.
 
 use super::connection::Connection;
 use super::http_version::{ALPN_H2, ALPN_HTTP1, HttpChoice};
@@ -268,4 +268,43 @@ fn the_load_configuration_offers_the_chosen_protocols() {
         let config = transport.tls().expect("platform verifier");
         assert_eq!(config.alpn_protocols, choice.alpn());
     }
+}
+
+#[tokio::test]
+async fn http2_over_plain_http_is_prior_knowledge() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|request: hyper::Request<_>| async move {
+                    let body = format!("{:?}", request.version());
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(
+                        body,
+                    ))))
+                });
+                let _ = http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    let request = request(&format!("http://{addr}"));
+    let mut connection =
+        Connection::for_request(&request, None, HttpChoice::Http2).expect("connection");
+    let exchanged = connection.send(&request, 1 << 20).await;
+    let response = exchanged.outcome.expect("answered");
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"HTTP/2.0"[..])
+    );
+    assert_eq!(
+        *connection.opened(),
+        Opened {
+            http2: 1,
+            ..Opened::default()
+        }
+    );
 }
