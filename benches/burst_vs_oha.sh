@@ -51,7 +51,6 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 10000000;
-  http2_max_requests 10000000;
   default_type application/json;
   server {
     listen 127.0.0.1:$port;

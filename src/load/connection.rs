@@ -2,14 +2,14 @@
 //! driven with hyper directly (no pool, no per-request URL work), reopened after any failure. A reopened
 //! TLS connection resumes its session through the run's shared TLS configuration.
 
-use super::dial::{Body, Sender, dial, failure};
+use super::dial::{dial, failure};
 use super::endpoint::Endpoint;
 use super::http_version::{HttpChoice, HttpVersion};
 use super::opened::Opened;
+use super::sender::{Sender, declared_length};
 use crate::probe::{
     Exchanged, FailureClass, HttpResponse, PreparedRequest, TransportFailure, timeout_failure,
 };
-use http_body_util::BodyExt;
 use hyper::HeaderMap;
 use hyper::header::{HOST, RETRY_AFTER};
 use rustls::ClientConfig;
@@ -86,13 +86,13 @@ impl Connection {
         first_byte: &mut Option<Duration>,
     ) -> Result<HttpResponse, TransportFailure> {
         let version = self.make_ready(request.connect_timeout()).await?;
-        let outgoing = self.outgoing(request, version);
+        let head = self.head(request, version);
         let sender = self
             .sender
             .as_mut()
             .ok_or_else(|| failure(FailureClass::Network, "no connection".to_string()))?;
         let response = sender
-            .send(outgoing)
+            .send(head, request.body())
             .await
             .map_err(|e| failure(FailureClass::Network, format!("request failed: {e}")))?;
         *first_byte = Some(started.elapsed());
@@ -101,24 +101,22 @@ impl Connection {
             .headers()
             .get(RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let declared = hyper::body::Body::size_hint(response.body()).exact();
+        let declared = declared_length(&response);
         let mut out = HttpResponse::headers_only(status, retry_after, declared, cap);
         if out.over_cap {
             // The body is not read: the connection cannot be reused.
             self.sender = None;
             return Ok(out);
         }
-        let mut body_stream = response.into_body();
-        while let Some(frame) = body_stream.frame().await {
-            let frame = frame.map_err(|e| {
+        let mut body = response.into_body();
+        while let Some(chunk) = body.chunk().await {
+            let chunk = chunk.map_err(|e| {
                 failure(
                     FailureClass::InvalidBody,
                     format!("status {status}, but the body was cut off: {e}"),
                 )
             })?;
-            if let Ok(chunk) = frame.into_data()
-                && out.push_chunk(&chunk, cap)
-            {
+            if out.push_chunk(&chunk, cap) {
                 // The rest of an oversized body is not read: the connection cannot be reused.
                 self.sender = None;
                 break;
@@ -127,23 +125,22 @@ impl Connection {
         Ok(out)
     }
 
-    /// `request` as `version` sends it.
-    fn outgoing(&self, request: &PreparedRequest, version: HttpVersion) -> hyper::Request<Body> {
-        let mut outgoing =
-            hyper::Request::new(Body::new(request.body().cloned().unwrap_or_default()));
-        *outgoing.method_mut() = request.method().clone();
+    /// The head of `request` as `version` sends it.
+    fn head(&self, request: &PreparedRequest, version: HttpVersion) -> hyper::Request<()> {
+        let mut head = hyper::Request::new(());
+        *head.method_mut() = request.method().clone();
         match version {
             HttpVersion::Http1 => {
-                *outgoing.uri_mut() = self.endpoint.path.clone();
-                *outgoing.headers_mut() = self.http1_headers.clone();
+                *head.uri_mut() = self.endpoint.path.clone();
+                *head.headers_mut() = self.http1_headers.clone();
             }
             HttpVersion::Http2 => {
-                *outgoing.uri_mut() = self.endpoint.absolute.clone();
-                *outgoing.headers_mut() = request.headers().clone();
-                *outgoing.version_mut() = hyper::Version::HTTP_2;
+                *head.uri_mut() = self.endpoint.absolute.clone();
+                *head.headers_mut() = request.headers().clone();
+                *head.version_mut() = hyper::Version::HTTP_2;
             }
         }
-        outgoing
+        head
     }
 
     /// Makes the open connection ready for a request, or opens a new one; the version it speaks.

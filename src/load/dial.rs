@@ -3,55 +3,17 @@
 
 use super::endpoint::Endpoint;
 use super::http_version::{HttpChoice, HttpVersion};
+use super::sender::Sender;
 use super::tls_connect::handshake;
 use crate::probe::{FailureClass, TransportFailure};
 use crate::report::duration_text;
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2};
-use hyper::rt::{Read, Write};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-
-pub type Body = Full<Bytes>;
-
-/// The sending half of an open connection.
-#[derive(Debug)]
-pub enum Sender {
-    Http1(http1::SendRequest<Body>),
-    Http2(http2::SendRequest<Body>),
-}
-
-impl Sender {
-    /// Waits until the connection can take a request; an error means it is gone.
-    pub async fn ready(&mut self) -> hyper::Result<()> {
-        match self {
-            Sender::Http1(s) => s.ready().await,
-            Sender::Http2(s) => s.ready().await,
-        }
-    }
-
-    pub async fn send(
-        &mut self,
-        request: hyper::Request<Body>,
-    ) -> hyper::Result<hyper::Response<Incoming>> {
-        match self {
-            Sender::Http1(s) => s.send_request(request).await,
-            Sender::Http2(s) => s.send_request(request).await,
-        }
-    }
-
-    pub fn version(&self) -> HttpVersion {
-        match self {
-            Sender::Http1(_) => HttpVersion::Http1,
-            Sender::Http2(_) => HttpVersion::Http2,
-        }
-    }
-}
 
 /// A new connection: its sender and, over TLS, whether the handshake resumed a session.
 #[derive(Debug)]
@@ -88,7 +50,7 @@ async fn open(
         (Some(config), Some(name)) => {
             let tls = handshake(config, name.clone(), tcp, choice, address).await?;
             Ok(Dialled {
-                sender: http_handshake(TokioIo::new(tls.stream), tls.version, address).await?,
+                sender: http_handshake(tls.stream, tls.version, address).await?,
                 resumed: Some(tls.resumed),
             })
         }
@@ -99,7 +61,7 @@ async fn open(
                 _ => HttpVersion::Http1,
             };
             Ok(Dialled {
-                sender: http_handshake(TokioIo::new(tcp), version, address).await?,
+                sender: http_handshake(tcp, version, address).await?,
                 resumed: None,
             })
         }
@@ -130,9 +92,9 @@ async fn http_handshake<T>(
     address: &str,
 ) -> Result<Sender, TransportFailure>
 where
-    T: Read + Write + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let failed = |e: hyper::Error| {
+    let failed = |e: &dyn std::fmt::Display| {
         failure(
             FailureClass::Network,
             format!("HTTP handshake with {address} failed: {e}"),
@@ -140,14 +102,14 @@ where
     };
     Ok(match version {
         HttpVersion::Http1 => {
-            let (sender, connection) = http1::handshake(io).await.map_err(failed)?;
+            let (sender, connection) = http1::handshake(TokioIo::new(io))
+                .await
+                .map_err(|e| failed(&e))?;
             tokio::spawn(connection);
             Sender::Http1(sender)
         }
         HttpVersion::Http2 => {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
-                .await
-                .map_err(failed)?;
+            let (sender, connection) = h2::client::handshake(io).await.map_err(|e| failed(&e))?;
             tokio::spawn(connection);
             Sender::Http2(sender)
         }

@@ -9,6 +9,7 @@ mod endpoint;
 mod engine;
 mod http_version;
 mod opened;
+mod sender;
 mod stats;
 mod summary;
 mod tls_connect;
