@@ -3,10 +3,12 @@
 # same connections, same duration, one after the other, over plain HTTP/1.1, HTTP/1.1 over TLS 1.3 and HTTP/2
 # over TLS 1.3; then resident memory of a short and a long run.
 #
-#   benches/burst_vs_oha.sh [SECONDS] [CONNECTIONS]      (defaults: 10 s, 50 connections)
+#   benches/burst_vs_oha.sh [SECONDS] [CONNECTIONS] [ROUNDS]      (defaults: 10 s, 50 connections, 1 round)
 #
 # Prints one table: req/s, p50, p99 and client CPU µs per request (user + system time from /usr/bin/time,
-# divided by the requests made) for each tool and transport, and oewsprobe / oha ratios.
+# divided by the requests made) for each tool and transport, and oewsprobe / oha ratios. With several rounds
+# (each runs every pair again, oewsprobe and oha back to back) each figure is the median of its rounds and the
+# req/s range is shown: on a shared machine one round can mislead.
 #
 # TLS: the script makes a test CA and a certificate for 127.0.0.1 with openssl; oewsprobe trusts the CA through
 # SSL_CERT_FILE (the platform verifier reads its roots from there on Linux), oha through --cacert.
@@ -16,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}
+rounds=${3:-1}
 oha=${OHA:-$(command -v oha || echo /opt/oha/bin/oha)}
 [ -x "$oha" ] || { echo "oha not found: cargo install oha --locked, or set OHA=/path/to/oha" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "nginx not found: apt-get install nginx-light" >&2; exit 2; }
@@ -67,7 +70,7 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/small.json" >/dev/null &
 curl -sf --cacert "$work/ca.pem" "https://127.0.0.1:$tport/small.json" >/dev/null \
   || { echo "nginx does not answer over TLS on $tport" >&2; exit 2; }
 echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (1 worker) on 127.0.0.1:$port (HTTP) and :$tport (TLS 1.3);" \
-  "$conns connections, ${secs}s each; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$conns connections, ${secs}s each, $rounds round(s); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rows=()
 # One oewsprobe run: closed model, every response checked (status 200 and $.status == "healthy").
@@ -93,12 +96,14 @@ print(d["summary"]["requestsPerSec"], p["p50"]*1000, p["p99"]*1000, (u+s)*1e6/ma
     "$work/h.json" "$work/cpu")")
 }
 
-run_oewsprobe http "http://127.0.0.1:$port"
-run_oha http "http://127.0.0.1:$port/small.json"
-run_oewsprobe https-h1 "https://127.0.0.1:$tport" --http1
-run_oha https-h1 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem"
-run_oewsprobe https-h2 "https://127.0.0.1:$tport" --http2
-run_oha https-h2 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem" --http2
+for _ in $(seq "$rounds"); do
+  run_oewsprobe http "http://127.0.0.1:$port"
+  run_oha http "http://127.0.0.1:$port/small.json"
+  run_oewsprobe https-h1 "https://127.0.0.1:$tport" --http1
+  run_oha https-h1 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem"
+  run_oewsprobe https-h2 "https://127.0.0.1:$tport" --http2
+  run_oha https-h2 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem" --http2
+done
 
 if command -v wrk >/dev/null; then
   /usr/bin/time -f '%U %S' -o "$work/cpu" wrk -t2 -c"$conns" -d"${secs}s" --latency \
@@ -113,13 +118,19 @@ fi
 
 echo
 python3 - "${rows[@]}" <<'PY'
-import sys
-rows = [r.split() for r in sys.argv[1:]]
-print(f"{'transport':<10} {'tool':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}  version, failed checks")
+import statistics, sys
+runs = {}
+for row in sys.argv[1:]:
+    tool, label, rps, p50, p99, cpu, failed, version = row.split()
+    runs.setdefault((label, tool), []).append((float(rps), float(p50), float(p99), float(cpu), int(float(failed)), version))
+print(f"{'transport':<10} {'tool':<10} {'req/s':>9} {'(range)':>15} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}  version, failed checks")
 by = {}
-for tool, label, rps, p50, p99, cpu, failed, version in rows:
-    by[(tool, label)] = tuple(map(float, (rps, p50, p99, cpu)))
-    print(f"{label:<10} {tool:<10} {float(rps):>9.0f} {float(p50):>8.3f} {float(p99):>8.3f} {float(cpu):>11.1f}  {version}, {int(float(failed))}")
+for (label, tool), rs in runs.items():
+    med = tuple(statistics.median(r[i] for r in rs) for i in range(4))
+    by[(tool, label)] = med
+    spread = f"{min(r[0] for r in rs):.0f}-{max(r[0] for r in rs):.0f}" if len(rs) > 1 else ""
+    print(f"{label:<10} {tool:<10} {med[0]:>9.0f} {spread:>15} {med[1]:>8.3f} {med[2]:>8.3f} {med[3]:>11.1f}  "
+          f"{rs[0][5]}, {sum(r[4] for r in rs)}")
 print()
 for label in ("http", "https-h1", "https-h2"):
     o, h = by.get(("oewsprobe", label)), by.get(("oha", label))

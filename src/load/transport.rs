@@ -8,18 +8,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct LoadTransport {
     pub http: HttpChoice,
-    /// `None` when the platform's certificate verifier cannot be set up: an `https://` run then cannot start.
+    /// A given TLS configuration; `None`: the platform's, made when an `https://` run asks for it.
     tls: Option<Arc<ClientConfig>>,
 }
 
 impl LoadTransport {
-    /// The probe client's verifier (the platform's roots), offering `http`'s ALPN protocols. Every TLS setting
-    /// of a load run comes from here.
+    /// With the probe client's verifier (the platform's roots), offering `http`'s ALPN protocols.
     pub fn new(http: HttpChoice) -> LoadTransport {
-        LoadTransport {
-            http,
-            tls: crate::probe::shared_tls().map(|config| with_alpn(config, http)),
-        }
+        LoadTransport { http, tls: None }
     }
 
     /// With `config`'s verifier and roots instead (its ALPN protocols are replaced by `http`'s).
@@ -30,11 +26,17 @@ impl LoadTransport {
         }
     }
 
-    /// The TLS configuration for an `https://` run.
+    /// The TLS configuration for an `https://` run, shared by all its workers. Every TLS setting of a load
+    /// run comes from here.
     pub fn tls(&self) -> Result<Arc<ClientConfig>, String> {
-        self.tls.clone().ok_or_else(|| {
-            "cannot set up TLS: the platform's certificate verifier is unavailable".to_string()
-        })
+        if let Some(config) = &self.tls {
+            return Ok(config.clone());
+        }
+        crate::probe::shared_tls()
+            .map(|config| with_alpn(config, self.http))
+            .ok_or_else(|| {
+                "cannot set up TLS: the platform's certificate verifier is unavailable".to_string()
+            })
     }
 }
 
