@@ -1,4 +1,5 @@
-//! Load: the burst engine (closed and open arrival models), HDR statistics, and the query-budget guard.
+//! Load: the burst engine (closed and open arrival models) and its lean HTTP/1.1 and HTTP/2 transport (plain
+//! or TLS, one kept-alive connection per worker), HDR statistics, and the query-budget guard.
 //!
 //! Depends on `probe` (prepared requests, the verdict function); `stats` and `budget` are pure.
 
