@@ -96,9 +96,9 @@ pub async fn run_load(
     }
     let next = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for client in clients {
-        let worker = Worker {
+    let workers: Vec<Worker> = clients
+        .into_iter()
+        .map(|client| Worker {
             spec: spec.clone(),
             request: request.clone(),
             client,
@@ -108,17 +108,53 @@ pub async fn run_load(
             next: next.clone(),
             progress: progress.clone(),
             caller,
-        };
-        tasks.spawn(worker.run());
-    }
-    let mut stats = LoadStats::new();
-    while let Some(joined) = tasks.join_next().await {
-        let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
-        stats.merge(&worker_stats);
-    }
+        })
+        .collect();
+    let stats = run_on_lanes(workers).await?;
     Ok(LoadRun {
         stats,
         elapsed: t0.elapsed(),
+    })
+}
+
+/// Runs the workers spread over one single-threaded runtime per core (a "lane"), each on its own thread: a
+/// worker and its connection's driver then always run on the same thread, with no cross-thread wake-ups or
+/// work stealing between them. Statistics are merged at the end.
+async fn run_on_lanes(workers: Vec<Worker>) -> Result<LoadStats, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let lanes = cores.min(workers.len()).max(1);
+    let mut groups: Vec<Vec<Worker>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, worker) in workers.into_iter().enumerate() {
+        groups[i % lanes].push(worker);
+    }
+    let mut threads = tokio::task::JoinSet::new();
+    for group in groups {
+        threads.spawn_blocking(move || run_lane(group));
+    }
+    let mut stats = LoadStats::new();
+    while let Some(joined) = threads.join_next().await {
+        let lane = joined.map_err(|e| format!("a load worker failed: {e}"))??;
+        stats.merge(&lane);
+    }
+    Ok(stats)
+}
+
+fn run_lane(group: Vec<Worker>) -> Result<LoadStats, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a load thread: {e}"))?;
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in group {
+            tasks.spawn(worker.run());
+        }
+        let mut stats = LoadStats::new();
+        while let Some(joined) = tasks.join_next().await {
+            let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
+            stats.merge(&worker_stats);
+        }
+        Ok(stats)
     })
 }
 
