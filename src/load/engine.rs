@@ -1,4 +1,5 @@
-//! The load engine: workers that each own an HTTP client and their statistics, in three arrival models.
+//! The load engine: workers that each own a connection and their statistics, in three arrival models, spread
+//! over one single-threaded runtime per core.
 //!
 //! * `Once { n }` — n requests started together (the runbook's "3 concurrent queries").
 //! * `Closed { concurrency, duration }` — each worker sends its next request when the previous one ends.
