@@ -308,3 +308,28 @@ async fn http2_over_plain_http_is_prior_knowledge() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_the_handshake_is_a_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let pki = pki("oewsprobe test CA");
+    let request = request(&format!("https://127.0.0.1:{}", addr.port()));
+    let config = client_config(&pki.ca, HttpChoice::Negotiate);
+    let mut connection =
+        Connection::for_request(&request, Some(config), HttpChoice::Negotiate).expect("connection");
+    // TCP connects at once; the TLS handshake counts against the same 2 s connect timeout.
+    let failure = TransportFailure {
+        class: FailureClass::ConnectTimeout,
+        detail: "no connection within 2s".to_string(),
+    };
+    assert_eq!(send(&mut connection, &request, 1).await, vec![Err(failure)]);
+}
