@@ -221,6 +221,14 @@ pub struct BurstArgs {
     /// Send even when the query budget would be exceeded.
     #[arg(long)]
     pub force: bool,
+    /// Speak HTTP/1.1 only (over TLS, offer only `http/1.1` by ALPN) [default: HTTP/2 when the server
+    /// picks it by ALPN, else HTTP/1.1; plain http:// is HTTP/1.1].
+    #[arg(long, conflicts_with = "http2")]
+    pub http1: bool,
+    /// Speak HTTP/2 only: over TLS offer only `h2` by ALPN (a server that does not pick it fails the request,
+    /// class tls); over plain http:// send HTTP/2 with prior knowledge (h2c).
+    #[arg(long)]
+    pub http2: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -1,24 +1,103 @@
 //! `oewsprobe burst` end to end against the simulator, plus the coordinated-omission property of the open
-//! model against a local server that stalls once for a second.
+//! model against a local server that stalls once for a second, and transport failures under load. Every test
+//! that talks to a server runs twice: over plain HTTP and over HTTPS (the simulator with `--tls-cert`, or a
+//! TLS front before the test server; certificates from a test CA made with rcgen).
 
 mod support;
 
-use oewsprobe::load::{Progress, Shape, run_load};
+use oewsprobe::load::{HttpChoice, LoadTransport, Progress, Shape, run_load};
 use oewsprobe::probe::{Caller, PreparedRequest};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use support::certs::TestCa;
 use support::process::{BIN, SimProcess};
+use support::tls_front::{https_get, loopback_pki, tls_front, trusting};
 
-fn burst(args: &[&str]) -> Output {
-    Command::new(BIN)
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+/// The simulator over a scheme, with the test CA that signed its certificate over HTTPS.
+struct Sim {
+    process: SimProcess,
+    url: String,
+    tls: Option<(TestCa, PathBuf, tempfile::TempDir)>,
+}
+
+impl Sim {
+    fn start(scheme: Scheme, extra: &[&str]) -> Sim {
+        if scheme == Scheme::Http {
+            let process = SimProcess::start(extra);
+            let url = process.url.clone();
+            return Sim {
+                process,
+                url,
+                tls: None,
+            };
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (ca, cert) = loopback_pki();
+        let (cert_file, key_file) = cert.write(dir.path(), "sim");
+        let ca_file = ca.write(dir.path(), "ca.pem");
+        let (cert_file, key_file) = (
+            cert_file.display().to_string(),
+            key_file.display().to_string(),
+        );
+        let mut args = extra.to_vec();
+        args.extend(["--tls-cert", &cert_file, "--tls-key", &key_file]);
+        let process = SimProcess::start(&args);
+        let url = process.url.clone();
+        assert!(url.starts_with("https://"), "{url}");
+        Sim {
+            process,
+            url,
+            tls: Some((ca, ca_file, dir)),
+        }
+    }
+
+    /// `oewsprobe burst` with `args`, trusting the test CA over HTTPS (the platform verifier reads its roots
+    /// from SSL_CERT_FILE).
+    fn burst(&self, args: &[&str]) -> Output {
+        let mut command = burst_command(args);
+        if let Some((_, ca_file, _)) = &self.tls {
+            command.env("SSL_CERT_FILE", ca_file);
+        }
+        command.output().expect("run oewsprobe burst")
+    }
+
+    /// The simulator's `/__sim/stats`.
+    fn stats(&self) -> serde_json::Value {
+        let Some((ca, _, _)) = &self.tls else {
+            return self.process.stats();
+        };
+        let body = https_get(
+            self.url.trim_start_matches("https://"),
+            "/__sim/stats",
+            &ca.cert,
+        );
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("stats JSON ({e}): {body}"))
+    }
+}
+
+fn burst_command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .arg("burst")
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("OEWSPROBE_TARGET")
-        .output()
-        .expect("run oewsprobe burst")
+        .env_remove("SSL_CERT_FILE");
+    command
+}
+
+fn burst(args: &[&str]) -> Output {
+    burst_command(args).output().expect("run oewsprobe burst")
 }
 
 fn stdout(out: &Output) -> String {
@@ -31,10 +110,37 @@ fn line<'a>(text: &'a str, label: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {label} line in:\n{text}"))
 }
 
-#[test]
-fn three_at_once_against_the_simulator_pass() {
-    let sim = SimProcess::start(&["--latency", "50ms"]);
-    let out = burst(&["-n", "3", "--target", &sim.url]);
+/// Each named test function, taking a [`Scheme`], as a test over HTTP and a test over HTTPS.
+macro_rules! over_http_and_https {
+    ($($test:ident),* $(,)?) => {
+        mod over_http {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Scheme::Http)
+            })*
+        }
+        mod over_https {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Scheme::Https)
+            })*
+        }
+    };
+}
+
+over_http_and_https!(
+    three_at_once_against_the_simulator_pass,
+    the_summary_names_the_http_version_spoken,
+    slow_responses_over_the_slo_fail_and_are_named,
+    failures_are_counted_by_class,
+    throttled_runs_are_inconclusive_and_exit_2,
+    the_budget_refuses_before_sending_anything,
+    the_hgrm_file_is_the_hdrhistogram_percentile_format,
+);
+
+fn three_at_once_against_the_simulator_pass(scheme: Scheme) {
+    let sim = Sim::start(scheme, &["--latency", "50ms"]);
+    let out = sim.burst(&["-n", "3", "--target", &sim.url]);
     let text = stdout(&out);
     assert_eq!(
         out.status.code(),
@@ -63,10 +169,50 @@ fn three_at_once_against_the_simulator_pass() {
     );
 }
 
-#[test]
-fn slow_responses_over_the_slo_fail_and_are_named() {
-    let sim = SimProcess::start(&["--fault", "slow=300ms"]);
-    let out = burst(&["-n", "3", "--target", &sim.url, "--slo", "100ms"]);
+fn the_summary_names_the_http_version_spoken(scheme: Scheme) {
+    let sim = Sim::start(scheme, &[]);
+    let health = ["-n", "1", "--probe", "health", "--target", &sim.url];
+    let http_line = |extra: &[&str]| {
+        let out = sim.burst(&[&health[..], extra].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        line(&stdout(&out), "http").to_string()
+    };
+    let version = |extra: &[&str]| {
+        let out = sim.burst(&[&health[..], extra, &["--format", "json"]].concat());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (doc["http_version"].clone(), doc["connections"].clone())
+    };
+    let one = serde_json::json!({"opened": 1, "tls_handshakes": 0, "tls_resumed": 0});
+    let one_tls = serde_json::json!({"opened": 1, "tls_handshakes": 1, "tls_resumed": 0});
+    match scheme {
+        Scheme::Http => {
+            assert_eq!(http_line(&[]), "http         HTTP/1.1 — 1 connection");
+            assert_eq!(version(&[]), ("HTTP/1.1".into(), one));
+        }
+        Scheme::Https => {
+            // The simulator offers h2 and http/1.1 by ALPN: HTTP/2 unless --http1.
+            assert_eq!(
+                http_line(&[]),
+                "http         HTTP/2 over TLS — 1 connection, 0 of 1 TLS handshakes resumed"
+            );
+            assert_eq!(
+                http_line(&["--http1"]),
+                "http         HTTP/1.1 over TLS — 1 connection, 0 of 1 TLS handshakes resumed"
+            );
+            assert_eq!(version(&["--http2"]), ("HTTP/2".into(), one_tls.clone()));
+            assert_eq!(version(&["--http1"]), ("HTTP/1.1".into(), one_tls));
+        }
+    }
+}
+
+fn slow_responses_over_the_slo_fail_and_are_named(scheme: Scheme) {
+    let sim = Sim::start(scheme, &["--fault", "slow=300ms"]);
+    let out = sim.burst(&["-n", "3", "--target", &sim.url, "--slo", "100ms"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(
@@ -75,16 +221,31 @@ fn slow_responses_over_the_slo_fail_and_are_named() {
     );
     let slo = line(&text, "SLO");
     assert!(
-        slo.starts_with("SLO 100ms    FAIL — 3 of 3 requests over 100ms: #1 3"),
+        slo.starts_with("SLO 100ms    FAIL — 3 of 3 requests over 100ms: #1 "),
         "{slo}"
     );
-    assert!(slo.contains(", #2 3") && slo.contains(", #3 3"), "{slo}");
+    // Each named with its latency: the 300 ms of the fault, plus connecting (a TLS handshake over HTTPS).
+    let named: Vec<(&str, f64)> = slo
+        .split_once(": ")
+        .map_or("", |(_, list)| list)
+        .split(", ")
+        .map(|item| {
+            let (number, ms) = item.split_once(' ').unwrap_or_default();
+            let ms = ms.strip_suffix("ms").and_then(|v| v.parse().ok());
+            (number, ms.unwrap_or_else(|| panic!("{item} in {slo}")))
+        })
+        .collect();
+    assert_eq!(
+        named.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ["#1", "#2", "#3"],
+        "{slo}"
+    );
+    assert!(named.iter().all(|(_, ms)| *ms >= 300.0), "{slo}");
 }
 
-#[test]
-fn failures_are_counted_by_class() {
-    let sim = SimProcess::start(&["--fault", "error500"]);
-    let out = burst(&["-n", "3", "--target", &sim.url]);
+fn failures_are_counted_by_class(scheme: Scheme) {
+    let sim = Sim::start(scheme, &["--fault", "error500"]);
+    let out = sim.burst(&["-n", "3", "--target", &sim.url]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(
@@ -105,8 +266,8 @@ fn failures_are_counted_by_class() {
         "SLO 30s      FAIL — 3 of 3 requests failed"
     );
 
-    let sim = SimProcess::start(&["--fault", "no_echo"]);
-    let out = burst(&[
+    let sim = Sim::start(scheme, &["--fault", "no_echo"]);
+    let out = sim.burst(&[
         "-n",
         "4",
         "--target",
@@ -129,10 +290,9 @@ fn failures_are_counted_by_class() {
     );
 }
 
-#[test]
-fn throttled_runs_are_inconclusive_and_exit_2() {
-    let sim = SimProcess::start(&["--fault", "rate_limited"]);
-    let out = burst(&["-n", "2", "--target", &sim.url]);
+fn throttled_runs_are_inconclusive_and_exit_2(scheme: Scheme) {
+    let sim = Sim::start(scheme, &["--fault", "rate_limited"]);
+    let out = sim.burst(&["-n", "2", "--target", &sim.url]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert_eq!(
@@ -151,9 +311,8 @@ fn throttled_runs_are_inconclusive_and_exit_2() {
     );
 }
 
-#[test]
-fn the_budget_refuses_before_sending_anything() {
-    let sim = SimProcess::start(&[]);
+fn the_budget_refuses_before_sending_anything(scheme: Scheme) {
+    let sim = Sim::start(scheme, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("oewsprobe.toml");
     let probes = support::shipped_probes();
@@ -162,7 +321,7 @@ fn the_budget_refuses_before_sending_anything() {
         "[budget]\nqueries_per_hour = 4\nexempt_loopback = false\n",
     )
     .expect("write");
-    let out = burst(&[
+    let out = sim.burst(&[
         "-n",
         "5",
         "--target",
@@ -181,7 +340,7 @@ fn the_budget_refuses_before_sending_anything() {
     );
     let stats = sim.stats();
     assert_eq!(stats["valid_queries"], 0, "nothing was sent");
-    let out = burst(&[
+    let out = sim.burst(&[
         "-n",
         "4",
         "--target",
@@ -199,13 +358,12 @@ fn the_budget_refuses_before_sending_anything() {
     );
 }
 
-#[test]
-fn the_hgrm_file_is_the_hdrhistogram_percentile_format() {
-    let sim = SimProcess::start(&[]);
+fn the_hgrm_file_is_the_hdrhistogram_percentile_format(scheme: Scheme) {
+    let sim = Sim::start(scheme, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("latency.hgrm");
     // 5 valid queries, over the default budget of 4: the budget applies to loopback targets too.
-    let out = burst(&[
+    let out = sim.burst(&[
         "-n",
         "5",
         "--force",
@@ -293,10 +451,44 @@ async fn stalling_server(stall_at: u64) -> std::net::SocketAddr {
     addr
 }
 
+/// A target for `addr`'s plain HTTP server: itself over HTTP, or a TLS front before it over HTTPS, with the
+/// transport that trusts the front's certificate.
+async fn target(scheme: Scheme, addr: SocketAddr) -> (String, LoadTransport) {
+    match scheme {
+        Scheme::Http => (
+            format!("http://{addr}"),
+            LoadTransport::new(
+                HttpChoice::Negotiate,
+                oewsprobe::tls::TlsSettings::default(),
+            ),
+        ),
+        Scheme::Https => {
+            let (ca, cert) = loopback_pki();
+            let front = tls_front(addr, &cert).await;
+            (
+                format!("https://{front}"),
+                LoadTransport::with_tls_config(HttpChoice::Negotiate, trusting(&ca.cert)),
+            )
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_hides() {
-    let addr = stalling_server(50).await;
-    let plan = support::plan(&format!("http://{addr}"), &support::shipped_probes());
+async fn open_model_p99_reflects_a_one_second_stall_over_http() {
+    open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_hides(Scheme::Http).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_p99_reflects_a_one_second_stall_over_https() {
+    open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_hides(Scheme::Https)
+        .await
+}
+
+async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_hides(
+    scheme: Scheme,
+) {
+    let (target, transport) = target(scheme, stalling_server(50).await).await;
+    let plan = support::plan(&target, &support::shipped_probes());
     let spec = plan
         .probes
         .into_iter()
@@ -312,6 +504,7 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
         Arc::new(spec),
         Arc::new(request),
         shape,
+        &transport,
         Duration::from_secs(30),
         Arc::new(Progress::default()),
         Caller::OneShot,
@@ -341,8 +534,8 @@ async fn open_model_p99_reflects_a_one_second_stall_that_the_uncorrected_figure_
     );
 }
 
-/// Runs `n` requests at once of a health-style probe with a short timeout against `target`.
-async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
+/// Runs `n` requests at once of a health-style probe with a short timeout against `target` over `transport`.
+async fn burst_at(target: &str, transport: &LoadTransport, n: u64) -> oewsprobe::load::LoadStats {
     let dir = support::probe_dir(&[(
         "p.toml",
         "[request]\npath = \"/api/v1/health\"\ntimeout = \"700ms\"\nconnect_timeout = \"300ms\"\n[expect]\nstatus = 200\n[[expect.json]]\npath = \"$.status\"\nequals = \"healthy\"\n",
@@ -354,6 +547,7 @@ async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
         Arc::new(spec),
         Arc::new(request),
         Shape::Once { n },
+        transport,
         Duration::from_secs(5),
         Arc::new(Progress::default()),
         Caller::OneShot,
@@ -364,25 +558,102 @@ async fn burst_at(target: &str, n: u64) -> oewsprobe::load::LoadStats {
 }
 
 #[tokio::test]
-async fn transport_failures_under_load_get_their_class() {
+async fn transport_failures_under_load_get_their_class_over_http() {
+    transport_failures_under_load_get_their_class(Scheme::Http).await
+}
+
+#[tokio::test]
+async fn transport_failures_under_load_get_their_class_over_https() {
+    transport_failures_under_load_get_their_class(Scheme::Https).await
+}
+
+async fn transport_failures_under_load_get_their_class(scheme: Scheme) {
     use oewsprobe::probe::FailureClass;
     use support::servers::{free_port, hung_server, raw_server};
-    let refused = burst_at(&format!("http://127.0.0.1:{}", free_port()), 3).await;
+    let at = |addr: SocketAddr, n: u64| async move {
+        let (target, transport) = target(scheme, addr).await;
+        burst_at(&target, &transport, n).await
+    };
+    let nothing: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let refused = match scheme {
+        Scheme::Http => at(nothing, 3).await,
+        // Nothing listens: no TLS front either.
+        Scheme::Https => {
+            let (_, transport) = target(scheme, nothing).await;
+            burst_at(&format!("https://{nothing}"), &transport, 3).await
+        }
+    };
     assert_eq!(refused.failed.get(&FailureClass::ConnectRefused), Some(&3));
-    let hung = burst_at(&format!("http://{}", hung_server().await), 2).await;
+    let hung = at(hung_server().await, 2).await;
     assert_eq!(hung.failed.get(&FailureClass::Timeout), Some(&2));
     assert!(
         hung.latency.max() < 1_500_000,
         "the timeout holds under load"
     );
     let cut = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"status\": \"hea".to_vec();
-    let cut = burst_at(&format!("http://{}", raw_server(cut).await), 2).await;
+    let cut = at(raw_server(cut).await, 2).await;
     assert_eq!(cut.failed.get(&FailureClass::InvalidBody), Some(&2));
     let bad_json = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nnope!".to_vec();
-    let bad_json = burst_at(&format!("http://{}", raw_server(bad_json).await), 2).await;
+    let bad_json = at(raw_server(bad_json).await, 2).await;
     assert_eq!(bad_json.failed.get(&FailureClass::InvalidBody), Some(&2));
     let gateway =
         b"HTTP/1.1 502 Bad Gateway\r\nserver: Caddy\r\ncontent-length: 0\r\n\r\n".to_vec();
-    let gateway = burst_at(&format!("http://{}", raw_server(gateway).await), 2).await;
+    let gateway = at(raw_server(gateway).await, 2).await;
     assert_eq!(gateway.failed.get(&FailureClass::ProxyBadGateway), Some(&2));
+}
+
+/// A burst trusts as its probe's `[tls]` says: `ca_file` makes the simulator's private CA work (no
+/// `SSL_CERT_FILE`), without it the certificate's issuer is unknown, and `insecure` verifies nothing and says
+/// so first, in the table and in the JSON.
+#[test]
+fn a_burst_over_https_trusts_as_its_probe_s_tls_says() {
+    let sim = Sim::start(Scheme::Https, &[]);
+    let (_, ca_file, _) = sim.tls.as_ref().expect("the test CA");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let health = "[request]\npath = \"/api/v1/health\"\n[expect]\nstatus = 200\n";
+    let probes = [
+        (
+            "trusting.toml",
+            format!("{health}[tls]\nca_file = \"{}\"\n", ca_file.display()),
+        ),
+        ("plain.toml", health.to_string()),
+        ("insecure.toml", format!("{health}[tls]\ninsecure = true\n")),
+    ];
+    for (name, text) in &probes {
+        std::fs::write(dir.path().join(name), text).expect("probe file");
+    }
+    let probes_dir = dir.path().display().to_string();
+    let run = |probe: &str, format: &str| {
+        burst(&[
+            "-n",
+            "2",
+            "--probes",
+            &probes_dir,
+            "--probe",
+            probe,
+            "--target",
+            &sim.url,
+            "--format",
+            format,
+        ])
+    };
+    let trusted = run("trusting", "table");
+    assert_eq!(trusted.status.code(), Some(0), "{}", stdout(&trusted));
+    assert!(stdout(&trusted).starts_with("oewsprobe burst: trusting → GET "));
+    let unknown = run("plain", "json");
+    assert_eq!(unknown.status.code(), Some(1), "{}", stdout(&unknown));
+    let doc: serde_json::Value = serde_json::from_slice(&unknown.stdout).expect("json");
+    assert_eq!(doc["failed"], serde_json::json!({"tls": 2}), "{doc:#}");
+    let warning = "WARNING: tls.insecure = true: the server's certificate is NOT verified (anyone on the path \
+                   can impersonate it)";
+    let insecure = run("insecure", "table");
+    assert_eq!(insecure.status.code(), Some(0), "{}", stdout(&insecure));
+    assert!(
+        stdout(&insecure).starts_with(&format!("{warning}\noewsprobe burst: insecure → GET ")),
+        "{}",
+        stdout(&insecure)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&run("insecure", "json").stdout).expect("json");
+    assert_eq!(doc["warnings"], serde_json::json!([warning]));
 }

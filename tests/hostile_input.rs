@@ -366,10 +366,11 @@ async fn lying_length_server() -> std::net::SocketAddr {
 
 #[tokio::test]
 async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
-    use oewsprobe::load::{Progress, Shape, run_load};
+    use oewsprobe::load::{HttpChoice, LoadTransport, Progress, Shape, run_load};
     use oewsprobe::probe::{Caller, FailureClass, PreparedRequest, Verdict};
     use std::sync::Arc;
-    let target = format!("http://{}", lying_length_server().await);
+    let server = lying_length_server().await;
+    let target = format!("http://{server}");
     let dir = support::probe_dir(&[(
         "p.toml",
         "[request]\npath = \"/api/v1/health\"\ntimeout = \"3s\"\n[expect]\nstatus = 200\nmax_body = \"1KiB\"\n",
@@ -383,26 +384,46 @@ async fn a_lying_content_length_over_the_cap_is_too_large_in_both_transports() {
         "{:?}",
         record.findings
     );
-    // `burst`: the load transport (hyper, HTTP/1.1).
-    let spec = plan.probes.into_iter().next().expect("one probe");
-    let request = PreparedRequest::new(&spec.request, &plan.settings.target).expect("prepared");
-    let stats = run_load(
-        Arc::new(spec),
-        Arc::new(request),
-        Shape::Once { n: 2 },
-        Duration::from_secs(5),
-        Arc::new(Progress::default()),
-        Caller::OneShot,
-    )
-    .await
-    .expect("run")
-    .stats;
-    assert_eq!(
-        stats.failed.get(&FailureClass::TooLarge),
-        Some(&2),
-        "{:?}",
-        stats.failed
-    );
+    // `burst`: the load transport (hyper), over HTTP and over HTTPS through a TLS front.
+    let spec = Arc::new(plan.probes.into_iter().next().expect("one probe"));
+    let (ca, cert) = support::tls_front::loopback_pki();
+    let front = support::tls_front::tls_front(server, &cert).await;
+    let trusting = support::tls_front::trusting(&ca.cert);
+    let cases = [
+        (
+            target,
+            LoadTransport::new(
+                HttpChoice::Negotiate,
+                oewsprobe::tls::TlsSettings::default(),
+            ),
+        ),
+        (
+            format!("https://{front}"),
+            LoadTransport::with_tls_config(HttpChoice::Negotiate, trusting),
+        ),
+    ];
+    for (target, transport) in cases {
+        let target = url::Url::parse(&target).expect("url");
+        let request = PreparedRequest::new(&spec.request, &target).expect("prepared");
+        let stats = run_load(
+            spec.clone(),
+            Arc::new(request),
+            Shape::Once { n: 2 },
+            &transport,
+            Duration::from_secs(5),
+            Arc::new(Progress::default()),
+            Caller::OneShot,
+        )
+        .await
+        .expect("run")
+        .stats;
+        assert_eq!(
+            stats.failed.get(&FailureClass::TooLarge),
+            Some(&2),
+            "{target}: {:?}",
+            stats.failed
+        );
+    }
 }
 
 #[test]

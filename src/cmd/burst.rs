@@ -3,7 +3,9 @@
 use crate::cli::{BurstArgs, Format};
 use crate::config::{self, Plan, Sources, suggest};
 use crate::exit::Exit;
-use crate::load::{BudgetCheck, Progress, Shape, check_budget, run_load};
+use crate::load::{
+    BudgetCheck, HttpChoice, LoadTransport, Progress, Shape, check_budget, run_load,
+};
 use crate::probe::{Caller, PreparedRequest, ProbeSpec, RequestBody, Verdict};
 use crate::report::{BurstReport, burst_json, burst_table, hgrm};
 use std::io::IsTerminal;
@@ -112,6 +114,15 @@ pub fn shape(args: &BurstArgs) -> Result<Shape, String> {
     }
 }
 
+/// The HTTP version the flags ask for.
+fn http_choice(args: &BurstArgs) -> HttpChoice {
+    match (args.http1, args.http2) {
+        (true, _) => HttpChoice::Http1,
+        (_, true) => HttpChoice::Http2,
+        _ => HttpChoice::Negotiate,
+    }
+}
+
 fn take_probe(plan: &mut Plan, name: Option<&str>) -> Result<ProbeSpec, String> {
     let wanted = name.unwrap_or(DEFAULT_PROBE);
     match plan.probes.iter().position(|p| p.name == wanted) {
@@ -145,10 +156,12 @@ async fn execute(
     let display = std::io::stderr()
         .is_terminal()
         .then(|| spawn_progress(progress.clone(), shape));
+    let transport = LoadTransport::new(http_choice(args), spec.request.tls.clone());
     let run = run_load(
         spec.clone(),
         request.clone(),
         shape,
+        &transport,
         args.slo,
         progress,
         Caller::OneShot,
@@ -180,6 +193,7 @@ async fn execute(
         shape,
         slo: args.slo,
         run: &run,
+        insecure: transport.insecure(),
     };
     match args.format {
         Format::Table => super::emit(&burst_table(&report)),

@@ -1,4 +1,5 @@
-//! The load engine: workers that each own an HTTP client and their statistics, in three arrival models.
+//! The load engine: workers that each own a connection and their statistics, in three arrival models, spread
+//! over one single-threaded runtime per core.
 //!
 //! * `Once { n }` — n requests started together (the runbook's "3 concurrent queries").
 //! * `Closed { concurrency, duration }` — each worker sends its next request when the previous one ends.
@@ -7,11 +8,10 @@
 //!   instead of silently thinning the schedule (no coordinated omission). At most `max_in_flight` requests
 //!   run at once; a due request that finds none free starts late, and that lag is counted.
 
-use super::http1::Http1Connection;
+use super::connection::Connection;
 use super::stats::{LoadStats, Sample};
-use crate::probe::{
-    Asked, Caller, Exchanged, PreparedRequest, ProbeSpec, evaluate, load_client, spent_queries,
-};
+use super::transport::LoadTransport;
+use crate::probe::{Asked, Caller, PreparedRequest, ProbeSpec, evaluate, spent_queries};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -71,25 +71,35 @@ pub struct LoadRun {
     pub elapsed: Duration,
 }
 
-/// Runs `spec`'s checks on every response of `request`, sent in `shape`, judged against `slo` for `caller`.
+/// Runs `spec`'s checks on every response of `request`, sent in `shape` over `transport`, judged against
+/// `slo` for `caller`.
 pub async fn run_load(
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
     shape: Shape,
+    transport: &LoadTransport,
     slo: Duration,
     progress: Arc<Progress>,
     caller: Caller,
 ) -> Result<LoadRun, String> {
     let workers = shape.workers().max(1);
+    let tls = match request.url().scheme() {
+        "https" => Some(transport.tls()?),
+        _ => None,
+    };
     let mut clients = Vec::with_capacity(workers as usize);
     for _ in 0..workers {
-        clients.push(Transport::for_request(&request)?);
+        clients.push(Connection::for_request(
+            &request,
+            tls.clone(),
+            transport.http,
+        )?);
     }
     let next = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for client in clients {
-        let worker = Worker {
+    let workers: Vec<Worker> = clients
+        .into_iter()
+        .map(|client| Worker {
             spec: spec.clone(),
             request: request.clone(),
             client,
@@ -99,24 +109,60 @@ pub async fn run_load(
             next: next.clone(),
             progress: progress.clone(),
             caller,
-        };
-        tasks.spawn(worker.run());
-    }
-    let mut stats = LoadStats::new();
-    while let Some(joined) = tasks.join_next().await {
-        let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
-        stats.merge(&worker_stats);
-    }
+        })
+        .collect();
+    let stats = run_on_lanes(workers).await?;
     Ok(LoadRun {
         stats,
         elapsed: t0.elapsed(),
     })
 }
 
+/// Runs the workers spread over one single-threaded runtime per core (a "lane"), each on its own thread: a
+/// worker and its connection's driver then always run on the same thread, with no cross-thread wake-ups or
+/// work stealing between them. Statistics are merged at the end.
+async fn run_on_lanes(workers: Vec<Worker>) -> Result<LoadStats, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let lanes = cores.min(workers.len()).max(1);
+    let mut groups: Vec<Vec<Worker>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, worker) in workers.into_iter().enumerate() {
+        groups[i % lanes].push(worker);
+    }
+    let mut threads = tokio::task::JoinSet::new();
+    for group in groups {
+        threads.spawn_blocking(move || run_lane(group));
+    }
+    let mut stats = LoadStats::new();
+    while let Some(joined) = threads.join_next().await {
+        let lane = joined.map_err(|e| format!("a load worker failed: {e}"))??;
+        stats.merge(&lane);
+    }
+    Ok(stats)
+}
+
+fn run_lane(group: Vec<Worker>) -> Result<LoadStats, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a load thread: {e}"))?;
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in group {
+            tasks.spawn(worker.run());
+        }
+        let mut stats = LoadStats::new();
+        while let Some(joined) = tasks.join_next().await {
+            let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
+            stats.merge(&worker_stats);
+        }
+        Ok(stats)
+    })
+}
+
 struct Worker {
     spec: Arc<ProbeSpec>,
     request: Arc<PreparedRequest>,
-    client: Transport,
+    client: Connection,
     shape: Shape,
     slo: Duration,
     t0: Instant,
@@ -132,6 +178,7 @@ impl Worker {
             let sample = self.one(number, intended).await;
             stats.record(&sample, self.slo, LATE_AFTER);
         }
+        stats.opened = *self.client.opened();
         stats
     }
 
@@ -182,30 +229,6 @@ impl Worker {
             verdict: evaluation.verdict,
             class: evaluation.class,
             finding: evaluation.findings.first().map(|f| f.message.clone()),
-        }
-    }
-}
-
-/// How a worker talks to the target: the lean HTTP/1.1 connection for `http://`, the probe client otherwise.
-enum Transport {
-    Http1(Http1Connection),
-    Client(reqwest::Client),
-}
-
-impl Transport {
-    fn for_request(request: &PreparedRequest) -> Result<Transport, String> {
-        match Http1Connection::for_request(request) {
-            Some(connection) => Ok(Transport::Http1(connection)),
-            None => load_client(request.connect_timeout())
-                .map(Transport::Client)
-                .map_err(|e| format!("cannot set up the HTTP client: {e}")),
-        }
-    }
-
-    async fn send(&mut self, request: &PreparedRequest, max_body: u64) -> Exchanged {
-        match self {
-            Transport::Http1(connection) => connection.send(request, max_body).await,
-            Transport::Client(client) => request.send(client, max_body).await,
         }
     }
 }

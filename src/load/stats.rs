@@ -1,5 +1,6 @@
 //! Load statistics: HDR latency histograms and counts, one per worker, merged at the end (pure).
 
+use super::opened::Opened;
 use crate::probe::{FailureClass, Verdict};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -52,6 +53,8 @@ pub struct LoadStats {
     /// Requests that started later than `late_after` after their intended instant.
     pub late_starts: u64,
     pub max_start_lag: Duration,
+    /// The connections the workers opened.
+    pub opened: Opened,
 }
 
 impl LoadStats {
@@ -73,6 +76,7 @@ impl LoadStats {
             over_slo_requests: Vec::new(),
             late_starts: 0,
             max_start_lag: Duration::ZERO,
+            opened: Opened::default(),
         }
     }
 
@@ -146,6 +150,7 @@ impl LoadStats {
         keep_lowest(&mut self.over_slo_requests);
         self.late_starts += other.late_starts;
         self.max_start_lag = self.max_start_lag.max(other.max_start_lag);
+        self.opened.merge(&other.opened);
     }
 
     pub fn failed_total(&self) -> u64 {

@@ -3,7 +3,7 @@
 
 use super::probe_loop::{Firing, InFlight, admit, budget_skip_record, hand_over, next_firing};
 use super::shared::{Shared, Shutdown};
-use crate::load::{Progress, Shape, burst_record, run_load};
+use crate::load::{HttpChoice, LoadTransport, Progress, Shape, burst_record, run_load};
 use crate::probe::{Caller, PreparedRequest, ProbeSpec};
 use crate::schedule::jitter;
 use std::sync::Arc;
@@ -45,6 +45,7 @@ pub async fn run_burst_loop(
                     spec.clone(),
                     request.clone(),
                     shape,
+                    &LoadTransport::new(HttpChoice::Negotiate, spec.request.tls.clone()),
                     burst.slo,
                     Arc::new(Progress::default()),
                     Caller::Monitor,

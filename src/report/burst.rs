@@ -2,7 +2,7 @@
 //! percentile-distribution text (`--hgrm`) that the standard HdrHistogram plotter reads.
 
 use super::duration_text;
-use crate::load::{LATE_AFTER, LoadRun, LoadStats, Shape};
+use crate::load::{LATE_AFTER, LoadRun, LoadStats, Opened, Shape};
 use crate::probe::Verdict;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
@@ -20,6 +20,8 @@ pub struct BurstReport<'a> {
     pub shape: Shape,
     pub slo: Duration,
     pub run: &'a LoadRun,
+    /// The run verified no certificate (`tls.insecure`): the table and the JSON say so first.
+    pub insecure: bool,
 }
 
 /// Percentiles shown, as (label, quantile).
@@ -93,7 +95,11 @@ fn by_class(
 /// The summary table.
 pub fn burst_table(r: &BurstReport<'_>) -> String {
     let stats = &r.run.stats;
-    let mut out = format!("oewsprobe burst: {} → {} {}\n", r.probe, r.method, r.url);
+    let mut out = String::new();
+    if r.insecure {
+        let _ = writeln!(out, "{}", crate::tls::INSECURE_WARNING);
+    }
+    let _ = writeln!(out, "oewsprobe burst: {} → {} {}", r.probe, r.method, r.url);
     let row = |out: &mut String, label: &str, value: &str| {
         let _ = writeln!(out, "{label:<13}{value}");
     };
@@ -126,6 +132,7 @@ pub fn burst_table(r: &BurstReport<'_>) -> String {
             duration_text(r.run.elapsed)
         ),
     );
+    row(&mut out, "http", &http_text(&stats.opened));
     match r.shape {
         Shape::Open { .. } => {
             row(
@@ -163,6 +170,25 @@ pub fn burst_table(r: &BurstReport<'_>) -> String {
         &slo_text(stats, r.slo),
     );
     out
+}
+
+/// The HTTP version(s) the connections spoke, how many were opened and, over TLS, how many resumed.
+fn http_text(opened: &Opened) -> String {
+    let Some(versions) = opened.versions() else {
+        return "no connection opened".to_string();
+    };
+    let connections = match opened.connections() {
+        1 => "1 connection".to_string(),
+        n => format!("{n} connections"),
+    };
+    if opened.tls_handshakes == 0 {
+        format!("{versions} — {connections}")
+    } else {
+        format!(
+            "{versions} over TLS — {connections}, {} of {} TLS handshakes resumed",
+            opened.tls_resumed, opened.tls_handshakes
+        )
+    }
 }
 
 /// Valid queries the requests declared in all.
@@ -308,6 +334,12 @@ pub fn burst_json(r: &BurstReport<'_>) -> Value {
         "examples": examples,
         "elapsed_s": r.run.elapsed.as_secs_f64(),
         "throughput_rps": throughput(r.run),
+        "http_version": stats.opened.versions(),
+        "connections": {
+            "opened": stats.opened.connections(),
+            "tls_handshakes": stats.opened.tls_handshakes,
+            "tls_resumed": stats.opened.tls_resumed,
+        },
         "latency_ms": percentiles_json(&stats.latency),
         "uncorrected_latency_ms": match r.shape {
             Shape::Open { .. } => percentiles_json(&stats.service_time),
@@ -322,6 +354,7 @@ pub fn burst_json(r: &BurstReport<'_>) -> Value {
                 .map(|(n, d)| json!({"request": n, "latency_ms": d.as_secs_f64() * 1000.0}))
                 .collect::<Vec<_>>(),
         },
+        "warnings": if r.insecure { vec![crate::tls::INSECURE_WARNING] } else { Vec::new() },
     })
 }
 
@@ -407,7 +440,33 @@ mod tests {
             shape: Shape::Once { n },
             slo: Duration::from_secs(30),
             run,
+            insecure: false,
         }
+    }
+
+    #[test]
+    fn an_insecure_run_says_so_first_in_the_table_and_in_the_json() {
+        let run = LoadRun {
+            stats: LoadStats::new(),
+            elapsed: Duration::from_millis(2000),
+        };
+        let secure = report(&run, 3);
+        assert!(burst_table(&secure).starts_with("oewsprobe burst: query-trace → POST "));
+        assert_eq!(burst_json(&secure)["warnings"], json!([]));
+        let insecure = BurstReport {
+            insecure: true,
+            ..report(&run, 3)
+        };
+        assert!(burst_table(&insecure).starts_with(
+            "WARNING: tls.insecure = true: the server's certificate is NOT verified (anyone on the path can \
+             impersonate it)\noewsprobe burst: query-trace → POST "
+        ));
+        assert_eq!(
+            burst_json(&insecure)["warnings"],
+            json!([
+                "WARNING: tls.insecure = true: the server's certificate is NOT verified (anyone on the path can impersonate it)"
+            ])
+        );
     }
 
     #[test]
@@ -431,6 +490,7 @@ requests     3: 2 passed, 1 failed, 0 inconclusive
 queries      3 spent of 3 declared
 failed       server_error 1 — e.g. #2: POST /api/v1/query: expected 200, got 500
 throughput   1.50 req/s (3 in 2s)
+http         no connection opened
 latency      min 1.199s  p50 20.005s  p90 31.015s  p95 31.015s  p99 31.015s  p99.9 31.015s  max 31.015s
 SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
 ";
@@ -460,6 +520,45 @@ SLO 30s      FAIL — 1 of 3 requests failed; 1 of 3 requests over 30s: #1 31s
             assert_eq!(
                 burst_json(&report)["queries"],
                 json!({"declared": 2, "spent": spent})
+            );
+        }
+    }
+
+    #[test]
+    fn the_http_line_names_versions_connections_and_resumed_handshakes() {
+        let opened = |http1, http2, tls_handshakes, tls_resumed| Opened {
+            http1,
+            http2,
+            tls_handshakes,
+            tls_resumed,
+        };
+        let cases = [
+            (opened(0, 0, 0, 0), "no connection opened", Value::Null),
+            (
+                opened(1, 0, 0, 0),
+                "HTTP/1.1 — 1 connection",
+                json!("HTTP/1.1"),
+            ),
+            (
+                opened(0, 50, 50, 3),
+                "HTTP/2 over TLS — 50 connections, 3 of 50 TLS handshakes resumed",
+                json!("HTTP/2"),
+            ),
+            (
+                opened(2, 1, 3, 0),
+                "HTTP/1.1 and HTTP/2 over TLS — 3 connections, 0 of 3 TLS handshakes resumed",
+                json!("HTTP/1.1 and HTTP/2"),
+            ),
+        ];
+        for (opened, text, version) in cases {
+            assert_eq!(http_text(&opened), text);
+            let mut run = run(&[], Duration::from_secs(30));
+            run.stats.opened = opened;
+            let doc = burst_json(&report(&run, 0));
+            assert_eq!(doc["http_version"], version);
+            assert_eq!(
+                doc["connections"],
+                json!({"opened": opened.connections(), "tls_handshakes": opened.tls_handshakes, "tls_resumed": opened.tls_resumed})
             );
         }
     }

@@ -10,6 +10,7 @@ pub mod process;
 pub mod release;
 pub mod servers;
 pub mod store;
+pub mod tls_front;
 
 use oewsprobe::config::{self, Plan, Sources};
 use oewsprobe::probe::ProbeRecord;
