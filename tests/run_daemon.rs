@@ -218,20 +218,52 @@ fn release_start_list_and_end_use_the_configured_store() {
 
 #[test]
 fn scheduled_bursts_are_recorded_and_share_the_query_budget() {
-    let sim = SimProcess::start(&[]);
+    scheduled_bursts_share_the_query_budget(false);
+}
+
+/// The same over HTTPS: the burst's load transport trusts the main config's `[tls] ca_file`.
+#[test]
+fn scheduled_bursts_over_https_are_recorded_and_share_the_query_budget() {
+    scheduled_bursts_share_the_query_budget(true);
+}
+
+fn scheduled_bursts_share_the_query_budget(https: bool) {
+    let pki = tempfile::tempdir().expect("tempdir");
+    let (ca, cert) = support::tls_front::loopback_pki();
+    let (sim, trust) = if https {
+        let (cert_file, key_file) = cert.write(pki.path(), "sim");
+        let ca_file = ca.write(pki.path(), "ca.pem");
+        (
+            SimProcess::start_tls(&cert_file, &key_file),
+            format!("\n[tls]\nca_file = \"{}\"", ca_file.display()),
+        )
+    } else {
+        (SimProcess::start(&[]), String::new())
+    };
+    let stats = || {
+        if !https {
+            return sim.stats();
+        }
+        let body = support::tls_front::https_get(
+            sim.url.trim_start_matches("https://"),
+            "/__sim/stats",
+            &ca.cert,
+        );
+        serde_json::from_str::<serde_json::Value>(&body).expect("stats JSON")
+    };
     let burst = format!(
         "queries = 1\n[burst]\nschedule = \"*/2 * * * * *\"\nrequests = 3\nslo = \"5s\"\n[request]\n{QUERY}\ntimeout = \"10s\"\n[expect]\nstatus = 200\n"
     );
     let daemon = Daemon::start(
         &sim.url,
-        "[budget]\nqueries_per_hour = 4\nexempt_loopback = false",
+        &format!("[budget]\nqueries_per_hour = 4\nexempt_loopback = false{trust}"),
         &[("q.toml", &burst)],
     );
     std::thread::sleep(Duration::from_millis(5_000));
     let (code, stderr, store, _dir) = daemon.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
-        sim.stats()["valid_queries"],
+        stats()["valid_queries"],
         3,
         "one burst of 3 fits the budget of 4, the next does not"
     );

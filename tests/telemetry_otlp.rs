@@ -41,7 +41,17 @@ fn one_shot(
     args: &[&str],
     probes: &[(&str, &str)],
 ) -> (Option<i32>, Vec<Value>, SimProcess) {
-    let sim = SimProcess::start(&[]);
+    one_shot_on(SimProcess::start(&[]), "", protocol, args, probes)
+}
+
+/// [`one_shot`] against `sim`, with `config_extra` (TOML) in the config.
+fn one_shot_on(
+    sim: SimProcess,
+    config_extra: &str,
+    protocol: &str,
+    args: &[&str],
+    probes: &[(&str, &str)],
+) -> (Option<i32>, Vec<Value>, SimProcess) {
     let receiver = Receiver::start();
     let dir = support::probe_dir(probes);
     let config = dir.path().join("oneshot.conf");
@@ -49,7 +59,7 @@ fn one_shot(
     std::fs::write(
         &config,
         format!(
-            "probes_dir = \".\"\n{}",
+            "probes_dir = \".\"\n{config_extra}\n{}",
             telemetry(&receiver, protocol, "1h")
         ),
     )
@@ -92,6 +102,27 @@ fn burst_exports_its_requests_at_exit() {
         &["burst", "-n", "3", "--probe", "health"],
         &[("health.toml", HEALTH)],
     );
+    assert_burst_exports(code, &received);
+}
+
+/// The same over HTTPS, the simulator's CA trusted through the config's `[tls] ca_file`.
+#[test]
+fn a_burst_over_https_exports_its_requests_at_exit() {
+    let pki = tempfile::tempdir().expect("tempdir");
+    let (ca, cert) = support::tls_front::loopback_pki();
+    let (cert_file, key_file) = cert.write(pki.path(), "sim");
+    let ca_file = ca.write(pki.path(), "ca.pem");
+    let (code, received, _sim) = one_shot_on(
+        SimProcess::start_tls(&cert_file, &key_file),
+        &format!("[tls]\nca_file = \"{}\"", ca_file.display()),
+        "http/protobuf",
+        &["burst", "-n", "3", "--probe", "health"],
+        &[("health.toml", HEALTH)],
+    );
+    assert_burst_exports(code, &received);
+}
+
+fn assert_burst_exports(code: Option<i32>, received: &[Value]) {
     assert_eq!(code, Some(0));
     let requests = otlp::metric(&received[0], "oewsprobe.burst.requests").expect("requests");
     let pass = point_with(
