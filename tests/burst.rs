@@ -618,6 +618,13 @@ fn a_burst_over_https_trusts_as_its_probe_s_tls_says() {
         ),
         ("plain.toml", health.to_string()),
         ("insecure.toml", format!("{health}[tls]\ninsecure = true\n")),
+        (
+            "named.toml",
+            format!(
+                "{health}[tls]\nca_file = \"{}\"\nserver_name = \"localhost\"\n",
+                ca_file.display()
+            ),
+        ),
     ];
     for (name, text) in &probes {
         std::fs::write(dir.path().join(name), text).expect("probe file");
@@ -640,6 +647,9 @@ fn a_burst_over_https_trusts_as_its_probe_s_tls_says() {
     let trusted = run("trusting", "table");
     assert_eq!(trusted.status.code(), Some(0), "{}", stdout(&trusted));
     assert!(stdout(&trusted).starts_with("oewsprobe burst: trusting → GET "));
+    // The IP target verified as `localhost`, a name its certificate carries.
+    let named = run("named", "json");
+    assert_eq!(named.status.code(), Some(0), "{}", stdout(&named));
     let unknown = run("plain", "json");
     assert_eq!(unknown.status.code(), Some(1), "{}", stdout(&unknown));
     let doc: serde_json::Value = serde_json::from_slice(&unknown.stdout).expect("json");
