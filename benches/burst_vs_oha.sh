@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load-engine bench: oewsprobe's burst engine against oha (and wrk, when installed) on the same local nginx,
 # same connections, same duration, one after the other, over plain HTTP/1.1, HTTP/1.1 over TLS 1.3 and HTTP/2
-# over TLS 1.3; then resident memory of a short and a long run.
+# over TLS 1.3; oewsprobe also with --threads 2 (oewsprobe-t2) over HTTP and HTTP/1.1+TLS, against its default
+# of one thread per core but one; then resident memory of a short and a long run.
 #
 #   benches/burst_vs_oha.sh [SECONDS] [CONNECTIONS] [ROUNDS]      (defaults: 10 s, 50 connections, 1 round)
 #
@@ -76,11 +77,13 @@ rows=()
 # One oewsprobe run: closed model, every response checked (status 200 and $.status == "healthy").
 # Appends "tool label rps p50 p99 cpu_us failed version" to rows.
 run_oewsprobe() {
+  local tool=oewsprobe
+  if [ "$1" = --as ]; then tool=$2; shift 2; fi
   local label=$1 target=$2; shift 2
   SSL_CERT_FILE="$work/ca.pem" /usr/bin/time -f '%U %S' -o "$work/cpu" "$probe" burst --target "$target" \
     --probes benches/load --probe static --duration "${secs}s" --concurrency "$conns" --format json "$@" \
     > "$work/o.json" || true
-  rows+=("oewsprobe $label $(python3 -c '
+  rows+=("$tool $label $(python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; u,s=map(float,open(sys.argv[2]).read().split()[-2:])
 print(d["throughput_rps"], l["p50"], l["p99"], (u+s)*1e6/max(d["requests"],1), sum(d["failed"].values()),
       (d["http_version"] or "-").replace(" ",""))' "$work/o.json" "$work/cpu")")
@@ -100,8 +103,10 @@ for _ in $(seq "$rounds"); do
   run_oewsprobe http "http://127.0.0.1:$port"
   run_oha http "http://127.0.0.1:$port/small.json"
   run_oewsprobe https-h1 "https://127.0.0.1:$tport" --http1
+  run_oewsprobe --as oewsprobe-t2 https-h1 "https://127.0.0.1:$tport" --http1 --threads 2
   run_oha https-h1 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem"
   run_oewsprobe https-h2 "https://127.0.0.1:$tport" --http2
+  run_oewsprobe --as oewsprobe-t2 http "http://127.0.0.1:$port" --threads 2
   run_oha https-h2 "https://127.0.0.1:$tport/small.json" --cacert "$work/ca.pem" --http2
 done
 
@@ -123,13 +128,13 @@ runs = {}
 for row in sys.argv[1:]:
     tool, label, rps, p50, p99, cpu, failed, version = row.split()
     runs.setdefault((label, tool), []).append((float(rps), float(p50), float(p99), float(cpu), int(float(failed)), version))
-print(f"{'transport':<10} {'tool':<10} {'req/s':>9} {'(range)':>15} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}  version, failed checks")
+print(f"{'transport':<10} {'tool':<12} {'req/s':>9} {'(range)':>15} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}  version, failed checks")
 by = {}
 for (label, tool), rs in runs.items():
     med = tuple(statistics.median(r[i] for r in rs) for i in range(4))
     by[(tool, label)] = med
     spread = f"{min(r[0] for r in rs):.0f}-{max(r[0] for r in rs):.0f}" if len(rs) > 1 else ""
-    print(f"{label:<10} {tool:<10} {med[0]:>9.0f} {spread:>15} {med[1]:>8.3f} {med[2]:>8.3f} {med[3]:>11.1f}  "
+    print(f"{label:<10} {tool:<12} {med[0]:>9.0f} {spread:>15} {med[1]:>8.3f} {med[2]:>8.3f} {med[3]:>11.1f}  "
           f"{rs[0][5]}, {sum(r[4] for r in rs)}")
 print()
 for label in ("http", "https-h1", "https-h2"):
@@ -137,6 +142,11 @@ for label in ("http", "https-h1", "https-h2"):
     if o and h:
         print(f"oewsprobe / oha, {label:<8}: throughput {o[0]/h[0]:.2f}x, p50 {o[1]/h[1]:.2f}x, p99 {o[2]/h[2]:.2f}x, "
               f"CPU per request {o[3]/h[3]:.2f}x")
+for label in ("http", "https-h1"):
+    o, t = by.get(("oewsprobe", label)), by.get(("oewsprobe-t2", label))
+    if o and t:
+        print(f"2 threads / default, {label:<8}: throughput {t[0]/o[0]:.2f}x, p50 {t[1]/o[1]:.2f}x, p99 {t[2]/o[2]:.2f}x, "
+              f"CPU per request {t[3]/o[3]:.2f}x")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

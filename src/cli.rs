@@ -229,6 +229,10 @@ pub struct BurstArgs {
     /// class tls); over plain http:// send HTTP/2 with prior knowledge (h2c).
     #[arg(long)]
     pub http2: bool,
+    /// Send from this many threads, each with its share of the connections (1–256) [default: one per core
+    /// but one, at least one: the core left over serves the rest of the host, a local target included].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

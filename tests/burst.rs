@@ -605,6 +605,65 @@ async fn transport_failures_under_load_get_their_class(scheme: Scheme) {
 /// A burst trusts as its probe's `[tls]` says: `ca_file` makes the simulator's private CA work (no
 /// `SSL_CERT_FILE`), without it the certificate's issuer is unknown, and `insecure` verifies nothing and says
 /// so first, in the table and in the JSON.
+/// `tls.server_name` on an IP target names the certificate, not the address: `check` and `burst` dial the IP.
+/// The simulator listens on 127.0.0.2 only, and the name (`localhost`) resolves to 127.0.0.1 and ::1, where
+/// nothing listens on that port: a client that dialled the name would be refused. The requests pass, so they
+/// reached the simulator and its certificate was verified for `localhost` (it is not issued for 127.0.0.2).
+#[test]
+fn an_ip_target_named_by_tls_server_name_is_dialled_at_its_address() {
+    let port = support::servers::free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, cert) = loopback_pki();
+    let (cert_file, key_file) = cert.write(dir.path(), "sim");
+    let ca_file = ca.write(dir.path(), "ca.pem");
+    let (cert_file, key_file) = (
+        cert_file.display().to_string(),
+        key_file.display().to_string(),
+    );
+    let sim = SimProcess::start_on(
+        &format!("127.0.0.2:{port}"),
+        &["--tls-cert", &cert_file, "--tls-key", &key_file],
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "something listens on 127.0.0.1:{port}: the test could not tell the name from the address"
+    );
+    let probes = dir.path().join("probes");
+    std::fs::create_dir(&probes).expect("probes dir");
+    std::fs::write(
+        probes.join("named.toml"),
+        format!(
+            "[request]\npath = \"/api/v1/health\"\n[expect]\nstatus = 200\n[tls]\nca_file = \"{}\"\n\
+             server_name = \"localhost\"\n",
+            ca_file.display()
+        ),
+    )
+    .expect("probe file");
+    let probes = probes.display().to_string();
+    let burst = burst(&[
+        "-n", "2", "--probes", &probes, "--probe", "named", "--target", &sim.url, "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&burst.stdout).expect("burst json");
+    assert_eq!(
+        (burst.status.code(), &doc["passed"], &doc["failed"]),
+        (Some(0), &serde_json::json!(2), &serde_json::json!({})),
+        "{doc:#}"
+    );
+    let check = Command::new(BIN)
+        .args([
+            "check", "--probes", &probes, "--target", &sim.url, "--format", "json",
+        ])
+        .output()
+        .expect("run oewsprobe check");
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
 #[test]
 fn a_burst_over_https_trusts_as_its_probe_s_tls_says() {
     let sim = Sim::start(Scheme::Https, &[]);

@@ -161,10 +161,21 @@ async fn server_name_verifies_an_ip_target_and_insecure_accepts_anything_but_say
     assert!(r.tls.as_ref().expect("TLS facts").insecure);
 }
 
-/// A one-connection HTTPS server on loopback that notes the SNI of the client hello and the `Host` it was
-/// asked for, and answers `{"status":"healthy"}` over HTTP/1.1.
+/// A one-connection HTTPS server on loopback (TLS 1.2 and 1.3) that notes the SNI of the client hello and the
+/// `Host` it was asked for, and answers `{"status":"healthy"}` over HTTP/1.1.
 async fn sni_server(
     cert: &ServerCert,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<(String, String)>,
+) {
+    sni_server_speaking(cert, rustls::ALL_VERSIONS).await
+}
+
+/// [`sni_server`] speaking only `versions`.
+async fn sni_server_speaking(
+    cert: &ServerCert,
+    versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> (
     std::net::SocketAddr,
     tokio::task::JoinHandle<(String, String)>,
@@ -173,7 +184,7 @@ async fn sni_server(
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let key =
         rustls::pki_types::PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("key");
-    let mut config = rustls::ServerConfig::builder()
+    let mut config = rustls::ServerConfig::builder_with_protocol_versions(versions)
         .with_no_client_auth()
         .with_single_cert(cert.chain.clone(), key)
         .expect("server config");
@@ -235,5 +246,42 @@ async fn server_name_is_sent_as_sni_and_host_to_an_ip_target() {
     assert_eq!(
         r.request.expect("request line").url,
         format!("https://{addr}/api/v1/health")
+    );
+}
+
+#[tokio::test]
+async fn a_protocol_older_than_min_version_fails_as_tls_and_the_default_accepts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = TestCa::new("tls test CA");
+    let cert = ca.issue(&["127.0.0.1"], Validity::normal());
+    let run = |expect: &'static str| {
+        let (ca, cert, dir) = (&ca, &cert, dir.path());
+        async move {
+            let (addr, serving) = sni_server_speaking(cert, &[&rustls::version::TLS12]).await;
+            let text = format!(
+                "[request]\npath = \"/api/v1/health\"\n{}{expect}",
+                trusting(ca, dir)
+            );
+            let probes = support::probe_dir(&[("health.toml", &text)]);
+            let plan = support::plan(&format!("https://{addr}"), probes.path());
+            let r = support::run_all(&plan).await.pop().expect("one record");
+            serving.await.expect("server");
+            r
+        }
+    };
+    let older = run("[expect.tls]\nmin_version = \"1.3\"\n").await;
+    assert_eq!(
+        only_finding(&older, FailureClass::Tls),
+        "tls: protocol TLS 1.2, expected at least TLS 1.3"
+    );
+    assert_eq!(
+        older.tls.as_ref().and_then(|t| t.version.as_deref()),
+        Some("1.2")
+    );
+    let default = run("").await;
+    assert_eq!(default.verdict, Verdict::Pass, "{:?}", default.findings);
+    assert_eq!(
+        default.tls.as_ref().and_then(|t| t.version.as_deref()),
+        Some("1.2")
     );
 }

@@ -156,7 +156,8 @@ async fn execute(
     let display = std::io::stderr()
         .is_terminal()
         .then(|| spawn_progress(progress.clone(), shape));
-    let transport = LoadTransport::new(http_choice(args), spec.request.tls.clone());
+    let transport = LoadTransport::new(http_choice(args), spec.request.tls.clone())
+        .with_threads(args.threads.map(usize::from));
     let run = run_load(
         spec.clone(),
         request.clone(),

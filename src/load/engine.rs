@@ -1,5 +1,5 @@
 //! The load engine: workers that each own a connection and their statistics, in three arrival models, spread
-//! over one single-threaded runtime per core.
+//! over single-threaded runtimes (lanes), by default one per core but one.
 //!
 //! * `Once { n }` — n requests started together (the runbook's "3 concurrent queries").
 //! * `Closed { concurrency, duration }` — each worker sends its next request when the previous one ends.
@@ -12,8 +12,8 @@ use super::connection::Connection;
 use super::stats::{LoadStats, Sample};
 use super::transport::LoadTransport;
 use crate::probe::{Asked, Caller, PreparedRequest, ProbeSpec, evaluate, spent_queries};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How requests arrive.
@@ -111,19 +111,27 @@ pub async fn run_load(
             caller,
         })
         .collect();
-    let stats = run_on_lanes(workers).await?;
+    let stats = run_on_lanes(workers, transport.lanes()).await?;
     Ok(LoadRun {
         stats,
         elapsed: t0.elapsed(),
     })
 }
 
-/// Runs the workers spread over one single-threaded runtime per core (a "lane"), each on its own thread: a
-/// worker and its connection's driver then always run on the same thread, with no cross-thread wake-ups or
-/// work stealing between them. Statistics are merged at the end.
-async fn run_on_lanes(workers: Vec<Worker>) -> Result<LoadStats, String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let lanes = cores.min(workers.len()).max(1);
+/// How many lanes (threads, each with its own single-threaded runtime) a run on `cores` cores uses by
+/// default: all but one, at least one. The core left over serves the rest of the host — the monitor's own
+/// probes and store when `run` schedules a burst, a target on the same machine — so that a lane is not
+/// descheduled with its connections' responses waiting (which shows as a tail in the latency).
+pub fn default_lanes(cores: usize) -> usize {
+    cores.saturating_sub(1).max(1)
+}
+
+/// Runs the workers spread over `lanes` single-threaded runtimes (at most one per worker), each on its own
+/// thread: a worker and its connection's driver then always run on the same thread, with no cross-thread
+/// wake-ups or work stealing between them. The workers of a lane record into one set of statistics; the
+/// lanes' sets are merged at the end.
+async fn run_on_lanes(workers: Vec<Worker>, lanes: usize) -> Result<LoadStats, String> {
+    let lanes = lanes.min(workers.len()).max(1);
     let mut groups: Vec<Vec<Worker>> = (0..lanes).map(|_| Vec::new()).collect();
     for (i, worker) in workers.into_iter().enumerate() {
         groups[i % lanes].push(worker);
@@ -145,18 +153,26 @@ fn run_lane(group: Vec<Worker>) -> Result<LoadStats, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a load thread: {e}"))?;
+    let stats = Arc::new(Mutex::new(LoadStats::new()));
     runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for worker in group {
-            tasks.spawn(worker.run());
+            tasks.spawn(worker.run(stats.clone()));
         }
-        let mut stats = LoadStats::new();
         while let Some(joined) = tasks.join_next().await {
-            let worker_stats = joined.map_err(|e| format!("a load worker failed: {e}"))?;
-            stats.merge(&worker_stats);
+            joined.map_err(|e| format!("a load worker failed: {e}"))?;
         }
-        Ok(stats)
-    })
+        Ok::<(), String>(())
+    })?;
+    let stats = std::mem::take(&mut *lock(&stats));
+    Ok(stats)
+}
+
+/// The lane's statistics; only its own thread takes the lock, so it is never contended.
+fn lock(stats: &Mutex<LoadStats>) -> std::sync::MutexGuard<'_, LoadStats> {
+    stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 struct Worker {
@@ -172,14 +188,12 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self) -> LoadStats {
-        let mut stats = LoadStats::new();
+    async fn run(mut self, stats: Arc<Mutex<LoadStats>>) {
         while let Some((number, intended)) = self.next_slot().await {
             let sample = self.one(number, intended).await;
-            stats.record(&sample, self.slo, LATE_AFTER);
+            lock(&stats).record(&sample, self.slo, LATE_AFTER);
         }
-        stats.opened = *self.client.opened();
-        stats
+        lock(&stats).opened.merge(self.client.opened());
     }
 
     /// The next request's number (from 1) and intended start, or `None` when the run is over.
@@ -230,5 +244,19 @@ impl Worker {
             class: evaluation.class,
             finding: evaluation.findings.first().map(|f| f.message.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_lanes;
+
+    #[test]
+    fn a_run_leaves_one_core_for_the_rest_of_the_host() {
+        let lanes: Vec<(usize, usize)> = [0, 1, 2, 4, 16]
+            .iter()
+            .map(|&c| (c, default_lanes(c)))
+            .collect();
+        assert_eq!(lanes, [(0, 1), (1, 1), (2, 1), (4, 3), (16, 15)]);
     }
 }

@@ -1,6 +1,8 @@
-//! How a load run reaches its target: the HTTP version asked for and the one TLS client configuration all its
-//! workers share (its session store is what lets a worker's reconnect resume its TLS session).
+//! How a load run reaches its target: the HTTP version asked for, the one TLS client configuration all its
+//! workers share (its session store is what lets a worker's reconnect resume its TLS session), and how many
+//! threads (lanes) send.
 
+use super::engine::default_lanes;
 use super::http_version::HttpChoice;
 use crate::tls::TlsSettings;
 use rustls::ClientConfig;
@@ -13,6 +15,8 @@ pub struct LoadTransport {
     settings: TlsSettings,
     /// A given TLS configuration; `None`: the one `settings` make, when an `https://` run asks for it.
     tls: Option<Arc<ClientConfig>>,
+    /// Threads that send; `None`: [`default_lanes`] of the cores available.
+    threads: Option<usize>,
 }
 
 impl LoadTransport {
@@ -23,6 +27,7 @@ impl LoadTransport {
             http,
             settings,
             tls: None,
+            threads: None,
         }
     }
 
@@ -32,6 +37,7 @@ impl LoadTransport {
             http,
             settings: TlsSettings::default(),
             tls: Some(with_alpn(config, http)),
+            threads: None,
         }
     }
 
@@ -45,6 +51,19 @@ impl LoadTransport {
         let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
         crate::tls::client_config(&self.settings, &alpn)
             .map_err(|e| format!("cannot set up TLS: {e}"))
+    }
+
+    /// Sending from `threads` threads (at least one; never more than the run has workers).
+    pub fn with_threads(mut self, threads: Option<usize>) -> LoadTransport {
+        self.threads = threads.map(|n| n.max(1));
+        self
+    }
+
+    /// How many threads send: as set, else all cores but one.
+    pub fn lanes(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            default_lanes(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        })
     }
 
     /// Whether the run verifies no certificate (`tls.insecure`): its outputs say so.

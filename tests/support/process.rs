@@ -15,7 +15,12 @@ pub struct SimProcess {
 impl SimProcess {
     pub fn start(extra: &[&str]) -> SimProcess {
         let port = super::servers::free_port();
-        let listen = format!("127.0.0.1:{port}");
+        SimProcess::start_on(&format!("127.0.0.1:{port}"), extra)
+    }
+
+    /// The simulator listening on `listen` (an `IP:port` on loopback).
+    pub fn start_on(listen: &str, extra: &[&str]) -> SimProcess {
+        let listen = listen.to_string();
         let child = Command::new(BIN)
             .args(["sim", "--listen", &listen])
             .args(extra)
