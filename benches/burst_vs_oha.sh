@@ -9,7 +9,7 @@
 # Prints one table: req/s, p50, p99 and client CPU µs per request (user + system time from /usr/bin/time,
 # divided by the requests made) for each tool and transport, and oewsprobe / oha ratios. With several rounds
 # (each runs every pair again, oewsprobe and oha back to back) each figure is the median of its rounds and the
-# req/s range is shown: on a shared machine one round can mislead.
+# req/s and p99 ranges are shown: on a shared machine one round can mislead.
 #
 # TLS: the script makes a test CA and a certificate for 127.0.0.1 with openssl; oewsprobe trusts the CA through
 # SSL_CERT_FILE (the platform verifier reads its roots from there on Linux), oha through --cacert.
@@ -128,13 +128,14 @@ runs = {}
 for row in sys.argv[1:]:
     tool, label, rps, p50, p99, cpu, failed, version = row.split()
     runs.setdefault((label, tool), []).append((float(rps), float(p50), float(p99), float(cpu), int(float(failed)), version))
-print(f"{'transport':<10} {'tool':<12} {'req/s':>9} {'(range)':>15} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}  version, failed checks")
+print(f"{'transport':<10} {'tool':<12} {'req/s':>9} {'(range)':>15} {'p50 ms':>8} {'p99 ms':>8} {'(range)':>13} {'CPU µs/req':>11}  version, failed checks")
 by = {}
 for (label, tool), rs in runs.items():
     med = tuple(statistics.median(r[i] for r in rs) for i in range(4))
     by[(tool, label)] = med
     spread = f"{min(r[0] for r in rs):.0f}-{max(r[0] for r in rs):.0f}" if len(rs) > 1 else ""
-    print(f"{label:<10} {tool:<12} {med[0]:>9.0f} {spread:>15} {med[1]:>8.3f} {med[2]:>8.3f} {med[3]:>11.1f}  "
+    p99s = f"{min(r[2] for r in rs):.2f}-{max(r[2] for r in rs):.2f}" if len(rs) > 1 else ""
+    print(f"{label:<10} {tool:<12} {med[0]:>9.0f} {spread:>15} {med[1]:>8.3f} {med[2]:>8.3f} {p99s:>13} {med[3]:>11.1f}  "
           f"{rs[0][5]}, {sum(r[4] for r in rs)}")
 print()
 for label in ("http", "https-h1", "https-h2"):

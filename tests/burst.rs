@@ -42,15 +42,9 @@ impl Sim {
             };
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let (ca, cert) = loopback_pki();
-        let (cert_file, key_file) = cert.write(dir.path(), "sim");
-        let ca_file = ca.write(dir.path(), "ca.pem");
-        let (cert_file, key_file) = (
-            cert_file.display().to_string(),
-            key_file.display().to_string(),
-        );
+        let (ca, ca_file, tls_args) = loopback_tls_files(dir.path());
         let mut args = extra.to_vec();
-        args.extend(["--tls-cert", &cert_file, "--tls-key", &key_file]);
+        args.extend(tls_args.iter().map(String::as_str));
         let process = SimProcess::start(&args);
         let url = process.url.clone();
         assert!(url.starts_with("https://"), "{url}");
@@ -94,6 +88,21 @@ fn burst_command(args: &[&str]) -> Command {
         .env_remove("OEWSPROBE_TARGET")
         .env_remove("SSL_CERT_FILE");
     command
+}
+
+/// A test CA and a certificate it issued for 127.0.0.1 and `localhost`, written into `dir`: the CA, its PEM
+/// file, and the simulator's arguments that serve the certificate.
+fn loopback_tls_files(dir: &std::path::Path) -> (TestCa, PathBuf, [String; 4]) {
+    let (ca, cert) = loopback_pki();
+    let (cert_file, key_file) = cert.write(dir, "sim");
+    let ca_file = ca.write(dir, "ca.pem");
+    let args = [
+        "--tls-cert".to_string(),
+        cert_file.display().to_string(),
+        "--tls-key".to_string(),
+        key_file.display().to_string(),
+    ];
+    (ca, ca_file, args)
 }
 
 fn burst(args: &[&str]) -> Output {
@@ -424,6 +433,50 @@ fn contradictory_flags_exit_2() {
     );
 }
 
+/// `--threads N` spreads the workers over N lanes whose statistics add up; 0 and more than 256 are refused.
+#[test]
+fn threads_share_the_workers_and_their_statistics_add_up() {
+    let sim = SimProcess::start(&[]);
+    let out = burst(&[
+        "-n",
+        "5",
+        "--threads",
+        "2",
+        "--probe",
+        "health",
+        "--target",
+        &sim.url,
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(
+        (
+            &doc["requests"],
+            &doc["passed"],
+            &doc["connections"]["opened"]
+        ),
+        (
+            &serde_json::json!(5),
+            &serde_json::json!(5),
+            &serde_json::json!(5)
+        ),
+        "{doc:#}"
+    );
+    for bad in ["0", "257"] {
+        let out = burst(&["-n", "1", "--threads", bad, "--target", &sim.url]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: invalid value '{bad}' for '--threads <N>': {bad} is not in 1..=256"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
 /// A server that answers `{"status":"healthy"}` at once, except that request number `stall_at` holds a
 /// server-wide lock for one second, stalling everything behind it.
 async fn stalling_server(stall_at: u64) -> std::net::SocketAddr {
@@ -602,9 +655,6 @@ async fn transport_failures_under_load_get_their_class(scheme: Scheme) {
     assert_eq!(gateway.failed.get(&FailureClass::ProxyBadGateway), Some(&2));
 }
 
-/// A burst trusts as its probe's `[tls]` says: `ca_file` makes the simulator's private CA work (no
-/// `SSL_CERT_FILE`), without it the certificate's issuer is unknown, and `insecure` verifies nothing and says
-/// so first, in the table and in the JSON.
 /// `tls.server_name` on an IP target names the certificate, not the address: `check` and `burst` dial the IP.
 /// The simulator listens on 127.0.0.2 only, and the name (`localhost`) resolves to 127.0.0.1 and ::1, where
 /// nothing listens on that port: a client that dialled the name would be refused. The requests pass, so they
@@ -613,17 +663,9 @@ async fn transport_failures_under_load_get_their_class(scheme: Scheme) {
 fn an_ip_target_named_by_tls_server_name_is_dialled_at_its_address() {
     let port = support::servers::free_port();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ca, cert) = loopback_pki();
-    let (cert_file, key_file) = cert.write(dir.path(), "sim");
-    let ca_file = ca.write(dir.path(), "ca.pem");
-    let (cert_file, key_file) = (
-        cert_file.display().to_string(),
-        key_file.display().to_string(),
-    );
-    let sim = SimProcess::start_on(
-        &format!("127.0.0.2:{port}"),
-        &["--tls-cert", &cert_file, "--tls-key", &key_file],
-    );
+    let (_ca, ca_file, tls_args) = loopback_tls_files(dir.path());
+    let tls_args: Vec<&str> = tls_args.iter().map(String::as_str).collect();
+    let sim = SimProcess::start_on(&format!("127.0.0.2:{port}"), &tls_args);
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "something listens on 127.0.0.1:{port}: the test could not tell the name from the address"
@@ -664,6 +706,9 @@ fn an_ip_target_named_by_tls_server_name_is_dialled_at_its_address() {
     );
 }
 
+/// A burst trusts as its probe's `[tls]` says: `ca_file` makes the simulator's private CA work (no
+/// `SSL_CERT_FILE`), without it the certificate's issuer is unknown, and `insecure` verifies nothing and says
+/// so first, in the table and in the JSON.
 #[test]
 fn a_burst_over_https_trusts_as_its_probe_s_tls_says() {
     let sim = Sim::start(Scheme::Https, &[]);
