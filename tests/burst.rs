@@ -434,9 +434,10 @@ fn contradictory_flags_exit_2() {
 }
 
 /// `--threads N` spreads the workers over N lanes whose statistics add up; 0 and more than 256 are refused.
+/// Each response takes 300 ms, so every one of the five workers sends one request on its own connection.
 #[test]
 fn threads_share_the_workers_and_their_statistics_add_up() {
-    let sim = SimProcess::start(&[]);
+    let sim = SimProcess::start(&["--fault", "slow=300ms"]);
     let out = burst(&[
         "-n",
         "5",
