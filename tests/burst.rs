@@ -433,6 +433,42 @@ fn contradictory_flags_exit_2() {
     );
 }
 
+/// A probe written for HTTP/1.1 with connection-specific headers (which HTTP/2 forbids) still passes when the
+/// server speaks HTTP/2: those headers are left out there, the others sent.
+#[test]
+fn a_probe_s_connection_headers_are_left_out_over_http2() {
+    let sim = Sim::start(Scheme::Https, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("keepalive.toml"),
+        "[request]\npath = \"/api/v1/health\"\nheaders = { Connection = \"keep-alive\", \"Keep-Alive\" = \
+         \"timeout=5\", \"X-Request-Source\" = \"oewsprobe\" }\n[expect]\nstatus = 200\n",
+    )
+    .expect("probe file");
+    let probes = dir.path().display().to_string();
+    for version in ["--http2", "--http1"] {
+        let out = sim.burst(&[
+            "-n",
+            "2",
+            "--probes",
+            &probes,
+            "--probe",
+            "keepalive",
+            "--target",
+            &sim.url,
+            version,
+            "--format",
+            "json",
+        ]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            (out.status.code(), &doc["passed"]),
+            (Some(0), &serde_json::json!(2)),
+            "{version}: {doc:#}"
+        );
+    }
+}
+
 /// `--threads N` spreads the workers over N lanes whose statistics add up; 0 and more than 256 are refused.
 /// Each response takes 300 ms, so every one of the five workers sends one request on its own connection.
 #[test]

@@ -24,6 +24,8 @@ pub struct Connection {
     choice: HttpChoice,
     /// The request's headers plus `Host`, as HTTP/1.1 sends them (HTTP/2 sends `:authority` instead).
     http1_headers: HeaderMap,
+    /// The request's headers less the connection-specific ones HTTP/2 forbids.
+    http2_headers: HeaderMap,
     sender: Option<Sender>,
     opened: Opened,
 }
@@ -44,11 +46,13 @@ impl Connection {
         }
         let mut http1_headers = request.headers().clone();
         http1_headers.insert(HOST, endpoint.host.clone());
+        let http2_headers = without_connection_headers(request.headers());
         Ok(Connection {
             endpoint,
             tls,
             choice,
             http1_headers,
+            http2_headers,
             sender: None,
             opened: Opened::default(),
         })
@@ -142,7 +146,7 @@ impl Connection {
             }
             HttpVersion::Http2 => {
                 *head.uri_mut() = self.endpoint.absolute.clone();
-                *head.headers_mut() = request.headers().clone();
+                *head.headers_mut() = self.http2_headers.clone();
                 *head.version_mut() = hyper::Version::HTTP_2;
             }
         }
@@ -174,5 +178,64 @@ impl Connection {
             .as_ref()
             .map(Sender::version)
             .ok_or_else(|| failure(FailureClass::Network, "no connection".to_string()))
+    }
+}
+
+/// `headers` less those HTTP/2 forbids (RFC 9113 §8.2.2): `Connection`, `Keep-Alive`, `Proxy-Connection`,
+/// `Transfer-Encoding`, `Upgrade`, and `TE` unless it is `trailers`. A probe written for HTTP/1.1 that sets
+/// one still works when the server picks HTTP/2, as it does through the probe client.
+pub fn without_connection_headers(headers: &HeaderMap) -> HeaderMap {
+    use hyper::header::{CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
+    let mut kept = headers.clone();
+    for name in [CONNECTION, TRANSFER_ENCODING, UPGRADE] {
+        kept.remove(name);
+    }
+    for name in ["keep-alive", "proxy-connection"] {
+        kept.remove(name);
+    }
+    if kept.get(TE).is_some_and(|v| v != "trailers") {
+        kept.remove(TE);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_connection_headers;
+    use hyper::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    hyper::header::HeaderName::from_static(k),
+                    hyper::header::HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn http2_leaves_out_the_connection_specific_headers_only() {
+        let all = headers(&[
+            ("connection", "keep-alive"),
+            ("keep-alive", "timeout=5"),
+            ("proxy-connection", "keep-alive"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("te", "gzip"),
+            ("x-request-source", "oewsprobe"),
+            ("authorization", "Bearer x"),
+        ]);
+        assert_eq!(
+            without_connection_headers(&all),
+            headers(&[
+                ("x-request-source", "oewsprobe"),
+                ("authorization", "Bearer x")
+            ])
+        );
+        let trailers = headers(&[("te", "trailers")]);
+        assert_eq!(without_connection_headers(&trailers), trailers);
     }
 }
