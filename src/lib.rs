@@ -44,6 +44,7 @@ pub mod known_drift;
 pub mod load;
 pub mod monitor;
 pub mod oews;
+pub mod page;
 pub mod probe;
 pub mod release;
 pub mod report;

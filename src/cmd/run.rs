@@ -49,13 +49,15 @@ pub async fn run(args: RunArgs) -> Exit {
         }
     };
     let liveness = Arc::new(Liveness::default());
-    let telemetry = match super::telemetry::start_daemon(&plan.settings, liveness.clone()).await {
-        Ok(telemetry) => telemetry,
-        Err(message) => {
-            crate::telemetry::say(&format!("oewsprobe run: {message}"));
-            return Exit::CouldNotCheck;
-        }
-    };
+    let pages = crate::page::serve::router(store.clone(), crate::page::PageConfig::of(&plan));
+    let telemetry =
+        match super::telemetry::start_daemon(&plan.settings, liveness.clone(), pages).await {
+            Ok(telemetry) => telemetry,
+            Err(message) => {
+                crate::telemetry::say(&format!("oewsprobe run: {message}"));
+                return Exit::CouldNotCheck;
+            }
+        };
     let context = Context {
         sources,
         store,

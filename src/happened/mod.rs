@@ -6,9 +6,14 @@
 //! a run itself and the window is short and recent: a probe's latest run, the prober's own health over its
 //! last minutes, the first passing run after a rollback.
 
+mod page;
 mod slo;
 mod status;
 
+pub use page::{
+    BurstFacts, MAX_BARS, ObjectiveFacts, PageFacts, PageQuery, ProbeFacts, ReleaseFacts,
+    UPTIME_SPANS, bars, page_facts,
+};
 pub use slo::{LatencyFigures, evaluate_objectives, latency_percentiles, objective_watches};
 pub use status::{budget, release_watch, status};
 
