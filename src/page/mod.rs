@@ -13,5 +13,8 @@ pub mod pages;
 pub mod serve;
 pub mod svg;
 
+#[cfg(test)]
+mod model_tests;
+
 pub use config::PageConfig;
 pub use model::{Page, ProbeInfo, build};
