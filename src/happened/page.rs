@@ -249,8 +249,14 @@ fn objectives(
             let step = (now_ms - period.from_ms)
                 .div_ceil(BURN_DOWN_POINTS as u64)
                 .max(1);
-            let points: Vec<u64> = (1..=BURN_DOWN_POINTS as u64)
-                .map(|k| (period.from_ms + k * step).min(now_ms))
+            // On whole minutes (so they move with the runs, not the clock), the last one now.
+            let points: Vec<u64> = (1..BURN_DOWN_POINTS as u64)
+                .map(|k| {
+                    Level::Minute
+                        .start_of(period.from_ms + k * step)
+                        .min(now_ms)
+                })
+                .chain([now_ms])
                 .collect();
             let spans: Vec<Span> = points
                 .iter()

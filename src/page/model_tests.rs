@@ -27,7 +27,11 @@ fn store(now: u64) -> Store {
     for minute in 0..120 {
         let at = now - 2 * H + minute * M;
         runs.push(run("ok", at, Verdict::Pass, ms(100 + minute)));
-        let verdict = if minute % 60 == 30 { Verdict::Fail } else { Verdict::Pass };
+        let verdict = if minute % 60 == 30 {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
         runs.push(run("flaky", at, verdict, ms(200)));
         runs.push(run("silent", at, Verdict::Fail, ms(50)));
     }
@@ -109,7 +113,12 @@ fn the_model_says_each_probes_state_bars_uptime_and_last_findings() {
     assert!(ok.bars[1].p50_ms.is_some(), "latency per bar where asked");
     let flaky = by("flaky");
     assert!(flaky.bars.iter().all(|b| b.p50_ms.is_none()), "counts only");
-    let down: Vec<Level> = flaky.bars.iter().map(|b| b.level).filter(|l| *l != Level::Up).collect();
+    let down: Vec<Level> = flaky
+        .bars
+        .iter()
+        .map(|b| b.level)
+        .filter(|l| *l != Level::Up)
+        .collect();
     assert_eq!(down, vec![Level::Degraded, Level::Degraded]);
     assert_eq!(flaky.uptime[0].span, "24h");
     assert_eq!(flaky.uptime[0].conclusive, 120);
@@ -143,7 +152,11 @@ fn every_page_shows_hostile_names_and_findings_as_text() {
     let facts = page_facts(&store, &config.query(2 * H, &probes), now).expect("facts");
     let page = build(&facts, &config.infos);
     let report = super::pages::report(&page);
-    let hostile_probe = page.probes.iter().find(|p| p.info.name.starts_with('<')).expect("probe");
+    let hostile_probe = page
+        .probes
+        .iter()
+        .find(|p| p.info.name.starts_with('<'))
+        .expect("probe");
     let probe_page = super::pages::probe(&page, hostile_probe, super::html::Links::Served, true);
     for html in [&report, &probe_page] {
         assert!(!html.contains("<script"), "a script tag got through");
@@ -165,7 +178,13 @@ fn the_release_shows_its_decisions_and_each_probe_before_and_after() {
         .start_release("v2<i>", "v1", started, started + 24 * H)
         .expect("release");
     store
-        .record_decision(release.id, now - 10 * M, "hold", "baseline <unhealthy>", &serde_json::json!({"x": 1}))
+        .record_decision(
+            release.id,
+            now - 10 * M,
+            "hold",
+            "baseline <unhealthy>",
+            &serde_json::json!({"x": 1}),
+        )
         .expect("decision");
     let probes = vec!["flaky".to_string()];
     let watch = crate::release::WatchSettings {
@@ -189,7 +208,10 @@ fn the_release_shows_its_decisions_and_each_probe_before_and_after() {
     assert!(r.watching);
     assert_eq!(page.summary.release_under_watch.as_deref(), Some("v2<i>"));
     assert_eq!(r.warmup_end_ms, started + 10 * M);
-    assert_eq!((r.baseline_from_ms, r.baseline_to_ms), (started - H, started - 1));
+    assert_eq!(
+        (r.baseline_from_ms, r.baseline_to_ms),
+        (started - H, started - 1)
+    );
     assert_eq!(r.decisions.len(), 1);
     assert_eq!(r.decisions[0].outcome, "hold");
     let flaky = &r.probes[0];

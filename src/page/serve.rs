@@ -129,12 +129,19 @@ fn bad_request(why: String) -> Response {
 }
 
 /// The weak entity tag of what `what` shows of `page`: a hash of the model less the clock (the instant of
-/// the answer, the end of the current bar), so it changes when a run, a decision or an alert lands, not
+/// the answer, the end of the current bar, the last burn-down point's instant), so it changes when a run, a decision or an alert lands, not
 /// every second.
 pub fn etag(page: &Page, what: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut value = serde_json::to_value(page).unwrap_or_default();
     value["now_ms"] = 0.into();
+    if let Some(objectives) = value["objectives"].as_array_mut() {
+        for o in objectives {
+            if let Some(last) = o["burn_down"].as_array_mut().and_then(|b| b.last_mut()) {
+                last[0] = 0.into();
+            }
+        }
+    }
     if let Some(probes) = value["probes"].as_array_mut() {
         for p in probes {
             if let Some(last) = p["bars"].as_array_mut().and_then(|b| b.last_mut()) {

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod docker;
 pub mod mail;
 pub mod otlp;
+pub mod page_daemon;
 pub mod process;
 pub mod release;
 pub mod servers;
