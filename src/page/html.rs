@@ -113,7 +113,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem}
 .finding{color:#82071e}small{color:#57606a}";
 
 /// A whole page: `title` (escaped here), the navigation with `nav` marked, and `body` (already HTML).
-/// With `refresh`, the page reloads itself every 30 s (a `meta` refresh: no script).
+/// With `refresh`, the page reloads itself every 30 s (a `meta` refresh: no script). The icon is empty and
+/// inline, so no browser asks for `/favicon.ico`.
 pub fn shell(title: &str, nav: Nav, links: Links, body: &str, refresh: bool) -> String {
     let refresh = if refresh {
         "<meta http-equiv=\"refresh\" content=\"30\">"
@@ -131,7 +132,7 @@ pub fn shell(title: &str, nav: Nav, links: Links, body: &str, refresh: bool) -> 
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{refresh}\
-<title>{} · oewsprobe</title><style>{STYLE}</style></head>\n<body><nav>{}{}{}</nav>\n{body}\n</body></html>\n",
+<title>{} · oewsprobe</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head>\n<body><nav>{}{}{}</nav>\n{body}\n</body></html>\n",
         esc(title),
         link(Nav::Overview, "Overview"),
         link(Nav::Slo, "SLOs"),

@@ -246,6 +246,15 @@ pub struct BurstView {
     pub recent: Vec<RunView>,
 }
 
+/// An active silence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SilenceView {
+    /// `None`: every probe.
+    pub probe: Option<String>,
+    pub until_ms: u64,
+    pub reason: String,
+}
+
 /// The summary cards.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -269,6 +278,7 @@ pub struct Page {
     pub objectives: Vec<ObjectiveView>,
     pub release: Option<ReleaseView>,
     pub bursts: Vec<BurstView>,
+    pub silences: Vec<SilenceView>,
 }
 
 /// The percentiles a burst's plot shows.
@@ -421,6 +431,15 @@ pub fn build(facts: &PageFacts, infos: &[ProbeInfo]) -> Page {
                 .map(|r| r.version.clone()),
         },
         objectives: facts.objectives.iter().map(objective_view).collect(),
+        silences: facts
+            .silences
+            .iter()
+            .map(|s| SilenceView {
+                probe: s.probe.clone(),
+                until_ms: s.ends_at_ms,
+                reason: s.reason.clone(),
+            })
+            .collect(),
         release,
         bursts: facts
             .bursts

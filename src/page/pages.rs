@@ -44,6 +44,26 @@ pub fn cards(page: &Page) -> String {
     )
 }
 
+/// The active silences, each with its probe, end and reason.
+fn silences(page: &Page) -> String {
+    if page.silences.is_empty() {
+        return String::new();
+    }
+    let items: String = page
+        .silences
+        .iter()
+        .map(|s| {
+            format!(
+                "<li>{} until {}: {}</li>",
+                esc(s.probe.as_deref().unwrap_or("every probe")),
+                at_text(s.until_ms),
+                esc(&s.reason)
+            )
+        })
+        .collect();
+    format!("<h2>Silences</h2><ul class=\"silences\">{items}</ul>")
+}
+
 /// One row of the overview's table.
 fn probe_row(page: &Page, p: &ProbeView, links: Links) -> String {
     let uptime: String = p
@@ -89,9 +109,10 @@ pub fn overview_body(page: &Page, links: Links) -> String {
     format!(
         "<h1>oewsprobe status</h1><p><small>at {} · window {window}</small></p>{}\
 <h2>Probes</h2><table class=\"probes\"><thead><tr><th>probe</th><th>state</th><th>uptime over the window</th>\
-<th>24 h</th><th>7 d</th><th>30 d</th><th>p50</th><th>p95</th><th>last run</th></tr></thead><tbody>\n{rows}</tbody></table>{}",
+<th>24 h</th><th>7 d</th><th>30 d</th><th>p50</th><th>p95</th><th>last run</th></tr></thead><tbody>\n{rows}</tbody></table>{}{}",
         at_text(page.now_ms),
         cards(page),
+        silences(page),
         bursts(page)
     )
 }

@@ -59,6 +59,7 @@ const H: f64 = 180.0;
 /// A polyline of `points` (x, y in data units) scaled into the chart; `None` values are skipped.
 fn polyline(
     class: &str,
+    colour: &str,
     points: &[(f64, Option<f64>)],
     x: impl Fn(f64) -> f64,
     y: impl Fn(f64) -> f64,
@@ -67,8 +68,18 @@ fn polyline(
         .iter()
         .filter_map(|(px, py)| py.map(|py| format!("{},{}", n(x(*px)), n(y(py)))))
         .collect();
+    // A line of one point is invisible: a dot shows it.
+    let dot = match pts.as_slice() {
+        [one] => {
+            let (cx, cy) = one.split_once(',').unwrap_or_default();
+            format!(
+                "<circle class=\"{class}\" cx=\"{cx}\" cy=\"{cy}\" r=\"2.5\" fill=\"{colour}\"/>"
+            )
+        }
+        _ => String::new(),
+    };
     format!(
-        "<polyline class=\"{class}\" fill=\"none\" stroke-width=\"1.5\" points=\"{}\"/>",
+        "<polyline class=\"{class}\" stroke=\"{colour}\" fill=\"none\" stroke-width=\"1.5\" points=\"{}\"/>{dot}",
         pts.join(" ")
     )
 }
@@ -110,18 +121,9 @@ pub fn latency_chart(name: &str, bars: &[Bar], objective_ms: Option<f64>) -> Str
             esc(&ms_text(Some(objective)))
         ));
     }
-    out.push_str(
-        &polyline("p50", &series(|b| b.p50_ms), x, y)
-            .replace("<polyline", "<polyline stroke=\"#0969da\""),
-    );
-    out.push_str(
-        &polyline("p95", &series(|b| b.p95_ms), x, y)
-            .replace("<polyline", "<polyline stroke=\"#bf8700\""),
-    );
-    out.push_str(
-        &polyline("p99", &series(|b| b.p99_ms), x, y)
-            .replace("<polyline", "<polyline stroke=\"#cf222e\""),
-    );
+    out.push_str(&polyline("p50", "#0969da", &series(|b| b.p50_ms), x, y));
+    out.push_str(&polyline("p95", "#bf8700", &series(|b| b.p95_ms), x, y));
+    out.push_str(&polyline("p99", "#cf222e", &series(|b| b.p99_ms), x, y));
     for (i, bar) in bars.iter().enumerate().filter(|(_, b)| b.fail > 0) {
         out.push_str(&format!(
             "<circle class=\"failure\" cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#cf222e\"><title>{}</title></circle>",
@@ -160,9 +162,7 @@ pub fn burn_down(name: &str, points: &[(u64, Option<f64>)]) -> String {
         n(y(0.0)),
         n(y(0.0) - 2.0)
     ));
-    out.push_str(
-        &polyline("budget", &series, x, y).replace("<polyline", "<polyline stroke=\"#0969da\""),
-    );
+    out.push_str(&polyline("budget", "#0969da", &series, x, y));
     out.push_str("</svg>");
     out
 }
@@ -250,10 +250,7 @@ pub fn percentile_plot(name: &str, percentiles: &[(f64, Option<f64>)]) -> String
         "<svg class=\"percentiles\" role=\"img\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><title>{}: latency by percentile</title>",
         esc(name)
     );
-    out.push_str(
-        &polyline("percentiles", percentiles, x, y)
-            .replace("<polyline", "<polyline stroke=\"#0969da\""),
-    );
+    out.push_str(&polyline("percentiles", "#0969da", percentiles, x, y));
     for (q, v) in percentiles {
         if let Some(v) = v {
             out.push_str(&format!(

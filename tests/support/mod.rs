@@ -12,6 +12,7 @@ pub mod release;
 pub mod servers;
 pub mod store;
 pub mod tls_front;
+pub mod webdriver;
 
 use oewsprobe::config::{self, Plan, Sources};
 use oewsprobe::probe::ProbeRecord;
