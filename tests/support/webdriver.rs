@@ -15,7 +15,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A loopback listener standing in as Chromium's proxy: it records the first line of every request sent to
-/// it (an attempt to reach anything but loopback) and answers 403.
+/// it (an attempt to reach anything but loopback) and answers 403; it forwards nothing.
 pub struct Recorder {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<String>>>,
@@ -30,16 +30,22 @@ impl Recorder {
         let record = seen.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut line = String::new();
-                let _ = BufReader::new(&stream).read_line(&mut line);
-                record
-                    .lock()
-                    .expect("lock")
-                    .push(line.trim_end().to_string());
-                let _ = (&stream).write_all(
-                    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut line = String::new();
+                    let _ = BufReader::new(&stream).read_line(&mut line);
+                    // A connection opened ahead of need (a preconnect) and never used sends nothing.
+                    if !line.trim().is_empty() {
+                        record
+                            .lock()
+                            .expect("lock")
+                            .push(line.trim_end().to_string());
+                    }
+                    let _ = (&stream).write_all(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                });
             }
         });
         Recorder { port, seen }
