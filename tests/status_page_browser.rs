@@ -100,7 +100,7 @@ async fn the_pages_in_a_real_browser_show_the_history_and_run_nothing_they_were_
     assert_eq!(strips.len(), 2, "{strips:?}");
     for strip in strips {
         let rects = strip[0].as_u64().expect("rects");
-        assert!((60..=61).contains(&rects), "{strip}");
+        assert!((30..=31).contains(&rects), "{strip}");
         assert!(
             strip[1]
                 .as_str()

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// The most bars of an uptime strip or a latency chart.
-pub const MAX_BARS: usize = 90;
+pub const MAX_BARS: usize = 60;
 /// The runs and failures read per probe.
 pub const RECENT_RUNS: u32 = 10;
 /// The points of a burn-down chart.
@@ -318,39 +318,33 @@ fn release(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<Option<
 mod tests {
     use super::*;
 
-    const M: u64 = 60_000;
-    const H: u64 = 3_600_000;
-    const D: u64 = 86_400_000;
-
-    fn span(from_ms: u64, to_ms: u64) -> Span {
-        Span { from_ms, to_ms }
-    }
-
     #[test]
     fn bars_are_whole_buckets_ending_with_the_current_one() {
+        let [M, H, D] = Level::ALL.map(Level::millis);
+        let span = |from_ms, to_ms| Span { from_ms, to_ms };
         let now = 100 * D + 10 * H + 7 * M + 1234;
-        // 24 h: 17-minute bars (24 h / 89, rounded up to minutes) aligned on 17 minutes since the epoch.
+        // 24 h: 25-minute bars (24 h / 59, rounded up to minutes) aligned on 25 minutes since the epoch.
         let day = bars(now, D);
-        assert_eq!(day.len(), 86);
+        assert_eq!(day.len(), 59);
         let last = day[day.len() - 1];
         assert_eq!(last.to_ms, now);
-        assert_eq!(last.from_ms % (17 * M), 0);
+        assert_eq!(last.from_ms % (25 * M), 0);
         for pair in day.windows(2) {
             assert_eq!(pair[0].to_ms + 1, pair[1].from_ms);
         }
         assert!(day[0].from_ms <= now - D + 1 && day[1].from_ms > now - D + 1);
-        // 30 d: 9-hour bars.
+        // 30 d: 13-hour bars.
         let month = bars(now, 30 * D);
-        assert_eq!(month[0].to_ms - month[0].from_ms + 1, 9 * H);
+        assert_eq!(month[0].to_ms - month[0].from_ms + 1, 13 * H);
         assert!(month.len() <= MAX_BARS);
-        // One hour: one-minute bars, 60 whole and the current minute.
+        // One hour: two-minute bars, 30 whole and the current one.
         let hour = bars(now, H);
-        assert_eq!(hour.len(), 61);
+        assert_eq!(hour.len(), 31);
         assert_eq!(
             hour[0],
-            span(100 * D + 9 * H + 7 * M, 100 * D + 9 * H + 8 * M - 1)
+            span(100 * D + 9 * H + 6 * M, 100 * D + 9 * H + 8 * M - 1)
         );
-        assert_eq!(hour[60], span(100 * D + 10 * H + 7 * M, now));
+        assert_eq!(hour[30], span(100 * D + 10 * H + 6 * M, now));
         // 90 days: 2-day bars (one more than a day each).
         let quarter = bars(now, 90 * D);
         assert_eq!(quarter[0].to_ms - quarter[0].from_ms + 1, 2 * D);

@@ -108,7 +108,7 @@ nav a{margin-right:1rem}nav a[aria-current]{font-weight:bold}\
 .card b{display:block;font-size:1.2rem}\
 .state{font-weight:bold;padding:0 .4rem;border-radius:4px}\
 .s-pass{background:#dafbe1}.s-fail,.s-firing{background:#ffd7d5}.s-inconclusive,.s-silenced{background:#fff1c2}.s-unknown{background:#eaeef2}\
-.up{fill:#2da44e}.degraded{fill:#d4a72c}.down{fill:#cf222e}.none{fill:#d0d7de}\
+.strip rect{width:3px;height:20px}.up{fill:#2da44e}.degraded{fill:#d4a72c}.down{fill:#cf222e}.none{fill:#d0d7de}\
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem}\
 .finding{color:#82071e}small{color:#57606a}";
 

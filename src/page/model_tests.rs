@@ -58,22 +58,31 @@ fn names() -> Vec<String> {
         .to_vec()
 }
 
+/// Two hours of `probes` with 10 queries an hour, latency per bar for `latency_bars`.
+fn query<'a>(
+    probes: &'a [String],
+    watch: &'a crate::release::WatchSettings,
+    latency_bars: &'a [String],
+) -> PageQuery<'a> {
+    PageQuery {
+        probes,
+        bursts: &[],
+        objectives: &[],
+        watch,
+        queries_per_hour: 10,
+        window_ms: 2 * H,
+        latency_bars,
+        runs: true,
+    }
+}
+
 #[test]
 fn the_model_says_each_probes_state_bars_uptime_and_last_findings() {
     let now = DEC_1 + 10 * H + 5 * M + 500;
     let store = store(now);
     let probes = names();
     let watch = crate::release::WatchSettings::default();
-    let query = PageQuery {
-        probes: &probes,
-        bursts: &[],
-        objectives: &[],
-        watch: &watch,
-        queries_per_hour: 10,
-        window_ms: 2 * H,
-        latency_bars: &probes[..1],
-        runs: true,
-    };
+    let query = query(&probes, &watch, &probes[..1]);
     let facts = page_facts(&store, &query, now).expect("facts");
     let infos = vec![ProbeInfo {
         name: "ok".into(),
@@ -102,9 +111,9 @@ fn the_model_says_each_probes_state_bars_uptime_and_last_findings() {
             ("silent", State::Silenced),
         ]
     );
-    // Two hours in 2-minute bars: 60 whole and the current one.
+    // Two hours in 3-minute bars: 40 whole and the current one.
     let ok = by("ok");
-    assert_eq!(ok.bars.len(), 61);
+    assert_eq!(ok.bars.len(), 41);
     assert_eq!(ok.info.request, "GET /api/v1/health");
     // The first bar starts on its boundary, before the window: it holds the run 2 h ago too.
     assert_eq!(ok.bars.iter().map(|b| b.pass).sum::<u64>(), 120);
@@ -192,16 +201,7 @@ fn the_release_shows_its_decisions_and_each_probe_before_and_after() {
         baseline_window: Duration::from_secs(3600),
         ..crate::release::WatchSettings::default()
     };
-    let query = PageQuery {
-        probes: &probes,
-        bursts: &[],
-        objectives: &[],
-        watch: &watch,
-        queries_per_hour: 10,
-        window_ms: 2 * H,
-        latency_bars: &[],
-        runs: false,
-    };
+    let query = query(&probes, &watch, &[]);
     let page = build(&page_facts(&store, &query, now).expect("facts"), &[]);
     let r = page.release.as_ref().expect("release");
     assert_eq!(r.version, "v2<i>");

@@ -40,13 +40,24 @@ enum What {
 
 /// The routes, over `store` (the daemon's) and `config`.
 pub fn router(store: Arc<Mutex<Store>>, config: PageConfig) -> Router {
+    let page = |what: fn(Option<String>) -> What| {
+        move |State(p): State<Pages>, h: HeaderMap, Query(q): Q, name: Option<Path<String>>| {
+            respond(p, h, q, what(name.map(|Path(n)| n)))
+        }
+    };
     Router::new()
-        .route("/", get(overview))
-        .route("/probe/{name}", get(probe))
-        .route("/slo", get(slo))
-        .route("/release", get(release))
-        .route("/api/v1/status", get(api_status))
-        .route("/api/v1/probes/{name}", get(api_probe))
+        .route("/", get(page(|_| What::Overview)))
+        .route(
+            "/probe/{name}",
+            get(page(|n| What::Probe(n.unwrap_or_default()))),
+        )
+        .route("/slo", get(page(|_| What::Slo)))
+        .route("/release", get(page(|_| What::Release)))
+        .route("/api/v1/status", get(page(|_| What::ApiStatus)))
+        .route(
+            "/api/v1/probes/{name}",
+            get(page(|n| What::ApiProbe(n.unwrap_or_default()))),
+        )
         .route("/badge/{file}", get(state_badge))
         .route("/badge/{name}/uptime/{file}", get(uptime_badge))
         .with_state(Pages {
@@ -57,40 +68,13 @@ pub fn router(store: Arc<Mutex<Store>>, config: PageConfig) -> Router {
 
 type Q = Query<HashMap<String, String>>;
 
-async fn overview(State(p): State<Pages>, h: HeaderMap, Query(q): Q) -> Response {
-    respond(p, h, q, What::Overview).await
-}
-async fn probe(
-    State(p): State<Pages>,
-    h: HeaderMap,
-    Query(q): Q,
-    Path(name): Path<String>,
-) -> Response {
-    respond(p, h, q, What::Probe(name)).await
-}
-async fn slo(State(p): State<Pages>, h: HeaderMap, Query(q): Q) -> Response {
-    respond(p, h, q, What::Slo).await
-}
-async fn release(State(p): State<Pages>, h: HeaderMap, Query(q): Q) -> Response {
-    respond(p, h, q, What::Release).await
-}
-async fn api_status(State(p): State<Pages>, h: HeaderMap, Query(q): Q) -> Response {
-    respond(p, h, q, What::ApiStatus).await
-}
-async fn api_probe(
-    State(p): State<Pages>,
-    h: HeaderMap,
-    Query(q): Q,
-    Path(name): Path<String>,
-) -> Response {
-    respond(p, h, q, What::ApiProbe(name)).await
-}
 async fn state_badge(State(p): State<Pages>, h: HeaderMap, Path(file): Path<String>) -> Response {
     match file.strip_suffix(".svg") {
         Some(name) => respond(p, h, HashMap::new(), What::StateBadge(name.to_string())).await,
         None => not_found("a badge is /badge/PROBE.svg"),
     }
 }
+
 async fn uptime_badge(
     State(p): State<Pages>,
     h: HeaderMap,
