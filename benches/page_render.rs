@@ -52,7 +52,7 @@ fn main() {
 struct Bench<'a> {
     name: String,
     window_ms: u64,
-    latency_bars: Vec<String>,
+    detail: Vec<String>,
     render: Box<dyn Fn(&oewsprobe::page::Page) -> String + 'a>,
 }
 
@@ -98,43 +98,43 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
         Bench {
             name: "overview, 24 h".into(),
             window_ms: DAY_MS,
-            latency_bars: vec![],
+            detail: vec![],
             render: Box::new(|p| pages::overview(p, Links::Served, true)),
         },
         Bench {
             name: "overview, 30 d".into(),
             window_ms: 30 * DAY_MS,
-            latency_bars: vec![],
+            detail: vec![],
             render: Box::new(|p| pages::overview(p, Links::Served, true)),
         },
         Bench {
             name: format!("probe {first}, 24 h"),
             window_ms: DAY_MS,
-            latency_bars: vec![first.clone()],
+            detail: vec![first.clone()],
             render: Box::new(probe_page(first.clone())),
         },
         Bench {
             name: format!("probe {first}, 30 d"),
             window_ms: 30 * DAY_MS,
-            latency_bars: vec![first.clone()],
+            detail: vec![first.clone()],
             render: Box::new(probe_page(first.clone())),
         },
         Bench {
             name: "slo".into(),
             window_ms: DAY_MS,
-            latency_bars: vec![],
+            detail: vec![],
             render: Box::new(|p| pages::slo(p, Links::Served, true)),
         },
         Bench {
             name: "release".into(),
             window_ms: DAY_MS,
-            latency_bars: vec![],
+            detail: vec![],
             render: Box::new(|p| pages::release(p, Links::Served, true)),
         },
         Bench {
             name: "api/v1/status".into(),
             window_ms: DAY_MS,
-            latency_bars: vec![],
+            detail: vec![],
             render: Box::new(|p| serde_json::to_string(p).unwrap_or_default()),
         },
     ];
@@ -153,7 +153,7 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
             let started = Instant::now();
             let facts = oewsprobe::happened::page_facts(
                 &store,
-                &config.query(page.window_ms, &page.latency_bars),
+                &config.query(page.window_ms, &page.detail),
                 now,
             )
             .map_err(|e| e.to_string())?;

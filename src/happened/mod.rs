@@ -1,5 +1,5 @@
 //! What happened in a window: the one read path for history. `status`, the metrics refresher, the SLO
-//! alerts, the alert emails' latency figures and the release watch all ask here, and nowhere else.
+//! alerts, the alert emails' latency figures, the release watch and the status page all ask here, and nowhere else.
 //!
 //! Windows are answered from the rollups (`Store::window_rollups`, `Store::objective_counts`): the rows read
 //! depend on a window's length in buckets, not on the runs in it. Raw runs are read only where a reader needs

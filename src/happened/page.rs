@@ -7,6 +7,7 @@
 use super::status::alert_status;
 use crate::alert::Silence;
 use crate::history::{Level, Rollup};
+use crate::probe::Verdict;
 use crate::release::WatchSettings;
 use crate::report::{AlertStatus, BudgetStatus};
 use crate::slo::{Counts, Evaluation, Objective, Span, TierState};
@@ -16,8 +17,8 @@ use serde_json::Value as ProbeRecordJson;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-/// The most bars of an uptime strip or a latency chart.
-pub const MAX_BARS: usize = 60;
+/// How many whole bars a window is cut into, at most (one more, the current one, ends now).
+pub const MAX_BARS: usize = 48;
 /// The runs and failures read per probe.
 pub const RECENT_RUNS: u32 = 10;
 /// The points of a burn-down chart.
@@ -39,11 +40,10 @@ pub struct PageQuery<'a> {
     pub watch: &'a WatchSettings,
     pub queries_per_hour: u32,
     pub window_ms: u64,
-    /// The probes whose bars carry latency distributions (the per-probe page's chart); the overview needs
-    /// counts only, which are cheaper.
-    pub latency_bars: &'a [String],
-    /// Whether to read each probe's latest runs and failures (the per-probe page and the report).
-    pub runs: bool,
+    /// The probes shown in detail (a probe's page, the report): their bars carry latency distributions and
+    /// their latest runs and failures are read. The others get counts per bar (summed by SQLite) and, when
+    /// their last run failed, that failure.
+    pub detail: &'a [String],
 }
 
 /// One probe as the page reads it.
@@ -55,9 +55,10 @@ pub struct ProbeFacts {
     /// Parallel to [`UPTIME_SPANS`].
     pub uptime: Vec<Rollup>,
     pub last: Option<StoredRecord>,
-    /// The latest runs, newest first (empty unless asked for).
+    /// The latest runs, newest first (empty unless shown in detail).
     pub recent: Vec<ProbeRecordJson>,
-    /// The latest failed runs, newest first (empty unless asked for).
+    /// The latest failed runs, newest first (only the last one unless shown in detail, and only when the
+    /// last run failed).
     pub failures: Vec<ProbeRecordJson>,
 }
 
@@ -115,7 +116,7 @@ pub struct PageFacts {
 /// minutes (under an hour), hours (under a day) or days, aligned on them so their rollup rows are whole;
 /// the last bar runs from the last boundary to now.
 pub fn bars(now_ms: u64, window_ms: u64) -> Vec<Span> {
-    let wanted = window_ms.div_ceil(MAX_BARS as u64 - 1).max(1);
+    let wanted = window_ms.div_ceil(MAX_BARS as u64).max(1);
     let unit = match wanted {
         w if w <= Level::Hour.millis() => Level::Minute,
         w if w <= Level::Day.millis() => Level::Hour,
@@ -155,18 +156,18 @@ pub fn page_facts(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<
         let counts_only: Vec<String> = q
             .probes
             .iter()
-            .filter(|p| !q.latency_bars.contains(p))
+            .filter(|p| !q.detail.contains(p))
             .cloned()
             .collect();
+        for (name, counts) in store.bar_counts(&counts_only, &bars)? {
+            if let Some(p) = probes.get_mut(&name) {
+                p.bars = counts;
+            }
+        }
         for bar in &bars {
-            for (names, latency) in [(&counts_only[..], false), (q.latency_bars, true)] {
-                if names.is_empty() {
-                    continue;
-                }
-                for (name, rollup) in store.window_rollups(names, *bar, latency)? {
-                    if let Some(p) = probes.get_mut(&name) {
-                        p.bars.push(rollup);
-                    }
+            for (name, rollup) in store.window_rollups(q.detail, *bar, true)? {
+                if let Some(p) = probes.get_mut(&name) {
+                    p.bars.push(rollup);
                 }
             }
         }
@@ -185,9 +186,12 @@ pub fn page_facts(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<
         }
         for (name, p) in probes.iter_mut() {
             p.last = store.latest_run_in(name, window)?;
-            if q.runs {
+            let failed = p.last.as_ref().is_some_and(|r| r.verdict == Verdict::Fail);
+            if q.detail.contains(name) {
                 p.recent = store.recent_records(name, RECENT_RUNS, false)?;
                 p.failures = store.recent_records(name, RECENT_RUNS, true)?;
+            } else if failed {
+                p.failures = store.recent_records(name, 1, true)?;
             }
         }
         let bursts = q
@@ -249,13 +253,15 @@ fn objectives(
             let step = (now_ms - period.from_ms)
                 .div_ceil(BURN_DOWN_POINTS as u64)
                 .max(1);
-            // On whole minutes (so they move with the runs, not the clock), the last one now.
+            // On whole days (hours, minutes for a short period), so they move with the runs and not the
+            // clock, and their spans share rows; the last one now.
+            let grid = Level::ALL
+                .into_iter()
+                .rev()
+                .find(|l| l.millis() <= step)
+                .unwrap_or(Level::Minute);
             let points: Vec<u64> = (1..BURN_DOWN_POINTS as u64)
-                .map(|k| {
-                    Level::Minute
-                        .start_of(period.from_ms + k * step)
-                        .min(now_ms)
-                })
+                .map(|k| grid.start_of(period.from_ms + k * step).min(now_ms))
                 .chain([now_ms])
                 .collect();
             let spans: Vec<Span> = points
@@ -320,23 +326,25 @@ mod tests {
 
     #[test]
     fn bars_are_whole_buckets_ending_with_the_current_one() {
-        let [M, H, D] = Level::ALL.map(Level::millis);
+        const M: u64 = 60_000;
+        const H: u64 = 60 * M;
+        const D: u64 = 24 * H;
         let span = |from_ms, to_ms| Span { from_ms, to_ms };
         let now = 100 * D + 10 * H + 7 * M + 1234;
-        // 24 h: 25-minute bars (24 h / 59, rounded up to minutes) aligned on 25 minutes since the epoch.
+        // 24 h: 30-minute bars aligned on 30 minutes since the epoch, 48 whole and the current one.
         let day = bars(now, D);
-        assert_eq!(day.len(), 59);
+        assert_eq!(day.len(), 49);
         let last = day[day.len() - 1];
         assert_eq!(last.to_ms, now);
-        assert_eq!(last.from_ms % (25 * M), 0);
+        assert_eq!(last.from_ms % (30 * M), 0);
         for pair in day.windows(2) {
             assert_eq!(pair[0].to_ms + 1, pair[1].from_ms);
         }
         assert!(day[0].from_ms <= now - D + 1 && day[1].from_ms > now - D + 1);
-        // 30 d: 13-hour bars.
+        // 30 d: 15-hour bars.
         let month = bars(now, 30 * D);
-        assert_eq!(month[0].to_ms - month[0].from_ms + 1, 13 * H);
-        assert!(month.len() <= MAX_BARS);
+        assert_eq!(month[0].to_ms - month[0].from_ms + 1, 15 * H);
+        assert!(month.len() <= MAX_BARS + 1);
         // One hour: two-minute bars, 30 whole and the current one.
         let hour = bars(now, H);
         assert_eq!(hour.len(), 31);

@@ -56,11 +56,11 @@ impl PageConfig {
         }
     }
 
-    /// The query of everything the pages show over `window_ms`, with latency per bar for `latency_bars`.
+    /// The query of everything the pages show over `window_ms`, with `detail` shown in detail (latency per bar, latest runs).
     pub fn query<'a>(
         &'a self,
         window_ms: u64,
-        latency_bars: &'a [String],
+        detail: &'a [String],
     ) -> crate::happened::PageQuery<'a> {
         crate::happened::PageQuery {
             probes: &self.probes,
@@ -69,8 +69,7 @@ impl PageConfig {
             watch: &self.watch,
             queries_per_hour: self.queries_per_hour,
             window_ms,
-            latency_bars,
-            runs: true,
+            detail,
         }
     }
 }

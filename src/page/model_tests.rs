@@ -58,11 +58,11 @@ fn names() -> Vec<String> {
         .to_vec()
 }
 
-/// Two hours of `probes` with 10 queries an hour, latency per bar for `latency_bars`.
+/// Two hours of `probes` with 10 queries an hour, latency per bar for `detail`.
 fn query<'a>(
     probes: &'a [String],
     watch: &'a crate::release::WatchSettings,
-    latency_bars: &'a [String],
+    detail: &'a [String],
 ) -> PageQuery<'a> {
     PageQuery {
         probes,
@@ -71,8 +71,7 @@ fn query<'a>(
         watch,
         queries_per_hour: 10,
         window_ms: 2 * H,
-        latency_bars,
-        runs: true,
+        detail,
     }
 }
 
@@ -139,10 +138,41 @@ fn the_model_says_each_probes_state_bars_uptime_and_last_findings() {
         bold.last_findings,
         vec![format!("status: expected 200, got 502 — body: {HOSTILE}")]
     );
-    assert_eq!(bold.recent[0].status, Some(502));
+    assert_eq!(bold.failures[0].status, Some(502));
+    assert!(
+        bold.recent.is_empty(),
+        "runs are read for the probes shown in detail"
+    );
     assert_eq!(page.summary.failing, 1);
     assert_eq!(page.summary.state, State::Fail);
     assert_eq!(page.summary.queries_left, 10);
+}
+
+#[test]
+fn bars_summed_by_sqlite_count_what_each_bars_window_counts() {
+    let now = DEC_1 + 10 * H + 5 * M + 500;
+    let store = store(now);
+    let probes = names();
+    let watch = crate::release::WatchSettings::default();
+    let counts = |detail: &[String]| {
+        let facts = page_facts(&store, &query(&probes, &watch, detail), now).expect("facts");
+        facts
+            .probes
+            .into_iter()
+            .map(|(name, p)| {
+                let bars: Vec<(u64, u64, u64)> = p
+                    .bars
+                    .iter()
+                    .map(|b| (b.pass, b.fail, b.inconclusive))
+                    .collect();
+                (name, bars)
+            })
+            .collect::<Vec<_>>()
+    };
+    let summed = counts(&[]);
+    assert_eq!(summed, counts(&probes));
+    let flaky = &summed.iter().find(|(n, _)| n == "flaky").expect("flaky").1;
+    assert_eq!(flaky.iter().map(|b| b.1).sum::<u64>(), 2);
 }
 
 #[test]

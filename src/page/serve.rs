@@ -153,7 +153,7 @@ async fn respond(
         },
     };
     let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
-    let latency_bars: Vec<String> = match &what {
+    let detail: Vec<String> = match &what {
         What::Probe(name) | What::ApiProbe(name) => vec![name.clone()],
         _ => Vec::new(),
     };
@@ -165,7 +165,7 @@ async fn respond(
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let facts = crate::happened::page_facts(
             &store,
-            &config.query(window_ms, &latency_bars),
+            &config.query(window_ms, &detail),
             crate::monitor::now_ms(),
         )?;
         Ok::<_, crate::store::StoreError>(super::build(&facts, &config.infos))

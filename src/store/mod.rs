@@ -5,6 +5,7 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod bars;
 mod export;
 mod history;
 mod import;
