@@ -41,6 +41,14 @@ fn every_route_answers_from_the_daemons_history() {
     assert!(overview.contains(ESCAPED), "the hostile finding, escaped");
     assert!(overview.contains("release under watch<b>main-bbb</b>"));
     assert_eq!(overview.matches("<svg class=\"strip\"").count(), 2);
+    // The scheduled burst: its verdicts, its percentile plot and table, its latest runs.
+    assert!(overview.contains("<section class=\"burst\"><h3>health-burst</h3>"));
+    assert!(overview.contains("<svg class=\"percentiles\""));
+    assert!(
+        overview.contains(
+            "<caption>slowest request per burst, by percentile</caption><tr><td>p50</td>"
+        )
+    );
     // A probe's page: the latency chart with the objective, recent runs with timings, the definition.
     let health = html("/probe/health");
     assert!(health.contains("<svg class=\"latency\""));
@@ -92,6 +100,12 @@ fn every_route_answers_from_the_daemons_history() {
     assert!(finding.ends_with(HOSTILE_BODY), "{finding}");
     assert_eq!(probes[0]["uptime"][0]["span"], "24h");
     assert!(page["release"]["decisions"][0]["outcome"].is_string());
+    assert_eq!(page["bursts"][0]["name"], "health-burst");
+    assert!(
+        page["bursts"][0]["passed"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        page["bursts"]
+    );
     let (status, _, body) = daemon.get("/api/v1/probes/health?window=1h", &[]);
     assert_eq!(status, 200, "{body}");
     let health: serde_json::Value = serde_json::from_str(&body).expect("JSON");

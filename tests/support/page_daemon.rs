@@ -1,8 +1,9 @@
 //! A daemon with real history for the status page's tests: `oewsprobe run` probing the simulator through a
-//! real Caddy every second (`health`, and `hostile`, whose 502 body is a script), a dry-run release watch
-//! that has decided to roll back (the simulator's `health_down` after `release start`), and the status
-//! listener on a free loopback port. `hostile` expects the proxy's 502 with a JSON body, so its findings quote
-//! the script (a status finding of a 502 gives the class's hint instead of the body).
+//! real Caddy every second (`health`, and `hostile`, whose 502 body is a script), a scheduled burst of
+//! `health` every 2 s (`health-burst`), a dry-run release watch that has decided to roll back (the
+//! simulator's `health_down` after `release start`), and the status listener on a free loopback port.
+//! `hostile` expects the proxy's 502 with a JSON body, so its findings quote the script (a status finding of
+//! a 502 gives the class's hint instead of the body).
 #![allow(dead_code)]
 
 use super::process::{BIN, SimProcess};
@@ -49,7 +50,7 @@ impl PageDaemon {
         let every_second = "schedule = \"* * * * * *\"\n";
         std::fs::write(
             dir.path().join("probes/health.toml"),
-            format!("description = \"the API answers\"\n{every_second}[request]\npath = \"/api/v1/health\"\ntimeout = \"800ms\"\n[expect]\nstatus = 200\n"),
+            format!("description = \"the API answers\"\n{every_second}[burst]\nschedule = \"*/2 * * * * *\"\nrequests = 3\nslo = \"5s\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"800ms\"\n[expect]\nstatus = 200\n"),
         )
         .expect("probe");
         std::fs::write(
