@@ -13,7 +13,7 @@
 use oewsprobe::page::html::Links;
 use oewsprobe::page::{PageConfig, ProbeInfo, pages};
 use oewsprobe::probe::{ProbeRecord, RequestLine, Timings, Verdict};
-use oewsprobe::slo::{Objective, Sli};
+use oewsprobe::slo::{Objective, RawObjective};
 use oewsprobe::store::Store;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -75,15 +75,7 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
             .collect(),
         probes: probes.clone(),
         bursts: Vec::new(),
-        objectives: vec![Objective {
-            name: "availability".into(),
-            probes: probes.clone(),
-            sli: Sli::Availability,
-            target: 0.99,
-            period: oewsprobe::slo::DEFAULT_PERIOD,
-            tiers: oewsprobe::slo::default_tiers(),
-            min_bad: oewsprobe::slo::DEFAULT_MIN_BAD,
-        }],
+        objectives: vec![availability(&probes)?],
         watch: oewsprobe::release::WatchSettings::default(),
         queries_per_hour: 10_000,
     };
@@ -191,6 +183,19 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
         }
     );
     Ok(())
+}
+
+/// `[[slo]] name = "availability"`, `target = 0.99` over `probes`, compiled as the config compiles it (the
+/// default 30-day period and tiers).
+fn availability(probes: &[String]) -> Result<Objective, String> {
+    let raw = RawObjective {
+        name: Some("availability".into()),
+        probes: Some(probes.to_vec()),
+        target: Some(0.99),
+        ..RawObjective::default()
+    };
+    let known: Vec<&str> = probes.iter().map(String::as_str).collect();
+    oewsprobe::slo::compile(&raw, &known).map_err(|errors| format!("{errors:?}"))
 }
 
 /// A small store (3 probes, one run a minute for 2 days) with a release, benched once.
