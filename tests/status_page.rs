@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::time::Duration;
 use support::page_daemon::{HOSTILE_BODY, PageDaemon, ROLLBACK_TO, VERSION, header};
 
 /// The escaped form of the hostile body, as a page must show it.
@@ -143,6 +144,19 @@ fn every_route_answers_from_the_daemons_history() {
     assert!(body.starts_with("window=forever: "), "{body}");
     // /metrics and /healthz are still there.
     assert_eq!(daemon.get("/healthz", &[]).0, 200);
+
+    // A reload's new probe is on the pages.
+    std::fs::write(
+        daemon.dir.path().join("probes/models.toml"),
+        "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/models\"\n[expect]\nstatus = 200\n",
+    )
+    .expect("probe");
+    daemon.signal("HUP");
+    support::release::wait_for("the new probe on the page", Duration::from_secs(15), || {
+        daemon.get("/probe/models", &[]).0 == 200
+    });
+    let (_, _, overview) = daemon.get("/", &[]);
+    assert!(overview.contains("<a href=\"/probe/models\">models</a>"));
 }
 
 #[test]

@@ -49,7 +49,8 @@ pub async fn run(args: RunArgs) -> Exit {
         }
     };
     let liveness = Arc::new(Liveness::default());
-    let pages = crate::page::serve::router(store.clone(), crate::page::PageConfig::of(&plan));
+    let page_config = crate::page::serve::shared(&plan);
+    let pages = crate::page::serve::router(store.clone(), page_config.clone());
     let telemetry =
         match super::telemetry::start_daemon(&plan.settings, liveness.clone(), pages).await {
             Ok(telemetry) => telemetry,
@@ -59,6 +60,7 @@ pub async fn run(args: RunArgs) -> Exit {
             }
         };
     let context = Context {
+        page_config,
         sources,
         store,
         metrics: telemetry.metrics(),
@@ -96,6 +98,8 @@ struct Context {
     hooks: Arc<Hooks>,
     /// The current alert loop's queue.
     alerts: Arc<AlertFeed>,
+    /// What the status page shows of the plan (a reload replaces it).
+    page_config: crate::page::serve::SharedConfig,
 }
 
 impl Context {
@@ -263,6 +267,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                             {
                                 older.interrupt();
                             }
+                            crate::page::serve::replace(&context.page_config, &new_plan);
                             plan = new_plan;
                         }
                         Err(message) => crate::telemetry::say(&format!(

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The window pages show without `?window=`.
@@ -22,7 +22,20 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(86_400);
 #[derive(Clone)]
 struct Pages {
     store: Arc<Mutex<Store>>,
-    config: Arc<PageConfig>,
+    config: SharedConfig,
+}
+
+/// The plan as the pages show it, replaced by a reload.
+pub type SharedConfig = Arc<RwLock<Arc<PageConfig>>>;
+
+/// The pages' view of `plan`, to share with [`router`].
+pub fn shared(plan: &crate::config::Plan) -> SharedConfig {
+    Arc::new(RwLock::new(Arc::new(PageConfig::of(plan))))
+}
+
+/// Makes the pages show `plan` (after a reload): the next request reads it.
+pub fn replace(config: &SharedConfig, plan: &crate::config::Plan) {
+    *config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(PageConfig::of(plan));
 }
 
 /// What a request asks for.
@@ -39,7 +52,7 @@ enum What {
 }
 
 /// The routes, over `store` (the daemon's) and `config`.
-pub fn router(store: Arc<Mutex<Store>>, config: PageConfig) -> Router {
+pub fn router(store: Arc<Mutex<Store>>, config: SharedConfig) -> Router {
     let page = |what: fn(Option<String>) -> What| {
         move |State(p): State<Pages>, h: HeaderMap, Query(q): Q, name: Option<Path<String>>| {
             respond(p, h, q, what(name.map(|Path(n)| n)))
@@ -60,10 +73,7 @@ pub fn router(store: Arc<Mutex<Store>>, config: PageConfig) -> Router {
         )
         .route("/badge/{file}", get(state_badge))
         .route("/badge/{name}/uptime/{file}", get(uptime_badge))
-        .with_state(Pages {
-            store,
-            config: Arc::new(config),
-        })
+        .with_state(Pages { store, config })
 }
 
 type Q = Query<HashMap<String, String>>;
@@ -157,7 +167,7 @@ async fn respond(
         What::Probe(name) | What::ApiProbe(name) => vec![name.clone()],
         _ => Vec::new(),
     };
-    let config = p.config.clone();
+    let config = p.config.read().unwrap_or_else(|p| p.into_inner()).clone();
     let read = tokio::task::spawn_blocking(move || {
         let store = p
             .store

@@ -106,6 +106,11 @@ impl PageDaemon {
         daemon
     }
 
+    /// Sends signal `name` (`HUP`, …) to the daemon.
+    pub fn signal(&self, name: &str) {
+        super::process::signal(&self.child, name);
+    }
+
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("oewsprobe.toml")
     }
