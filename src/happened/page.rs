@@ -164,7 +164,7 @@ pub fn page_facts(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<
                 p.bars = counts;
             }
         }
-        for bar in &bars {
+        for bar in bars.iter().filter(|_| !q.detail.is_empty()) {
             for (name, rollup) in store.window_rollups(q.detail, *bar, true)? {
                 if let Some(p) = probes.get_mut(&name) {
                     p.bars.push(rollup);

@@ -22,11 +22,10 @@ impl Store {
             .iter()
             .map(|p| (p.clone(), vec![Rollup::default(); bars.len()]))
             .collect();
-        let (Some(first), Some(width)) =
-            (bars.first(), bars.first().map(|b| b.to_ms - b.from_ms + 1))
-        else {
+        let (Some(first), false) = (bars.first(), probes.is_empty()) else {
             return Ok(out);
         };
+        let width = first.to_ms - first.from_ms + 1;
         let bar_of = |ms: u64| {
             usize::try_from(ms.saturating_sub(first.from_ms) / width.max(1))
                 .map_or(bars.len() - 1, |i| i.min(bars.len() - 1))
