@@ -103,7 +103,7 @@ impl Links {
 pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1f24;background:#fff}\
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:1.6rem}\
 table{border-collapse:collapse;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #d8dee4;text-align:left;vertical-align:top}\
-nav a{margin-right:1rem}nav a[aria-current]{font-weight:bold}\
+.probes td:nth-child(n+4):nth-child(-n+8){white-space:nowrap}nav a{margin-right:1rem}nav a[aria-current]{font-weight:bold}\
 .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #d8dee4;border-radius:6px;padding:.6rem 1rem;min-width:10rem}\
 .card b{display:block;font-size:1.2rem}\
 .state{font-weight:bold;padding:0 .4rem;border-radius:4px}\

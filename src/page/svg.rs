@@ -270,8 +270,12 @@ pub fn percentile_plot(name: &str, percentiles: &[(f64, Option<f64>)]) -> String
     let x = |q: f64| 20.0 + position(q) / right * (W - 40.0);
     let y = |v: f64| H - 20.0 - v / top * (H - 30.0);
     let mut out = format!(
-        "<svg class=\"percentiles\" role=\"img\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><title>{}: latency by percentile</title>",
-        esc(name)
+        "<svg class=\"percentiles\" role=\"img\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><title>{}: latency by percentile</title>\
+<line x1=\"0\" y1=\"{1}\" x2=\"{W}\" y2=\"{1}\" stroke=\"#d0d7de\"/><text x=\"2\" y=\"12\" font-size=\"11\">{2}</text>\
+<text x=\"2\" y=\"176\" font-size=\"11\">p50 … p100, a log scale of 1 / (1 − q)</text>",
+        esc(name),
+        n(H - 20.0),
+        esc(&ms_text(Some(top)))
     );
     out.push_str(&polyline("percentiles", "#0969da", percentiles, x, y));
     for (q, v) in percentiles {
