@@ -32,6 +32,9 @@ pub enum Command {
     /// What the monitor's store says: per probe verdicts, pass rates, latency; the query budget; the release
     /// watch. Works while `run` runs.
     Status(StatusArgs),
+    /// The status page as one self-contained HTML file (no script, no external asset), for a deploy record
+    /// or an email.
+    Report(ReportArgs),
     /// The store: what it holds, its runs out as JSON Lines and back in, its rollups rebuilt.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -381,6 +384,18 @@ pub struct StatusArgs {
     pub window: std::time::Duration,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Write the page here (overview, every probe, SLOs, release), replacing the file.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// The window the uptime strips, latency charts and percentiles cover (at most 1 year).
+    #[arg(long, default_value = "24h", value_parser = window_flag)]
+    pub window: std::time::Duration,
 }
 
 /// A window given as a flag (`silence add --for`, `status --window`): a positive duration of at most

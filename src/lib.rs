@@ -19,6 +19,8 @@
 //! * [`history`] — rollups of runs per minute, hour and day, and which rows answer a window (pure).
 //! * [`happened`] — what happened in a window: the one read path for history (status, metrics, SLO alerts,
 //!   alert emails, the release watch), from the rollups.
+//! * [`page`]    — the status page: a pure model of what `happened` read, rendered as HTML with inline SVG,
+//!   badges and JSON (pure); its routes on the status listener.
 //! * [`slo`]     — objectives, burn rates, error budget, tier state (pure).
 //! * [`release`] — the guarded release-watch decision and its evidence (pure).
 //! * [`rollback`] — the rollback hook runner.
@@ -44,6 +46,7 @@ pub mod known_drift;
 pub mod load;
 pub mod monitor;
 pub mod oews;
+pub mod page;
 pub mod probe;
 pub mod release;
 pub mod report;

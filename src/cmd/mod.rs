@@ -10,6 +10,7 @@ pub mod drift;
 pub mod drift_accept;
 pub mod once;
 pub mod release;
+pub mod report;
 pub mod run;
 pub mod silence;
 pub mod sim;
@@ -31,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Silence(command) => silence::run(command),
         Command::Alert(command) => alert::run(command).await,
         Command::Status(args) => status::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Store(command) => store::run(command),
         Command::Drift(args) => drift::run(args).await,
         Command::Validate(args) => validate::run(&args),

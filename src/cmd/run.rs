@@ -49,14 +49,18 @@ pub async fn run(args: RunArgs) -> Exit {
         }
     };
     let liveness = Arc::new(Liveness::default());
-    let telemetry = match super::telemetry::start_daemon(&plan.settings, liveness.clone()).await {
-        Ok(telemetry) => telemetry,
-        Err(message) => {
-            crate::telemetry::say(&format!("oewsprobe run: {message}"));
-            return Exit::CouldNotCheck;
-        }
-    };
+    let page_config = crate::page::serve::shared(&plan);
+    let pages = crate::page::serve::router(store.clone(), page_config.clone());
+    let telemetry =
+        match super::telemetry::start_daemon(&plan.settings, liveness.clone(), pages).await {
+            Ok(telemetry) => telemetry,
+            Err(message) => {
+                crate::telemetry::say(&format!("oewsprobe run: {message}"));
+                return Exit::CouldNotCheck;
+            }
+        };
     let context = Context {
+        page_config,
         sources,
         store,
         metrics: telemetry.metrics(),
@@ -94,6 +98,8 @@ struct Context {
     hooks: Arc<Hooks>,
     /// The current alert loop's queue.
     alerts: Arc<AlertFeed>,
+    /// What the status page shows of the plan (a reload replaces it).
+    page_config: crate::page::serve::SharedConfig,
 }
 
 impl Context {
@@ -261,6 +267,7 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
                             {
                                 older.interrupt();
                             }
+                            crate::page::serve::replace(&context.page_config, &new_plan);
                             plan = new_plan;
                         }
                         Err(message) => crate::telemetry::say(&format!(

@@ -27,6 +27,7 @@ pub fn start_one_shot(settings: &Settings) -> Result<Option<Telemetry>, String> 
 pub async fn start_daemon(
     settings: &Settings,
     liveness: Arc<Liveness>,
+    pages: axum::Router,
 ) -> Result<Telemetry, String> {
     let telemetry = Telemetry::start(
         settings.telemetry.as_ref(),
@@ -34,7 +35,7 @@ pub async fn start_daemon(
         settings.status_listen.is_some(),
     )?;
     if let (Some(listen), Some(scrape)) = (settings.status_listen, telemetry.scrape()) {
-        match crate::telemetry::serve(listen, scrape, liveness).await {
+        match crate::telemetry::serve(listen, scrape, liveness, pages).await {
             Ok(bound) => crate::telemetry::say(&format!(
                 "oewsprobe run: status listener on http://{bound} (/metrics, /healthz)"
             )),

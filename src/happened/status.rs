@@ -79,7 +79,7 @@ pub fn release_watch(store: &Store, now: u64) -> StoreResult<Option<WatchStatus>
 
 /// What fires (probes, and SLO tiers as `slo OBJECTIVE/TIER`), the active silences, the outbox. Whether
 /// email is configured is the caller's to say.
-fn alert_status(store: &Store, now: u64) -> StoreResult<AlertStatus> {
+pub(super) fn alert_status(store: &Store, now: u64) -> StoreResult<AlertStatus> {
     let mut firing: Vec<String> = store
         .alert_states::<serde_json::Value>()?
         .into_iter()

@@ -191,7 +191,7 @@ impl Store {
     }
 
     /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them.
-    fn runs_in(&self, probes: &[String], span: Span) -> StoreResult<Vec<(String, Run)>> {
+    pub(super) fn runs_in(&self, probes: &[String], span: Span) -> StoreResult<Vec<(String, Run)>> {
         let sql = format!(
             "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records
              WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
@@ -249,12 +249,12 @@ impl Store {
     }
 }
 
-fn placeholders(n: usize) -> String {
+pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
 /// The probes, then the two instants (as SQLite's signed integers, saturating).
-fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Value> {
+pub(super) fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Value> {
     let instant = |ms: u64| Value::Integer(i64::try_from(ms).unwrap_or(i64::MAX));
     probes
         .iter()

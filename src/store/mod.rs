@@ -5,6 +5,7 @@
 //! read-only while the daemon runs (WAL lets readers and the writer proceed together).
 
 mod alert_state;
+mod bars;
 mod export;
 mod history;
 mod import;
@@ -33,7 +34,7 @@ pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary
 pub use progress::{count_text, done_line, progress_line};
 pub use prune::{BATCH, PruneSummary, Pruning, VACUUM_PAGES, prune};
 pub use records::{BudgetSpend, FinishedRun, Reservation, StoredRecord};
-pub use releases::{Release, StoredDecision};
+pub use releases::{Release, RollbackRecord, StoredDecision};
 pub use stats::{StoreStats, TierStats};
 pub use tiers::Tier;
 

@@ -237,6 +237,33 @@ impl Store {
             .transpose()?)
     }
 
+    /// The full records of `probe` (as [`Store::latest_record`] gives one), the newest first, at most
+    /// `limit`; with `failed_only`, failed runs only. One indexed range read, however many runs are held.
+    pub fn recent_records(
+        &self,
+        probe: &str,
+        limit: u32,
+        failed_only: bool,
+    ) -> StoreResult<Vec<ProbeRecordJson>> {
+        let filter = if failed_only {
+            "AND verdict = 'fail'"
+        } else {
+            ""
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM records WHERE probe = ?1 {filter}
+             ORDER BY scheduled_at_ms DESC, id DESC LIMIT ?2",
+            super::record_json::SELECTED
+        ))?;
+        let rows = stmt.query_map(params![probe, limit], super::record_json::read)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (columns, json) = row?;
+            out.push(super::record_json::full(&columns, &json)?);
+        }
+        Ok(out)
+    }
+
     /// How many records the store holds.
     pub fn record_count(&self) -> StoreResult<u64> {
         let n: i64 = self

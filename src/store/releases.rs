@@ -32,6 +32,14 @@ pub struct StoredDecision {
     pub evidence: serde_json::Value,
 }
 
+/// A claimed rollback as recorded: the claim, and the hook's outcome once it finished.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RollbackRecord {
+    pub claimed_at_ms: u64,
+    pub finished_at_ms: Option<u64>,
+    pub outcome: Option<serde_json::Value>,
+}
+
 const RELEASE_COLUMNS: &str =
     "id, version, rollback_to, started_at_ms, watch_until_ms, ended_at_ms";
 
@@ -129,6 +137,27 @@ impl Store {
             )
             .optional()?;
         Ok(at.flatten().map(|v| v as u64))
+    }
+
+    /// The claimed rollback of `release_id`: when it was claimed, when its hook finished and the outcome
+    /// recorded then (`None` when no rollback was claimed).
+    pub fn rollback_of(&self, release_id: i64) -> StoreResult<Option<RollbackRecord>> {
+        let row: Option<(i64, Option<i64>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT claimed_at_ms, finished_at_ms, outcome_json FROM rollback_claims WHERE release_id = ?1",
+                [release_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((claimed, finished, outcome)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(RollbackRecord {
+            claimed_at_ms: claimed as u64,
+            finished_at_ms: finished.map(|v| v as u64),
+            outcome: outcome.map(|o| serde_json::from_str(&o)).transpose()?,
+        }))
     }
 
     /// The releases whose rollback was claimed but never given an outcome, with the claim's time.

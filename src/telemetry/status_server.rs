@@ -1,6 +1,6 @@
 //! The local status listener of `run`: `GET /metrics` (Prometheus text, from the same instruments the OTLP
-//! export reads) and `GET /healthz` (200 while every monitor loop is alive, else 503), on loopback unless
-//! configured otherwise.
+//! export reads), `GET /healthz` (200 while every monitor loop is alive, else 503) and the routes it is given
+//! (the status page's), on loopback unless configured otherwise.
 //!
 //! The listener never takes the descriptors probing needs: at most [`connection_cap`] connections are served
 //! at once (more are closed as soon as they are accepted), a connection that has not sent its request headers
@@ -112,11 +112,13 @@ struct AppState {
 }
 
 /// Binds `listen` and serves until the process ends; returns the bound address. A non-loopback address is
-/// served, with a warning: anyone who reaches it can read the metrics.
+/// served, with a warning: anyone who reaches it can read the metrics. `pages` (the status page's routes)
+/// are served beside `/metrics` and `/healthz`, within the same limits.
 pub async fn serve(
     listen: SocketAddr,
     scrape: Scrape,
     liveness: Arc<Liveness>,
+    pages: Router,
 ) -> std::io::Result<SocketAddr> {
     if let Some(warning) = exposure_warning(listen) {
         crate::telemetry::say(&warning);
@@ -131,7 +133,8 @@ pub async fn serve(
             scrape,
             liveness,
             started: Instant::now(),
-        });
+        })
+        .merge(pages);
     tokio::spawn(accept_loop(listener, app, cap));
     Ok(bound)
 }

@@ -6,11 +6,13 @@ pub mod daemon;
 pub mod docker;
 pub mod mail;
 pub mod otlp;
+pub mod page_daemon;
 pub mod process;
 pub mod release;
 pub mod servers;
 pub mod store;
 pub mod tls_front;
+pub mod webdriver;
 
 use oewsprobe::config::{self, Plan, Sources};
 use oewsprobe::probe::ProbeRecord;

@@ -67,6 +67,16 @@ pub fn caddy_proxy_to(upstream: SocketAddr) -> Caddy {
     })
 }
 
+/// Starts Caddy as a reverse proxy to `upstream` that answers `path` itself with `502` and `body` (a proxy's
+/// error page, whatever it holds).
+pub fn caddy_proxy_with_502(upstream: SocketAddr, path: &str, body: &str) -> Caddy {
+    caddy_with(|port| {
+        format!(
+            "{{\n  admin off\n  auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n  handle {path} {{\n    respond \"{body}\" 502\n  }}\n  handle {{\n    reverse_proxy {upstream} {{\n      lb_try_duration 0s\n    }}\n  }}\n}}\n"
+        )
+    })
+}
+
 /// Starts Caddy serving HTTPS on loopback with its own internal (untrusted) CA, answering `{"status":"healthy"}`.
 pub fn caddy_tls_untrusted() -> Caddy {
     let body = r#"{\"status\":\"healthy\"}"#;
