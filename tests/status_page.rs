@@ -1,7 +1,7 @@
 //! The status page served by a real `oewsprobe run` with real history (the simulator behind a real Caddy, a
 //! release the watch decided on): every route, its content type and figures, the weak ETag that answers 304,
-//! hostile text escaped, unknown names and windows refused; and `report --html` writes the same pages as one
-//! self-contained file.
+//! hostile text escaped, unknown names and windows refused, a page answered while the daemon's writes wait for
+//! the store; and `report --html` writes the same pages as one self-contained file.
 
 mod support;
 
@@ -235,5 +235,32 @@ fn report_html_writes_every_page_as_one_self_contained_file() {
     assert!(
         err.starts_with("oewsprobe report: --html /nonexistent-dir/r.html: "),
         "{err}"
+    );
+}
+
+/// The pages read through a connection of their own: while another process holds the store's write lock, `run`'s
+/// writer waits for it (up to SQLite's 5 s busy timeout, holding the daemon's store), and a page asked for in
+/// the meantime is still answered at once from what is committed. Were the pages read through the daemon's
+/// store, this one would wait until the writer gave up, more than 2 s after it was asked for.
+#[test]
+fn a_page_is_answered_while_the_daemons_writes_wait_for_the_store() {
+    let daemon = PageDaemon::start();
+    let other = rusqlite::Connection::open(daemon.store()).expect("open the store");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    // A run lands every second: by now the writer waits for the lock.
+    std::thread::sleep(Duration::from_millis(2500));
+    let asked = std::time::Instant::now();
+    let (status, _, body) = daemon.get("/", &[]);
+    let waited = asked.elapsed();
+    other
+        .execute_batch("ROLLBACK")
+        .expect("release the write lock");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("health"), "{body}");
+    assert!(
+        waited < Duration::from_secs(2),
+        "the page waited {waited:?} for the daemon's writes"
     );
 }

@@ -50,7 +50,7 @@ pub async fn run(args: RunArgs) -> Exit {
     };
     let liveness = Arc::new(Liveness::default());
     let page_config = crate::page::serve::shared(&plan);
-    let pages = crate::page::serve::router(store.clone(), page_config.clone());
+    let pages = crate::page::serve::router(plan.settings.run.store.clone(), page_config.clone());
     let telemetry =
         match super::telemetry::start_daemon(&plan.settings, liveness.clone(), pages).await {
             Ok(telemetry) => telemetry,

@@ -1,18 +1,19 @@
 //! The pages' routes on the status listener of `run`: HTML pages, the JSON API and the badges, each read
-//! from the store through `happened` off the async threads, with a weak `ETag` (what the page shows, less
+//! from the store through `happened` off the async threads, on a connection of their own (never the writer's), with a weak `ETag` (what the page shows, less
 //! the clock) and `Cache-Control: no-cache`, so a dashboard polling every 10 s gets `304 Not Modified` and
 //! no body until a run lands.
 
 use super::html::Links;
 use super::model::Page;
 use super::{PageConfig, badge, pages};
-use crate::store::Store;
+use crate::store::{Store, StoreResult};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -21,8 +22,28 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(86_400);
 
 #[derive(Clone)]
 struct Pages {
-    store: Arc<Mutex<Store>>,
+    reader: Arc<Reader>,
     config: SharedConfig,
+}
+
+/// The pages' own connection to the store, opened at the first page asked for: with the store in WAL mode
+/// a page's read never waits for `run`'s writes, nor holds them up, and pages are read one at a time.
+struct Reader {
+    path: PathBuf,
+    store: Mutex<Option<Store>>,
+}
+
+impl Reader {
+    fn read<T>(&self, read: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let store = match slot.take() {
+            Some(store) => store,
+            None => Store::open_for_reading(&self.path)?,
+        };
+        let out = read(&store);
+        *slot = Some(store);
+        out
+    }
 }
 
 /// The plan as the pages show it, replaced by a reload.
@@ -51,8 +72,8 @@ enum What {
     UptimeBadge(String, String),
 }
 
-/// The routes, over `store` (the daemon's) and `config`.
-pub fn router(store: Arc<Mutex<Store>>, config: SharedConfig) -> Router {
+/// The routes, over the store at `path` (the daemon's, read through a connection of their own) and `config`.
+pub fn router(path: PathBuf, config: SharedConfig) -> Router {
     let page = |what: fn(Option<String>) -> What| {
         move |State(p): State<Pages>, h: HeaderMap, Query(q): Q, name: Option<Path<String>>| {
             respond(p, h, q, what(name.map(|Path(n)| n)))
@@ -73,7 +94,13 @@ pub fn router(store: Arc<Mutex<Store>>, config: SharedConfig) -> Router {
         )
         .route("/badge/{file}", get(state_badge))
         .route("/badge/{name}/uptime/{file}", get(uptime_badge))
-        .with_state(Pages { store, config })
+        .with_state(Pages {
+            reader: Arc::new(Reader {
+                path,
+                store: Mutex::new(None),
+            }),
+            config,
+        })
 }
 
 type Q = Query<HashMap<String, String>>;
@@ -169,16 +196,14 @@ async fn respond(
     };
     let config = p.config.read().unwrap_or_else(|p| p.into_inner()).clone();
     let read = tokio::task::spawn_blocking(move || {
-        let store = p
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let facts = crate::happened::page_facts(
-            &store,
-            &config.query(window_ms, &detail),
-            crate::monitor::now_ms(),
-        )?;
-        Ok::<_, crate::store::StoreError>(super::build(&facts, &config.infos))
+        p.reader.read(|store| {
+            let facts = crate::happened::page_facts(
+                store,
+                &config.query(window_ms, &detail),
+                crate::monitor::now_ms(),
+            )?;
+            Ok(super::build(&facts, &config.infos))
+        })
     })
     .await;
     let page = match read {

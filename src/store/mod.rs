@@ -178,6 +178,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store at `path` for reading beside `run` (the status pages): brought up to date like
+    /// [`Store::open`], through SQLite's default page cache (2,000 KiB), so that this second connection adds
+    /// at most that to the daemon's memory.
+    pub fn open_for_reading(path: &Path) -> StoreResult<Store> {
+        let store = Store::open(path)?;
+        store.cache_pages(SCAN_CACHE_KIB)?;
+        Ok(store)
+    }
+
     /// At most `kib` KiB of the file's pages kept in memory.
     pub(crate) fn cache_pages(&self, kib: i64) -> StoreResult<()> {
         Ok(self.conn.pragma_update(None, "cache_size", -kib)?)
