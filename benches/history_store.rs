@@ -191,6 +191,7 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
     };
     let latency = Duration::from_micros((latency_ms * 1000.0) as u64);
     ProbeRecord {
+        latency_percentiles: None,
         probe: name.to_string(),
         target: TARGET.into(),
         request: Some(RequestLine {

@@ -231,6 +231,7 @@ fn smoke() -> Result<(), String> {
 
 fn record(probe: &str, at_ms: u64, fail: bool) -> ProbeRecord {
     ProbeRecord {
+        latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
         request: Some(RequestLine {

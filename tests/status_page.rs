@@ -42,14 +42,20 @@ fn every_route_answers_from_the_daemons_history() {
     assert!(overview.contains(ESCAPED), "the hostile finding, escaped");
     assert!(overview.contains("release under watch<b>main-bbb</b>"));
     assert_eq!(overview.matches("<svg class=\"strip\"").count(), 2);
-    // The scheduled burst: its verdicts, its percentile plot and table, its latest runs.
+    // The scheduled burst: its verdicts, each of its latest bursts' own percentile curve and their table,
+    // its latest runs.
     assert!(overview.contains("<section class=\"burst\"><h3>health-burst</h3>"));
     assert!(overview.contains("<svg class=\"percentiles\""));
-    assert!(
-        overview.contains(
-            "<caption>slowest request per burst, by percentile</caption><tr><td>p50</td>"
-        )
-    );
+    let curves = overview.matches("<g class=\"burst ").count();
+    assert!((1..=5).contains(&curves), "{curves} burst curves");
+    assert!(overview.contains(&format!(
+        "<title>health-burst: latency by percentile of each of the {curves} latest bursts</title>"
+    )));
+    assert!(overview.contains(&format!(
+        "<caption>latency by percentile, each of the {curves} latest bursts</caption><thead><tr><th>burst</th>\
+<th>verdict</th><th>p50</th><th>p75</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>p100</th></tr></thead>"
+    )));
+    assert!(!overview.contains("slowest request per burst"));
     // A probe's page: the latency chart with the objective, recent runs with timings, the definition.
     let health = html("/probe/health");
     assert!(health.contains("<svg class=\"latency\""));
@@ -102,6 +108,23 @@ fn every_route_answers_from_the_daemons_history() {
     assert_eq!(probes[0]["uptime"][0]["span"], "24h");
     assert!(page["release"]["decisions"][0]["outcome"].is_string());
     assert_eq!(page["bursts"][0]["name"], "health-burst");
+    // Each of the latest bursts' distribution: 7 percentiles, p50 ≤ … ≤ p100, of a burst of 3 requests.
+    let latest = page["bursts"][0]["latest"].as_array().expect("latest");
+    assert!((1..=5).contains(&latest.len()), "{}", page["bursts"]);
+    for burst in latest {
+        let ms: Vec<f64> = burst["percentiles_ms"]
+            .as_array()
+            .expect("percentiles")
+            .iter()
+            .filter_map(|p| p[1].as_f64())
+            .collect();
+        assert_eq!(ms.len(), 7, "{burst}");
+        assert!(
+            ms.windows(2).all(|w| w[0] <= w[1]) && ms[0] > 0.0,
+            "{burst}"
+        );
+        assert_eq!(burst["percentiles_ms"][5][0], 0.999, "{burst}");
+    }
     assert!(
         page["bursts"][0]["passed"].as_u64().unwrap_or(0) >= 1,
         "{}",

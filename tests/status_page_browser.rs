@@ -121,6 +121,24 @@ async fn the_pages_in_a_real_browser_show_the_history_and_run_nothing_they_were_
         0
     );
     assert!(text.contains("silenced"));
+    // The burst: a curve per latest burst, a point per percentile on each, a row per curve in its table.
+    let bursts = browser
+        .run("const s = document.querySelector('section.burst');
+              return {curves: [...s.querySelectorAll('svg.percentiles g.burst')].map(g =>
+                        [g.querySelector('polyline').getAttribute('points').trim().split(' ').filter(p => p).length,
+                         g.querySelectorAll('circle').length]),
+                      rows: [...s.querySelectorAll('table.burst-percentiles tbody tr')].map(r => r.cells.length)};")
+        .await;
+    let curves = bursts["curves"].as_array().expect("curves");
+    assert!((1..=5).contains(&curves.len()), "{bursts}");
+    for curve in curves {
+        assert_eq!(curve, &serde_json::json!([7, 7]), "{bursts}");
+    }
+    assert_eq!(
+        bursts["rows"],
+        serde_json::json!(vec![9; curves.len()]),
+        "{bursts}"
+    );
 
     // A probe's page: a point per bar with runs on each line, a mark per bar with failures.
     check_page(&browser, &base, "/probe/health?window=1h", "probe-health").await;

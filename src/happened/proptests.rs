@@ -18,6 +18,7 @@ const FOUR_DAYS: u64 = 4 * 86_400_000;
 
 fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeRecord {
     ProbeRecord {
+        latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
         request: None,

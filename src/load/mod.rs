@@ -23,5 +23,5 @@ pub use engine::{LATE_AFTER, LoadRun, Progress, Shape, run_load};
 pub use http_version::{HttpChoice, HttpVersion};
 pub use opened::Opened;
 pub use stats::{EXAMPLES, HISTOGRAM_MAX_MICROS, LoadStats, Sample};
-pub use summary::burst_record;
+pub use summary::{BURST_PERCENTILES, burst_record};
 pub use transport::LoadTransport;

@@ -1,10 +1,28 @@
 //! A burst run summarized as one `ProbeRecord` (pure), so scheduled bursts land in the store, in SLOs and in
-//! `status` like any probe: verdict from the SLO verdict, one finding for the SLO and one per failure class.
+//! `status` like any probe: verdict from the SLO verdict, one finding for the SLO and one per failure class,
+//! and the burst's latency distribution at [`BURST_PERCENTILES`] (what the status page plots).
 
 use super::LoadRun;
-use crate::probe::{FailureClass, Finding, ProbeRecord, RequestLine, Timings, Verdict};
+use crate::probe::{
+    FailureClass, Finding, LatencyPercentiles, ProbeRecord, RequestLine, Timings, Verdict,
+};
 use crate::report::duration_text;
 use std::time::Duration;
+
+/// The quantiles of a burst's latency its record keeps: p50 … p99.9 and p100, the slowest request.
+pub const BURST_PERCENTILES: [f64; 7] = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0];
+
+/// The latency (ms, to the µs) at each of [`BURST_PERCENTILES`] of `latency` (µs); `None` when empty.
+pub fn percentiles(latency: &hdrhistogram::Histogram<u64>) -> Option<LatencyPercentiles> {
+    (!latency.is_empty()).then(|| {
+        LatencyPercentiles(
+            BURST_PERCENTILES
+                .iter()
+                .map(|&q| (q, latency.value_at_quantile(q) as f64 / 1e3))
+                .collect(),
+        )
+    })
+}
 
 /// The record of a burst of `request` under `name`, scheduled at `scheduled_at_ms`: its `queries` is what
 /// the burst's requests spent.
@@ -62,6 +80,7 @@ pub fn burst_record(
         }
     }
     ProbeRecord {
+        latency_percentiles: percentiles(&stats.latency),
         probe: name.to_string(),
         target: target.trim_end_matches('/').to_string(),
         request: Some(request.clone()),
@@ -152,6 +171,42 @@ mod tests {
         assert_eq!(r.target, "http://x");
         assert_eq!(r.request, Some(query()));
         assert_eq!(r.latency, Duration::from_micros(10_007));
+    }
+
+    #[test]
+    fn a_burst_keeps_its_latency_at_each_percentile() {
+        let samples: Vec<_> = (1..=100).map(|ms| (ms, Verdict::Pass, None)).collect();
+        let r = record_of(&samples);
+        // HDR at 3 significant digits: each value is its bucket's highest equivalent, to the µs.
+        assert_eq!(
+            r.latency_percentiles,
+            Some(LatencyPercentiles(vec![
+                (0.5, 50.015),
+                (0.75, 75.007),
+                (0.9, 90.047),
+                (0.95, 95.039),
+                (0.99, 99.007),
+                (0.999, 100.031),
+                (1.0, 100.031),
+            ]))
+        );
+        assert_eq!(
+            r.latency,
+            Duration::from_micros(100_031),
+            "p100 is the slowest"
+        );
+        let one = record_of(&[(10, Verdict::Pass, None)]);
+        assert_eq!(
+            one.latency_percentiles,
+            Some(LatencyPercentiles(
+                BURST_PERCENTILES.iter().map(|&q| (q, 10.007)).collect()
+            ))
+        );
+        assert_eq!(
+            record_of(&[]).latency_percentiles,
+            None,
+            "no request, no distribution"
+        );
     }
 
     #[test]

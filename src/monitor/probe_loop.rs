@@ -310,6 +310,7 @@ fn inconclusive_record(
     finding: Finding,
 ) -> ProbeRecord {
     ProbeRecord {
+        latency_percentiles: None,
         probe: run.name.to_string(),
         target: shared
             .prober

@@ -14,6 +14,8 @@ pub mod serve;
 pub mod svg;
 
 #[cfg(test)]
+mod burst_tests;
+#[cfg(test)]
 mod model_tests;
 
 pub use config::PageConfig;

@@ -241,9 +241,45 @@ pub struct BurstView {
     pub passed: u64,
     pub failed: u64,
     pub inconclusive: u64,
-    /// Latency percentiles of the burst records (each a burst's slowest request) over the window.
+    /// Latency percentiles of the burst records (each a burst's slowest request) over the window: what the
+    /// page plots when no recent burst kept its own distribution (runs recorded before it was kept).
     pub percentiles_ms: Vec<(f64, Option<f64>)>,
+    /// The latest bursts that kept their latency distribution, newest first, at most [`LATEST_BURSTS`].
+    pub latest: Vec<BurstCurve>,
     pub recent: Vec<RunView>,
+}
+
+/// One scheduled burst's own latency distribution, from its requests' HDR histogram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BurstCurve {
+    pub at_ms: u64,
+    pub verdict: String,
+    /// `[q, ms]` pairs, as the record keeps them ([`crate::load::BURST_PERCENTILES`]).
+    pub percentiles_ms: Vec<(f64, f64)>,
+}
+
+/// How many of the latest bursts the page plots.
+pub const LATEST_BURSTS: usize = 5;
+
+/// The curves of the `recent` burst records (newest first) that kept their distribution, at most
+/// [`LATEST_BURSTS`].
+pub fn burst_curves(recent: &[Value]) -> Vec<BurstCurve> {
+    recent
+        .iter()
+        .filter_map(|r| {
+            let percentiles_ms = r["latency_percentiles_ms"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .collect();
+            Some(BurstCurve {
+                at_ms: r["scheduled_at_ms"].as_u64().unwrap_or(0),
+                verdict: r["verdict"].as_str().unwrap_or("?").to_string(),
+                percentiles_ms,
+            })
+        })
+        .take(LATEST_BURSTS)
+        .collect()
 }
 
 /// An active silence.
@@ -280,9 +316,6 @@ pub struct Page {
     pub bursts: Vec<BurstView>,
     pub silences: Vec<SilenceView>,
 }
-
-/// The percentiles a burst's plot shows.
-pub const BURST_PERCENTILES: [f64; 7] = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0];
 
 fn ms(us: Option<u64>) -> Option<f64> {
     us.map(|us| us as f64 / 1000.0)
@@ -449,10 +482,11 @@ pub fn build(facts: &PageFacts, infos: &[ProbeInfo]) -> Page {
                 passed: b.window.pass,
                 failed: b.window.fail,
                 inconclusive: b.window.inconclusive,
-                percentiles_ms: BURST_PERCENTILES
+                percentiles_ms: crate::load::BURST_PERCENTILES
                     .iter()
                     .map(|&q| (q, ms(b.window.latency.quantile(q))))
                     .collect(),
+                latest: burst_curves(&b.recent),
                 recent: b.recent.iter().map(run_view).collect(),
             })
             .collect(),

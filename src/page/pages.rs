@@ -5,7 +5,7 @@
 use super::html::{
     Links, Nav, ago_text, at_text, esc, ms_text, percent_text, rate_text, shell, state_badge,
 };
-use super::model::{PHASES, Page, ProbeView, RunView};
+use super::model::{BurstView, PHASES, Page, ProbeView, RunView};
 use super::svg;
 
 fn card(label: &str, value: &str) -> String {
@@ -127,30 +127,75 @@ pub fn overview(page: &Page, links: Links, refresh: bool) -> String {
     )
 }
 
-/// The bursts: verdict counts, percentile plot with its table, the latest burst runs.
+/// The bursts: verdict counts, each of the latest bursts' own percentile curve with its table (or, when none
+/// kept its distribution, the percentiles of the burst records over the window), the latest burst runs.
 fn bursts(page: &Page) -> String {
     if page.bursts.is_empty() {
         return String::new();
     }
     let mut out = String::from("<h2>Bursts</h2>");
     for b in &page.bursts {
-        let table: String = b
-            .percentiles_ms
-            .iter()
-            .map(|(q, v)| format!("<tr><td>p{}</td><td>{}</td></tr>", q * 100.0, ms_text(*v)))
-            .collect();
+        let (plot, table) = if b.latest.is_empty() {
+            (
+                svg::percentile_plot(&b.name, &b.percentiles_ms),
+                window_percentiles_table(b),
+            )
+        } else {
+            (svg::burst_curves(&b.name, &b.latest), curves_table(b))
+        };
         out.push_str(&format!(
-            "<section class=\"burst\"><h3>{}</h3><p>{} passed, {} failed, {} inconclusive over the window</p>{}\
-<table><caption>slowest request per burst, by percentile</caption>{table}</table>{}</section>",
+            "<section class=\"burst\"><h3>{}</h3><p>{} passed, {} failed, {} inconclusive over the window</p>{plot}{table}{}</section>",
             esc(&b.name),
             b.passed,
             b.failed,
             b.inconclusive,
-            svg::percentile_plot(&b.name, &b.percentiles_ms),
             runs_table("latest bursts", &b.recent, page.now_ms),
         ));
     }
     out
+}
+
+/// The percentiles of a burst's records over the window (each a burst's slowest request).
+fn window_percentiles_table(b: &BurstView) -> String {
+    let rows: String = b
+        .percentiles_ms
+        .iter()
+        .map(|&(q, v)| {
+            let (label, value) = (svg::percentile_label(q), ms_text(v));
+            format!("<tr><td>{label}</td><td>{value}</td></tr>")
+        })
+        .collect();
+    format!("<table><caption>slowest request per burst, by percentile</caption>{rows}</table>")
+}
+
+/// Each of the latest bursts' latency by percentile: a row per burst, newest first, a column per percentile.
+fn curves_table(b: &BurstView) -> String {
+    let head: String = b.latest[0]
+        .percentiles_ms
+        .iter()
+        .map(|(q, _)| format!("<th>{}</th>", svg::percentile_label(*q)))
+        .collect();
+    let rows: String = b
+        .latest
+        .iter()
+        .map(|c| {
+            let cells: String = c
+                .percentiles_ms
+                .iter()
+                .map(|(_, v)| format!("<td>{}</td>", ms_text(Some(*v))))
+                .collect();
+            format!(
+                "<tr><td>{}</td><td>{}</td>{cells}</tr>",
+                at_text(c.at_ms),
+                esc(&c.verdict)
+            )
+        })
+        .collect();
+    format!(
+        "<table class=\"burst-percentiles\"><caption>latency by percentile, each of the {} latest bursts</caption>\
+<thead><tr><th>burst</th><th>verdict</th>{head}</tr></thead><tbody>{rows}</tbody></table>",
+        b.latest.len()
+    )
 }
 
 /// A table of runs: when, verdict and class, status, latency, timing breakdown, findings with the hint.

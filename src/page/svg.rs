@@ -1,9 +1,9 @@
 //! Inline SVG charts (pure): the uptime strip, the latency chart, the error-budget burn-down, the release
-//! timeline and a burst's percentile plot. Each chart has a `<title>` saying what it shows in words and
+//! timeline and a burst's percentile plot (each of the latest bursts' own curve). Each chart has a `<title>` saying what it shows in words and
 //! numbers, and each mark a `<title>` of its own (the browser's tooltip, no script).
 
 use super::html::{at_text, esc, ms_text, percent_text};
-use super::model::{Bar, ReleaseView};
+use super::model::{Bar, BurstCurve, ReleaseView};
 
 /// A coordinate to one decimal.
 fn n(v: f64) -> String {
@@ -258,36 +258,121 @@ pub fn timeline(r: &ReleaseView, now_ms: u64) -> String {
     out
 }
 
-/// A burst's latency by percentile (x: the percentile on a log scale of 1 / (1 − q)).
-pub fn percentile_plot(name: &str, percentiles: &[(f64, Option<f64>)]) -> String {
-    let top = percentiles
-        .iter()
-        .filter_map(|(_, v)| *v)
-        .fold(1.0_f64, f64::max)
-        * 1.1;
+/// Where quantile `q` sits on a percentile plot: a log scale of 1 / (1 − q), p50 … p100 (taken as p99.99).
+fn percentile_x(q: f64) -> f64 {
     let position = |q: f64| (1.0 / (1.0 - q.min(0.9999))).log10();
-    let right = position(1.0);
-    let x = |q: f64| 20.0 + position(q) / right * (W - 40.0);
-    let y = |v: f64| H - 20.0 - v / top * (H - 30.0);
-    let mut out = format!(
-        "<svg class=\"percentiles\" role=\"img\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><title>{}: latency by percentile</title>\
+    20.0 + position(q) / position(1.0) * (W - 40.0)
+}
+
+/// Where `v` ms sits on a percentile plot topped at `top` ms.
+fn percentile_y(v: f64, top: f64) -> f64 {
+    H - 20.0 - v / top * (H - 30.0)
+}
+
+/// The top of a percentile plot of `values`: 10 % over the largest, at least 1.1 ms.
+fn percentile_top(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(1.0_f64, f64::max) * 1.1
+}
+
+/// A percentile plot's opening tag, `<title>` and axes, topped at `top` ms.
+fn percentile_frame(title: &str, top: f64) -> String {
+    format!(
+        "<svg class=\"percentiles\" role=\"img\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><title>{}</title>\
 <line x1=\"0\" y1=\"{1}\" x2=\"{W}\" y2=\"{1}\" stroke=\"#d0d7de\"/><text x=\"2\" y=\"12\" font-size=\"11\">{2}</text>\
 <text x=\"2\" y=\"176\" font-size=\"11\">p50 … p100, a log scale of 1 / (1 − q)</text>",
-        esc(name),
+        esc(title),
         n(H - 20.0),
         esc(&ms_text(Some(top)))
-    );
-    out.push_str(&polyline("percentiles", "#0969da", percentiles, x, y));
+    )
+}
+
+/// A point of a percentile plot, with its value as a tooltip.
+fn percentile_point(q: f64, v: f64, top: f64, colour: &str) -> String {
+    format!(
+        "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{colour}\"><title>{}: {}</title></circle>",
+        n(percentile_x(q)),
+        n(percentile_y(v, top)),
+        percentile_label(q),
+        esc(&ms_text(Some(v)))
+    )
+}
+
+/// `p50`, `p99.9`, `p100`: quantile `q` as a percentile.
+pub fn percentile_label(q: f64) -> String {
+    format!("p{}", (q * 1000.0).round() / 10.0)
+}
+
+/// A burst's latency by percentile (x: the percentile on a log scale of 1 / (1 − q)).
+pub fn percentile_plot(name: &str, percentiles: &[(f64, Option<f64>)]) -> String {
+    let top = percentile_top(percentiles.iter().filter_map(|(_, v)| *v));
+    let mut out = percentile_frame(&format!("{name}: latency by percentile"), top);
+    out.push_str(&polyline(
+        "percentiles",
+        "#0969da",
+        percentiles,
+        percentile_x,
+        |v| percentile_y(v, top),
+    ));
     for (q, v) in percentiles {
         if let Some(v) = v {
-            out.push_str(&format!(
-                "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#0969da\"><title>p{}: {}</title></circle>",
-                n(x(*q)),
-                n(y(*v)),
-                q * 100.0,
-                esc(&ms_text(Some(*v)))
-            ));
+            out.push_str(&percentile_point(*q, *v, top, "#0969da"));
         }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The colour of a burst's curve: its verdict's.
+fn verdict_colour(verdict: &str) -> &'static str {
+    match verdict {
+        "pass" => "#0969da",
+        "fail" => "#cf222e",
+        _ => "#9a6700",
+    }
+}
+
+/// Each of the latest bursts' own latency by percentile, one line each (coloured by its verdict, the older
+/// ones faded), each line's `<title>` its time, verdict and numbers.
+pub fn burst_curves(name: &str, curves: &[BurstCurve]) -> String {
+    let top = percentile_top(
+        curves
+            .iter()
+            .flat_map(|c| c.percentiles_ms.iter().map(|(_, v)| *v)),
+    );
+    let mut out = percentile_frame(
+        &format!(
+            "{name}: latency by percentile of each of the {} latest bursts",
+            curves.len()
+        ),
+        top,
+    );
+    for (i, c) in curves.iter().enumerate() {
+        let colour = verdict_colour(&c.verdict);
+        let numbers: Vec<String> = c
+            .percentiles_ms
+            .iter()
+            .map(|(q, v)| format!("{} {}", percentile_label(*q), ms_text(Some(*v))))
+            .collect();
+        let points: Vec<(f64, Option<f64>)> = c
+            .percentiles_ms
+            .iter()
+            .map(|(q, v)| (*q, Some(*v)))
+            .collect();
+        out.push_str(&format!(
+            "<g class=\"burst {}\" opacity=\"{}\"><title>{}: {}, {}</title>{}",
+            esc(&c.verdict),
+            if i == 0 { "1" } else { "0.5" },
+            at_text(c.at_ms),
+            esc(&c.verdict),
+            esc(&numbers.join(", ")),
+            polyline("burst-curve", colour, &points, percentile_x, |v| {
+                percentile_y(v, top)
+            })
+        ));
+        for (q, v) in &c.percentiles_ms {
+            out.push_str(&percentile_point(*q, *v, top, colour));
+        }
+        out.push_str("</g>");
     }
     out.push_str("</svg>");
     out
@@ -355,6 +440,15 @@ mod tests {
         assert_eq!(svg.matches("<circle class=\"failure\"").count(), 1);
         assert!(svg.contains("<line class=\"objective\" x1=\"0\" y1=\"23.6\""));
         assert!(svg.contains("<title>h: latency p50, p95, p99 over 3 bars; objective 100 ms; 1 bars with failures</title>"));
+    }
+
+    #[test]
+    fn a_quantile_is_named_as_its_percentile() {
+        let labels: Vec<String> = crate::load::BURST_PERCENTILES
+            .iter()
+            .map(|&q| percentile_label(q))
+            .collect();
+        assert_eq!(labels, ["p50", "p75", "p90", "p95", "p99", "p99.9", "p100"]);
     }
 
     #[test]

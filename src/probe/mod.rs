@@ -39,5 +39,5 @@ pub use openapi::{
     fetch as fetch_openapi,
 };
 pub use prober::Prober;
-pub use record::{ProbeRecord, RequestLine, Timings};
+pub use record::{LatencyPercentiles, ProbeRecord, RequestLine, Timings};
 pub use timing_client::{ProbeClient, load_client};

@@ -80,7 +80,22 @@ pub struct ProbeRecord {
     /// What the TLS handshake showed, and the certificate checks' warnings (HTTPS runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<crate::tls::TlsFacts>,
+    /// A scheduled burst's latency distribution: `[quantile, ms]` pairs from its requests' HDR histogram
+    /// (burst records only; absent in runs recorded before it was kept).
+    #[serde(
+        default,
+        rename = "latency_percentiles_ms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub latency_percentiles: Option<LatencyPercentiles>,
 }
+
+/// Latency at each quantile of a burst's requests, `(quantile, ms)`, lowest quantile first. Quantiles and
+/// latencies are finite numbers (JSON has no NaN), so equality is total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyPercentiles(pub Vec<(f64, f64)>);
+
+impl Eq for LatencyPercentiles {}
 
 impl ProbeRecord {
     /// Findings at warning level: shown in outputs and emails, never failing the run.
@@ -130,6 +145,7 @@ mod tests {
 
     fn record() -> ProbeRecord {
         ProbeRecord {
+            latency_percentiles: None,
             probe: "health".into(),
             target: "http://127.0.0.1:8000".into(),
             request: Some(RequestLine {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 fn record() -> ProbeRecord {
     ProbeRecord {
+        latency_percentiles: None,
         probe: "query-trace".into(),
         target: "http://127.0.0.1:8000".into(),
         request: None,
@@ -152,7 +153,7 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
         ),
         (
             LINE.replace(r#""queries":1,"#, r#""queries":1,"colour":"red","#),
-            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`, `tls`",
+            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`, `tls`, `latency_percentiles_ms`",
         ),
         (
             LINE.replace(

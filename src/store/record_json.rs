@@ -1,6 +1,6 @@
 //! The `record_json` column, compact: only what the record's other columns do not hold (timings, body size,
 //! findings, `Retry-After`, the TLS handshake's time, name, version, cipher and warnings — not its
-//! certificates), so a passed run stores about its timings; the full record (as `check --format json` writes it)
+//! certificates — and a burst's latency percentiles), so a passed run stores about its timings; the full record (as `check --format json` writes it)
 //! is rebuilt on read. The request line is kept once in `request_lines`, each row naming its own (schema 7); a
 //! row of schema 5 and 6 holds it in its compact JSON (`q`), and a row written before (schema 4 and earlier)
 //! holds the full record, which has a `probe` member the compact form never has, and is read as it is.
@@ -67,8 +67,8 @@ pub fn stored_request(record: &ProbeRecord) -> Option<(&str, &str)> {
 }
 
 /// The compact JSON of `record`: `t` the timings (milliseconds, `null` for a phase not observed), `b` the
-/// body size, `f` the findings, `k` the known drift and `r` the `Retry-After` header when there are any, and
-/// `l` the latency in milliseconds only when it does not follow from the `latency_us` column (it is rounded,
+/// body size, `f` the findings, `k` the known drift, `r` the `Retry-After` header and `p` a burst's latency
+/// percentiles when there are any, and `l` the latency in milliseconds only when it does not follow from the `latency_us` column (it is rounded,
 /// the column is not).
 pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
     let full = serde_json::to_value(record)?;
@@ -98,6 +98,9 @@ pub fn compact(record: &ProbeRecord) -> serde_json::Result<String> {
             kept.remove("certificates");
         }
         out.insert("s".into(), kept);
+    }
+    if record.latency_percentiles.is_some() {
+        out.insert("p".into(), full["latency_percentiles_ms"].clone());
     }
     let column_ms = crate::history::micros(record.latency) as f64 / 1e3;
     if full["latency_ms"].as_f64() != Some(column_ms) {
@@ -158,6 +161,9 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
     if let Some(tls) = stored.get("s") {
         out["tls"] = tls.clone();
     }
+    if let Some(percentiles) = stored.get("p") {
+        out["latency_percentiles_ms"] = percentiles.clone();
+    }
     Ok(out)
 }
 
@@ -169,6 +175,7 @@ mod tests {
 
     fn record(verdict: Verdict, latency: Duration) -> ProbeRecord {
         ProbeRecord {
+            latency_percentiles: None,
             probe: "query-trace".into(),
             target: "http://127.0.0.1:8000".into(),
             request: Some(RequestLine {
@@ -372,6 +379,35 @@ mod tests {
             full(&columns, stored).expect("full"),
             serde_json::to_value(&r).expect("json")
         );
+    }
+
+    #[test]
+    fn a_burst_keeps_its_latency_percentiles_and_a_row_without_them_reads_as_none() {
+        let mut r = record(Verdict::Pass, Duration::from_micros(42_345));
+        r.latency_percentiles = Some(crate::probe::LatencyPercentiles(vec![
+            (0.5, 10.007),
+            (0.999, 42.345),
+            (1.0, 42.345),
+        ]));
+        let compact = compact(&r).expect("compact");
+        assert_eq!(
+            compact,
+            r#"{"b":1234,"p":[[0.5,10.007],[0.999,42.345],[1.0,42.345]],"t":[1.234,null,2.346,40.0,41.001]}"#
+        );
+        let back = full(&columns(&r), &compact).expect("full");
+        assert_eq!(back, serde_json::to_value(&r).expect("json"));
+        let back: ProbeRecord = serde_json::from_value(back).expect("a record");
+        assert_eq!(back.latency_percentiles, r.latency_percentiles);
+        // A row written before the percentiles were kept.
+        let old = r#"{"b":1234,"t":[1.234,null,2.346,40.0,41.001]}"#;
+        let back = full(&columns(&r), old).expect("full");
+        let without = ProbeRecord {
+            latency_percentiles: None,
+            ..r
+        };
+        assert_eq!(back, serde_json::to_value(&without).expect("json"));
+        let back: ProbeRecord = serde_json::from_value(back).expect("a record");
+        assert_eq!(back.latency_percentiles, None);
     }
 
     #[test]

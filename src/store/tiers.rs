@@ -109,6 +109,7 @@ mod tests {
 
     fn record(at_ms: u64, verdict: Verdict) -> ProbeRecord {
         ProbeRecord {
+            latency_percentiles: None,
             probe: "a".into(),
             target: "http://127.0.0.1:8000".into(),
             request: None,
