@@ -77,6 +77,7 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
         bursts: Vec::new(),
         objectives: vec![availability(&probes)?],
         watch: oewsprobe::release::WatchSettings::default(),
+        recovery: std::time::Duration::from_secs(600),
         queries_per_hour: 10_000,
     };
     let probe_page = |name: String| {

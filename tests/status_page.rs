@@ -106,6 +106,27 @@ fn every_route_answers_from_the_daemons_history() {
     let finding = probes[1]["last_findings"][0].as_str().expect("finding");
     assert!(finding.ends_with(HOSTILE_BODY), "{finding}");
     assert_eq!(probes[0]["uptime"][0]["span"], "24h");
+    // Each bar says why its runs did not pass: every failure of the hostile probe is invalid_body.
+    let sum = |key: &str| -> u64 {
+        probes[1]["bars"]
+            .as_array()
+            .expect("bars")
+            .iter()
+            .map(|b| b[key].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let invalid: u64 = probes[1]["bars"]
+        .as_array()
+        .expect("bars")
+        .iter()
+        .map(|b| b["classes"]["invalid_body"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(sum("fail") > 0, "{}", probes[1]["bars"]);
+    assert_eq!((invalid, sum("unclassified")), (sum("fail"), 0));
+    assert!(
+        overview.contains(" failed; invalid_body "),
+        "a bar's tooltip names the class"
+    );
     assert!(page["release"]["decisions"][0]["outcome"].is_string());
     assert_eq!(page["bursts"][0]["name"], "health-burst");
     // Each of the latest bursts' distribution: 7 percentiles, p50 ≤ … ≤ p100, of a burst of 3 requests.

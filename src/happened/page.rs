@@ -6,7 +6,7 @@
 
 use super::status::alert_status;
 use crate::alert::Silence;
-use crate::history::{Level, Rollup};
+use crate::history::{ClassCounts, Level, Rollup};
 use crate::probe::Verdict;
 use crate::release::WatchSettings;
 use crate::report::{AlertStatus, BudgetStatus};
@@ -38,6 +38,8 @@ pub struct PageQuery<'a> {
     pub bursts: &'a [String],
     pub objectives: &'a [Objective],
     pub watch: &'a WatchSettings,
+    /// `rollback.recovery`: how long after the hook a watched probe must pass.
+    pub recovery: Duration,
     pub queries_per_hour: u32,
     pub window_ms: u64,
     /// The probes shown in detail (a probe's page, the report): their bars carry latency distributions and
@@ -51,6 +53,8 @@ pub struct PageQuery<'a> {
 pub struct ProbeFacts {
     /// Parallel to [`PageFacts::bars`].
     pub bars: Vec<Rollup>,
+    /// The failure classes of each bar, parallel to [`ProbeFacts::bars`].
+    pub bar_classes: Vec<ClassCounts>,
     pub window: Rollup,
     /// Parallel to [`UPTIME_SPANS`].
     pub uptime: Vec<Rollup>,
@@ -82,6 +86,8 @@ pub struct ReleaseFacts {
     pub rollback: Option<RollbackRecord>,
     pub warmup_end_ms: u64,
     pub baseline: Span,
+    /// When the recovery window ends: `rollback.recovery` after the hook finished (none before).
+    pub recovery_until_ms: Option<u64>,
     /// From the warm-up's end to now (or the watch's end).
     pub after: Span,
     /// Per probe, its runs in the baseline window and after the warm-up.
@@ -162,6 +168,11 @@ pub fn page_facts(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<
         for (name, counts) in store.bar_counts(&counts_only, &bars)? {
             if let Some(p) = probes.get_mut(&name) {
                 p.bars = counts;
+            }
+        }
+        for (name, classes) in store.bar_classes(q.probes, &bars)? {
+            if let Some(p) = probes.get_mut(&name) {
+                p.bar_classes = classes;
             }
         }
         for bar in bars.iter().filter(|_| !q.detail.is_empty()) {
@@ -308,9 +319,14 @@ fn release(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<Option<
             (name, (before, after))
         })
         .collect();
+    let rollback = store.rollback_of(release.id)?;
     Ok(Some(ReleaseFacts {
         decisions: store.decisions(release.id)?,
-        rollback: store.rollback_of(release.id)?,
+        recovery_until_ms: rollback
+            .as_ref()
+            .and_then(|r| r.finished_at_ms)
+            .map(|at| at.saturating_add(crate::slo::millis(q.recovery))),
+        rollback,
         watching: watch.watching,
         warmup_end_ms,
         baseline,

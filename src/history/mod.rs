@@ -5,11 +5,13 @@
 //! No tokio, rusqlite or clock here: the store keeps the rows (`store::rollups`), this module decides what
 //! they hold and which of them answer a window.
 
+mod classes;
 mod histogram;
 mod rollup;
 mod tiers;
 mod window;
 
+pub use classes::{ClassCounts, ClassedRun, roll_up_classes, unclassified};
 pub use histogram::{Histogram, bucket_bounds, bucket_of};
 pub use rollup::{Level, Rollup, Run, Thresholds, micros, roll_up};
 pub use tiers::{BUDGET_KEPT, Cutoffs, Held, Retention};

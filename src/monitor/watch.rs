@@ -14,9 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Outcomes recorded besides the decision itself (the hook's own: see [`super::hook_task`]).
-pub const RECOVERY_VERIFIED: &str = "recovery_verified";
-pub const RECOVERY_NOT_VERIFIED: &str = "recovery_not_verified";
+pub use crate::release::{RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED};
 
 /// What the watch loop works with besides the plan's objectives and settings.
 #[derive(Debug, Clone)]

@@ -41,6 +41,7 @@ fn page(with_percentiles: bool) -> super::Page {
         infos: Vec::new(),
         objectives: Vec::new(),
         watch: crate::release::WatchSettings::default(),
+        recovery: std::time::Duration::from_secs(600),
         queries_per_hour: 10,
     };
     let facts = page_facts(&store, &config.query(3_600_000, &[]), NOW).expect("facts");

@@ -13,6 +13,8 @@ pub struct PageConfig {
     pub infos: Vec<ProbeInfo>,
     pub objectives: Vec<Objective>,
     pub watch: crate::release::WatchSettings,
+    /// `rollback.recovery`: how long after the hook a watched probe must pass.
+    pub recovery: std::time::Duration,
     pub queries_per_hour: u32,
 }
 
@@ -52,6 +54,7 @@ impl PageConfig {
             infos,
             objectives: plan.objectives.clone(),
             watch: plan.settings.watch.settings.clone(),
+            recovery: plan.settings.watch.recovery,
             queries_per_hour: plan.settings.queries_per_hour,
         }
     }
@@ -67,6 +70,7 @@ impl PageConfig {
             bursts: &self.bursts,
             objectives: &self.objectives,
             watch: &self.watch,
+            recovery: self.recovery,
             queries_per_hour: self.queries_per_hour,
             window_ms,
             detail,

@@ -3,7 +3,7 @@
 //! the facts. Serialized as it is for `/api/v1/…`.
 
 use crate::happened::{PageFacts, UPTIME_SPANS};
-use crate::history::Rollup;
+use crate::history::{ClassCounts, Rollup, unclassified};
 use crate::probe::FailureClass;
 use crate::slo::Counts;
 use serde::Serialize;
@@ -94,6 +94,10 @@ impl Level {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One bar of a strip or chart: the runs of a bucket of the window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bar {
@@ -103,6 +107,13 @@ pub struct Bar {
     pub fail: u64,
     pub inconclusive: u64,
     pub level: Level,
+    /// Per failure class, how many of the failed and inconclusive runs fell in it (none when every run
+    /// passed).
+    #[serde(skip_serializing_if = "ClassCounts::is_empty")]
+    pub classes: ClassCounts,
+    /// Failed and inconclusive runs whose class was not kept (rolled up before schema 8, runs pruned since).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unclassified: u64,
     /// Present only where the latency distribution was read (the per-probe page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p50_ms: Option<f64>,
@@ -231,7 +242,30 @@ pub struct ReleaseView {
     pub rollback_finished_at_ms: Option<u64>,
     /// The hook's outcome as recorded (exit status, output, …).
     pub rollback_outcome: Option<Value>,
+    /// When the recovery window ends: `rollback.recovery` after the hook finished (none before it did).
+    pub recovery_until_ms: Option<u64>,
+    /// The recovery check's recorded outcome, `recovery_verified` or `recovery_not_verified`, and when.
+    pub recovery: Option<(String, u64)>,
     pub probes: Vec<BeforeAfter>,
+}
+
+impl ReleaseView {
+    /// The recovery window in words (none before the hook finished): until when a watched probe must pass,
+    /// and whether one did.
+    pub fn recovery_text(&self) -> Option<String> {
+        let until = super::html::at_text(self.recovery_until_ms?);
+        Some(match &self.recovery {
+            Some((outcome, at)) if outcome == crate::release::RECOVERY_VERIFIED => format!(
+                "recovery: a watched probe had to pass by {until}; verified at {}",
+                super::html::at_text(*at)
+            ),
+            Some((_, at)) => format!(
+                "recovery: a watched probe had to pass by {until}; NOT verified (checked at {})",
+                super::html::at_text(*at)
+            ),
+            None => format!("recovery: a watched probe must pass by {until}; waiting"),
+        })
+    }
 }
 
 /// A scheduled burst.
@@ -407,13 +441,20 @@ pub fn build(facts: &PageFacts, infos: &[ProbeInfo]) -> Page {
                     .bars
                     .iter()
                     .zip(&p.bars)
-                    .map(|(span, r)| Bar {
+                    .zip(
+                        p.bar_classes
+                            .iter()
+                            .chain(std::iter::repeat(&ClassCounts::new())),
+                    )
+                    .map(|((span, r), classes)| Bar {
                         from_ms: span.from_ms,
                         to_ms: span.to_ms,
                         pass: r.pass,
                         fail: r.fail,
                         inconclusive: r.inconclusive,
                         level: Level::of(r.pass, r.fail),
+                        classes: classes.clone(),
+                        unclassified: unclassified(r.fail + r.inconclusive, classes),
                         p50_ms: ms(r.latency.quantile(0.5)),
                         p95_ms: ms(r.latency.quantile(0.95)),
                         p99_ms: ms(r.latency.quantile(0.99)),
@@ -552,6 +593,15 @@ fn release_view(r: &crate::happened::ReleaseFacts) -> ReleaseView {
         rollback_claimed_at_ms: r.rollback.as_ref().map(|x| x.claimed_at_ms),
         rollback_finished_at_ms: r.rollback.as_ref().and_then(|x| x.finished_at_ms),
         rollback_outcome: r.rollback.as_ref().and_then(|x| x.outcome.clone()),
+        recovery_until_ms: r.recovery_until_ms,
+        recovery: r
+            .decisions
+            .iter()
+            .find(|d| {
+                d.outcome == crate::release::RECOVERY_VERIFIED
+                    || d.outcome == crate::release::RECOVERY_NOT_VERIFIED
+            })
+            .map(|d| (d.outcome.clone(), d.at_ms)),
         probes: r
             .probes
             .iter()

@@ -69,6 +69,7 @@ fn query<'a>(
         bursts: &[],
         objectives: &[],
         watch,
+        recovery: Duration::from_secs(600),
         queries_per_hour: 10,
         window_ms: 2 * H,
         detail,
@@ -186,6 +187,7 @@ fn every_page_shows_hostile_names_and_findings_as_text() {
         infos: Vec::new(),
         objectives: Vec::new(),
         watch: crate::release::WatchSettings::default(),
+        recovery: Duration::from_secs(600),
         queries_per_hour: 10,
     };
     let facts = page_facts(&store, &config.query(2 * H, &probes), now).expect("facts");
@@ -252,4 +254,76 @@ fn the_release_shows_its_decisions_and_each_probe_before_and_after() {
     assert!(html.contains("<h1>Release v2&lt;i&gt;</h1>"));
     assert!(html.contains("baseline &lt;unhealthy&gt;"));
     assert_eq!(html.matches("<circle class=\"decision\"").count(), 1);
+    assert_eq!((r.recovery_until_ms, &r.recovery), (None, &None));
+    assert!(
+        !html.contains("class=\"recovery\""),
+        "no hook, no recovery window"
+    );
+}
+
+#[test]
+fn the_release_timeline_draws_the_recovery_window_and_its_outcome() {
+    let now = DEC_1 + 10 * H;
+    let store = store(now);
+    let release = store
+        .start_release("v2", "v1", now - H, now + 23 * H)
+        .expect("release");
+    let finished = now - 30 * M;
+    store
+        .claim_rollback(release.id, now - 32 * M)
+        .expect("claim");
+    store
+        .finish_rollback(release.id, finished, &serde_json::json!({"exit": 0}))
+        .expect("finish");
+    let probes = vec!["flaky".to_string()];
+    let watch = crate::release::WatchSettings::default();
+    let page_at = |now| {
+        build(
+            &page_facts(&store, &query(&probes, &watch, &[]), now).expect("facts"),
+            &[],
+        )
+    };
+    // While no probe has been seen to pass: the window, waiting.
+    let waiting = page_at(now);
+    let r = waiting.release.as_ref().expect("release");
+    assert_eq!(r.recovery_until_ms, Some(finished + 10 * M));
+    assert_eq!(
+        r.recovery_text().as_deref(),
+        Some("recovery: a watched probe must pass by 2026-12-01T09:40:00Z; waiting")
+    );
+    let svg = super::svg::timeline(r, now);
+    assert!(svg.contains("<rect class=\"recovery\""), "{svg}");
+    assert!(svg.contains("fill=\"#eaeef2\"><title>recovery: a watched probe must pass by 2026-12-01T09:40:00Z; waiting</title>"));
+    // Verified two minutes after the hook: the window ends there, green, and the page says so.
+    store
+        .record_decision(
+            release.id,
+            finished + 2 * M,
+            crate::release::RECOVERY_VERIFIED,
+            "flaky passed 120000 ms after the hook finished",
+            &serde_json::json!({}),
+        )
+        .expect("decision");
+    let verified = page_at(now);
+    let r = verified.release.as_ref().expect("release");
+    assert_eq!(
+        r.recovery,
+        Some((
+            crate::release::RECOVERY_VERIFIED.to_string(),
+            finished + 2 * M
+        ))
+    );
+    let text = "recovery: a watched probe had to pass by 2026-12-01T09:40:00Z; verified at 2026-12-01T09:32:00Z";
+    assert_eq!(r.recovery_text().as_deref(), Some(text));
+    let html = super::pages::release_body(&verified);
+    assert!(
+        html.contains(&format!(
+            "the hook finished at 2026-12-01T09:30:00Z; {text}"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("fill=\"#aceebb\"><title>{text}</title>")),
+        "{html}"
+    );
 }

@@ -385,7 +385,12 @@ pub fn release_body(page: &Page) -> String {
             at_text(at),
             r.rollback_finished_at_ms.map_or_else(
                 || "the hook has not finished".to_string(),
-                |f| format!("the hook finished at {}", at_text(f))
+                |f| format!(
+                    "the hook finished at {}{}",
+                    at_text(f),
+                    r.recovery_text()
+                        .map_or_else(String::new, |t| format!("; {}", esc(&t)))
+                )
             ),
             outcome.as_ref().map_or_else(String::new, |o| format!(
                 "<pre class=\"hook\">{}</pre>",

@@ -18,8 +18,8 @@ fn utc(ms: u64, format: &str) -> String {
         .map_or_else(|| ms.to_string(), |t| t.format(format).to_string())
 }
 
-/// The `<title>` of a bar, short (a strip has one per bar): its span in UTC and its non-zero counts,
-/// `12-05 15:40–16:05: 24 passed, 1 failed`.
+/// The `<title>` of a bar, short (a strip has one per bar): its span in UTC, its non-zero counts and the
+/// classes of the runs that did not pass, `12-05 15:40–16:05: 24 passed, 1 failed; timeout 1`.
 pub fn bar_title(bar: &Bar) -> String {
     let end = bar.to_ms.saturating_add(1);
     let same_day = bar.from_ms / 86_400_000 == bar.to_ms / 86_400_000;
@@ -32,14 +32,27 @@ pub fn bar_title(bar: &Bar) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
+    let mut classes: Vec<String> = bar
+        .classes
+        .iter()
+        .map(|(class, n)| format!("{} {n}", class.as_str()))
+        .collect();
+    if bar.unclassified > 0 {
+        classes.push(format!("class not kept {}", bar.unclassified));
+    }
     format!(
-        "{}–{}: {}",
+        "{}–{}: {}{}",
         utc(bar.from_ms, "%m-%d %H:%M"),
         utc(end, if same_day { "%H:%M" } else { "%m-%d %H:%M" }),
         if counts.is_empty() {
             "no runs".to_string()
         } else {
             counts.join(", ")
+        },
+        if classes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", classes.join(", "))
         }
     )
 }
@@ -190,14 +203,16 @@ pub fn burn_down(name: &str, points: &[(u64, Option<f64>)]) -> String {
     out
 }
 
-/// The release's timeline: the baseline window, the release marker, the warm-up, each decision and the
-/// rollback, from the baseline's start to the watch's end (or now, when later).
+/// The release's timeline: the baseline window, the release marker, the warm-up, each decision, the
+/// rollback and its recovery window, from the baseline's start to the watch's end (or now, or the recovery
+/// window's end, when later).
 pub fn timeline(r: &ReleaseView, now_ms: u64) -> String {
     let from = r.baseline_from_ms;
     let to = r
         .ended_at_ms
         .unwrap_or(r.watch_until_ms)
         .max(now_ms)
+        .max(r.recovery_until_ms.unwrap_or(0))
         .max(from + 1);
     let x = |at: u64| 10.0 + (at.saturating_sub(from)) as f64 / (to - from) as f64 * (W - 20.0);
     let mut out = format!(
@@ -241,6 +256,23 @@ pub fn timeline(r: &ReleaseView, now_ms: u64) -> String {
             at_text(d.at_ms),
             esc(&d.outcome),
             esc(&d.reason)
+        ));
+    }
+    if let (Some(from), Some(until), Some(text)) = (
+        r.rollback_finished_at_ms,
+        r.recovery_until_ms,
+        r.recovery_text(),
+    ) {
+        let (end, colour) = match &r.recovery {
+            Some((outcome, at)) if outcome == crate::release::RECOVERY_VERIFIED => (*at, "#aceebb"),
+            Some((_, at)) => (*at, "#ffcecb"),
+            None => (until, "#eaeef2"),
+        };
+        out.push_str(&format!(
+            "<rect class=\"recovery\" x=\"{}\" y=\"40\" width=\"{}\" height=\"20\" fill=\"{colour}\"><title>{}</title></rect>",
+            n(x(from)),
+            n((x(end) - x(from)).max(1.0)),
+            esc(&text)
         ));
     }
     if let Some(at) = r.rollback_claimed_at_ms {
@@ -381,7 +413,9 @@ pub fn burst_curves(name: &str, curves: &[BurstCurve]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::ClassCounts;
     use crate::page::model::Level;
+    use crate::probe::FailureClass;
 
     fn bar(i: u64, pass: u64, fail: u64, p50: Option<f64>) -> Bar {
         Bar {
@@ -391,6 +425,8 @@ mod tests {
             fail,
             inconclusive: 0,
             level: Level::of(pass, fail),
+            classes: ClassCounts::new(),
+            unclassified: 0,
             p50_ms: p50,
             p95_ms: p50.map(|v| v * 2.0),
             p99_ms: p50.map(|v| v * 3.0),
@@ -402,6 +438,22 @@ mod tests {
         assert_eq!(
             bar_title(&bar(0, 3, 1, None)),
             "12-01 00:00–00:01: 3 passed, 1 failed"
+        );
+    }
+
+    #[test]
+    fn a_bar_with_failures_says_their_classes_and_those_not_kept() {
+        let mut b = bar(0, 24, 3, None);
+        b.inconclusive = 2;
+        b.classes = ClassCounts::from([
+            (FailureClass::Timeout, 2),
+            (FailureClass::ProxyBadGateway, 1),
+            (FailureClass::Throttled, 1),
+        ]);
+        b.unclassified = 1;
+        assert_eq!(
+            bar_title(&b),
+            "12-01 00:00–00:01: 24 passed, 3 failed, 2 inconclusive; timeout 2, proxy_bad_gateway 1, throttled 1, class not kept 1"
         );
     }
 

@@ -37,7 +37,8 @@ pub use reason::HoldReason;
 pub use version::{VERSION_MAX, WATCH_MAX, check_version, check_watch};
 pub use watch::{
     DEFAULT_BASELINE_WINDOW, DEFAULT_PROBER_WINDOW, DEFAULT_WATCH, ObjectiveBaseline,
-    ObjectiveWatch, ProbeBaseline, Release, WatchCounts, WatchSpans,
+    ObjectiveWatch, ProbeBaseline, RECOVERY_NOT_VERIFIED, RECOVERY_VERIFIED, Release, WatchCounts,
+    WatchSpans,
 };
 
 #[cfg(test)]

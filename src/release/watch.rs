@@ -11,6 +11,10 @@ use std::time::Duration;
 
 /// How long a release is watched when `release start` gives no duration.
 pub const DEFAULT_WATCH: Duration = Duration::from_secs(24 * 3600);
+/// Outcomes the watch records besides its decisions (the hook's own: see `monitor::hook_task`): whether a
+/// watched probe passed within `rollback.recovery` after the hook finished.
+pub const RECOVERY_VERIFIED: &str = "recovery_verified";
+pub const RECOVERY_NOT_VERIFIED: &str = "recovery_not_verified";
 /// The span before a release whose runs form its baseline: the longest default page window.
 pub const DEFAULT_BASELINE_WINDOW: Duration = Duration::from_secs(6 * 3600);
 /// The span over which the prober's own health is measured.

@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -126,12 +126,24 @@ const MIGRATIONS: [&str; 7] = [
         UNIQUE (method, url)
     );
     ALTER TABLE records ADD COLUMN request_line INTEGER;",
+    // 8: per bucket, how many runs failed or were inconclusive in each failure class (sparse: only
+    // buckets with such runs have rows), counted from the raw runs the store holds as it is applied.
+    "CREATE TABLE rollup_classes (
+        level INTEGER NOT NULL,
+        probe TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        class TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        PRIMARY KEY (level, probe, start_ms, class)
+    ) WITHOUT ROWID;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.
 const ROLLUPS: usize = 3;
 /// The migration (0-based) that adds the tiers' instants: applying it also starts them from the data held.
 const TIERS: usize = 4;
+/// The migration (0-based) that adds the failure-class counts: applying it also counts them from the raw runs.
+const CLASSES: usize = 7;
 
 /// Applies every migration the store does not have yet.
 pub fn migrate(conn: &Connection, shown: &str) -> StoreResult<()> {
@@ -166,6 +178,10 @@ pub fn migrate_to(conn: &Connection, shown: &str, upto: usize) -> StoreResult<()
             match index {
                 ROLLUPS => super::rollups::rebuild(&tx, 0, &super::rollups::NEVER)?,
                 TIERS => super::tiers::start(&tx)?,
+                CLASSES => super::rollup_classes::rebuild(
+                    &tx,
+                    super::tiers::complete_from(&tx, super::tiers::Tier::Raw)? as i64,
+                )?,
                 _ => {}
             }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;

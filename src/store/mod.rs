@@ -18,6 +18,7 @@ mod prune;
 mod record_json;
 mod records;
 mod releases;
+mod rollup_classes;
 mod rollups;
 mod silences;
 mod slo_state;

@@ -242,7 +242,9 @@ impl Store {
                     r.get(0)
                 })
                 .optional()?;
-            let gone = delete.execute(params![code, current, beyond.unwrap_or(cut as i64)])?;
+            let bound = beyond.unwrap_or(cut as i64);
+            let gone = delete.execute(params![code, current, bound])?;
+            super::rollup_classes::prune(&self.conn, level, &current, bound)?;
             pruning.summary.rows[level_index(level)] += gone as u64;
             left -= gone.min(left);
             if beyond.is_some() || left == 0 {

@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 7);
+        assert_eq!(store.schema_version().expect("version"), 8);
         store
             .insert_record(&record("health", 1_000, Verdict::Pass, 0))
             .expect("insert");
@@ -499,7 +499,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            7,
+            8,
             "migrations are not re-applied"
         );
     }

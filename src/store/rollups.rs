@@ -86,8 +86,13 @@ impl Store {
     /// Recomputes the rollups from the raw runs, in one transaction: afterwards the rollups of every bucket
     /// from when the raw runs are complete describe exactly the runs the store holds. Older rows (of runs
     /// pruned since, or of a bucket holding that instant) stay as they are.
+    /// The failure-class counts are counted again the same way.
     pub fn rebuild_rollups(&self) -> StoreResult<()> {
-        self.atomically(|store| rebuild_held(&store.conn, &NEVER))
+        self.atomically(|store| {
+            rebuild_held(&store.conn, &NEVER)?;
+            let from = super::tiers::complete_from(&store.conn, super::tiers::Tier::Raw)?;
+            super::rollup_classes::rebuild(&store.conn, clamp(from))
+        })
     }
 
     /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first.
@@ -165,12 +170,14 @@ pub(super) fn add<'r>(
     conn: &Connection,
     records: impl IntoIterator<Item = &'r ProbeRecord>,
 ) -> StoreResult<()> {
+    let records: Vec<&ProbeRecord> = records.into_iter().collect();
+    super::rollup_classes::add(conn, &records)?;
     let tracked = thresholds(conn)?;
     let mut read = conn.prepare_cached(
         "SELECT pass, fail, inconclusive, latency, slow FROM rollups
          WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
     )?;
-    for ((level, probe, start), delta) in roll_up(records.into_iter().map(run_of), &tracked) {
+    for ((level, probe, start), delta) in roll_up(records.iter().copied().map(run_of), &tracked) {
         let old = read
             .query_row(params![code(level), probe, start as i64], |r| {
                 Ok((

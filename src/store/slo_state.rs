@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn tier_states_round_trip_and_update() {
         let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 7);
+        assert_eq!(store.schema_version().expect("version"), 8);
         let breached = TierState {
             breached_since: Some(1_000),
             last_evaluated: 2_000,
