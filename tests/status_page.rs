@@ -69,8 +69,17 @@ fn every_route_answers_from_the_daemons_history() {
         health.contains("GET /api/v1/health: expected 200, got 503"),
         "the fault's failures are listed"
     );
+    assert!(
+        health.contains("<h2>Its bursts</h2><section class=\"burst\"><h3>health-burst</h3>"),
+        "a probe's page shows its scheduled bursts"
+    );
     let hostile = html("/probe/hostile");
     assert!(hostile.contains("<td>fail (invalid_body)</td><td>502</td>"));
+    assert!(!hostile.contains("<h2>Its bursts</h2>"), "no burst, no section");
+    assert!(
+        hostile.contains("<th>classes</th>") && hostile.contains("</td><td>invalid_body "),
+        "the chart's numbers name each bar's classes"
+    );
     assert!(hostile.contains("actual: invalid JSON"));
     assert!(hostile.contains(ESCAPED));
     // SLOs: both objectives, the tier, a burn-down of 30 points.

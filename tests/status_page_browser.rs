@@ -145,9 +145,9 @@ async fn the_pages_in_a_real_browser_show_the_history_and_run_nothing_they_were_
     let chart = browser
         .run("const c = document.querySelector('svg.latency');
               const points = n => c.querySelector('polyline.' + n).getAttribute('points').trim().split(' ').filter(p => p).length;
-              const rows = [...document.querySelectorAll('details table tbody tr')];
+              const rows = [...document.querySelectorAll('svg.latency ~ details table tbody tr')];
               return {p50: points('p50'), p95: points('p95'), p99: points('p99'),
-                      withRuns: rows.filter(r => r.cells[4].textContent !== '-').length,
+                      withRuns: rows.filter(r => r.cells[5].textContent !== '-').length,
                       failures: c.querySelectorAll('circle.failure').length,
                       failedRows: rows.filter(r => r.cells[2].textContent !== '0').length,
                       objective: c.querySelectorAll('line.objective').length};")
@@ -164,6 +164,20 @@ async fn the_pages_in_a_real_browser_show_the_history_and_run_nothing_they_were_
     assert_eq!(chart["objective"], 1);
     let text = check_page(&browser, &base, "/probe/hostile", "probe-hostile").await;
     assert!(text.contains("invalid JSON") && text.contains(HOSTILE_BODY));
+    // Each bar with failures names their class, and only such bars do.
+    let classes = browser
+        .run("return [...document.querySelectorAll('svg.latency ~ details table tbody tr')]
+                .map(r => [r.cells[2].textContent, r.cells[4].textContent]);")
+        .await;
+    let classes = classes.as_array().expect("rows");
+    assert!(classes.iter().any(|r| r[0] != "0"), "{classes:?}");
+    for row in classes {
+        let expected = match row[0].as_str() {
+            Some("0") => "-".to_string(),
+            failed => format!("invalid_body {}", failed.unwrap_or_default()),
+        };
+        assert_eq!(row[1], expected.as_str(), "{classes:?}");
+    }
 
     // SLOs: a burn-down per objective, a point per instant with runs.
     check_page(&browser, &base, "/slo", "slo").await;

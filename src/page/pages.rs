@@ -135,24 +135,29 @@ fn bursts(page: &Page) -> String {
     }
     let mut out = String::from("<h2>Bursts</h2>");
     for b in &page.bursts {
-        let (plot, table) = if b.latest.is_empty() {
-            (
-                svg::percentile_plot(&b.name, &b.percentiles_ms),
-                window_percentiles_table(b),
-            )
-        } else {
-            (svg::burst_curves(&b.name, &b.latest), curves_table(b))
-        };
-        out.push_str(&format!(
-            "<section class=\"burst\"><h3>{}</h3><p>{} passed, {} failed, {} inconclusive over the window</p>{plot}{table}{}</section>",
-            esc(&b.name),
-            b.passed,
-            b.failed,
-            b.inconclusive,
-            runs_table("latest bursts", &b.recent, page.now_ms),
-        ));
+        out.push_str(&burst_section(b, page.now_ms));
     }
     out
+}
+
+/// One burst's section: its verdicts over the window, its plot and table, its latest runs.
+fn burst_section(b: &BurstView, now_ms: u64) -> String {
+    let (plot, table) = if b.latest.is_empty() {
+        (
+            svg::percentile_plot(&b.name, &b.percentiles_ms),
+            window_percentiles_table(b),
+        )
+    } else {
+        (svg::burst_curves(&b.name, &b.latest), curves_table(b))
+    };
+    format!(
+        "<section class=\"burst\"><h3>{}</h3><p>{} passed, {} failed, {} inconclusive over the window</p>{plot}{table}{}</section>",
+        esc(&b.name),
+        b.passed,
+        b.failed,
+        b.inconclusive,
+        runs_table("latest bursts", &b.recent, now_ms),
+    )
 }
 
 /// The percentiles of a burst's records over the window (each a burst's slowest request).
@@ -250,11 +255,15 @@ pub fn probe_body(page: &Page, p: &ProbeView) -> String {
         .iter()
         .map(|b| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 at_text(b.from_ms),
                 b.pass,
                 b.fail,
                 b.inconclusive,
+                match svg::classes_text(b) {
+                    c if c.is_empty() => "-".to_string(),
+                    c => esc(&c),
+                },
                 ms_text(b.p50_ms),
                 ms_text(b.p95_ms),
                 ms_text(b.p99_ms)
@@ -273,11 +282,18 @@ pub fn probe_body(page: &Page, p: &ProbeView) -> String {
         ms_text(i.expect_latency_ms),
         ms_text(i.objective_latency_ms),
     );
+    let burst = page
+        .bursts
+        .iter()
+        .find(|b| b.name == format!("{}-burst", i.name))
+        .map_or_else(String::new, |b| {
+            format!("<h2>Its bursts</h2>{}", burst_section(b, page.now_ms))
+        });
     format!(
         "<h1>{} {}</h1><p>{} runs in the window · p50 {} · p95 {} · p99 {}</p>\
 <h2>Latency</h2>{}<details><summary>the chart's numbers</summary><table><thead><tr><th>from</th><th>passed</th><th>failed</th>\
-<th>inconclusive</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>{bars}</tbody></table></details>\
-<h2>Recent runs</h2>{}<h2>Recent failures</h2>{}<h2>Definition</h2>{definition}",
+<th>inconclusive</th><th>classes</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>{bars}</tbody></table></details>\
+<h2>Recent runs</h2>{}<h2>Recent failures</h2>{}{burst}<h2>Definition</h2>{definition}",
         esc(&i.name),
         state_badge(p.state),
         p.runs,

@@ -32,14 +32,7 @@ pub fn bar_title(bar: &Bar) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
-    let mut classes: Vec<String> = bar
-        .classes
-        .iter()
-        .map(|(class, n)| format!("{} {n}", class.as_str()))
-        .collect();
-    if bar.unclassified > 0 {
-        classes.push(format!("class not kept {}", bar.unclassified));
-    }
+    let classes = classes_text(bar);
     format!(
         "{}–{}: {}{}",
         utc(bar.from_ms, "%m-%d %H:%M"),
@@ -52,9 +45,22 @@ pub fn bar_title(bar: &Bar) -> String {
         if classes.is_empty() {
             String::new()
         } else {
-            format!("; {}", classes.join(", "))
+            format!("; {classes}")
         }
     )
+}
+
+/// The classes of a bar's runs that did not pass, `timeout 2, throttled 1` (empty when none).
+pub fn classes_text(bar: &Bar) -> String {
+    let mut classes: Vec<String> = bar
+        .classes
+        .iter()
+        .map(|(class, n)| format!("{} {n}", class.as_str()))
+        .collect();
+    if bar.unclassified > 0 {
+        classes.push(format!("class not kept {}", bar.unclassified));
+    }
+    classes.join(", ")
 }
 
 /// One rect per bar, coloured by its level, each with its counts as a tooltip (its size is the page's CSS:
