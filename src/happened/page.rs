@@ -118,18 +118,24 @@ pub struct PageFacts {
     pub bursts: Vec<BurstFacts>,
 }
 
-/// The bars of a window of `window_ms` ending at `now_ms`: at most [`MAX_BARS`], each a whole number of
-/// minutes (under an hour), hours (under a day) or days, aligned on them so their rollup rows are whole;
-/// the last bar runs from the last boundary to now.
+/// The bar widths under a day: minutes that divide an hour, hours that divide a day (so a bar never
+/// straddles the hour or day it is part of, and reads as one: `11-06 04:00`, not `11-06 18:00–11-07 09:00`).
+const NATURAL_WIDTHS_MS: [u64; 18] = [
+    60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 600_000, 720_000, 900_000, 1_200_000,
+    1_800_000, 3_600_000, 7_200_000, 10_800_000, 14_400_000, 21_600_000, 28_800_000, 43_200_000,
+];
+
+/// The bars of a window of `window_ms` ending at `now_ms`: at most [`MAX_BARS`], each of the narrowest
+/// natural width that allows it (a whole number of days past half a day), aligned on it so their rollup
+/// rows are whole; the last bar runs from the last boundary to now.
 pub fn bars(now_ms: u64, window_ms: u64) -> Vec<Span> {
     let wanted = window_ms.div_ceil(MAX_BARS as u64).max(1);
-    let unit = match wanted {
-        w if w <= Level::Hour.millis() => Level::Minute,
-        w if w <= Level::Day.millis() => Level::Hour,
-        _ => Level::Day,
-    };
-    let width = wanted.div_ceil(unit.millis()) * unit.millis();
-    let last_start = unit.start_of(now_ms) - unit.start_of(now_ms) % width;
+    let day = Level::Day.millis();
+    let width = NATURAL_WIDTHS_MS
+        .into_iter()
+        .find(|&w| w >= wanted)
+        .unwrap_or_else(|| wanted.div_ceil(day) * day);
+    let last_start = Level::Minute.start_of(now_ms) - Level::Minute.start_of(now_ms) % width;
     let from = now_ms.saturating_sub(window_ms.saturating_sub(1));
     let full = last_start.saturating_sub(from).div_ceil(width);
     let mut out: Vec<Span> = (0..full)
@@ -357,10 +363,15 @@ mod tests {
             assert_eq!(pair[0].to_ms + 1, pair[1].from_ms);
         }
         assert!(day[0].from_ms <= now - D + 1 && day[1].from_ms > now - D + 1);
-        // 30 d: 15-hour bars.
+        // 30 d: a bar a day (15 hours would do, but would straddle days), 30 whole and today.
         let month = bars(now, 30 * D);
-        assert_eq!(month[0].to_ms - month[0].from_ms + 1, 15 * H);
-        assert!(month.len() <= MAX_BARS + 1);
+        assert_eq!(month[0], span(70 * D, 71 * D - 1));
+        assert_eq!(month.len(), 31);
+        // 7 d: 4-hour bars (3.5 would do), 42 whole and the current one.
+        let week = bars(now, 7 * D);
+        assert_eq!(week[0].to_ms - week[0].from_ms + 1, 4 * H);
+        assert_eq!(week.len(), 43);
+        assert_eq!(week[42], span(100 * D + 8 * H, now));
         // One hour: two-minute bars, 30 whole and the current one.
         let hour = bars(now, H);
         assert_eq!(hour.len(), 31);

@@ -18,8 +18,9 @@ fn utc(ms: u64, format: &str) -> String {
         .map_or_else(|| ms.to_string(), |t| t.format(format).to_string())
 }
 
-/// The `<title>` of a bar, short (a strip has one per bar): its span in UTC, its non-zero counts and the
-/// classes of the runs that did not pass, `12-05 15:40–16:05: 24 passed, 1 failed; timeout 1`.
+/// The `<title>` of a bar, short (a strip has one per bar): its span in UTC (a whole day as its date), its
+/// non-zero counts and the classes of the runs that did not pass,
+/// `12-05 15:40–16:05: 24 passed, 1 failed; timeout 1`, `12-05: 1440 passed`.
 pub fn bar_title(bar: &Bar) -> String {
     let end = bar.to_ms.saturating_add(1);
     let same_day = bar.from_ms / 86_400_000 == bar.to_ms / 86_400_000;
@@ -33,10 +34,18 @@ pub fn bar_title(bar: &Bar) -> String {
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
     let classes = classes_text(bar);
+    const DAY: u64 = 86_400_000;
+    let span = if bar.from_ms % DAY == 0 && end - bar.from_ms == DAY {
+        utc(bar.from_ms, "%m-%d")
+    } else {
+        format!(
+            "{}–{}",
+            utc(bar.from_ms, "%m-%d %H:%M"),
+            utc(end, if same_day { "%H:%M" } else { "%m-%d %H:%M" })
+        )
+    };
     format!(
-        "{}–{}: {}{}",
-        utc(bar.from_ms, "%m-%d %H:%M"),
-        utc(end, if same_day { "%H:%M" } else { "%m-%d %H:%M" }),
+        "{span}: {}{}",
         if counts.is_empty() {
             "no runs".to_string()
         } else {
@@ -445,6 +454,15 @@ mod tests {
             bar_title(&bar(0, 3, 1, None)),
             "12-01 00:00–00:01: 3 passed, 1 failed"
         );
+    }
+
+    #[test]
+    fn a_whole_day_bar_is_named_by_its_date() {
+        let mut b = bar(0, 1440, 0, None);
+        b.to_ms = b.from_ms + 86_400_000 - 1;
+        assert_eq!(bar_title(&b), "12-01: 1440 passed");
+        b.to_ms -= 60_000;
+        assert_eq!(bar_title(&b), "12-01 00:00–23:59: 1440 passed");
     }
 
     #[test]
