@@ -1,0 +1,3 @@
+//! The generated rules as exact text, and every error as exact text.
+
+use super::*;
