@@ -306,13 +306,20 @@ fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum)
             ),
         };
         let outage = format!("count by ({at}) ({tier_selector}) >= {quorum_expr}");
+        let labels = |severity| {
+            [
+                ("severity", severity),
+                (names.slo.as_str(), objective.name.as_str()),
+                (names.tier.as_str(), tier.name.as_str()),
+            ]
+        };
         alert(
             out,
             OUTAGE_ALERT,
             &outage,
-            tier.severity.as_str(),
+            &labels(tier.severity.as_str()),
             &format!(
-                "SLO {{{{ $labels.{slo} }}}}: tier {{{{ $labels.{tier} }}}} breached at {{{{ $value }}}} locations",
+                "SLO {{{{ $labels.{slo} }}}}: tier {{{{ $labels.{tier} }}}} breached (locations: {{{{ $value }}}})",
                 slo = names.slo,
                 tier = names.tier
             ),
@@ -321,7 +328,7 @@ fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum)
             out,
             LOCATION_ALERT,
             &format!("{tier_selector} unless on ({at}) ({outage})"),
-            LOCATION_SEVERITY,
+            &labels(LOCATION_SEVERITY),
             &format!(
                 "SLO {{{{ $labels.{slo} }}}}: tier {{{{ $labels.{tier} }}}} breached at {{{{ $labels.{location} }}}} only, short of the quorum: a location problem, not an outage",
                 slo = names.slo,
@@ -381,11 +388,20 @@ fn record(out: &mut String, name: &str, expr: &str, labels: &[(&str, &str)]) {
     }
 }
 
-fn alert(out: &mut String, name: &str, expr: &str, severity: &str, summary: &str) {
+/// An alerting rule. Its label values are templates to Prometheus, so a `{{` in one is written as a template
+/// printing it (an objective or tier named `{{ x }}` stays that text).
+fn alert(out: &mut String, name: &str, expr: &str, labels: &[(&str, &str)], summary: &str) {
     let _ = write!(
         out,
-        "      - alert: {name}\n        expr: |-\n          {expr}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n",
-        yaml_string(severity),
+        "      - alert: {name}\n        expr: |-\n          {expr}\n        labels:\n"
+    );
+    for (key, value) in labels {
+        let literal = value.replace("{{", "{{ \"{{\" }}");
+        let _ = writeln!(out, "          {key}: {}", yaml_string(&literal));
+    }
+    let _ = write!(
+        out,
+        "        annotations:\n          summary: {}\n",
         yaml_string(summary)
     );
 }

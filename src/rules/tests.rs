@@ -87,13 +87,17 @@ groups:
           count by (oewsprobe_slo, oewsprobe_slo_tier) (oewsprobe:slo_tier_breached:location{oewsprobe_slo="health",oewsprobe_slo_tier="page-fast"}) >= scalar(floor(oewsprobe:slo_locations_reporting:1m{oewsprobe_slo="health"} / 2) + 1)
         labels:
           severity: "page"
+          oewsprobe_slo: "health"
+          oewsprobe_slo_tier: "page-fast"
         annotations:
-          summary: "SLO {{ $labels.oewsprobe_slo }}: tier {{ $labels.oewsprobe_slo_tier }} breached at {{ $value }} locations"
+          summary: "SLO {{ $labels.oewsprobe_slo }}: tier {{ $labels.oewsprobe_slo_tier }} breached (locations: {{ $value }})"
       - alert: OewsprobeLocationBurn
         expr: |-
           oewsprobe:slo_tier_breached:location{oewsprobe_slo="health",oewsprobe_slo_tier="page-fast"} unless on (oewsprobe_slo, oewsprobe_slo_tier) (count by (oewsprobe_slo, oewsprobe_slo_tier) (oewsprobe:slo_tier_breached:location{oewsprobe_slo="health",oewsprobe_slo_tier="page-fast"}) >= scalar(floor(oewsprobe:slo_locations_reporting:1m{oewsprobe_slo="health"} / 2) + 1))
         labels:
           severity: "ticket"
+          oewsprobe_slo: "health"
+          oewsprobe_slo_tier: "page-fast"
         annotations:
           summary: "SLO {{ $labels.oewsprobe_slo }}: tier {{ $labels.oewsprobe_slo_tier }} breached at {{ $labels.oewsprobe_location }} only, short of the quorum: a location problem, not an outage"
 "#;
