@@ -93,10 +93,13 @@ pub fn compile_fleet(raw: &RawConfig, errors: &mut Vec<FieldError>) -> FleetSett
 mod tests {
     use super::*;
 
+    /// `run.location`, the host name, and what compiling them gives.
+    type Case<'a> = (Option<&'a str>, Option<String>, Result<&'a str, &'a str>);
+
     #[test]
     fn a_location_is_the_key_s_value_or_the_host_name_and_a_bad_one_says_why() {
         let host = |h: &str| Some(h.to_string());
-        let table: [(Option<&str>, Option<String>, Result<&str, &str>); 8] = [
+        let table: [Case; 8] = [
             (Some("eu-west"), host("box"), Ok("eu-west")),
             (Some("dc1.rack_2"), None, Ok("dc1.rack_2")),
             (None, host("web-01.example.org"), Ok("web-01.example.org")),
