@@ -80,6 +80,23 @@ fn the_rules_of_the_default_tiers_and_of_a_custom_config_pass_promtool_check_rul
         "{generated}"
     );
     assert!(generated.contains(",le=\"30\"}[1h]"), "{generated}");
+
+    // The shipped example: two objectives sharing the 1h and 6h windows, each rule still distinct.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(BIN)
+        .args(["rules", "--config"])
+        .arg(root.join("deploy/oewsprobe.toml"))
+        .arg("--probes")
+        .arg(root.join("probes"))
+        .output()
+        .expect("run oewsprobe rules");
+    assert_eq!(output.status.code(), Some(0));
+    let example = tempfile::tempdir().expect("tempdir");
+    std::fs::write(example.path().join("rules.yml"), &output.stdout).expect("rules file");
+    let (ok, text) = promtool(example.path(), &["check", "rules", "rules.yml"]);
+    assert!(ok, "{text}");
+    // availability: the default tiers (27); queries: one tier over 6h and 1h (6 + 1 + 1 + 2).
+    assert!(text.contains("SUCCESS: 37 rules found"), "{text}");
 }
 
 #[test]

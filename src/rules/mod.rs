@@ -199,6 +199,8 @@ fn range(window: Duration) -> String {
 }
 
 /// One group per objective: its recording rules in order (a rule reads only those before it), then its alerts.
+/// Every rule names its objective (and tier) in its own labels too: promtool rejects two rules of one name and
+/// the same labels anywhere in the file, and two objectives may share a window.
 fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum) {
     let slo = format!("{}=\"{}\"", names.slo, escaped(&objective.name));
     let by = format!("sum by ({})", names.location);
@@ -256,7 +258,7 @@ fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum)
                 "oewsprobe:slo_runs_bad:increase{w}{{{slo}}} / {conclusive_w} / (1 - {})",
                 sample_text(objective.target)
             ),
-            &[],
+            &slo_label,
         );
     }
     for window in long_windows(&objective.tiers) {
@@ -268,7 +270,7 @@ fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum)
                 "count by ({}) (oewsprobe:slo_runs_conclusive:increase{w}{{{slo}}} > 0)",
                 names.slo
             ),
-            &[],
+            &slo_label,
         );
     }
     for tier in &objective.tiers {
@@ -288,7 +290,7 @@ fn group(out: &mut String, names: &Names, objective: &Objective, quorum: Quorum)
             out,
             "oewsprobe:slo_tier_breached:location",
             &format!("({breached}) * 0 + 1"),
-            &[(names.tier.as_str(), tier.name.as_str())],
+            &[slo_label[0], (names.tier.as_str(), tier.name.as_str())],
         );
     }
     for tier in &objective.tiers {

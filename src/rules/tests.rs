@@ -61,6 +61,8 @@ groups:
       - record: oewsprobe:slo_burn_rate:1m
         expr: |-
           oewsprobe:slo_runs_bad:increase1m{oewsprobe_slo="health"} / oewsprobe:slo_runs_conclusive:increase1m{oewsprobe_slo="health"} / (1 - 0.99)
+        labels:
+          oewsprobe_slo: "health"
       - record: oewsprobe:slo_runs_conclusive:increase20s
         expr: |-
           sum by (oewsprobe_location) (increase(oewsprobe_probe_runs_total{oewsprobe_probe="health",oewsprobe_verdict=~"pass|fail"}[20s]))
@@ -74,13 +76,18 @@ groups:
       - record: oewsprobe:slo_burn_rate:20s
         expr: |-
           oewsprobe:slo_runs_bad:increase20s{oewsprobe_slo="health"} / oewsprobe:slo_runs_conclusive:increase20s{oewsprobe_slo="health"} / (1 - 0.99)
+        labels:
+          oewsprobe_slo: "health"
       - record: oewsprobe:slo_locations_reporting:1m
         expr: |-
           count by (oewsprobe_slo) (oewsprobe:slo_runs_conclusive:increase1m{oewsprobe_slo="health"} > 0)
+        labels:
+          oewsprobe_slo: "health"
       - record: oewsprobe:slo_tier_breached:location
         expr: |-
           (oewsprobe:slo_burn_rate:1m{oewsprobe_slo="health"} >= 10 and oewsprobe:slo_burn_rate:20s{oewsprobe_slo="health"} >= 10 and oewsprobe:slo_runs_bad:increase1m{oewsprobe_slo="health"} >= 3) * 0 + 1
         labels:
+          oewsprobe_slo: "health"
           oewsprobe_slo_tier: "page-fast"
       - alert: OewsprobeSloBurn
         expr: |-
