@@ -375,6 +375,13 @@ fn a_real_prometheus_pages_when_the_target_breaks_and_not_when_one_agent_s_path_
         .collect();
     locations.sort();
     assert_eq!(locations, ["eu-west", "us-east"]);
+    assert!(
+        west.stderr().contains(&format!(
+            "oewsprobe run: watching http://127.0.0.1:{west_port} from eu-west with 1 scheduled probes"
+        )),
+        "{}",
+        west.stderr()
+    );
     assert!(active(&prometheus, "OewsprobeLocationBurn").is_empty());
 
     // eu-west's path is cut: eu-west breaches the tier alone, a location problem; never a page.
