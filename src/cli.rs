@@ -52,6 +52,9 @@ pub enum Command {
     Drift(DriftArgs),
     /// Check the config and probe files offline; report every error at once.
     Validate(ConfigArgs),
+    /// Print Prometheus recording and alerting rules (YAML) generated from the config's [[slo]] objectives:
+    /// the same burn-rate tiers and min_bad guard, per location, with the location quorum.
+    Rules(RulesArgs),
     /// Serve the simulated OEWS API.
     Sim(SimArgs),
     /// Start the simulator on a free loopback port and run `check` against it.
@@ -373,6 +376,22 @@ pub struct AlertTestArgs {
     /// Base URL of the API, named in the email [default: the config's target].
     #[arg(long, env = "OEWSPROBE_TARGET", value_name = "URL")]
     pub target: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The rules' format.
+    #[arg(long, value_enum, default_value = "prometheus")]
+    pub format: RulesFormat,
+}
+
+/// What `rules` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// A Prometheus rules file (`rule_files` in prometheus.yml).
+    Prometheus,
 }
 
 #[derive(Debug, Args)]

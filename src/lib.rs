@@ -22,6 +22,7 @@
 //! * [`page`]    — the status page: a pure model of what `happened` read, rendered as HTML with inline SVG,
 //!   badges and JSON (pure); its routes on the status listener.
 //! * [`slo`]     — objectives, burn rates, error budget, tier state (pure).
+//! * [`rules`]   — Prometheus recording and alerting rules generated from the objectives (pure).
 //! * [`release`] — the guarded release-watch decision and its evidence (pure).
 //! * [`rollback`] — the rollback hook runner.
 //! * [`sim`]     — the simulated OEWS API (axum), profiles and faults.
@@ -51,6 +52,7 @@ pub mod probe;
 pub mod release;
 pub mod report;
 pub mod rollback;
+pub mod rules;
 pub mod schedule;
 pub mod sim;
 pub mod slo;

@@ -143,6 +143,25 @@ fn assert_check_metrics(protocol: &str) {
     assert_eq!(resource["service.version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(resource["oewsprobe.target"], sim.url);
 
+    // Every point of every metric carries the location: without run.location, the host name.
+    let host = hostname::get()
+        .expect("host name")
+        .into_string()
+        .expect("UTF-8 host name")
+        .to_ascii_lowercase();
+    let all = otlp::metrics(export);
+    assert!(all.len() >= 4, "{all:?}");
+    for metric in all {
+        for point in points(metric) {
+            assert_eq!(
+                attributes(point).get("oewsprobe.location"),
+                Some(&host),
+                "{}: {point}",
+                metric["name"]
+            );
+        }
+    }
+
     let runs = otlp::metric(export, "oewsprobe.probe.runs").expect("runs");
     assert_eq!(runs["unit"], "{run}");
     assert_eq!(runs["sum"]["is_monotonic"], true);

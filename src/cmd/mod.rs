@@ -11,6 +11,7 @@ pub mod drift_accept;
 pub mod once;
 pub mod release;
 pub mod report;
+pub mod rules;
 pub mod run;
 pub mod silence;
 pub mod sim;
@@ -36,6 +37,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Store(command) => store::run(command),
         Command::Drift(args) => drift::run(args).await,
         Command::Validate(args) => validate::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,
     }

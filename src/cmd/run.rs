@@ -311,8 +311,9 @@ fn apply(
     let scheduled = plan.probes.iter().filter(|p| p.schedule.is_some()).count();
     let bursts = plan.probes.iter().filter(|p| p.burst.is_some()).count();
     crate::telemetry::say(&format!(
-        "oewsprobe run: watching {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
+        "oewsprobe run: watching {} from {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
         target_of(plan),
+        plan.settings.run.location,
         plan.settings.run.store.display(),
         alert_email_line(&plan.settings.alert)
     ));

@@ -18,7 +18,7 @@ pub fn start_one_shot(settings: &Settings) -> Result<Option<Telemetry>, String> 
     settings
         .telemetry
         .as_ref()
-        .map(|otlp| Telemetry::start(Some(otlp), &settings.target, false))
+        .map(|otlp| Telemetry::start(Some(otlp), &settings.target, false, &settings.run.location))
         .transpose()
 }
 
@@ -33,6 +33,7 @@ pub async fn start_daemon(
         settings.telemetry.as_ref(),
         &settings.target,
         settings.status_listen.is_some(),
+        &settings.run.location,
     )?;
     if let (Some(listen), Some(scrape)) = (settings.status_listen, telemetry.scrape()) {
         match crate::telemetry::serve(listen, scrape, liveness, pages).await {

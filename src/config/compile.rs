@@ -65,6 +65,9 @@ pub struct RunSettings {
     pub max_concurrent: usize,
     pub jitter: Duration,
     pub shutdown_grace: Duration,
+    /// `run.location`: where this agent probes from (default: the host name); every metric carries it as
+    /// `oewsprobe.location`.
+    pub location: String,
 }
 
 /// Everything a command needs, validated.
@@ -101,6 +104,8 @@ pub struct Settings {
     pub status_listen: Option<std::net::SocketAddr>,
     /// `[tls]`: how HTTPS targets are trusted (each probe's own `[tls]` goes over it).
     pub tls: crate::tls::TlsSettings,
+    /// `[fleet]`: how many locations must agree (only `rules` reads it so far).
+    pub fleet: super::FleetSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -136,6 +141,7 @@ impl Settings {
                 max_concurrent: DEFAULT_MAX_CONCURRENT,
                 jitter: DEFAULT_JITTER,
                 shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+                location: super::fleet::default_location(),
             },
             watch: WatchConfig {
                 watch: crate::release::DEFAULT_WATCH,
@@ -153,6 +159,7 @@ impl Settings {
             telemetry: None,
             status_listen: None,
             tls: crate::tls::TlsSettings::default(),
+            fleet: super::FleetSettings::default(),
         }
     }
 }
@@ -266,7 +273,14 @@ pub fn compile_settings(
             ),
         )
         .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+        location: keep(
+            &mut errors,
+            "run.location",
+            super::fleet::compile_location(raw.run.location.as_deref(), super::fleet::host_name()),
+        )
+        .unwrap_or_default(),
     };
+    let fleet = super::fleet::compile_fleet(raw, &mut errors);
     let watch = compile_watch(raw, secrets, &mut errors);
     let alert = super::alert::compile_alert(&raw.alert, base_dir, secrets, &mut errors);
     let file_target = match target_override {
@@ -338,6 +352,7 @@ pub fn compile_settings(
             telemetry,
             status_listen,
             tls,
+            fleet,
         }),
         _ => Err(located),
     }

@@ -18,6 +18,8 @@ mod alert;
 mod alert_tests;
 mod compile;
 mod compile_probe;
+mod fleet;
+pub use fleet::{FleetSettings, MAX_QUORUM, is_location};
 mod instant;
 mod jitter;
 mod retention;

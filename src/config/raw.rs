@@ -43,6 +43,17 @@ pub struct RawConfig {
     /// `[tls]`: how HTTPS targets are trusted (every probe; a probe's own `tls` wins key by key).
     #[serde(default)]
     pub tls: RawTls,
+    /// `[fleet]`: several agents probing from several locations.
+    #[serde(default)]
+    pub fleet: RawFleet,
+}
+
+/// `[fleet]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFleet {
+    /// How many locations must fail for a window to count as bad (default: a majority of those reporting).
+    pub quorum: Option<i64>,
 }
 
 /// `[tls]` in the main config, `[tls]` in a probe file.
@@ -180,6 +191,8 @@ pub struct RawRun {
     pub jitter: Option<String>,
     /// How long in-flight probes may take to finish after SIGTERM.
     pub shutdown_grace: Option<String>,
+    /// Where this agent probes from (default: the host name); the `oewsprobe.location` of its metrics.
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,6 @@
 //! The metrics handle: every instrument oewsprobe records, behind a small API the monitor, the commands and
-//! (soon) the alert outbox call. Cheap to clone; recording never blocks and never fails.
+//! (soon) the alert outbox call. Cheap to clone; recording never blocks and never fails. Every data point
+//! carries `oewsprobe.location` (`run.location`), so one Prometheus or OTLP backend can tell the agents apart.
 
 use super::names as n;
 use crate::load::LoadStats;
@@ -36,6 +37,8 @@ pub struct Metrics {
     notifications_sent: Counter<u64>,
     notifications_failed: Counter<u64>,
     observed: Arc<Mutex<Observed>>,
+    /// `oewsprobe.location`, on every data point.
+    location: KeyValue,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -45,8 +48,9 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Registers every instrument on `meter`.
-    pub fn new(meter: &Meter) -> Metrics {
+    /// Registers every instrument on `meter`; every data point carries `location`.
+    pub fn new(meter: &Meter, location: &str) -> Metrics {
+        let location = KeyValue::new(n::LOCATION, location.to_string());
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -63,7 +67,7 @@ impl Metrics {
                 .build()
         };
         let observed = Arc::new(Mutex::new(Observed::default()));
-        register_observers(meter, &observed);
+        register_observers(meter, &observed, &location);
         Metrics {
             http_duration: seconds(
                 n::HTTP_CLIENT_REQUEST_DURATION,
@@ -112,7 +116,16 @@ impl Metrics {
                 "Alert notification deliveries that failed.",
             ),
             observed,
+            location,
         }
+    }
+
+    /// `attributes` and the location.
+    fn at<const N: usize>(&self, attributes: [KeyValue; N]) -> Vec<KeyValue> {
+        let mut all = Vec::with_capacity(N + 1);
+        all.extend(attributes);
+        all.push(self.location.clone());
+        all
     }
 
     /// One finished run (of `check`, of the monitor, or a `NAME-burst` run): the runs counter, the up gauge,
@@ -121,17 +134,20 @@ impl Metrics {
         let probe = KeyValue::new(n::PROBE, record.probe.clone());
         let verdict = KeyValue::new(n::VERDICT, record.verdict.as_str());
         let class = KeyValue::new(n::CLASS, record.class.map_or(n::NO_CLASS, |c| c.as_str()));
-        self.runs.add(1, &[probe.clone(), verdict.clone(), class]);
+        self.runs
+            .add(1, &self.at([probe.clone(), verdict.clone(), class]));
         match record.verdict {
-            Verdict::Pass => self.up.record(1, std::slice::from_ref(&probe)),
-            Verdict::Fail => self.up.record(0, std::slice::from_ref(&probe)),
+            Verdict::Pass => self.up.record(1, &self.at([probe.clone()])),
+            Verdict::Fail => self.up.record(0, &self.at([probe.clone()])),
             Verdict::Inconclusive => {}
         }
         if record.class == Some(FailureClass::Budget) {
             return;
         }
-        self.probe_duration
-            .record(record.latency.as_secs_f64(), &[probe.clone(), verdict]);
+        self.probe_duration.record(
+            record.latency.as_secs_f64(),
+            &self.at([probe.clone(), verdict]),
+        );
         let t = &record.timings;
         for (phase, time) in [
             ("dns", t.dns),
@@ -142,7 +158,7 @@ impl Metrics {
             if let Some(time) = time {
                 self.phase_duration.record(
                     time.as_secs_f64(),
-                    &[probe.clone(), KeyValue::new(n::PHASE, phase)],
+                    &self.at([probe.clone(), KeyValue::new(n::PHASE, phase)]),
                 );
             }
         }
@@ -161,11 +177,11 @@ impl Metrics {
             let position = if i == 0 { "leaf" } else { "chain" };
             self.certificate_expiry.record(
                 (cert.not_after - now) as f64,
-                &[
+                &self.at([
                     probe.clone(),
                     KeyValue::new(n::CERTIFICATE_POSITION, position),
                     KeyValue::new(n::CERTIFICATE_SUBJECT, cert.subject.clone()),
-                ],
+                ]),
             );
         }
     }
@@ -182,10 +198,10 @@ impl Metrics {
         if record.class == Some(FailureClass::Budget) {
             return;
         }
-        let mut attributes = vec![
+        let mut attributes = self.at([
             KeyValue::new(n::HTTP_REQUEST_METHOD, method.to_string()),
             KeyValue::new(n::PROBE, record.probe.clone()),
-        ];
+        ]);
         if let Ok(url) = url::Url::parse(&record.target) {
             if let Some(host) = url.host_str() {
                 attributes.push(KeyValue::new(n::SERVER_ADDRESS, host.to_string()));
@@ -213,11 +229,11 @@ impl Metrics {
     /// The requests of one burst of `probe`: each latency (HDR-quantized) and the counts by verdict.
     pub fn record_burst(&self, probe: &str, stats: &LoadStats) {
         let probe = KeyValue::new(n::PROBE, probe.to_string());
+        let attributes = self.at([probe.clone()]);
         for value in stats.latency.iter_recorded() {
             let seconds = value.value_iterated_to() as f64 / 1e6;
             for _ in 0..value.count_at_value() {
-                self.burst_duration
-                    .record(seconds, std::slice::from_ref(&probe));
+                self.burst_duration.record(seconds, &attributes);
             }
         }
         for (verdict, count) in [
@@ -228,7 +244,7 @@ impl Metrics {
             if count > 0 {
                 self.burst_requests.add(
                     count,
-                    &[probe.clone(), KeyValue::new(n::VERDICT, verdict.as_str())],
+                    &self.at([probe.clone(), KeyValue::new(n::VERDICT, verdict.as_str())]),
                 );
             }
         }
@@ -236,18 +252,20 @@ impl Metrics {
 
     /// A release-watch decision was recorded (`rollback`, `would_rollback`, `hold`, `hook_succeeded`, ...).
     pub fn rollback_decision(&self, outcome: &str) {
-        self.decisions
-            .add(1, &[KeyValue::new(n::OUTCOME, outcome.to_string())]);
+        self.decisions.add(
+            1,
+            &self.at([KeyValue::new(n::OUTCOME, outcome.to_string())]),
+        );
     }
 
     /// An alert notification was delivered.
     pub fn notification_sent(&self) {
-        self.notifications_sent.add(1, &[]);
+        self.notifications_sent.add(1, &self.at([]));
     }
 
     /// An alert notification delivery attempt failed (it may be retried: each attempt counts).
     pub fn notification_failed(&self) {
-        self.notifications_failed.add(1, &[]);
+        self.notifications_failed.add(1, &self.at([]));
     }
 
     /// How many notifications wait in the outbox now (for an outbox that pushes its size).
@@ -312,7 +330,7 @@ fn error_type(record: &ProbeRecord) -> Option<String> {
     }
 }
 
-fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
+fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>, location: &KeyValue) {
     let read = |observed: &Arc<Mutex<Observed>>| {
         let observed = observed.clone();
         move |f: &mut dyn FnMut(&Observed)| {
@@ -322,6 +340,7 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
         }
     };
     let state = read(observed);
+    let at = location.clone();
     meter
         .f64_observable_gauge(n::SLO_BURN_RATE)
         .with_description(
@@ -336,6 +355,7 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
                             KeyValue::new(n::SLO, objective.clone()),
                             KeyValue::new(n::SLO_TIER, tier.clone()),
                             KeyValue::new(n::SLO_WINDOW, *window),
+                            at.clone(),
                         ],
                     );
                 }
@@ -343,6 +363,7 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
         })
         .build();
     let state = read(observed);
+    let at = location.clone();
     meter
         .f64_observable_gauge(n::SLO_ERROR_BUDGET_REMAINING)
         .with_unit(n::RATIO)
@@ -350,7 +371,10 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
         .with_callback(move |gauge| {
             state(&mut |o| {
                 for (objective, remaining) in &o.budgets {
-                    gauge.observe(*remaining, &[KeyValue::new(n::SLO, objective.clone())]);
+                    gauge.observe(
+                        *remaining,
+                        &[KeyValue::new(n::SLO, objective.clone()), at.clone()],
+                    );
                 }
             })
         })
@@ -360,6 +384,7 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
                   description: &'static str,
                   value: fn(&Observed) -> Option<u64>| {
         let state = read(observed);
+        let at = [location.clone()];
         let mut builder = meter
             .u64_observable_gauge(name)
             .with_description(description);
@@ -370,7 +395,7 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>) {
             .with_callback(move |gauge| {
                 state(&mut |o| {
                     if let Some(v) = value(o) {
-                        gauge.observe(v, &[]);
+                        gauge.observe(v, &at);
                     }
                 })
             })

@@ -17,7 +17,7 @@ fn lines_of<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
 #[test]
 fn notification_decision_and_state_apis_show_in_the_exposition() {
     let target = url::Url::parse("http://127.0.0.1:9").expect("url");
-    let telemetry = Telemetry::start(None, &target, true).expect("start");
+    let telemetry = Telemetry::start(None, &target, true, "eu-west").expect("start");
     let metrics = telemetry.metrics();
     metrics.notification_sent();
     metrics.notification_sent();
@@ -32,31 +32,31 @@ fn notification_decision_and_state_apis_show_in_the_exposition() {
     assert_eq!(
         lines_of(&text, "oewsprobe_notifications"),
         [
-            "oewsprobe_notifications_failed_total 1",
-            "oewsprobe_notifications_queued 3",
-            "oewsprobe_notifications_sent_total 2",
+            "oewsprobe_notifications_failed_total{oewsprobe_location=\"eu-west\"} 1",
+            "oewsprobe_notifications_queued{oewsprobe_location=\"eu-west\"} 3",
+            "oewsprobe_notifications_sent_total{oewsprobe_location=\"eu-west\"} 2",
         ],
         "{text}"
     );
     assert_eq!(
         lines_of(&text, "oewsprobe_rollback_decisions_total"),
         [
-            "oewsprobe_rollback_decisions_total{oewsprobe_outcome=\"hold\"} 2",
-            "oewsprobe_rollback_decisions_total{oewsprobe_outcome=\"would_rollback\"} 1",
+            "oewsprobe_rollback_decisions_total{oewsprobe_location=\"eu-west\",oewsprobe_outcome=\"hold\"} 2",
+            "oewsprobe_rollback_decisions_total{oewsprobe_location=\"eu-west\",oewsprobe_outcome=\"would_rollback\"} 1",
         ]
     );
     assert_eq!(
         lines_of(&text, "oewsprobe_release_watch_active"),
-        ["oewsprobe_release_watch_active 1"]
+        ["oewsprobe_release_watch_active{oewsprobe_location=\"eu-west\"} 1"]
     );
     assert_eq!(
         lines_of(&text, "oewsprobe_budget_queries_remaining"),
-        ["oewsprobe_budget_queries_remaining 2"]
+        ["oewsprobe_budget_queries_remaining{oewsprobe_location=\"eu-west\"} 2"]
     );
     // An outbox that is asked wins over a pushed size.
     metrics.observe_notifications_queued(|| 7);
     assert_eq!(
         lines_of(&scrape(&telemetry), "oewsprobe_notifications_queued"),
-        ["oewsprobe_notifications_queued 7"]
+        ["oewsprobe_notifications_queued{oewsprobe_location=\"eu-west\"} 7"]
     );
 }

@@ -14,7 +14,9 @@ mod status_server;
 
 pub use logging::{LogFormat, init_logging, say};
 pub use metrics::Metrics;
-pub use prometheus::{CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, metric_name, render};
+pub use prometheus::{
+    CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, label_name, metric_name, number as sample_text, render,
+};
 pub use provider::{EXPORT_ERROR_LOG_INTERVAL, Scrape, Telemetry};
 pub use redact::{Redacted, is_sensitive_header};
 pub use status_server::{Liveness, LoopGuard, serve};

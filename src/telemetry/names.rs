@@ -62,6 +62,8 @@ pub const SLO: &str = "oewsprobe.slo";
 pub const SLO_TIER: &str = "oewsprobe.slo.tier";
 pub const SLO_WINDOW: &str = "oewsprobe.slo.window";
 pub const OUTCOME: &str = "oewsprobe.outcome";
+/// Where the agent probes from (`run.location`), on every data point of every metric.
+pub const LOCATION: &str = "oewsprobe.location";
 
 /// Resource attributes.
 pub const SERVICE_NAME: &str = "oewsprobe";

@@ -134,7 +134,8 @@ fn sanitize(name: &str) -> String {
     out
 }
 
-fn label_name(key: &str) -> String {
+/// An attribute key as a Prometheus label name: `oewsprobe.location` → `oewsprobe_location`.
+pub fn label_name(key: &str) -> String {
     sanitize(key).replace(':', "_")
 }
 
@@ -168,7 +169,7 @@ fn labels(pairs: &[(String, String)]) -> String {
 }
 
 /// A sample value as Prometheus writes floats: `0.005`, `30`, `+Inf`, `NaN`.
-fn number(v: f64) -> String {
+pub fn number(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {

@@ -33,11 +33,13 @@ pub struct Telemetry {
 
 impl Telemetry {
     /// Starts the provider: with an OTLP exporter when `otlp` is given, with a scrape reader when `scrape`.
-    /// Must run inside the tokio runtime (the exporter's reader is a task on it).
+    /// Every data point carries `location` (`run.location`). Must run inside the tokio runtime (the
+    /// exporter's reader is a task on it).
     pub fn start(
         otlp: Option<&OtlpSettings>,
         target: &url::Url,
         scrape: bool,
+        location: &str,
     ) -> Result<Telemetry, String> {
         let mut builder = SdkMeterProvider::builder().with_resource(resource(target));
         if let Some(settings) = otlp {
@@ -66,7 +68,7 @@ impl Telemetry {
             builder = builder.with_reader(scrape.clone());
         }
         let provider = builder.build();
-        let metrics = Metrics::new(&provider.meter("oewsprobe"));
+        let metrics = Metrics::new(&provider.meter("oewsprobe"), location);
         Ok(Telemetry {
             provider,
             metrics,

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod otlp;
 pub mod page_daemon;
 pub mod process;
+pub mod prometheus;
 pub mod release;
 pub mod servers;
 pub mod store;

@@ -146,12 +146,18 @@ pub fn resource(export: &Value) -> BTreeMap<String, String> {
 
 /// A metric (its JSON: `name`, `unit`, and `sum`/`gauge`/`histogram`) in one export.
 pub fn metric<'a>(export: &'a Value, name: &str) -> Option<&'a Value> {
+    metrics(export).into_iter().find(|m| m["name"] == name)
+}
+
+/// Every metric of one export.
+pub fn metrics(export: &Value) -> Vec<&Value> {
     export["request"]["resource_metrics"]
-        .as_array()?
-        .iter()
+        .as_array()
+        .into_iter()
+        .flatten()
         .flat_map(|rm| rm["scope_metrics"].as_array().into_iter().flatten())
         .flat_map(|sm| sm["metrics"].as_array().into_iter().flatten())
-        .find(|m| m["name"] == name)
+        .collect()
 }
 
 /// The last export holding `name` (with cumulative temporality, the latest totals).

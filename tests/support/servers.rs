@@ -60,7 +60,12 @@ impl Drop for Caddy {
 
 /// Starts Caddy (the Debian package, installed by `scripts/test`) as a reverse proxy to `upstream`.
 pub fn caddy_proxy_to(upstream: SocketAddr) -> Caddy {
-    caddy_with(|port| {
+    caddy_proxy_on(free_port(), upstream)
+}
+
+/// [`caddy_proxy_to`] on `port` (to start a proxy again where a stopped one listened).
+pub fn caddy_proxy_on(port: u16, upstream: SocketAddr) -> Caddy {
+    caddy_on(port, |port| {
         format!(
             "{{\n  admin off\n  auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n  reverse_proxy {upstream} {{\n    lb_try_duration 0s\n  }}\n}}\n"
         )
@@ -89,8 +94,12 @@ pub fn caddy_tls_untrusted() -> Caddy {
 
 /// Starts Caddy with the Caddyfile `config(port)` on a free loopback port.
 fn caddy_with(config: impl Fn(u16) -> String) -> Caddy {
+    caddy_on(free_port(), config)
+}
+
+/// Starts Caddy with the Caddyfile `config(port)` on loopback `port`.
+fn caddy_on(port: u16, config: impl Fn(u16) -> String) -> Caddy {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let path = dir.path().join("Caddyfile");
     std::fs::write(&path, config(port)).expect("write Caddyfile");
     let child = Command::new("caddy")
