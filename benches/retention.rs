@@ -184,7 +184,7 @@ fn main() {
     tx.commit().expect("commit");
     drop(update);
     conn.execute_batch(
-        "DROP TABLE tiers; DROP INDEX rollup_hour_counts; DROP INDEX rollup_day_counts;
+        "DROP TABLE tiers; DROP TABLE rollup_classes; DROP INDEX rollup_hour_counts; DROP INDEX rollup_day_counts;
          ALTER TABLE records DROP COLUMN request_line; DROP TABLE request_lines;
          PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 4",
     )
@@ -199,7 +199,7 @@ fn main() {
     let started = Instant::now();
     let store = Store::open(&old).expect("open and switch");
     println!(
-        "opening it (migrations 5 to 7 and the VACUUM that switches on incremental vacuum): {:.1} s",
+        "opening it (migrations 5 to 8 and the VACUUM that switches on incremental vacuum): {:.1} s",
         started.elapsed().as_secs_f64()
     );
     drop(store);

@@ -258,6 +258,14 @@ fn alert_fired_while_smtp_is_down(extra: &str) -> (SmtpInbox, Setup, Daemon) {
     (smtp, setup, daemon)
 }
 
+/// A `/metrics` line of the daemon's location (the host name: the tests set no `run.location`).
+fn metric_line(name: &str, value: u64) -> String {
+    format!(
+        "{name}{{oewsprobe_location=\"{}\"}} {value}",
+        oewsprobe::config::default_location()
+    )
+}
+
 /// The `oewsprobe_notifications*` lines of the daemon's `/metrics`.
 fn notification_metrics(listen: &str) -> Vec<String> {
     let (status, _, body) = support::http_get(listen, "/metrics");
@@ -289,13 +297,13 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
     // Visible in the metrics too: failed attempts counted, one notification waiting.
     let lines = notification_metrics(&listen);
     assert!(
-        lines.contains(&"oewsprobe_notifications_queued 1".to_string()),
+        lines.contains(&metric_line("oewsprobe_notifications_queued", 1)),
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("oewsprobe_notifications_failed_total ")),
+            .any(|l| l.starts_with("oewsprobe_notifications_failed_total{")),
         "{lines:?}"
     );
     smtp.start_again();
@@ -303,11 +311,11 @@ fn smtp_down_when_the_alert_fires_then_up_delivers_it_once() {
     still(&smtp, 1, Duration::from_secs(3));
     let lines = notification_metrics(&listen);
     assert!(
-        lines.contains(&"oewsprobe_notifications_sent_total 1".to_string()),
+        lines.contains(&metric_line("oewsprobe_notifications_sent_total", 1)),
         "{lines:?}"
     );
     assert!(
-        lines.contains(&"oewsprobe_notifications_queued 0".to_string()),
+        lines.contains(&metric_line("oewsprobe_notifications_queued", 0)),
         "{lines:?}"
     );
 }

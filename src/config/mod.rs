@@ -19,7 +19,7 @@ mod alert_tests;
 mod compile;
 mod compile_probe;
 mod fleet;
-pub use fleet::{FleetSettings, MAX_QUORUM, is_location};
+pub use fleet::{FleetSettings, MAX_QUORUM, default_location, is_location};
 mod instant;
 mod jitter;
 mod retention;
