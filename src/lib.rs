@@ -41,6 +41,7 @@ pub mod cmd;
 pub mod config;
 pub mod drift;
 pub mod exit;
+pub mod fleet;
 pub mod happened;
 pub mod history;
 pub mod known_drift;

@@ -64,29 +64,16 @@ pub enum RulesError {
     },
 }
 
-/// How many locations must breach a tier for its outage alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quorum {
-    /// A majority of the locations that had a conclusive run in the tier's long window.
-    Majority,
-    /// At least this many locations (`fleet.quorum`).
-    AtLeast(u32),
-}
+pub use crate::fleet::Quorum;
 
-impl Quorum {
-    /// `fleet.quorum` as configured: `None` is a majority.
-    pub fn from_config(quorum: Option<u32>) -> Quorum {
-        quorum.map_or(Quorum::Majority, Quorum::AtLeast)
-    }
-
-    fn describe(self) -> String {
-        match self {
-            Quorum::Majority => {
-                "a majority of the locations that reported in the tier's long window".into()
-            }
-            Quorum::AtLeast(1) => "at least 1 location (fleet.quorum)".into(),
-            Quorum::AtLeast(q) => format!("at least {q} locations (fleet.quorum)"),
+/// Who must breach a tier for its outage alert, in words (the rules file's header).
+fn describe(quorum: Quorum) -> String {
+    match quorum {
+        Quorum::Majority => {
+            "a majority of the locations that reported in the tier's long window".into()
         }
+        Quorum::AtLeast(1) => "at least 1 location (fleet.quorum)".into(),
+        Quorum::AtLeast(q) => format!("at least {q} locations (fleet.quorum)"),
     }
 }
 
@@ -111,7 +98,7 @@ pub fn prometheus(objectives: &[Objective], quorum: Quorum) -> Result<String, Ve
          # {LOCATION_ALERT} (severity {LOCATION_SEVERITY}) names each location that breaches it short of that.\n\
          groups:\n",
         location = names.location,
-        quorum = quorum.describe(),
+        quorum = describe(quorum),
     );
     for objective in objectives {
         group(&mut out, &names, objective, quorum);
