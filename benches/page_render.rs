@@ -142,6 +142,8 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
         let mut read = Vec::new();
         let mut total = Vec::new();
         let mut bytes = 0;
+        let mut gzipped = 0;
+        let mut gzip = Vec::new();
         for _ in 0..runs {
             let started = Instant::now();
             let facts = oewsprobe::happened::page_facts(
@@ -152,19 +154,24 @@ fn bench(path: &Path, now: Option<u64>, runs: usize) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
             read.push(started.elapsed());
             let model = oewsprobe::page::build(&facts, &config.infos);
-            bytes = (page.render)(&model).len();
+            let body = (page.render)(&model);
+            bytes = body.len();
             total.push(started.elapsed());
+            let packing = Instant::now();
+            gzipped = oewsprobe::page::encoding::gzip(body.as_bytes()).len();
+            gzip.push(packing.elapsed());
         }
         let median = |mut v: Vec<Duration>| {
             v.sort();
             v[v.len() / 2].as_secs_f64() * 1000.0
         };
-        let (read, total) = (median(read), median(total));
+        let (read, total, gzip) = (median(read), median(total), median(gzip));
         println!(
-            "  {:<24} {total:>7.1} ms  (read {read:.1} ms, model and HTML {:.1} ms)  {:>7.1} KB",
+            "  {:<24} {total:>7.1} ms  (read {read:.1} ms, model and HTML {:.1} ms)  {:>7.1} KB  (gzip: {:>5.1} KB in {gzip:.1} ms)",
             page.name,
             total - read,
-            bytes as f64 / 1024.0
+            bytes as f64 / 1024.0,
+            gzipped as f64 / 1024.0
         );
         worst = (worst.0.max(total), worst.1.max(bytes));
     }

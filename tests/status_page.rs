@@ -241,6 +241,72 @@ fn a_dashboard_polling_with_the_etag_gets_304_without_a_body() {
 }
 
 #[test]
+fn a_client_that_accepts_gzip_gets_the_page_gzipped_and_others_get_it_plain() {
+    use std::io::Read;
+    let daemon = PageDaemon::start();
+    let gunzip = |packed: &[u8]| {
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(packed)
+            .read_to_end(&mut unpacked)
+            .expect("gunzip");
+        unpacked
+    };
+    // The overview twice: the same bytes once unpacked (its instants are to the second: when a run lands
+    // between the two asks, ask again).
+    let mut same = false;
+    for _ in 0..20 {
+        let (status, plain_headers, plain) = daemon.get_bytes("/", &[]);
+        let (_, headers, packed) = daemon.get_bytes("/", &[("Accept-Encoding", "br, gzip")]);
+        assert_eq!(status, 200);
+        assert_eq!(header(&plain_headers, "content-encoding"), None);
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+        for h in [&plain_headers, &headers] {
+            assert_eq!(header(h, "vary"), Some("accept-encoding"));
+        }
+        assert_eq!(
+            header(&headers, "content-length"),
+            Some(packed.len().to_string().as_str())
+        );
+        assert!(
+            packed.len() * 3 < plain.len(),
+            "{} of {}",
+            packed.len(),
+            plain.len()
+        );
+        if gunzip(&packed) == plain {
+            same = true;
+            break;
+        }
+    }
+    assert!(
+        same,
+        "the gzipped overview never read back as the plain one"
+    );
+    // The JSON (its `now_ms` moves every millisecond): gzipped, valid, the same model.
+    let (_, _, plain) = daemon.get_bytes("/api/v1/status", &[]);
+    let (_, headers, packed) = daemon.get_bytes("/api/v1/status", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+    let json = |bytes: &[u8]| -> serde_json::Value { serde_json::from_slice(bytes).expect("JSON") };
+    let (a, b) = (json(&plain), json(&gunzip(&packed)));
+    assert_eq!(a["probes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        (
+            &a["summary"]["probes"],
+            &a["window_ms"],
+            &a["probes"][1]["info"]
+        ),
+        (
+            &b["summary"]["probes"],
+            &b["window_ms"],
+            &b["probes"][1]["info"]
+        )
+    );
+    // Refused by weight: plain.
+    let (_, headers, _) = daemon.get_bytes("/", &[("Accept-Encoding", "gzip;q=0")]);
+    assert_eq!(header(&headers, "content-encoding"), None);
+}
+
+#[test]
 fn report_html_writes_every_page_as_one_self_contained_file() {
     let daemon = PageDaemon::start();
     let file = daemon.dir.path().join("report.html");

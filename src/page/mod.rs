@@ -7,6 +7,7 @@
 
 pub mod badge;
 pub mod config;
+pub mod encoding;
 pub mod html;
 pub mod model;
 pub mod pages;

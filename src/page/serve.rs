@@ -5,7 +5,7 @@
 
 use super::html::Links;
 use super::model::Page;
-use super::{PageConfig, badge, pages};
+use super::{PageConfig, badge, encoding, pages};
 use crate::store::{Store, StoreResult};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -215,6 +215,7 @@ async fn respond(
     let cache = [
         (header::ETAG, tag.clone()),
         (header::CACHE_CONTROL, "no-cache".to_string()),
+        (header::VARY, header::ACCEPT_ENCODING.to_string()),
     ];
     if headers
         .get(header::IF_NONE_MATCH)
@@ -227,6 +228,24 @@ async fn respond(
         Ok(rendered) => rendered,
         Err(missing) => return not_found(&missing),
     };
+    let gzip = body.len() >= encoding::MIN_GZIP_BYTES
+        && encoding::accepts_gzip(
+            headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+        );
+    if gzip {
+        return (
+            StatusCode::OK,
+            cache,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_ENCODING, "gzip"),
+            ],
+            encoding::gzip(body.as_bytes()),
+        )
+            .into_response();
+    }
     (
         StatusCode::OK,
         cache,

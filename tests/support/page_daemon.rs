@@ -143,6 +143,16 @@ impl PageDaemon {
         path: &str,
         headers: &[(&str, &str)],
     ) -> (u16, Vec<(String, String)>, String) {
+        let (status, headers, body) = self.get_bytes(path, headers);
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// [`PageDaemon::get`], the body as the bytes sent (a compressed one stays compressed).
+    pub fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
         stream
@@ -160,19 +170,23 @@ impl PageDaemon {
         .expect("send");
         let mut response = Vec::new();
         stream.read_to_end(&mut response).expect("read");
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(response.len());
+        let head = String::from_utf8_lossy(&response[..split]).into_owned();
+        let body = response.get(split + 4..).unwrap_or_default().to_vec();
         let mut lines = head.lines();
         let status = lines
             .next()
             .and_then(|l| l.split(' ').nth(1))
             .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("no status line: {response}"));
+            .unwrap_or_else(|| panic!("no status line: {head}"));
         let headers = lines
             .filter_map(|l| l.split_once(": "))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
             .collect();
-        (status, headers, body.to_string())
+        (status, headers, body)
     }
 }
 
