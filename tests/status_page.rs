@@ -75,7 +75,10 @@ fn every_route_answers_from_the_daemons_history() {
     );
     let hostile = html("/probe/hostile");
     assert!(hostile.contains("<td>fail (invalid_body)</td><td>502</td>"));
-    assert!(!hostile.contains("<h2>Its bursts</h2>"), "no burst, no section");
+    assert!(
+        !hostile.contains("<h2>Its bursts</h2>"),
+        "no burst, no section"
+    );
     assert!(
         hostile.contains("<th>classes</th>") && hostile.contains("</td><td>invalid_body "),
         "the chart's numbers name each bar's classes"

@@ -166,8 +166,10 @@ async fn the_pages_in_a_real_browser_show_the_history_and_run_nothing_they_were_
     assert!(text.contains("invalid JSON") && text.contains(HOSTILE_BODY));
     // Each bar with failures names their class, and only such bars do.
     let classes = browser
-        .run("return [...document.querySelectorAll('svg.latency ~ details table tbody tr')]
-                .map(r => [r.cells[2].textContent, r.cells[4].textContent]);")
+        .run(
+            "return [...document.querySelectorAll('svg.latency ~ details table tbody tr')]
+                .map(r => [r.cells[2].textContent, r.cells[4].textContent]);",
+        )
         .await;
     let classes = classes.as_array().expect("rows");
     assert!(classes.iter().any(|r| r[0] != "0"), "{classes:?}");

@@ -130,7 +130,7 @@ fn pruning_goes_in_batches_and_a_write_between_batches_succeeds() {
 
 fn file_size(store: &Store, path: &std::path::Path) -> u64 {
     store
-        .conn
+        .conn()
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .expect("checkpoint");
     std::fs::metadata(path).expect("size").len()

@@ -1,8 +1,8 @@
 //! Probe records and the query-budget ledger.
 
+use super::db::{Db, Row, args};
 use super::{Store, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
-use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 
 /// A record as read back for SLOs and status: the fields they use, plus the whole record.
@@ -55,11 +55,11 @@ pub struct FinishedRun {
 impl Store {
     /// Stores one run and adds it to its rollups, in one transaction.
     pub fn insert_record(&self, record: &ProbeRecord) -> StoreResult<i64> {
-        let tx = self.conn.unchecked_transaction()?;
-        let id = insert(&tx, record)?;
-        super::rollups::add(&tx, std::slice::from_ref(record))?;
-        tx.commit()?;
-        Ok(id)
+        self.atomically_unnamed(|store| {
+            let id = insert(&store.db, record)?;
+            super::rollups::add(&store.db, std::slice::from_ref(record))?;
+            Ok(id)
+        })
     }
 
     /// Stores many runs and adds them to their rollups, in one transaction: all or none. Nests inside an
@@ -67,9 +67,9 @@ impl Store {
     pub fn insert_records(&self, records: &[ProbeRecord]) -> StoreResult<()> {
         self.atomically_unnamed(|store| {
             for record in records {
-                insert(&store.conn, record)?;
+                insert(&store.db, record)?;
             }
-            super::rollups::add(&store.conn, records)
+            super::rollups::add(&store.db, records)
         })
     }
 
@@ -78,37 +78,38 @@ impl Store {
     /// ledger entry never disagree (a reservation whose run was never stored stays whole: the safe side).
     pub fn insert_runs(&self, runs: &[FinishedRun]) -> StoreResult<()> {
         self.atomically_unnamed(|store| {
-            let mut correct = store.conn.prepare_cached(
-                "UPDATE budget_spend SET queries = ?1 WHERE id = ?2 AND queries > ?1",
-            )?;
             for run in runs {
-                insert(&store.conn, &run.record)?;
+                insert(&store.db, &run.record)?;
                 if let Some(reservation) = run.reservation {
-                    correct.execute(params![run.record.queries, reservation.id])?;
+                    store.db.execute(
+                        "UPDATE budget_spend SET queries = ?1 WHERE id = ?2 AND queries > ?1",
+                        args![run.record.queries, reservation.id],
+                    )?;
                 }
             }
-            super::rollups::add(&store.conn, runs.iter().map(|run| &run.record))
+            super::rollups::add(&store.db, runs.iter().map(|run| &run.record))
         })
     }
 
     /// Reserves `queries` valid queries at `at_ms` in the ledger (before the run, so a crash mid-run still
     /// counts what may have reached the service); [`Store::insert_runs`] lowers it to what the run spent.
     pub fn record_spend(&self, spend: &BudgetSpend) -> StoreResult<Reservation> {
-        self.conn.execute(
-            "INSERT INTO budget_spend (at_ms, probe, queries) VALUES (?1, ?2, ?3)",
-            params![spend.at_ms as i64, spend.probe, spend.queries],
+        let id = self.db.query_row(
+            "INSERT INTO budget_spend (at_ms, probe, queries) VALUES (?1, ?2, ?3) RETURNING id",
+            args![spend.at_ms as i64, &spend.probe, spend.queries],
+            |r| r.get(0),
         )?;
         Ok(Reservation {
-            id: self.conn.last_insert_rowid(),
+            id,
             queries: spend.queries,
         })
     }
 
     /// Valid queries spent in `(since_ms, ∞)`.
     pub fn spent_since(&self, since_ms: u64) -> StoreResult<u32> {
-        let total: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(queries), 0) FROM budget_spend WHERE at_ms > ?1",
-            [since_ms as i64],
+        let total: i64 = self.db.query_row(
+            "SELECT CAST(COALESCE(SUM(queries), 0) AS BIGINT) FROM budget_spend WHERE at_ms > ?1",
+            args![since_ms as i64],
             |r| r.get(0),
         )?;
         Ok(total as u32)
@@ -116,17 +117,17 @@ impl Store {
 
     /// The ledger entries in `(since_ms, ∞)`, oldest first.
     pub fn spends_since(&self, since_ms: u64) -> StoreResult<Vec<BudgetSpend>> {
-        let mut stmt = self.conn.prepare(
+        self.db.query_map(
             "SELECT at_ms, probe, queries FROM budget_spend WHERE at_ms > ?1 ORDER BY at_ms, id",
-        )?;
-        let rows = stmt.query_map([since_ms as i64], |r| {
-            Ok(BudgetSpend {
-                at_ms: r.get::<_, i64>(0)? as u64,
-                probe: r.get(1)?,
-                queries: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            args![since_ms as i64],
+            |r| {
+                Ok(BudgetSpend {
+                    at_ms: r.get::<i64>(0)? as u64,
+                    probe: r.get(1)?,
+                    queries: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// Records scheduled in `(since_ms, ∞)`, oldest first; never before the raw runs are complete (only
@@ -134,12 +135,12 @@ impl Store {
     pub fn records_since(&self, since_ms: u64) -> StoreResult<Vec<StoredRecord>> {
         let raw_from = self.complete_from(super::Tier::Raw)?;
         let since_ms = since_ms.max(raw_from.saturating_sub(1));
-        let mut stmt = self.conn.prepare(
+        self.db.query_map(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
-        )?;
-        let rows = stmt.query_map([since_ms as i64], row_to_record)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            args![since_ms as i64],
+            row_to_record,
+        )
     }
 
     /// Records of `probe` scheduled in `span` (inclusive), oldest first; never before the raw runs are
@@ -153,16 +154,13 @@ impl Store {
             from_ms: span.from_ms.max(self.complete_from(super::Tier::Raw)?),
             to_ms: span.to_ms,
         };
-        let mut stmt = self.conn.prepare_cached(
+        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        self.db.query_map(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
-        )?;
-        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(
-            rusqlite::params![probe, clamp(span.from_ms), clamp(span.to_ms)],
+            args![probe, clamp(span.from_ms), clamp(span.to_ms)],
             row_to_record,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     /// The latest run of `probe` scheduled in `span` (inclusive), if any; never one from before the raw runs
@@ -172,66 +170,59 @@ impl Store {
         probe: &str,
         span: crate::slo::Span,
     ) -> StoreResult<Option<StoredRecord>> {
-        let mut stmt = self.conn.prepare_cached(
+        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        let from_ms = span.from_ms.max(self.complete_from(super::Tier::Raw)?);
+        self.db.query_opt(
             "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3
              ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+            args![probe, clamp(from_ms), clamp(span.to_ms)],
+            row_to_record,
+        )
+    }
+
+    /// The compact JSON of run `id`, parsed (`None`: no such run, or a row the store cannot read as JSON).
+    fn record_json_of(&self, id: i64) -> StoreResult<Option<serde_json::Value>> {
+        let json: Option<String> = self.db.query_opt(
+            "SELECT record_json FROM records WHERE id = ?1",
+            args![id],
+            |r| r.get(0),
         )?;
-        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
-        let from_ms = span.from_ms.max(self.complete_from(super::Tier::Raw)?);
-        Ok(stmt
-            .query_row(
-                rusqlite::params![probe, clamp(from_ms), clamp(span.to_ms)],
-                row_to_record,
-            )
-            .optional()?)
+        Ok(json.and_then(|text| serde_json::from_str(&text).ok()))
     }
 
     /// How many known-drift findings run `id` noted (0 for a run that noted none, or is not stored).
     pub fn known_drift_of(&self, id: i64) -> StoreResult<usize> {
-        let n: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT COALESCE(json_array_length(record_json, '$.k'),
-                                 json_array_length(record_json, '$.known_drift'), 0)
-                 FROM records WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
+        // The compact form keeps them as `k`; a row written before schema 5 holds the full record.
+        Ok(self.record_json_of(id)?.map_or(0, |json| {
+            ["k", "known_drift"]
+                .iter()
+                .find_map(|key| json.get(key).and_then(serde_json::Value::as_array))
+                .map_or(0, Vec::len)
+        }))
     }
 
     /// The TLS facts run `id` kept (its warnings and whether `tls.insecure` was on), if it was an HTTPS run.
     pub fn tls_of(&self, id: i64) -> StoreResult<Option<crate::tls::TlsFacts>> {
-        let kept: Option<Option<String>> = self
-            .conn
-            .query_row(
-                "SELECT COALESCE(json_extract(record_json, '$.s'), json_extract(record_json, '$.tls'))
-                 FROM records WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
         // A row the store cannot read back as TLS facts shows none: status is a view, never a failure.
-        Ok(kept
-            .flatten()
-            .and_then(|text| serde_json::from_str(&text).ok()))
+        Ok(self.record_json_of(id)?.and_then(|json| {
+            ["s", "tls"]
+                .iter()
+                .find_map(|key| json.get(key).filter(|v| !v.is_null()))
+                .and_then(|facts| serde_json::from_value(facts.clone()).ok())
+        }))
     }
 
     /// The full latest record of `probe`, if any, as `check --format json` writes a record.
     pub fn latest_record(&self, probe: &str) -> StoreResult<Option<ProbeRecordJson>> {
-        let row = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {} FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
-                    super::record_json::SELECTED
-                ),
-                [probe],
-                super::record_json::read,
-            )
-            .optional()?;
+        let row = self.db.query_opt(
+            &format!(
+                "SELECT {} FROM records WHERE probe = ?1 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
+                super::record_json::SELECTED
+            ),
+            args![probe],
+            super::record_json::read,
+        )?;
         Ok(row
             .map(|(columns, json)| super::record_json::full(&columns, &json))
             .transpose()?)
@@ -250,15 +241,17 @@ impl Store {
         } else {
             ""
         };
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM records WHERE probe = ?1 {filter}
-             ORDER BY scheduled_at_ms DESC, id DESC LIMIT ?2",
-            super::record_json::SELECTED
-        ))?;
-        let rows = stmt.query_map(params![probe, limit], super::record_json::read)?;
+        let rows = self.db.query_map(
+            &format!(
+                "SELECT {} FROM records WHERE probe = ?1 {filter}
+                 ORDER BY scheduled_at_ms DESC, id DESC LIMIT ?2",
+                super::record_json::SELECTED
+            ),
+            args![probe, limit],
+            super::record_json::read,
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (columns, json) = row?;
+        for (columns, json) in rows {
             out.push(super::record_json::full(&columns, &json)?);
         }
         Ok(out)
@@ -267,65 +260,69 @@ impl Store {
     /// How many records the store holds.
     pub fn record_count(&self) -> StoreResult<u64> {
         let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
+            .db
+            .query_row("SELECT COUNT(*) FROM records", &[], |r| r.get(0))?;
         Ok(n as u64)
     }
 }
 
 /// Inserts one record inside the caller's transaction; returns its id.
-fn insert(tx: &rusqlite::Connection, record: &ProbeRecord) -> StoreResult<i64> {
+fn insert(db: &Db, record: &ProbeRecord) -> StoreResult<i64> {
     let request_line = super::record_json::stored_request(record)
-        .map(|(method, url)| request_line_id(tx, method, url))
+        .map(|(method, url)| request_line_id(db, method, url))
         .transpose()?;
-    tx.prepare_cached(
-            "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json,
-                                  request_line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?.execute(params![
-                record.probe,
-                record.target,
-                record.scheduled_at_ms as i64,
-                record.verdict.as_str(),
-                record.class.map(|c| c.as_str()),
-                record.status,
-                record.latency.as_micros() as i64,
-                record.queries,
-                super::record_json::compact(record)?,
-                request_line,
-            ])?;
-    Ok(tx.last_insert_rowid())
+    db.query_row(
+        "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json,
+                              request_line)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+        args![
+            &record.probe,
+            &record.target,
+            record.scheduled_at_ms as i64,
+            record.verdict.as_str(),
+            record.class.map(|c| c.as_str()),
+            record.status,
+            record.latency.as_micros() as i64,
+            record.queries,
+            super::record_json::compact(record)?,
+            request_line,
+        ],
+        |r| r.get(0),
+    )
 }
 
 /// The number of a request line in `request_lines`, added there inside the caller's transaction when new.
 /// The table holds each method and URL ever recorded once: a probe's line changes only with its definition.
-fn request_line_id(tx: &rusqlite::Connection, method: &str, url: &str) -> StoreResult<i64> {
-    let known = tx
-        .prepare_cached("SELECT id FROM request_lines WHERE method = ?1 AND url = ?2")?
-        .query_row(params![method, url], |r| r.get(0))
-        .optional()?;
+fn request_line_id(db: &Db, method: &str, url: &str) -> StoreResult<i64> {
+    let known = db.query_opt(
+        "SELECT id FROM request_lines WHERE method = ?1 AND url = ?2",
+        args![method, url],
+        |r| r.get(0),
+    )?;
     if let Some(id) = known {
         return Ok(id);
     }
-    tx.prepare_cached("INSERT INTO request_lines (method, url) VALUES (?1, ?2)")?
-        .execute(params![method, url])?;
-    Ok(tx.last_insert_rowid())
+    db.query_row(
+        "INSERT INTO request_lines (method, url) VALUES (?1, ?2) RETURNING id",
+        args![method, url],
+        |r| r.get(0),
+    )
 }
 
 /// A stored record's JSON, as `ProbeRecord` serialized it.
 pub type ProbeRecordJson = serde_json::Value;
 
-fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+fn row_to_record(r: &Row<'_>) -> StoreResult<StoredRecord> {
     let verdict: String = r.get(3)?;
     let class: Option<String> = r.get(4)?;
     Ok(StoredRecord {
         id: r.get(0)?,
         probe: r.get(1)?,
-        scheduled_at_ms: r.get::<_, i64>(2)? as u64,
+        scheduled_at_ms: r.get::<i64>(2)? as u64,
         verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
         class: class.as_deref().and_then(FailureClass::parse),
         status: r.get(5)?,
-        latency: Duration::from_micros(r.get::<_, i64>(6)? as u64),
+        latency: Duration::from_micros(r.get::<i64>(6)? as u64),
     })
 }
 
@@ -351,7 +348,7 @@ mod tests {
                 .expect("insert");
         }
         let lines: Vec<(String, String)> = store
-            .conn
+            .conn()
             .prepare("SELECT method, url FROM request_lines ORDER BY id")
             .expect("prepare")
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -377,7 +374,7 @@ mod tests {
     fn a_row_written_by_schema_6_reads_its_request_line_from_its_json() {
         let store = Store::in_memory().expect("store");
         store
-            .conn
+            .conn()
             .execute(
                 "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries,
                                       record_json)

@@ -2,6 +2,7 @@ use super::*;
 use crate::history::Retention;
 use crate::probe::Verdict;
 use crate::store::Pruning;
+use rusqlite::params;
 use std::time::Duration;
 
 const M: u64 = 60_000;
@@ -80,7 +81,7 @@ fn expected(records: &[ProbeRecord], bars: &[Span]) -> BTreeMap<String, Vec<Clas
 /// Every count the table holds.
 fn table(store: &Store) -> Vec<(i64, String, i64, String, i64)> {
     let mut stmt = store
-        .conn
+        .conn()
         .prepare(
             "SELECT level, probe, start_ms, class, runs FROM rollup_classes ORDER BY 1, 2, 3, 4",
         )
@@ -138,7 +139,7 @@ fn the_migration_and_a_rebuild_count_what_the_writes_counted() {
         let store = Store::open(&path).expect("open");
         // The store as schema 7 left it: no counts.
         store
-            .conn
+            .conn()
             .execute_batch("DROP TABLE rollup_classes; PRAGMA user_version = 7;")
             .expect("back to schema 7");
     }
@@ -171,7 +172,7 @@ fn counts_go_with_their_rollup_rows_when_pruned() {
     while store.prune_batch(&mut pruning).expect("prune") {}
     let minute_rows = |before: bool| -> i64 {
         store
-            .conn
+            .conn()
             .query_row(
                 "SELECT COUNT(*) FROM rollup_classes WHERE level = 1 AND (start_ms < ?1) = ?2",
                 params![cut.minute_ms as i64, before],

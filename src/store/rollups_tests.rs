@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::migrations::migrate_to;
+use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -139,8 +140,9 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
     let records = history();
     {
         // A store as the previous version (schema 3) left it: runs, no rollup tables.
-        let conn = Connection::open(&path).expect("open");
-        migrate_to(&conn, "old", 3).expect("migrate to 3");
+        let db = crate::store::db::Db::Sqlite(Connection::open(&path).expect("open"));
+        migrate_to(&db, "old", 3).expect("migrate to 3");
+        let conn = db.sqlite().expect("SQLite");
         for r in &records {
             conn.execute(
                 "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
@@ -174,7 +176,7 @@ fn an_unreadable_rollup_row_is_an_error_not_a_wrong_count() {
     let store = Store::in_memory().expect("store");
     store.insert_records(&history()).expect("insert");
     store
-        .conn
+        .conn()
         .execute("UPDATE rollups SET latency = x'80' WHERE level = 3", [])
         .expect("damage");
     let error = store

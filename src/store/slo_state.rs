@@ -1,26 +1,26 @@
 //! SLO tier states: when each objective's tier breach began, kept across restarts.
 
+use super::db::args;
 use super::{Store, StoreResult};
 use crate::slo::TierState;
-use rusqlite::params;
 use std::collections::HashMap;
 
 impl Store {
     /// Every stored tier state, by objective name then tier name.
     pub fn slo_states(&self) -> StoreResult<HashMap<String, HashMap<String, TierState>>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT objective, tier, state_json FROM slo_state")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
+        let rows = self.db.query_map(
+            "SELECT objective, tier, state_json FROM slo_state",
+            &[],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                ))
+            },
+        )?;
         let mut out: HashMap<String, HashMap<String, TierState>> = HashMap::new();
-        for row in rows {
-            let (objective, tier, json) = row?;
+        for (objective, tier, json) in rows {
             out.entry(objective)
                 .or_default()
                 .insert(tier, serde_json::from_str(&json)?);
@@ -34,16 +34,16 @@ impl Store {
         objective: &str,
         states: &[(String, TierState)],
     ) -> StoreResult<()> {
-        let tx = self.conn.unchecked_transaction()?;
-        for (tier, state) in states {
-            tx.execute(
-                "INSERT INTO slo_state (objective, tier, state_json) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (objective, tier) DO UPDATE SET state_json = excluded.state_json",
-                params![objective, tier, serde_json::to_string(state)?],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.atomically_unnamed(|store| {
+            for (tier, state) in states {
+                store.db.execute(
+                    "INSERT INTO slo_state (objective, tier, state_json) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (objective, tier) DO UPDATE SET state_json = excluded.state_json",
+                    args![objective, tier, serde_json::to_string(state)?],
+                )?;
+            }
+            Ok(())
+        })
     }
 }
 

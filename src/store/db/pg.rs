@@ -1,0 +1,183 @@
+//! The PostgreSQL side of [`super::Db`]: a connection, its prepared statements by SQL text, the depth of
+//! nested units, and where it points ([`PgTarget`], never with a password).
+
+use super::super::{StoreError, StoreResult};
+use super::{Depth, Param, placeholders::to_dollars};
+use postgres::types::ToSql;
+use std::collections::HashMap;
+
+/// Rows a cursor hands over at a time ([`super::Db::each_row`]).
+pub const FETCH: usize = 1_000;
+
+/// A PostgreSQL store's location: `postgres://USER@HOST:PORT/DB`, as shown in errors (it never holds a
+/// password: one in the URL is refused).
+#[derive(Clone)]
+pub struct PgTarget {
+    url: String,
+    config: postgres::Config,
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl PartialEq for PgTarget {
+    fn eq(&self, other: &PgTarget) -> bool {
+        self.url == other.url
+    }
+}
+
+impl Eq for PgTarget {}
+
+impl std::fmt::Display for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl PgTarget {
+    /// Whether `store` names a PostgreSQL store rather than a SQLite file.
+    pub fn is_url(store: &str) -> bool {
+        store.starts_with("postgres://") || store.starts_with("postgresql://")
+    }
+
+    /// Parses `url` (`postgres://USER@HOST:PORT/DB`); `Err` says what is wrong, without the URL's password.
+    pub fn parse(url: &str) -> Result<PgTarget, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
+        if parsed.password().is_some() {
+            return Err(
+                "holds a password: give it by reference in run.store_password \
+                        (\"env:NAME\" or \"file:PATH\"), never in the URL"
+                    .into(),
+            );
+        }
+        if parsed.username().is_empty() {
+            return Err("names no user (postgres://USER@HOST:PORT/DB)".into());
+        }
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("names no host (postgres://USER@HOST:PORT/DB)")?;
+        let database = parsed.path().trim_start_matches('/');
+        if database.is_empty() {
+            return Err("names no database (postgres://USER@HOST:PORT/DB)".into());
+        }
+        if parsed.query().is_some() {
+            return Err("has options (?…); only postgres://USER@HOST:PORT/DB is read".into());
+        }
+        let mut config = postgres::Config::new();
+        config
+            .user(parsed.username())
+            .host(host.trim_start_matches('[').trim_end_matches(']'))
+            .port(parsed.port().unwrap_or(5432))
+            .dbname(database)
+            .application_name("oewsprobe")
+            .connect_timeout(std::time::Duration::from_secs(10));
+        Ok(PgTarget {
+            url: url.to_string(),
+            config,
+        })
+    }
+
+    /// Connects, with `password` when the server asks for one.
+    pub(crate) fn connect(&self, password: Option<&str>) -> StoreResult<Pg> {
+        let mut config = self.config.clone();
+        if let Some(password) = password {
+            config.password(password);
+        }
+        let client = config
+            .connect(postgres::NoTls)
+            .map_err(|source| StoreError::PgOpen {
+                store: self.url.clone(),
+                source,
+            })?;
+        Ok(Pg {
+            client,
+            statements: HashMap::new(),
+            depth: Depth::default(),
+            cursors: 0,
+        })
+    }
+}
+
+/// An open PostgreSQL connection.
+pub struct Pg {
+    client: postgres::Client,
+    /// Prepared once per connection, by the SQL as written (with `?N`).
+    statements: HashMap<String, postgres::Statement>,
+    depth: Depth,
+    cursors: u64,
+}
+
+impl std::fmt::Debug for Pg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pg")
+            .field("statements", &self.statements.len())
+            .field("depth", &self.depth.get())
+            .finish_non_exhaustive()
+    }
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Pg {
+    fn statement(&mut self, sql: &str) -> StoreResult<postgres::Statement> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client.prepare(&to_dollars(sql))?;
+        self.statements.insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    pub fn execute(&mut self, sql: &str, params: &[Param]) -> StoreResult<u64> {
+        let stmt = self.statement(sql)?;
+        Ok(self.client.execute(&stmt, &refs(params))?)
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Param]) -> StoreResult<Vec<postgres::Row>> {
+        let stmt = self.statement(sql)?;
+        Ok(self.client.query(&stmt, &refs(params))?)
+    }
+
+    pub fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        // A schema change may change what a prepared statement reads.
+        if !sql.starts_with("SAVEPOINT")
+            && !sql.starts_with("RELEASE")
+            && !sql.starts_with("ROLLBACK")
+            && !sql.starts_with("BEGIN")
+            && !sql.starts_with("COMMIT")
+            && !sql.starts_with("CLOSE")
+        {
+            self.statements.clear();
+        }
+        Ok(self.client.batch_execute(sql)?)
+    }
+
+    /// Opens a cursor over `sql` inside the current transaction; returns its name.
+    pub fn declare(&mut self, sql: &str, params: &[Param]) -> StoreResult<String> {
+        self.cursors += 1;
+        let name = format!("oewsprobe_rows_{}", self.cursors);
+        let declare = format!("DECLARE {name} NO SCROLL CURSOR FOR {}", to_dollars(sql));
+        self.client.execute(&declare, &refs(params))?;
+        Ok(name)
+    }
+
+    pub fn fetch(&mut self, cursor: &str) -> StoreResult<Vec<postgres::Row>> {
+        Ok(self
+            .client
+            .query(&format!("FETCH {FETCH} FROM {cursor}"), &[])?)
+    }
+
+    pub fn depth(&self) -> u32 {
+        self.depth.get()
+    }
+
+    pub fn enter(&self, step: i32) -> u32 {
+        self.depth.step(step)
+    }
+}
