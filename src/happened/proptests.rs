@@ -81,36 +81,71 @@ proptest! {
         now_offset in 0..FOUR_DAYS + 3_600_000,
         period_h in 1u64..100,
     ) {
-        let store = filled(&records);
-        let objectives = objectives(period_h);
-        let now = START + now_offset;
-        let observations: Vec<_> =
-            store.records_since(0).expect("raw").iter().map(|r| r.observation()).collect();
-        // One probe's window as one rollup: the same counts and latency distribution as its raw runs.
-        let window = Span::ending_at(now, Duration::from_secs(3600 * period_h));
-        let raw_runs: Vec<Run> = records
-            .iter()
-            .filter(|r| r.probe == "a" && window.contains(r.scheduled_at_ms))
-            .map(|r| Run { at_ms: r.scheduled_at_ms, verdict: r.verdict, latency_us: r.latency.as_micros() as u64 })
-            .collect();
-        prop_assert_eq!(
-            store.window_rollup("a", window).expect("window"),
-            Rollup::of(&raw_runs, &[250_000])
-        );
-        for o in &objectives {
-            let counts = store.objective_counts(o, &spans(o, now)).expect("counts");
-            prop_assert_eq!(
-                evaluate_counts(o, &counts, &[], now),
-                evaluate(o, &observations, &[], now),
-                "{}", o.name
-            );
-        }
+        decide_alike(Store::in_memory().expect("store"), &records, now_offset, period_h)?;
     }
 }
 
+proptest! {
+    // Fewer cases: each makes a database of its own on the test PostgreSQL server.
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn objectives_from_rollups_decide_as_from_raw_runs_on_postgresql(
+        records in history(),
+        now_offset in 0..FOUR_DAYS + 3_600_000,
+        period_h in 1u64..100,
+    ) {
+        let url = crate::store::test_postgres::database();
+        let target = crate::store::db::PgTarget::parse(&url).expect("url");
+        decide_alike(Store::open_url(&target, None).expect("store"), &records, now_offset, period_h)?;
+    }
+}
+
+/// Every reader decides from `store`'s rollups, filled with `records`, as from the raw runs.
+fn decide_alike(
+    store: Store,
+    records: &[ProbeRecord],
+    now_offset: u64,
+    period_h: u64,
+) -> Result<(), TestCaseError> {
+    let store = filled(store, records);
+    let objectives = objectives(period_h);
+    let now = START + now_offset;
+    let observations: Vec<_> = store
+        .records_since(0)
+        .expect("raw")
+        .iter()
+        .map(|r| r.observation())
+        .collect();
+    // One probe's window as one rollup: the same counts and latency distribution as its raw runs.
+    let window = Span::ending_at(now, Duration::from_secs(3600 * period_h));
+    let raw_runs: Vec<Run> = records
+        .iter()
+        .filter(|r| r.probe == "a" && window.contains(r.scheduled_at_ms))
+        .map(|r| Run {
+            at_ms: r.scheduled_at_ms,
+            verdict: r.verdict,
+            latency_us: r.latency.as_micros() as u64,
+        })
+        .collect();
+    prop_assert_eq!(
+        store.window_rollup("a", window).expect("window"),
+        Rollup::of(&raw_runs, &[250_000])
+    );
+    for o in &objectives {
+        let counts = store.objective_counts(o, &spans(o, now)).expect("counts");
+        prop_assert_eq!(
+            evaluate_counts(o, &counts, &[], now),
+            evaluate(o, &observations, &[], now),
+            "{}",
+            o.name
+        );
+    }
+    Ok(())
+}
+
 /// A store holding `records`, with 250 ms tracked for a and b (1 s for nobody: read from raw runs instead).
-fn filled(records: &[ProbeRecord]) -> Store {
-    let store = Store::in_memory().expect("store");
+fn filled(store: Store, records: &[ProbeRecord]) -> Store {
     let tracked = BTreeMap::from([
         ("a".to_string(), vec![250_000]),
         ("b".to_string(), vec![250_000]),
@@ -156,7 +191,7 @@ proptest! {
         window_m in 1u64..6_000,
         breached_since in proptest::option::of(0..FOUR_DAYS),
     ) {
-        let store = filled(&records);
+        let store = filled(Store::in_memory().expect("store"), &records);
         let objectives = objectives(period_h);
         let now = START + now_offset;
         let observations: Vec<_> =

@@ -52,27 +52,28 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_update() {
-        let store = Store::in_memory().expect("store");
-        store
-            .save_alert_states(
-                &[
-                    ("health".to_string(), vec![1, 2]),
-                    ("models".to_string(), vec![3]),
-                ],
-                1,
-            )
-            .expect("save");
-        store
-            .save_alert_states(&[("health".to_string(), vec![4])], 2)
-            .expect("update");
-        let states: HashMap<String, Vec<u32>> = store.alert_states().expect("read");
-        assert_eq!(states.len(), 2);
-        assert_eq!(states["health"], [4]);
-        assert_eq!(states["models"], [3]);
-        let unreadable: HashMap<String, String> = store.alert_states().expect("read");
-        assert!(
-            unreadable.is_empty(),
-            "entries of another shape are skipped"
-        );
+        crate::store::for_each_backend(|store| {
+            store
+                .save_alert_states(
+                    &[
+                        ("health".to_string(), vec![1, 2]),
+                        ("models".to_string(), vec![3]),
+                    ],
+                    1,
+                )
+                .expect("save");
+            store
+                .save_alert_states(&[("health".to_string(), vec![4])], 2)
+                .expect("update");
+            let states: HashMap<String, Vec<u32>> = store.alert_states().expect("read");
+            assert_eq!(states.len(), 2);
+            assert_eq!(states["health"], [4]);
+            assert_eq!(states["models"], [3]);
+            let unreadable: HashMap<String, String> = store.alert_states().expect("read");
+            assert!(
+                unreadable.is_empty(),
+                "entries of another shape are skipped"
+            );
+        });
     }
 }

@@ -262,91 +262,94 @@ mod tests {
 
     #[test]
     fn a_notification_is_queued_retried_and_sent_once() {
-        let store = Store::in_memory().expect("store");
-        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        assert_eq!(store.next_due_at().expect("next"), Some(1_000));
-        let due = store.due_notifications(1_000, 10).expect("due");
-        assert_eq!(due.len(), 1);
-        assert_eq!(
-            (due[0].id, due[0].state, due[0].attempts),
-            (id, NotificationState::Queued, 0)
-        );
-        store
-            .mark_attempt_failed(id, "SMTP 127.0.0.1:25: cannot connect", 1_000, Some(31_000))
-            .expect("fail");
-        assert!(
-            store.due_notifications(30_999, 10).expect("due").is_empty(),
-            "backing off"
-        );
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!((summary.queued, summary.retrying), (1, 1));
-        assert_eq!(
-            summary.last_error.as_deref(),
-            Some("SMTP 127.0.0.1:25: cannot connect")
-        );
-        assert_eq!(
-            store.due_notifications(31_000, 10).expect("due")[0].attempts,
-            1
-        );
-        store.mark_sent(id, 31_500).expect("sent");
-        assert!(
+        crate::store::for_each_backend(|store| {
+            let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+            assert_eq!(store.next_due_at().expect("next"), Some(1_000));
+            let due = store.due_notifications(1_000, 10).expect("due");
+            assert_eq!(due.len(), 1);
+            assert_eq!(
+                (due[0].id, due[0].state, due[0].attempts),
+                (id, NotificationState::Queued, 0)
+            );
             store
-                .due_notifications(u64::MAX / 2, 10)
-                .expect("due")
-                .is_empty()
-        );
-        assert_eq!(store.next_due_at().expect("next"), None);
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!(
-            (summary.queued, summary.sent, summary.last_error),
-            (0, 1, None)
-        );
-        let all = store.notifications(10).expect("list");
-        assert_eq!(
-            (all[0].state, all[0].attempts, all[0].finished_at_ms),
-            (NotificationState::Sent, 2, Some(31_500))
-        );
+                .mark_attempt_failed(id, "SMTP 127.0.0.1:25: cannot connect", 1_000, Some(31_000))
+                .expect("fail");
+            assert!(
+                store.due_notifications(30_999, 10).expect("due").is_empty(),
+                "backing off"
+            );
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!((summary.queued, summary.retrying), (1, 1));
+            assert_eq!(
+                summary.last_error.as_deref(),
+                Some("SMTP 127.0.0.1:25: cannot connect")
+            );
+            assert_eq!(
+                store.due_notifications(31_000, 10).expect("due")[0].attempts,
+                1
+            );
+            store.mark_sent(id, 31_500).expect("sent");
+            assert!(
+                store
+                    .due_notifications(u64::MAX / 2, 10)
+                    .expect("due")
+                    .is_empty()
+            );
+            assert_eq!(store.next_due_at().expect("next"), None);
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!(
+                (summary.queued, summary.sent, summary.last_error),
+                (0, 1, None)
+            );
+            let all = store.notifications(10).expect("list");
+            assert_eq!(
+                (all[0].state, all[0].attempts, all[0].finished_at_ms),
+                (NotificationState::Sent, 2, Some(31_500))
+            );
+        });
     }
 
     #[test]
     fn giving_up_and_silencing_are_recorded() {
-        let store = Store::in_memory().expect("store");
-        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        store
-            .mark_attempt_failed(id, "550 no such user", 2_000, None)
-            .expect("give up");
-        store
-            .enqueue(&new("quiet", 3_000, Some("silence #1")))
-            .expect("enqueue");
-        assert!(
+        crate::store::for_each_backend(|store| {
+            let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
             store
-                .due_notifications(u64::MAX / 2, 10)
-                .expect("due")
-                .is_empty()
-        );
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!(
-            (summary.failed, summary.silenced, summary.queued),
-            (1, 1, 0)
-        );
-        assert_eq!(summary.last_error.as_deref(), Some("550 no such user"));
-        let all = store.notifications(10).expect("list");
-        assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
-        assert_eq!(all[1].state, NotificationState::Failed);
-        assert_eq!(
+                .mark_attempt_failed(id, "550 no such user", 2_000, None)
+                .expect("give up");
             store
-                .latest_message_id("alert", "health")
-                .expect("id")
-                .as_deref(),
-            Some("<quiet@oewsprobe.invalid>")
-        );
-        assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
+                .enqueue(&new("quiet", 3_000, Some("silence #1")))
+                .expect("enqueue");
+            assert!(
+                store
+                    .due_notifications(u64::MAX / 2, 10)
+                    .expect("due")
+                    .is_empty()
+            );
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!(
+                (summary.failed, summary.silenced, summary.queued),
+                (1, 1, 0)
+            );
+            assert_eq!(summary.last_error.as_deref(), Some("550 no such user"));
+            let all = store.notifications(10).expect("list");
+            assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
+            assert_eq!(all[1].state, NotificationState::Failed);
+            assert_eq!(
+                store
+                    .latest_message_id("alert", "health")
+                    .expect("id")
+                    .as_deref(),
+                Some("<quiet@oewsprobe.invalid>")
+            );
+            assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
+        });
     }
 
     #[test]
     fn message_ids_are_unique_so_a_notification_cannot_be_queued_twice() {
-        let store = Store::in_memory().expect("store");
-        store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        assert!(store.enqueue(&new("down", 1_000, None)).is_err());
+        crate::store::for_each_backend(|store| {
+            store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+            assert!(store.enqueue(&new("down", 1_000, None)).is_err());
+        });
     }
 }

@@ -341,145 +341,151 @@ mod tests {
 
     #[test]
     fn each_request_line_is_kept_once_and_every_row_reads_its_own() {
-        let store = Store::in_memory().expect("store");
-        for (at_ms, probe) in [(1_000, "health"), (2_000, "models"), (3_000, "health")] {
-            store
-                .insert_record(&record(probe, at_ms, Verdict::Pass, 0))
-                .expect("insert");
-        }
-        let lines: Vec<(String, String)> = store
-            .conn()
-            .prepare("SELECT method, url FROM request_lines ORDER BY id")
-            .expect("prepare")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        assert_eq!(
-            lines,
-            [
-                ("GET".into(), "/health".into()),
-                ("GET".into(), "/models".into())
-            ]
-        );
-        for probe in ["health", "models"] {
+        crate::store::for_each_backend(|store| {
+            for (at_ms, probe) in [(1_000, "health"), (2_000, "models"), (3_000, "health")] {
+                store
+                    .insert_record(&record(probe, at_ms, Verdict::Pass, 0))
+                    .expect("insert");
+            }
+            let lines: Vec<(String, String)> = store
+                .db
+                .query_map(
+                    "SELECT method, url FROM request_lines ORDER BY id",
+                    &[],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .expect("rows");
             assert_eq!(
-                store.latest_record(probe).expect("read").expect("some")["request"],
-                serde_json::json!({"method": "GET", "url": format!("http://127.0.0.1:8000/{probe}")})
+                lines,
+                [
+                    ("GET".into(), "/health".into()),
+                    ("GET".into(), "/models".into())
+                ]
             );
-        }
+            for probe in ["health", "models"] {
+                assert_eq!(
+                    store.latest_record(probe).expect("read").expect("some")["request"],
+                    serde_json::json!({"method": "GET", "url": format!("http://127.0.0.1:8000/{probe}")})
+                );
+            }
+        });
     }
 
     #[test]
     fn a_row_written_by_schema_6_reads_its_request_line_from_its_json() {
-        let store = Store::in_memory().expect("store");
-        store
-            .conn()
+        crate::store::for_each_backend(|store| {
+            store
+            .db
             .execute(
                 "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries,
                                       record_json)
                  VALUES ('health', 'http://127.0.0.1:8000', 1000, 'pass', NULL, 200, 120000, 0,
                          '{\"b\":10,\"q\":[\"GET\",\"/health\"],\"t\":[0.0,null,null,null,0.0]}')",
-                [],
+                &[],
             )
             .expect("insert");
-        let mut expected = crate::store::test_runs::run(
-            "health",
-            1_000,
-            Verdict::Pass,
-            Duration::from_millis(120),
-        );
-        expected.timings.total = Duration::ZERO;
-        assert_eq!(
-            store.latest_record("health").expect("read").expect("some"),
-            serde_json::to_value(expected).expect("json")
-        );
+            let mut expected = crate::store::test_runs::run(
+                "health",
+                1_000,
+                Verdict::Pass,
+                Duration::from_millis(120),
+            );
+            expected.timings.total = Duration::ZERO;
+            assert_eq!(
+                store.latest_record("health").expect("read").expect("some"),
+                serde_json::to_value(expected).expect("json")
+            );
+        });
     }
 
     #[test]
     fn records_round_trip() {
-        let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 8);
-        store
-            .insert_record(&record("health", 1_000, Verdict::Pass, 0))
-            .expect("insert");
-        store
-            .insert_record(&record("query-trace", 2_000, Verdict::Fail, 1))
-            .expect("insert");
-        store
-            .insert_record(&record("health", 3_000, Verdict::Inconclusive, 0))
-            .expect("insert");
-        let all = store.records_since(0).expect("read");
-        assert_eq!(all.len(), 3);
-        assert_eq!(all[1].probe, "query-trace");
-        assert_eq!(
-            (all[1].verdict, all[1].class, all[1].status),
-            (Verdict::Fail, Some(FailureClass::ServerError), Some(500))
-        );
-        assert_eq!(all[1].latency, Duration::from_millis(120));
-        assert_eq!(
-            store.records_since(1_000).expect("read").len(),
-            2,
-            "the lower bound is exclusive"
-        );
-        let latest = store.latest_record("health").expect("read").expect("some");
-        assert_eq!(
-            latest,
-            serde_json::to_value(record("health", 3_000, Verdict::Inconclusive, 0)).expect("json")
-        );
+        crate::store::for_each_backend(|store| {
+            assert_eq!(store.schema_version().expect("version"), 8);
+            store
+                .insert_record(&record("health", 1_000, Verdict::Pass, 0))
+                .expect("insert");
+            store
+                .insert_record(&record("query-trace", 2_000, Verdict::Fail, 1))
+                .expect("insert");
+            store
+                .insert_record(&record("health", 3_000, Verdict::Inconclusive, 0))
+                .expect("insert");
+            let all = store.records_since(0).expect("read");
+            assert_eq!(all.len(), 3);
+            assert_eq!(all[1].probe, "query-trace");
+            assert_eq!(
+                (all[1].verdict, all[1].class, all[1].status),
+                (Verdict::Fail, Some(FailureClass::ServerError), Some(500))
+            );
+            assert_eq!(all[1].latency, Duration::from_millis(120));
+            assert_eq!(
+                store.records_since(1_000).expect("read").len(),
+                2,
+                "the lower bound is exclusive"
+            );
+            let latest = store.latest_record("health").expect("read").expect("some");
+            assert_eq!(
+                latest,
+                serde_json::to_value(record("health", 3_000, Verdict::Inconclusive, 0))
+                    .expect("json")
+            );
+        });
     }
 
     #[test]
     fn the_budget_ledger_sums_a_rolling_window() {
-        let store = Store::in_memory().expect("store");
-        for (at, q) in [(1_000, 1), (2_000, 2), (3_000, 1)] {
-            store
-                .record_spend(&BudgetSpend {
-                    at_ms: at,
-                    probe: "query-trace".into(),
-                    queries: q,
-                })
-                .expect("spend");
-        }
-        assert_eq!(store.spent_since(0).expect("sum"), 4);
-        assert_eq!(store.spent_since(1_000).expect("sum"), 3);
-        assert_eq!(store.spent_since(3_000).expect("sum"), 0);
-        assert_eq!(store.spends_since(1_500).expect("list").len(), 2);
+        crate::store::for_each_backend(|store| {
+            for (at, q) in [(1_000, 1), (2_000, 2), (3_000, 1)] {
+                store
+                    .record_spend(&BudgetSpend {
+                        at_ms: at,
+                        probe: "query-trace".into(),
+                        queries: q,
+                    })
+                    .expect("spend");
+            }
+            assert_eq!(store.spent_since(0).expect("sum"), 4);
+            assert_eq!(store.spent_since(1_000).expect("sum"), 3);
+            assert_eq!(store.spent_since(3_000).expect("sum"), 0);
+            assert_eq!(store.spends_since(1_500).expect("list").len(), 2);
+        });
     }
 
     #[test]
     fn a_run_that_spent_less_than_its_reservation_lowers_it_as_it_is_stored() {
-        let store = Store::in_memory().expect("store");
-        let reserve = |at_ms: u64, queries: u32| {
-            store
-                .record_spend(&BudgetSpend {
-                    at_ms,
-                    probe: "query-trace".into(),
-                    queries,
+        crate::store::for_each_backend(|store| {
+            let reserve = |at_ms: u64, queries: u32| {
+                store
+                    .record_spend(&BudgetSpend {
+                        at_ms,
+                        probe: "query-trace".into(),
+                        queries,
+                    })
+                    .expect("reserve")
+            };
+            // (reserved, spent by the run): a throttled run spent none, a run that may have reached the workflow all.
+            let runs: Vec<FinishedRun> = [(1_000, 2, 0), (2_000, 2, 2), (3_000, 3, 1)]
+                .into_iter()
+                .map(|(at, reserved, spent)| FinishedRun {
+                    record: record("query-trace", at, Verdict::Pass, spent),
+                    reservation: Some(reserve(at, reserved)),
                 })
-                .expect("reserve")
-        };
-        // (reserved, spent by the run): a throttled run spent none, a run that may have reached the workflow all.
-        let runs: Vec<FinishedRun> = [(1_000, 2, 0), (2_000, 2, 2), (3_000, 3, 1)]
-            .into_iter()
-            .map(|(at, reserved, spent)| FinishedRun {
-                record: record("query-trace", at, Verdict::Pass, spent),
-                reservation: Some(reserve(at, reserved)),
-            })
-            .collect();
-        let never_stored = reserve(4_000, 2);
-        assert_eq!(never_stored.queries, 2);
-        assert_eq!(store.spent_since(0).expect("sum"), 9, "all reserved");
-        store.insert_runs(&runs).expect("insert");
-        let spends: Vec<(u64, u32)> = (store.spends_since(0).expect("list").into_iter())
-            .map(|s| (s.at_ms, s.queries))
-            .collect();
-        assert_eq!(
-            spends,
-            [(1_000, 0), (2_000, 2), (3_000, 1), (4_000, 2)],
-            "each run's reservation is what it spent; one without its run stays whole"
-        );
-        assert_eq!(store.record_count().expect("count"), 3);
+                .collect();
+            let never_stored = reserve(4_000, 2);
+            assert_eq!(never_stored.queries, 2);
+            assert_eq!(store.spent_since(0).expect("sum"), 9, "all reserved");
+            store.insert_runs(&runs).expect("insert");
+            let spends: Vec<(u64, u32)> = (store.spends_since(0).expect("list").into_iter())
+                .map(|s| (s.at_ms, s.queries))
+                .collect();
+            assert_eq!(
+                spends,
+                [(1_000, 0), (2_000, 2), (3_000, 1), (4_000, 2)],
+                "each run's reservation is what it spent; one without its run stays whole"
+            );
+            assert_eq!(store.record_count().expect("count"), 3);
+        });
     }
 
     #[test]

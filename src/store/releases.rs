@@ -229,60 +229,61 @@ fn row_to_release(r: &Row<'_>) -> StoreResult<Release> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn releases_watch_windows_and_the_single_rollback_claim() {
-        let store = Store::in_memory().expect("store");
-        let first = store
-            .start_release("main-aaa", "main-000", 1_000, 5_000)
-            .expect("start");
-        assert!(first.watching_at(1_000) && first.watching_at(4_999) && !first.watching_at(5_000));
-        let second = store
-            .start_release("main-bbb", "main-aaa", 2_000, 9_000)
-            .expect("start");
-        let all = store.releases().expect("list");
-        assert_eq!(all.len(), 2);
-        assert_eq!(
-            all[1].ended_at_ms,
-            Some(2_000),
-            "a new release ends the previous watch"
-        );
-        assert_eq!(store.open_release().expect("open"), Some(second.clone()));
+        crate::store::for_each_backend(|store| {
+            let first = store
+                .start_release("main-aaa", "main-000", 1_000, 5_000)
+                .expect("start");
+            assert!(
+                first.watching_at(1_000) && first.watching_at(4_999) && !first.watching_at(5_000)
+            );
+            let second = store
+                .start_release("main-bbb", "main-aaa", 2_000, 9_000)
+                .expect("start");
+            let all = store.releases().expect("list");
+            assert_eq!(all.len(), 2);
+            assert_eq!(
+                all[1].ended_at_ms,
+                Some(2_000),
+                "a new release ends the previous watch"
+            );
+            assert_eq!(store.open_release().expect("open"), Some(second.clone()));
 
-        assert!(store.claim_rollback(second.id, 3_000).expect("claim"));
-        assert!(
-            !store.claim_rollback(second.id, 3_001).expect("claim again"),
-            "one rollback per release"
-        );
-        assert!(store.rollback_claimed(second.id).expect("claimed"));
-        assert!(!store.rollback_claimed(first.id).expect("not claimed"));
-        assert_eq!(
-            store.unfinished_rollbacks().expect("unfinished"),
-            vec![(second.clone(), 3_000)],
-            "a claim without an outcome"
-        );
-        store
-            .finish_rollback(second.id, 3_500, &serde_json::json!({"exit": 0}))
-            .expect("finish");
-        assert_eq!(store.unfinished_rollbacks().expect("unfinished"), vec![]);
+            assert!(store.claim_rollback(second.id, 3_000).expect("claim"));
+            assert!(
+                !store.claim_rollback(second.id, 3_001).expect("claim again"),
+                "one rollback per release"
+            );
+            assert!(store.rollback_claimed(second.id).expect("claimed"));
+            assert!(!store.rollback_claimed(first.id).expect("not claimed"));
+            assert_eq!(
+                store.unfinished_rollbacks().expect("unfinished"),
+                vec![(second.clone(), 3_000)],
+                "a claim without an outcome"
+            );
+            store
+                .finish_rollback(second.id, 3_500, &serde_json::json!({"exit": 0}))
+                .expect("finish");
+            assert_eq!(store.unfinished_rollbacks().expect("unfinished"), vec![]);
 
-        store
-            .record_decision(
-                second.id,
-                3_000,
-                "rollback",
-                "breach",
-                &serde_json::json!({"burn": 20.0}),
-            )
-            .expect("d");
-        let decisions = store.decisions(second.id).expect("decisions");
-        assert_eq!(decisions.len(), 1);
-        assert_eq!(decisions[0].evidence["burn"], 20.0);
+            store
+                .record_decision(
+                    second.id,
+                    3_000,
+                    "rollback",
+                    "breach",
+                    &serde_json::json!({"burn": 20.0}),
+                )
+                .expect("d");
+            let decisions = store.decisions(second.id).expect("decisions");
+            assert_eq!(decisions.len(), 1);
+            assert_eq!(decisions[0].evidence["burn"], 20.0);
 
-        let ended = store.end_release(4_000).expect("end").expect("was open");
-        assert_eq!(ended.ended_at_ms, Some(4_000));
-        assert_eq!(store.open_release().expect("open"), None);
-        assert_eq!(store.end_release(4_001).expect("end"), None);
+            let ended = store.end_release(4_000).expect("end").expect("was open");
+            assert_eq!(ended.ended_at_ms, Some(4_000));
+            assert_eq!(store.open_release().expect("open"), None);
+            assert_eq!(store.end_release(4_001).expect("end"), None);
+        });
     }
 }

@@ -60,77 +60,79 @@ fn one_second_for_a() -> Thresholds {
 
 #[test]
 fn rollups_written_with_the_runs_equal_the_runs_rolled_up() {
-    let store = Store::in_memory().expect("store");
-    assert!(
-        store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track")
-    );
-    let records = history();
-    // In uneven batches, as the writer commits them, and one at a time.
-    let (single, rest) = records.split_at(5);
-    for record in single {
-        store.insert_record(record).expect("insert");
-    }
-    for batch in rest.chunks(37) {
-        store.insert_records(batch).expect("insert");
-    }
-    let written = rows(&store);
-    assert_eq!(written, expected(&records, &one_second_for_a()));
-    assert_eq!(
-        store.rollup_count(Level::Day).expect("count"),
-        6,
-        "two probes over three days"
-    );
-    let a_day = &written[&(Level::Day, "a".to_string(), T0)];
-    assert!(a_day.slow[&SECOND_US] > 0 && a_day.pass > a_day.slow[&SECOND_US]);
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(
-        rows(&store),
-        written,
-        "a rebuild from the raw runs changes nothing"
-    );
+    crate::store::for_each_backend(|store| {
+        assert!(
+            store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track")
+        );
+        let records = history();
+        // In uneven batches, as the writer commits them, and one at a time.
+        let (single, rest) = records.split_at(5);
+        for record in single {
+            store.insert_record(record).expect("insert");
+        }
+        for batch in rest.chunks(37) {
+            store.insert_records(batch).expect("insert");
+        }
+        let written = rows(&store);
+        assert_eq!(written, expected(&records, &one_second_for_a()));
+        assert_eq!(
+            store.rollup_count(Level::Day).expect("count"),
+            6,
+            "two probes over three days"
+        );
+        let a_day = &written[&(Level::Day, "a".to_string(), T0)];
+        assert!(a_day.slow[&SECOND_US] > 0 && a_day.pass > a_day.slow[&SECOND_US]);
+        store.rebuild_rollups().expect("rebuild");
+        assert_eq!(
+            rows(&store),
+            written,
+            "a rebuild from the raw runs changes nothing"
+        );
+    });
 }
 
 #[test]
 fn changing_the_tracked_thresholds_rebuilds_the_slow_counts() {
-    let store = Store::in_memory().expect("store");
-    let records = history();
-    store.insert_records(&records).expect("insert");
-    let untracked = rows(&store);
-    assert!(untracked.values().all(|r| r.slow.is_empty()));
-    let latency = crate::slo::Sli::Latency {
-        threshold: Duration::from_secs(1),
-    };
-    assert_eq!(
-        untracked.values().next().expect("a row").counts(latency),
-        None
-    );
+    crate::store::for_each_backend(|store| {
+        let records = history();
+        store.insert_records(&records).expect("insert");
+        let untracked = rows(&store);
+        assert!(untracked.values().all(|r| r.slow.is_empty()));
+        let latency = crate::slo::Sli::Latency {
+            threshold: Duration::from_secs(1),
+        };
+        assert_eq!(
+            untracked.values().next().expect("a row").counts(latency),
+            None
+        );
 
-    assert!(
-        store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track")
-    );
-    assert_eq!(
-        store.latency_thresholds().expect("read"),
-        one_second_for_a()
-    );
-    assert_eq!(rows(&store), expected(&records, &one_second_for_a()));
-    assert!(
-        !store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track"),
-        "the same thresholds again: no rebuild"
-    );
-    let none_for_b = BTreeMap::from([
-        ("a".to_string(), vec![SECOND_US, SECOND_US]),
-        ("b".to_string(), vec![]),
-    ]);
-    assert!(
-        !store.track_latency_thresholds(&none_for_b).expect("track"),
-        "duplicates and empty lists change nothing"
-    );
+        assert!(
+            store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track")
+        );
+        assert_eq!(
+            store.latency_thresholds().expect("read"),
+            one_second_for_a()
+        );
+        assert_eq!(rows(&store), expected(&records, &one_second_for_a()));
+        assert!(
+            !store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track"),
+            "the same thresholds again: no rebuild"
+        );
+        let none_for_b = BTreeMap::from([
+            ("a".to_string(), vec![SECOND_US, SECOND_US]),
+            ("b".to_string(), vec![]),
+        ]);
+        assert!(
+            !store.track_latency_thresholds(&none_for_b).expect("track"),
+            "duplicates and empty lists change nothing"
+        );
+    });
 }
 
 #[test]
@@ -173,40 +175,45 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
 
 #[test]
 fn an_unreadable_rollup_row_is_an_error_not_a_wrong_count() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()).expect("insert");
-    store
-        .conn()
-        .execute("UPDATE rollups SET latency = x'80' WHERE level = 3", [])
-        .expect("damage");
-    let error = store
-        .rollup_rows("a", Level::Day, 0, u64::MAX)
-        .expect_err("unreadable");
-    assert_eq!(
-        error.to_string(),
-        "store: a rollup row is unreadable; rebuild the rollups from the raw runs"
-    );
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()).expect("insert");
+        store
+            .db
+            .execute(
+                "UPDATE rollups SET latency = ?1 WHERE level = 3",
+                crate::store::db::args![vec![0x80u8]],
+            )
+            .expect("damage");
+        let error = store
+            .rollup_rows("a", Level::Day, 0, u64::MAX)
+            .expect_err("unreadable");
+        assert_eq!(
+            error.to_string(),
+            "store: a rollup row is unreadable; rebuild the rollups from the raw runs"
+        );
+        store.rebuild_rollups().expect("rebuild");
+        assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
+    });
 }
 
 #[test]
 fn an_availability_objective_over_no_probe_counts_nothing() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()).expect("insert");
-    let objective = crate::slo::Objective {
-        name: "none".into(),
-        probes: vec![],
-        sli: crate::slo::Sli::Availability,
-        target: 0.99,
-        period: crate::slo::DEFAULT_PERIOD,
-        tiers: crate::slo::default_tiers(),
-        min_bad: crate::slo::DEFAULT_MIN_BAD,
-    };
-    let now = T0 + 3 * DAY;
-    let spans = crate::slo::spans(&objective, now);
-    assert_eq!(
-        store.objective_counts(&objective, &spans).expect("counts"),
-        vec![crate::slo::Counts::default(); spans.len()]
-    );
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()).expect("insert");
+        let objective = crate::slo::Objective {
+            name: "none".into(),
+            probes: vec![],
+            sli: crate::slo::Sli::Availability,
+            target: 0.99,
+            period: crate::slo::DEFAULT_PERIOD,
+            tiers: crate::slo::default_tiers(),
+            min_bad: crate::slo::DEFAULT_MIN_BAD,
+        };
+        let now = T0 + 3 * DAY;
+        let spans = crate::slo::spans(&objective, now);
+        assert_eq!(
+            store.objective_counts(&objective, &spans).expect("counts"),
+            vec![crate::slo::Counts::default(); spans.len()]
+        );
+    });
 }

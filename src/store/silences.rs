@@ -61,35 +61,34 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn silences_expire_by_themselves_and_can_be_removed() {
-        let store = Store::in_memory().expect("store");
-        let health = store
-            .add_silence(Some("health"), 1_000, 5_000, "deploying")
-            .expect("add");
-        let all = store
-            .add_silence(None, 1_000, 9_000, "maintenance")
-            .expect("add");
-        assert_eq!(
-            store.active_silences(4_999).expect("list"),
-            [health.clone(), all.clone()]
-        );
-        assert_eq!(
-            store.active_silences(5_000).expect("list"),
-            std::slice::from_ref(&all),
-            "expired at its end"
-        );
-        assert!(
-            !store.remove_silence(health.id, 5_000).expect("remove"),
-            "already expired"
-        );
-        assert!(store.remove_silence(all.id, 6_000).expect("remove"));
-        assert!(
-            !store.remove_silence(all.id, 6_000).expect("remove"),
-            "removed once"
-        );
-        assert!(store.active_silences(6_000).expect("list").is_empty());
+        crate::store::for_each_backend(|store| {
+            let health = store
+                .add_silence(Some("health"), 1_000, 5_000, "deploying")
+                .expect("add");
+            let all = store
+                .add_silence(None, 1_000, 9_000, "maintenance")
+                .expect("add");
+            assert_eq!(
+                store.active_silences(4_999).expect("list"),
+                [health.clone(), all.clone()]
+            );
+            assert_eq!(
+                store.active_silences(5_000).expect("list"),
+                std::slice::from_ref(&all),
+                "expired at its end"
+            );
+            assert!(
+                !store.remove_silence(health.id, 5_000).expect("remove"),
+                "already expired"
+            );
+            assert!(store.remove_silence(all.id, 6_000).expect("remove"));
+            assert!(
+                !store.remove_silence(all.id, 6_000).expect("remove"),
+                "removed once"
+            );
+            assert!(store.active_silences(6_000).expect("list").is_empty());
+        });
     }
 }

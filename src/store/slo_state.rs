@@ -53,30 +53,31 @@ mod tests {
 
     #[test]
     fn tier_states_round_trip_and_update() {
-        let store = Store::in_memory().expect("store");
-        assert_eq!(store.schema_version().expect("version"), 8);
-        let breached = TierState {
-            breached_since: Some(1_000),
-            last_evaluated: 2_000,
-        };
-        store
-            .save_slo_states(
-                "queries",
-                &[
-                    ("page-1h".into(), breached),
-                    ("page-6h".into(), TierState::default()),
-                ],
-            )
-            .expect("save");
-        let cleared = TierState {
-            breached_since: None,
-            last_evaluated: 3_000,
-        };
-        store
-            .save_slo_states("queries", &[("page-1h".into(), cleared)])
-            .expect("update");
-        let states = store.slo_states().expect("read");
-        assert_eq!(states["queries"]["page-1h"], cleared);
-        assert_eq!(states["queries"]["page-6h"], TierState::default());
+        crate::store::for_each_backend(|store| {
+            assert_eq!(store.schema_version().expect("version"), 8);
+            let breached = TierState {
+                breached_since: Some(1_000),
+                last_evaluated: 2_000,
+            };
+            store
+                .save_slo_states(
+                    "queries",
+                    &[
+                        ("page-1h".into(), breached),
+                        ("page-6h".into(), TierState::default()),
+                    ],
+                )
+                .expect("save");
+            let cleared = TierState {
+                breached_since: None,
+                last_evaluated: 3_000,
+            };
+            store
+                .save_slo_states("queries", &[("page-1h".into(), cleared)])
+                .expect("update");
+            let states = store.slo_states().expect("read");
+            assert_eq!(states["queries"]["page-1h"], cleared);
+            assert_eq!(states["queries"]["page-6h"], TierState::default());
+        });
     }
 }
