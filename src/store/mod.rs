@@ -395,6 +395,30 @@ mod tests {
         });
     }
 
+    /// The PostgreSQL client blocks on a runtime of its own: from async code (a command) it must not panic.
+    #[test]
+    fn a_postgresql_store_opens_reads_and_closes_from_async_code_on_either_runtime() {
+        let url = test_postgres::database();
+        let target = PgTarget::parse(&url).expect("url");
+        let use_it = move || {
+            let store = Store::open_url(&target, None).expect("open");
+            store.record_count().expect("count")
+        };
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let again = use_it.clone();
+        assert_eq!(current.block_on(async { again() }), 0);
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("runtime");
+        let again = use_it.clone();
+        assert_eq!(multi.block_on(async { again() }), 0);
+        let spawned = multi.block_on(async move { tokio::spawn(async move { use_it() }).await });
+        assert_eq!(spawned.expect("task"), 0);
+    }
+
     #[test]
     fn rows_are_read_a_few_at_a_time_while_the_reader_writes() {
         for_each_backend(|store| {

@@ -87,14 +87,14 @@ impl PgTarget {
         if let Some(password) = password {
             config.password(password);
         }
-        let client = config
-            .connect(postgres::NoTls)
-            .map_err(|source| StoreError::PgOpen {
+        let client = off_runtime(|| config.connect(postgres::NoTls)).map_err(|source| {
+            StoreError::PgOpen {
                 store: self.url.clone(),
                 source,
-            })?;
+            }
+        })?;
         Ok(Pg {
-            client,
+            client: Some(client),
             statements: HashMap::new(),
             depth: Depth::default(),
             cursors: 0,
@@ -104,7 +104,8 @@ impl PgTarget {
 
 /// An open PostgreSQL connection.
 pub struct Pg {
-    client: postgres::Client,
+    /// Always there but while dropped (see `Drop`).
+    client: Option<postgres::Client>,
     /// Prepared once per connection, by the SQL as written (with `?N`).
     statements: HashMap<String, postgres::Statement>,
     depth: Depth,
@@ -120,28 +121,64 @@ impl std::fmt::Debug for Pg {
     }
 }
 
+/// Runs `work`, which calls the PostgreSQL client, where the client's own runtime may block: the client
+/// panics when asked from a thread driving async tasks ("Cannot start a runtime from within a runtime").
+/// The daemon calls the store from blocking tasks (no cost here); a command's call from async code is moved
+/// off the worker (`block_in_place`), or, on a current-thread runtime, onto a thread of its own.
+fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => work(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        Ok(_) => std::thread::scope(|scope| {
+            scope
+                .spawn(work)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+    }
+}
+
 fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
+/// Closing the connection blocks on the client's runtime too.
+impl Drop for Pg {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
 impl Pg {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("the client is there until dropped")
+    }
+
     fn statement(&mut self, sql: &str) -> StoreResult<postgres::Statement> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.client.prepare(&to_dollars(sql))?;
+        let client = self.client();
+        let stmt = off_runtime(|| client.prepare(&to_dollars(sql)))?;
         self.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 
     pub fn execute(&mut self, sql: &str, params: &[Param]) -> StoreResult<u64> {
         let stmt = self.statement(sql)?;
-        Ok(self.client.execute(&stmt, &refs(params))?)
+        let client = self.client();
+        Ok(off_runtime(|| client.execute(&stmt, &refs(params)))?)
     }
 
     pub fn query(&mut self, sql: &str, params: &[Param]) -> StoreResult<Vec<postgres::Row>> {
         let stmt = self.statement(sql)?;
-        Ok(self.client.query(&stmt, &refs(params))?)
+        let client = self.client();
+        Ok(off_runtime(|| client.query(&stmt, &refs(params)))?)
     }
 
     pub fn batch(&mut self, sql: &str) -> StoreResult<()> {
@@ -155,7 +192,8 @@ impl Pg {
         {
             self.statements.clear();
         }
-        Ok(self.client.batch_execute(sql)?)
+        let client = self.client();
+        Ok(off_runtime(|| client.batch_execute(sql))?)
     }
 
     /// Opens a cursor over `sql` inside the current transaction; returns its name.
@@ -163,14 +201,16 @@ impl Pg {
         self.cursors += 1;
         let name = format!("oewsprobe_rows_{}", self.cursors);
         let declare = format!("DECLARE {name} NO SCROLL CURSOR FOR {}", to_dollars(sql));
-        self.client.execute(&declare, &refs(params))?;
+        let client = self.client();
+        off_runtime(|| client.execute(&declare, &refs(params)))?;
         Ok(name)
     }
 
     pub fn fetch(&mut self, cursor: &str) -> StoreResult<Vec<postgres::Row>> {
-        Ok(self
-            .client
-            .query(&format!("FETCH {FETCH} FROM {cursor}"), &[])?)
+        let client = self.client();
+        Ok(off_runtime(|| {
+            client.query(&format!("FETCH {FETCH} FROM {cursor}"), &[])
+        })?)
     }
 
     pub fn depth(&self) -> u32 {
