@@ -11,6 +11,7 @@ mod export;
 mod history;
 mod import;
 mod lines;
+mod location;
 mod lock;
 mod migrations;
 mod outbox;
@@ -30,9 +31,11 @@ pub(crate) mod test_postgres;
 pub(crate) mod test_runs;
 mod tiers;
 
+pub use db::PgTarget;
 pub use export::{ExportError, RunFilter};
 pub use import::{ImportError, Imported};
 pub use lines::{MAX_LINE, line as export_line, parse as import_line};
+pub use location::Location;
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use progress::{count_text, done_line, progress_line};
@@ -42,7 +45,7 @@ pub use releases::{Release, RollbackRecord, StoredDecision};
 pub use stats::{StoreStats, TierStats};
 pub use tiers::Tier;
 
-use db::{Db, PgTarget};
+use db::Db;
 use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;

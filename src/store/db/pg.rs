@@ -14,7 +14,8 @@ pub const FETCH: usize = 1_000;
 #[derive(Clone)]
 pub struct PgTarget {
     url: String,
-    config: postgres::Config,
+    /// Boxed: a location is cloned and moved around with the settings.
+    config: Box<postgres::Config>,
 }
 
 impl std::fmt::Debug for PgTarget {
@@ -77,13 +78,13 @@ impl PgTarget {
             .connect_timeout(std::time::Duration::from_secs(10));
         Ok(PgTarget {
             url: url.to_string(),
-            config,
+            config: Box::new(config),
         })
     }
 
     /// Connects, with `password` when the server asks for one.
     pub(crate) fn connect(&self, password: Option<&str>) -> StoreResult<Pg> {
-        let mut config = self.config.clone();
+        let mut config = (*self.config).clone();
         if let Some(password) = password {
             config.password(password);
         }
