@@ -1,6 +1,6 @@
 //! Probe records and the query-budget ledger.
 
-use super::db::{Db, Row, args};
+use super::db::{Db, Param, Row, args};
 use super::{Store, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
 use std::time::Duration;
@@ -66,9 +66,7 @@ impl Store {
     /// enclosing transaction (`store import` holds one for a whole file).
     pub fn insert_records(&self, records: &[ProbeRecord]) -> StoreResult<()> {
         self.atomically_unnamed(|store| {
-            for record in records {
-                insert(&store.db, record)?;
-            }
+            insert_many(&store.db, records)?;
             super::rollups::add(&store.db, records)
         })
     }
@@ -78,8 +76,8 @@ impl Store {
     /// ledger entry never disagree (a reservation whose run was never stored stays whole: the safe side).
     pub fn insert_runs(&self, runs: &[FinishedRun]) -> StoreResult<()> {
         self.atomically_unnamed(|store| {
+            insert_many(&store.db, runs.iter().map(|run| &run.record))?;
             for run in runs {
-                insert(&store.db, &run.record)?;
                 if let Some(reservation) = run.reservation {
                     store.db.execute(
                         "UPDATE budget_spend SET queries = ?1 WHERE id = ?2 AND queries > ?1",
@@ -266,29 +264,87 @@ impl Store {
     }
 }
 
+/// The columns a record is stored in, in the order [`row`] gives their values.
+const COLUMNS: &str = "probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json, \
+                       request_line";
+/// Rows one statement inserts (10 parameters each: well within both databases' limits).
+const ROWS_PER_INSERT: usize = 100;
+
+/// The values of `record`'s columns, in [`COLUMNS`]' order.
+fn row(record: &ProbeRecord, request_line: Option<i64>) -> StoreResult<[Param; 10]> {
+    Ok([
+        Param::from(&record.probe),
+        Param::from(&record.target),
+        Param::from(record.scheduled_at_ms as i64),
+        Param::from(record.verdict.as_str()),
+        Param::from(record.class.map(|c| c.as_str())),
+        Param::from(record.status),
+        Param::from(record.latency.as_micros() as i64),
+        Param::from(record.queries),
+        Param::from(super::record_json::compact(record)?),
+        Param::from(request_line),
+    ])
+}
+
 /// Inserts one record inside the caller's transaction; returns its id.
 fn insert(db: &Db, record: &ProbeRecord) -> StoreResult<i64> {
     let request_line = super::record_json::stored_request(record)
         .map(|(method, url)| request_line_id(db, method, url))
         .transpose()?;
     db.query_row(
-        "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json,
-                              request_line)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-        args![
-            &record.probe,
-            &record.target,
-            record.scheduled_at_ms as i64,
-            record.verdict.as_str(),
-            record.class.map(|c| c.as_str()),
-            record.status,
-            record.latency.as_micros() as i64,
-            record.queries,
-            super::record_json::compact(record)?,
-            request_line,
-        ],
+        &format!(
+            "INSERT INTO records ({COLUMNS}) VALUES ({}) RETURNING id",
+            marks(0)
+        ),
+        &row(record, request_line)?,
         |r| r.get(0),
     )
+}
+
+/// `?N` for the 10 values of the `index`th row of a statement.
+fn marks(index: usize) -> String {
+    (1..=10)
+        .map(|n| format!("?{}", index * 10 + n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts `records` in order inside the caller's transaction, [`ROWS_PER_INSERT`] a statement, each request
+/// line looked up once: a batch costs a few round trips to PostgreSQL, not two a run.
+fn insert_many<'r>(db: &Db, records: impl IntoIterator<Item = &'r ProbeRecord>) -> StoreResult<()> {
+    let records: Vec<&ProbeRecord> = records.into_iter().collect();
+    let mut lines: std::collections::HashMap<(String, String), i64> = Default::default();
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut params = Vec::with_capacity(chunk.len() * 10);
+        for record in chunk {
+            let line = match super::record_json::stored_request(record) {
+                None => None,
+                Some((method, url)) => {
+                    let key = (method.to_string(), url.to_string());
+                    Some(match lines.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = request_line_id(db, method, url)?;
+                            lines.insert(key, id);
+                            id
+                        }
+                    })
+                }
+            };
+            params.extend(row(record, line)?);
+        }
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", marks(i)))
+            .collect();
+        db.execute(
+            &format!(
+                "INSERT INTO records ({COLUMNS}) VALUES {}",
+                values.join(", ")
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
 }
 
 /// The number of a request line in `request_lines`, added there inside the caller's transaction when new.
