@@ -191,67 +191,147 @@ proptest! {
         window_m in 1u64..6_000,
         breached_since in proptest::option::of(0..FOUR_DAYS),
     ) {
-        let store = filled(Store::in_memory().expect("store"), &records);
-        let objectives = objectives(period_h);
-        let now = START + now_offset;
-        let observations: Vec<_> =
-            store.records_since(0).expect("raw").iter().map(|r| r.observation()).collect();
-        // The daemon's tier states from an earlier evaluation, stepped on from both sources alike.
-        let previous: HashMap<String, Vec<TierState>> = objectives
-            .iter()
-            .map(|o| {
-                let state = TierState { breached_since: breached_since.map(|b| START + b), last_evaluated: 0 };
-                (o.name.clone(), vec![state; o.tiers.len()])
-            })
-            .collect();
-        let evaluations = super::evaluate_objectives(&store, &objectives, &previous, now).expect("evaluate");
-        for (o, got) in objectives.iter().zip(&evaluations) {
-            prop_assert_eq!(got, &evaluate(o, &observations, &previous[&o.name], now), "{}", o.name);
-        }
-
-        let release = Release {
-            version: "v2".into(),
-            rollback_to: "v1".into(),
-            started_at_ms: now.saturating_sub(release_ago_m * 60_000),
-            until_ms: now + 3_600_000,
-        };
-        let settings = WatchSettings {
-            warmup: Duration::from_secs(60 * warmup_m),
-            baseline_window: Duration::from_secs(60 * baseline_m),
-            ..WatchSettings::default()
-        };
-        let watches = super::objective_watches(&store, &objectives, &previous, &release, &settings, now)
-            .expect("watch");
-        for (o, got) in objectives.iter().zip(&watches) {
-            let raw = ObjectiveWatch::observe(o, &observations, &previous[&o.name], &release, &settings, now);
-            prop_assert_eq!(got, &raw, "{}", o.name);
-        }
-
-        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        let window = Span::ending_at(now, Duration::from_secs(60 * window_m));
-        let status = super::status(&store, &names, 10, 60_000 * window_m, now).expect("status");
-        let latency = super::latency_percentiles(&store, &names, window).expect("latency");
-        for (name, got) in names.iter().zip(&status.probes) {
-            let mine: Vec<&ProbeRecord> = records
-                .iter()
-                .filter(|r| &r.probe == name && window.contains(r.scheduled_at_ms))
-                .collect();
-            let raw = Rollup::of(&mine.iter().map(|r| run_of(r)).collect::<Vec<_>>(), &[]);
-            let count = |v: Verdict| mine.iter().filter(|r| r.verdict == v).count() as u64;
-            prop_assert_eq!(
-                (got.runs, got.passed, got.failed, got.inconclusive),
-                (mine.len() as u64, count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Inconclusive))
-            );
-            let ms = |q| raw.latency.quantile(q).map(|us| us as f64 / 1000.0);
-            prop_assert_eq!(
-                (got.latency_p50_ms, got.latency_p95_ms, got.latency_p99_ms),
-                (ms(0.5), ms(0.95), ms(0.99))
-            );
-            prop_assert_eq!(latency[name], (ms(0.5), ms(0.95)));
-            // The latest run: the last inserted among the latest scheduled (records keep insertion order).
-            let last = mine.iter().max_by_key(|r| r.scheduled_at_ms);
-            prop_assert_eq!(got.last_at_ms, last.map(|r| r.scheduled_at_ms));
-            prop_assert_eq!(got.last_verdict, last.map(|r| r.verdict));
-        }
+        let case = ReadCase { now_offset, period_h, release_ago_m, warmup_m, baseline_m, window_m, breached_since };
+        read_path_alike(Store::in_memory().expect("store"), &records, case)?;
     }
+}
+
+proptest! {
+    // Fewer cases: each makes a database of its own on the test PostgreSQL server.
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    #[test]
+    fn the_read_path_answers_every_reader_as_the_raw_runs_would_on_postgresql(
+        records in history(),
+        now_offset in 0..FOUR_DAYS + 3_600_000,
+        period_h in 1u64..100,
+        release_ago_m in 0u64..600,
+        warmup_m in 0u64..120,
+        baseline_m in 1u64..1_000,
+        window_m in 1u64..6_000,
+        breached_since in proptest::option::of(0..FOUR_DAYS),
+    ) {
+        let case = ReadCase { now_offset, period_h, release_ago_m, warmup_m, baseline_m, window_m, breached_since };
+        let url = crate::store::test_postgres::database();
+        let target = crate::store::db::PgTarget::parse(&url).expect("url");
+        read_path_alike(Store::open_url(&target, None).expect("store"), &records, case)?;
+    }
+}
+
+/// The generated figures of one case of the read path's property, besides its runs.
+#[derive(Debug, Clone, Copy)]
+struct ReadCase {
+    now_offset: u64,
+    period_h: u64,
+    release_ago_m: u64,
+    warmup_m: u64,
+    baseline_m: u64,
+    window_m: u64,
+    breached_since: Option<u64>,
+}
+
+/// Every reader answers from `store`, filled with `records`, as the raw runs would.
+fn read_path_alike(
+    store: Store,
+    records: &[ProbeRecord],
+    case: ReadCase,
+) -> Result<(), TestCaseError> {
+    let ReadCase {
+        now_offset,
+        period_h,
+        release_ago_m,
+        warmup_m,
+        baseline_m,
+        window_m,
+        breached_since,
+    } = case;
+    let store = filled(store, records);
+    let objectives = objectives(period_h);
+    let now = START + now_offset;
+    let observations: Vec<_> = store
+        .records_since(0)
+        .expect("raw")
+        .iter()
+        .map(|r| r.observation())
+        .collect();
+    // The daemon's tier states from an earlier evaluation, stepped on from both sources alike.
+    let previous: HashMap<String, Vec<TierState>> = objectives
+        .iter()
+        .map(|o| {
+            let state = TierState {
+                breached_since: breached_since.map(|b| START + b),
+                last_evaluated: 0,
+            };
+            (o.name.clone(), vec![state; o.tiers.len()])
+        })
+        .collect();
+    let evaluations =
+        super::evaluate_objectives(&store, &objectives, &previous, now).expect("evaluate");
+    for (o, got) in objectives.iter().zip(&evaluations) {
+        prop_assert_eq!(
+            got,
+            &evaluate(o, &observations, &previous[&o.name], now),
+            "{}",
+            o.name
+        );
+    }
+
+    let release = Release {
+        version: "v2".into(),
+        rollback_to: "v1".into(),
+        started_at_ms: now.saturating_sub(release_ago_m * 60_000),
+        until_ms: now + 3_600_000,
+    };
+    let settings = WatchSettings {
+        warmup: Duration::from_secs(60 * warmup_m),
+        baseline_window: Duration::from_secs(60 * baseline_m),
+        ..WatchSettings::default()
+    };
+    let watches =
+        super::objective_watches(&store, &objectives, &previous, &release, &settings, now)
+            .expect("watch");
+    for (o, got) in objectives.iter().zip(&watches) {
+        let raw = ObjectiveWatch::observe(
+            o,
+            &observations,
+            &previous[&o.name],
+            &release,
+            &settings,
+            now,
+        );
+        prop_assert_eq!(got, &raw, "{}", o.name);
+    }
+
+    let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+    let window = Span::ending_at(now, Duration::from_secs(60 * window_m));
+    let status = super::status(&store, &names, 10, 60_000 * window_m, now).expect("status");
+    let latency = super::latency_percentiles(&store, &names, window).expect("latency");
+    for (name, got) in names.iter().zip(&status.probes) {
+        let mine: Vec<&ProbeRecord> = records
+            .iter()
+            .filter(|r| &r.probe == name && window.contains(r.scheduled_at_ms))
+            .collect();
+        let raw = Rollup::of(&mine.iter().map(|r| run_of(r)).collect::<Vec<_>>(), &[]);
+        let count = |v: Verdict| mine.iter().filter(|r| r.verdict == v).count() as u64;
+        prop_assert_eq!(
+            (got.runs, got.passed, got.failed, got.inconclusive),
+            (
+                mine.len() as u64,
+                count(Verdict::Pass),
+                count(Verdict::Fail),
+                count(Verdict::Inconclusive)
+            )
+        );
+        let ms = |q| raw.latency.quantile(q).map(|us| us as f64 / 1000.0);
+        prop_assert_eq!(
+            (got.latency_p50_ms, got.latency_p95_ms, got.latency_p99_ms),
+            (ms(0.5), ms(0.95), ms(0.99))
+        );
+        prop_assert_eq!(latency[name], (ms(0.5), ms(0.95)));
+        // The latest run: the last inserted among the latest scheduled (records keep insertion order).
+        let last = mine.iter().max_by_key(|r| r.scheduled_at_ms);
+        prop_assert_eq!(got.last_at_ms, last.map(|r| r.scheduled_at_ms));
+        prop_assert_eq!(got.last_verdict, last.map(|r| r.verdict));
+    }
+    Ok(())
 }
