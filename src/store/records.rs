@@ -1,7 +1,7 @@
 //! Probe records and the query-budget ledger.
 
 use super::db::{Db, Param, Row, args};
-use super::{Store, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::probe::{FailureClass, ProbeRecord, Verdict};
 use std::time::Duration;
 
@@ -288,6 +288,7 @@ fn row(record: &ProbeRecord, request_line: Option<i64>) -> StoreResult<[Param; 1
 
 /// Inserts one record inside the caller's transaction; returns its id.
 fn insert(db: &Db, record: &ProbeRecord) -> StoreResult<i64> {
+    super::rollups::lock_probes(db, [record.probe.as_str()])?;
     let request_line = super::record_json::stored_request(record)
         .map(|(method, url)| request_line_id(db, method, url))
         .transpose()?;
@@ -313,24 +314,22 @@ fn marks(index: usize) -> String {
 /// line looked up once: a batch costs a few round trips to PostgreSQL, not two a run.
 fn insert_many<'r>(db: &Db, records: impl IntoIterator<Item = &'r ProbeRecord>) -> StoreResult<()> {
     let records: Vec<&ProbeRecord> = records.into_iter().collect();
-    let mut lines: std::collections::HashMap<(String, String), i64> = Default::default();
+    // First the probes' lock, then the batch's new lines in order: agents writing one PostgreSQL store at
+    // once never wait for each other in a circle.
+    super::rollups::lock_probes(db, records.iter().map(|r| r.probe.as_str()))?;
+    let wanted: std::collections::BTreeSet<(&str, &str)> = records
+        .iter()
+        .filter_map(|r| super::record_json::stored_request(r))
+        .collect();
+    let mut lines = std::collections::HashMap::new();
+    for (method, url) in wanted {
+        lines.insert((method, url), request_line_id(db, method, url)?);
+    }
     for chunk in records.chunks(ROWS_PER_INSERT) {
         let mut params = Vec::with_capacity(chunk.len() * 10);
         for record in chunk {
-            let line = match super::record_json::stored_request(record) {
-                None => None,
-                Some((method, url)) => {
-                    let key = (method.to_string(), url.to_string());
-                    Some(match lines.get(&key) {
-                        Some(&id) => id,
-                        None => {
-                            let id = request_line_id(db, method, url)?;
-                            lines.insert(key, id);
-                            id
-                        }
-                    })
-                }
-            };
+            let line = super::record_json::stored_request(record)
+                .and_then(|line| lines.get(&line).copied());
             params.extend(row(record, line)?);
         }
         let values: Vec<String> = (0..chunk.len())
@@ -349,20 +348,29 @@ fn insert_many<'r>(db: &Db, records: impl IntoIterator<Item = &'r ProbeRecord>) 
 
 /// The number of a request line in `request_lines`, added there inside the caller's transaction when new.
 /// The table holds each method and URL ever recorded once: a probe's line changes only with its definition.
+/// Agents writing one PostgreSQL store may add the same line at once: the one that loses waits for the
+/// other's commit, adds nothing, and reads the line the other added.
 fn request_line_id(db: &Db, method: &str, url: &str) -> StoreResult<i64> {
-    let known = db.query_opt(
-        "SELECT id FROM request_lines WHERE method = ?1 AND url = ?2",
+    let known = || {
+        db.query_opt(
+            "SELECT id FROM request_lines WHERE method = ?1 AND url = ?2",
+            args![method, url],
+            |r| r.get(0),
+        )
+    };
+    if let Some(id) = known()? {
+        return Ok(id);
+    }
+    let added = db.query_opt(
+        "INSERT INTO request_lines (method, url) VALUES (?1, ?2) ON CONFLICT (method, url) DO NOTHING
+         RETURNING id",
         args![method, url],
         |r| r.get(0),
     )?;
-    if let Some(id) = known {
-        return Ok(id);
+    match added {
+        Some(id) => Ok(id),
+        None => known()?.ok_or(StoreError::Interrupted),
     }
-    db.query_row(
-        "INSERT INTO request_lines (method, url) VALUES (?1, ?2) RETURNING id",
-        args![method, url],
-        |r| r.get(0),
-    )
 }
 
 /// A stored record's JSON, as `ProbeRecord` serialized it.

@@ -163,6 +163,7 @@ pub(super) fn add<'r>(
     records: impl IntoIterator<Item = &'r ProbeRecord>,
 ) -> StoreResult<()> {
     let records: Vec<&ProbeRecord> = records.into_iter().collect();
+    lock_probes(db, records.iter().map(|r| r.probe.as_str()))?;
     super::rollup_classes::add(db, &records)?;
     let tracked = thresholds(db)?;
     for ((level, probe, start), delta) in roll_up(records.iter().copied().map(run_of), &tracked) {
@@ -187,6 +188,30 @@ pub(super) fn add<'r>(
             None => delta,
         };
         write(db, level, &probe, start, &row)?;
+    }
+    Ok(())
+}
+
+/// The advisory lock class of a probe's rollup rows (PostgreSQL).
+const ROLLUP_LOCK: i32 = 0x726f_6c6c; // "roll"
+
+/// Holds, until the caller's transaction ends, the right to change `probes`' rollup rows: a row is read,
+/// merged and written back, and agents writing one PostgreSQL store must not merge from the same old row
+/// (one's runs would be lost from it). Taken in name order, first thing in a write (see `records`), so two
+/// writers never wait for each other in a circle. SQLite has one writer at a time: nothing to do.
+pub(super) fn lock_probes<'p>(
+    db: &Db,
+    probes: impl IntoIterator<Item = &'p str>,
+) -> StoreResult<()> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let probes: std::collections::BTreeSet<&str> = probes.into_iter().collect();
+    for probe in probes {
+        db.execute(
+            "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
+            args![ROLLUP_LOCK, probe],
+        )?;
     }
     Ok(())
 }

@@ -217,3 +217,30 @@ fn an_availability_objective_over_no_probe_counts_nothing() {
         );
     });
 }
+
+#[test]
+fn agents_writing_one_postgresql_store_at_once_lose_no_run_from_the_rollups() {
+    let url = crate::store::test_postgres::database();
+    let target = crate::store::PgTarget::parse(&url).expect("url");
+    Store::open_url(&target, None).expect("a new store");
+    let records = history();
+    // Four agents at once, each every fourth run in batches of 5: they share hour and day rows.
+    let agents: Vec<_> = (0..4)
+        .map(|agent| {
+            let target = target.clone();
+            let mine: Vec<ProbeRecord> = records.iter().skip(agent).step_by(4).cloned().collect();
+            std::thread::spawn(move || {
+                let store = Store::open_url(&target, None).expect("open");
+                for batch in mine.chunks(5) {
+                    store.insert_records(batch).expect("insert");
+                }
+            })
+        })
+        .collect();
+    for agent in agents {
+        agent.join().expect("agent");
+    }
+    let store = Store::open_url(&target, None).expect("open");
+    assert_eq!(store.record_count().expect("count"), records.len() as u64);
+    assert_eq!(rows(&store), expected(&records, &Thresholds::new()));
+}
