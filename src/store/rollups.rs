@@ -270,6 +270,12 @@ pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<(
         )
         .map(|n| n as u64)
     })?;
+    // Agents writing the same PostgreSQL store wait for the rebuild (and it for their writes in progress).
+    if db.dialect() == Dialect::Postgres {
+        let probes: Vec<String> =
+            db.query_map("SELECT DISTINCT probe FROM records", &[], |r| r.get(0))?;
+        lock_probes(db, probes.iter().map(String::as_str))?;
+    }
     db.execute(
         "DELETE FROM rollups WHERE start_ms >= ?1",
         args![clamp(from_ms)],

@@ -237,9 +237,20 @@ fn agents_writing_one_postgresql_store_at_once_lose_no_run_from_the_rollups() {
             })
         })
         .collect();
+    // And one rebuilding the rollups meanwhile (it waits for the writers' locks, and they for its).
+    let rebuilder = {
+        let target = target.clone();
+        std::thread::spawn(move || {
+            let store = Store::open_url(&target, None).expect("open");
+            for _ in 0..3 {
+                store.rebuild_rollups().expect("rebuild");
+            }
+        })
+    };
     for agent in agents {
         agent.join().expect("agent");
     }
+    rebuilder.join().expect("rebuilder");
     let store = Store::open_url(&target, None).expect("open");
     assert_eq!(store.record_count().expect("count"), records.len() as u64);
     assert_eq!(rows(&store), expected(&records, &Thresholds::new()));
