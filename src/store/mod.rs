@@ -422,6 +422,46 @@ mod tests {
         assert_eq!(spawned.expect("task"), 0);
     }
 
+    /// The server ends the store's session (as a restart does): a write outside a transaction connects
+    /// again and succeeds; a unit that was under way fails whole, and the next one connects again.
+    #[test]
+    fn a_postgresql_store_connects_again_when_its_connection_is_lost() {
+        let url = test_postgres::database();
+        let database = url.rsplit('/').next().expect("database").to_string();
+        let store = Store::open_url(&PgTarget::parse(&url).expect("url"), None).expect("open");
+        let end_sessions = || {
+            let mut admin = test_postgres::server().connect("postgres").expect("admin");
+            let ended = admin
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&database],
+                )
+                .expect("terminate");
+            assert_eq!(ended.len(), 1, "the store's one session");
+        };
+        let silence = |at: u64| store.add_silence(None, at, at + 1, "test").map(|s| s.id);
+        silence(1).expect("a write");
+        end_sessions();
+        silence(2).expect("a write after the session ended");
+        let failed = store.atomically(|s| {
+            s.add_silence(None, 3, 4, "in a unit")?;
+            end_sessions();
+            s.add_silence(None, 5, 6, "in a unit")
+        });
+        assert!(failed.is_err(), "the unit's connection is gone: {failed:?}");
+        assert!(store.db.is_autocommit());
+        silence(7).expect("the next write connects again");
+        let reasons: Vec<String> = store
+            .db
+            .query_map("SELECT reason FROM silences ORDER BY id", &[], |r| r.get(0))
+            .expect("silences");
+        assert_eq!(
+            reasons,
+            ["test", "test", "test"],
+            "nothing of the failed unit"
+        );
+    }
+
     #[test]
     fn rows_are_read_a_few_at_a_time_while_the_reader_writes() {
         for_each_backend(|store| {

@@ -96,6 +96,8 @@ impl PgTarget {
         })?;
         Ok(Pg {
             client: Some(client),
+            config,
+            lost: false,
             statements: HashMap::new(),
             depth: Depth::default(),
             cursors: 0,
@@ -107,6 +109,10 @@ impl PgTarget {
 pub struct Pg {
     /// Always there but while dropped (see `Drop`).
     client: Option<postgres::Client>,
+    /// How to connect again (with the password: never shown).
+    config: postgres::Config,
+    /// The connection was lost inside a transaction: the next call outside one connects again.
+    lost: bool,
     /// Prepared once per connection, by the SQL as written (with `?N`).
     statements: HashMap<String, postgres::Statement>,
     depth: Depth,
@@ -153,7 +159,47 @@ impl Drop for Pg {
     }
 }
 
+/// Whether `e` says the connection is gone (the server restarted, or ended this session), not that a
+/// statement failed.
+fn is_lost(e: &postgres::Error) -> bool {
+    let class = e.code().map(|code| &code.code()[..2]);
+    e.is_closed()
+        || matches!(class, Some("08" | "57"))
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
 impl Pg {
+    /// Runs `op`; when the connection turns out lost outside a transaction, connects again and runs it once
+    /// more (a lost transaction is the caller's error: its unit is undone, and the next call connects).
+    fn call<T>(&mut self, op: impl Fn(&mut Pg) -> StoreResult<T>) -> StoreResult<T> {
+        if self.lost && self.depth.get() == 0 {
+            self.reconnect()?;
+        }
+        match op(self) {
+            Err(StoreError::Pg(e)) if is_lost(&e) => {
+                self.lost = true;
+                if self.depth.get() > 0 {
+                    return Err(StoreError::Pg(e));
+                }
+                tracing::warn!(error = %e, "the PostgreSQL store's connection was lost; connecting again");
+                self.reconnect()?;
+                op(self)
+            }
+            other => other,
+        }
+    }
+
+    fn reconnect(&mut self) -> StoreResult<()> {
+        let config = &self.config;
+        let client = off_runtime(|| config.connect(postgres::NoTls))?;
+        if let Some(old) = self.client.replace(client) {
+            off_runtime(move || drop(old));
+        }
+        self.statements.clear();
+        self.lost = false;
+        Ok(())
+    }
+
     fn client(&mut self) -> &mut postgres::Client {
         self.client
             .as_mut()
@@ -171,15 +217,19 @@ impl Pg {
     }
 
     pub fn execute(&mut self, sql: &str, params: &[Param]) -> StoreResult<u64> {
-        let stmt = self.statement(sql)?;
-        let client = self.client();
-        Ok(off_runtime(|| client.execute(&stmt, &refs(params)))?)
+        self.call(|pg| {
+            let stmt = pg.statement(sql)?;
+            let client = pg.client();
+            Ok(off_runtime(|| client.execute(&stmt, &refs(params)))?)
+        })
     }
 
     pub fn query(&mut self, sql: &str, params: &[Param]) -> StoreResult<Vec<postgres::Row>> {
-        let stmt = self.statement(sql)?;
-        let client = self.client();
-        Ok(off_runtime(|| client.query(&stmt, &refs(params)))?)
+        self.call(|pg| {
+            let stmt = pg.statement(sql)?;
+            let client = pg.client();
+            Ok(off_runtime(|| client.query(&stmt, &refs(params)))?)
+        })
     }
 
     pub fn batch(&mut self, sql: &str) -> StoreResult<()> {
@@ -193,8 +243,10 @@ impl Pg {
         {
             self.statements.clear();
         }
-        let client = self.client();
-        Ok(off_runtime(|| client.batch_execute(sql))?)
+        self.call(|pg| {
+            let client = pg.client();
+            Ok(off_runtime(|| client.batch_execute(sql))?)
+        })
     }
 
     /// Opens a cursor over `sql` inside the current transaction; returns its name.
@@ -202,16 +254,19 @@ impl Pg {
         self.cursors += 1;
         let name = format!("oewsprobe_rows_{}", self.cursors);
         let declare = format!("DECLARE {name} NO SCROLL CURSOR FOR {}", to_dollars(sql));
-        let client = self.client();
-        off_runtime(|| client.execute(&declare, &refs(params)))?;
+        self.call(|pg| {
+            let client = pg.client();
+            Ok(off_runtime(|| client.execute(&declare, &refs(params)))?)
+        })?;
         Ok(name)
     }
 
     pub fn fetch(&mut self, cursor: &str) -> StoreResult<Vec<postgres::Row>> {
-        let client = self.client();
-        Ok(off_runtime(|| {
-            client.query(&format!("FETCH {FETCH} FROM {cursor}"), &[])
-        })?)
+        let fetch = format!("FETCH {FETCH} FROM {cursor}");
+        self.call(|pg| {
+            let client = pg.client();
+            Ok(off_runtime(|| client.query(&fetch, &[]))?)
+        })
     }
 
     pub fn depth(&self) -> u32 {
