@@ -133,3 +133,57 @@ fn run_status_and_store_stats_work_on_a_postgresql_store() {
         "{runs:?}"
     );
 }
+
+/// The PostgreSQL server restarts while `run` probes every second: the daemon keeps probing, keeps the
+/// runs it could not write, and writes them once the server is back; no scheduled second is missing.
+#[test]
+fn runs_made_while_postgresql_restarts_are_written_once_it_is_back() {
+    let sim = SimProcess::start(&[]);
+    let server = support::postgres::start();
+    let url = server.database();
+    let daemon = Daemon::start(
+        &sim.url,
+        &format!("store = \"{url}\""),
+        &[("health.toml", HEALTH_EVERY_1S)],
+    );
+    let location = Location::Postgres {
+        target: PgTarget::parse(&url).expect("url"),
+        password: None,
+    };
+    let count = || {
+        Store::open_at(&location)
+            .and_then(|s| s.record_count())
+            .unwrap_or(0)
+    };
+    wait_for("three runs", Duration::from_secs(30), || {
+        daemon.stderr().contains("oewsprobe run: watching") && count() >= 3
+    });
+    server.restart(Duration::from_secs(4));
+    let after = count();
+    wait_for(
+        "the runs of the outage and after",
+        Duration::from_secs(40),
+        || count() >= after + 8,
+    );
+    daemon.signal("TERM");
+    let mut daemon = daemon;
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    let seconds: Vec<u64> = Store::open_at(&location)
+        .and_then(|s| s.records_since(0))
+        .expect("runs")
+        .iter()
+        .map(|r| r.scheduled_at_ms / 1_000)
+        .collect();
+    let (first, last) = (seconds[0], seconds[seconds.len() - 1]);
+    let missing: Vec<u64> = (first..=last).filter(|s| !seconds.contains(s)).collect();
+    assert!(
+        missing.is_empty(),
+        "no second without its run: missing {missing:?}\n{stderr}"
+    );
+    assert!(last - first >= 10, "{seconds:?}");
+    assert!(
+        stderr.contains("the PostgreSQL store's connection was lost; connecting again"),
+        "the outage was seen: {stderr}"
+    );
+}

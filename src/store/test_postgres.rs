@@ -4,6 +4,8 @@
 //! its own database ([`database`]). Shared by the unit tests (`store::test_postgres`) and `tests/support`.
 //!
 //! No test skips when PostgreSQL is missing: [`server`] panics, saying what to install.
+// Shared by the unit tests and tests/support: each uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +25,7 @@ pub const PASSWORD: &str = "s3cret-for-tests";
 pub struct Server {
     pub port: u16,
     pub dir: PathBuf,
+    bin: PathBuf,
     /// Outlives this process on purpose: it stops the server after it.
     _watchdog: std::process::Child,
 }
@@ -72,7 +75,9 @@ pub fn server() -> &'static Server {
     SERVER.get_or_init(start)
 }
 
-fn start() -> Server {
+/// A server of its own, for a test that stops and starts it ([`Server::restart`]); stopped like the shared
+/// one when the test process ends.
+pub fn start() -> Server {
     let bin = bin_dir();
     let dir = std::env::temp_dir().join(format!(
         "oewsprobe-pg-{}-{}",
@@ -143,6 +148,7 @@ fn start() -> Server {
     let server = Server {
         port,
         dir,
+        bin,
         _watchdog: watchdog,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -165,6 +171,44 @@ fn start() -> Server {
 }
 
 impl Server {
+    /// Stops the server (fast: sessions are ended), keeps it down for `down`, and starts it again with
+    /// the same data, port and options.
+    pub fn restart(&self, down: Duration) {
+        let data = self.dir.join("data");
+        let stop = as_postgres(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["stop", "-m", "fast", "-w"])
+            .output()
+            .expect("pg_ctl stop");
+        assert!(
+            stop.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&stop.stderr)
+        );
+        std::thread::sleep(down);
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        let start = as_postgres(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(self.dir.join("server-restarted.log"))
+            .args(["-o", &options, "start", "-w"])
+            .stdout(Stdio::null())
+            .output()
+            .expect("pg_ctl start");
+        assert!(
+            start.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&start.stderr)
+        );
+    }
+
     /// A client of `database`, as the superuser.
     pub fn connect(&self, database: &str) -> Result<postgres::Client, postgres::Error> {
         postgres::Config::new()
@@ -184,16 +228,23 @@ impl Server {
 /// A new, empty database on the test server, owned by [`PASSWORD_ROLE`] (so both roles can use it); returns
 /// its URL for the superuser.
 pub fn database() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let server = server();
-    let name = format!(
-        "t{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    server
-        .connect("postgres")
-        .and_then(|mut c| c.batch_execute(&format!("CREATE DATABASE {name} OWNER {PASSWORD_ROLE}")))
-        .expect("a test database");
-    server.url(SUPERUSER, &name)
+    server().database()
+}
+
+impl Server {
+    /// A new, empty database on this server (as [`database`] on the shared one).
+    pub fn database(&self) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        self.connect("postgres")
+            .and_then(|mut c| {
+                c.batch_execute(&format!("CREATE DATABASE {name} OWNER {PASSWORD_ROLE}"))
+            })
+            .expect("a test database");
+        self.url(SUPERUSER, &name)
+    }
 }
