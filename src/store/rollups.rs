@@ -194,11 +194,14 @@ pub(super) fn add<'r>(
 
 /// The advisory lock class of a probe's rollup rows (PostgreSQL).
 const ROLLUP_LOCK: i32 = 0x726f_6c6c; // "roll"
+/// The advisory lock class of all rollup rows: writers hold it shared, a rebuild alone.
+const ROLLUP_ALL_LOCK: i32 = 0x726f_6c61; // "rola"
 
 /// Holds, until the caller's transaction ends, the right to change `probes`' rollup rows: a row is read,
 /// merged and written back, and agents writing one PostgreSQL store must not merge from the same old row
 /// (one's runs would be lost from it). Taken in name order, first thing in a write (see `records`), so two
-/// writers never wait for each other in a circle. SQLite has one writer at a time: nothing to do.
+/// writers never wait for each other in a circle; before them, all rollups' lock, shared, which a rebuild
+/// takes alone. SQLite has one writer at a time: nothing to do.
 pub(super) fn lock_probes<'p>(
     db: &Db,
     probes: impl IntoIterator<Item = &'p str>,
@@ -206,6 +209,10 @@ pub(super) fn lock_probes<'p>(
     if db.dialect() != Dialect::Postgres {
         return Ok(());
     }
+    db.execute(
+        "SELECT pg_advisory_xact_lock_shared(?1, 0)",
+        args![ROLLUP_ALL_LOCK],
+    )?;
     let probes: std::collections::BTreeSet<&str> = probes.into_iter().collect();
     for probe in probes {
         db.execute(
@@ -270,11 +277,13 @@ pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<(
         )
         .map(|n| n as u64)
     })?;
-    // Agents writing the same PostgreSQL store wait for the rebuild (and it for their writes in progress).
+    // Agents writing the same PostgreSQL store wait for the rebuild, and it for their writes in progress
+    // (every write holds this lock shared; see `lock_probes`).
     if db.dialect() == Dialect::Postgres {
-        let probes: Vec<String> =
-            db.query_map("SELECT DISTINCT probe FROM records", &[], |r| r.get(0))?;
-        lock_probes(db, probes.iter().map(String::as_str))?;
+        db.execute(
+            "SELECT pg_advisory_xact_lock(?1, 0)",
+            args![ROLLUP_ALL_LOCK],
+        )?;
     }
     db.execute(
         "DELETE FROM rollups WHERE start_ms >= ?1",
