@@ -108,15 +108,7 @@ fn decide_alike(
     now_offset: u64,
     period_h: u64,
 ) -> Result<(), TestCaseError> {
-    let store = filled(store, records);
-    let objectives = objectives(period_h);
-    let now = START + now_offset;
-    let observations: Vec<_> = store
-        .records_since(0)
-        .expect("raw")
-        .iter()
-        .map(|r| r.observation())
-        .collect();
+    let (store, objectives, now, observations) = prepared(store, records, period_h, now_offset);
     // One probe's window as one rollup: the same counts and latency distribution as its raw runs.
     let window = Span::ending_at(now, Duration::from_secs(3600 * period_h));
     let raw_runs: Vec<Run> = records
@@ -142,6 +134,29 @@ fn decide_alike(
         );
     }
     Ok(())
+}
+
+/// `store` filled with `records`, the objectives of `period_h`, the instant `now_offset` after the start,
+/// and the stored runs as the SLO math sees them.
+fn prepared(
+    store: Store,
+    records: &[ProbeRecord],
+    period_h: u64,
+    now_offset: u64,
+) -> (Store, Vec<Objective>, u64, Vec<crate::slo::Observation>) {
+    let store = filled(store, records);
+    let observations = store
+        .records_since(0)
+        .expect("raw")
+        .iter()
+        .map(|r| r.observation())
+        .collect();
+    (
+        store,
+        objectives(period_h),
+        START + now_offset,
+        observations,
+    )
 }
 
 /// A store holding `records`, with 250 ms tracked for a and b (1 s for nobody: read from raw runs instead).
@@ -183,15 +198,8 @@ proptest! {
     #[test]
     fn the_read_path_answers_every_reader_as_the_raw_runs_would(
         records in history(),
-        now_offset in 0..FOUR_DAYS + 3_600_000,
-        period_h in 1u64..100,
-        release_ago_m in 0u64..600,
-        warmup_m in 0u64..120,
-        baseline_m in 1u64..1_000,
-        window_m in 1u64..6_000,
-        breached_since in proptest::option::of(0..FOUR_DAYS),
+        case in read_case(),
     ) {
-        let case = ReadCase { now_offset, period_h, release_ago_m, warmup_m, baseline_m, window_m, breached_since };
         read_path_alike(Store::in_memory().expect("store"), &records, case)?;
     }
 }
@@ -203,32 +211,30 @@ proptest! {
     #[test]
     fn the_read_path_answers_every_reader_as_the_raw_runs_would_on_postgresql(
         records in history(),
-        now_offset in 0..FOUR_DAYS + 3_600_000,
-        period_h in 1u64..100,
-        release_ago_m in 0u64..600,
-        warmup_m in 0u64..120,
-        baseline_m in 1u64..1_000,
-        window_m in 1u64..6_000,
-        breached_since in proptest::option::of(0..FOUR_DAYS),
+        case in read_case(),
     ) {
-        let case = ReadCase { now_offset, period_h, release_ago_m, warmup_m, baseline_m, window_m, breached_since };
         let url = crate::store::test_postgres::database();
         let target = crate::store::db::PgTarget::parse(&url).expect("url");
         read_path_alike(Store::open_url(&target, None).expect("store"), &records, case)?;
     }
 }
 
-/// The generated figures of one case of the read path's property, besides its runs.
-#[derive(Debug, Clone, Copy)]
-struct ReadCase {
-    now_offset: u64,
-    period_h: u64,
-    release_ago_m: u64,
-    warmup_m: u64,
-    baseline_m: u64,
-    window_m: u64,
-    breached_since: Option<u64>,
+fn read_case() -> impl Strategy<Value = ReadCase> {
+    (
+        0..FOUR_DAYS + 3_600_000,
+        1u64..100,
+        0u64..600,
+        0u64..120,
+        1u64..1_000,
+        1u64..6_000,
+        proptest::option::of(0..FOUR_DAYS),
+    )
 }
+
+/// The generated figures of one case of the read path's property, besides its runs: now (after the
+/// start), the objectives' period in hours, the release (minutes ago), the warm-up, baseline and window (in
+/// minutes), and since when the tiers were breached before.
+type ReadCase = (u64, u64, u64, u64, u64, u64, Option<u64>);
 
 /// Every reader answers from `store`, filled with `records`, as the raw runs would.
 fn read_path_alike(
@@ -236,24 +242,9 @@ fn read_path_alike(
     records: &[ProbeRecord],
     case: ReadCase,
 ) -> Result<(), TestCaseError> {
-    let ReadCase {
-        now_offset,
-        period_h,
-        release_ago_m,
-        warmup_m,
-        baseline_m,
-        window_m,
-        breached_since,
-    } = case;
-    let store = filled(store, records);
-    let objectives = objectives(period_h);
-    let now = START + now_offset;
-    let observations: Vec<_> = store
-        .records_since(0)
-        .expect("raw")
-        .iter()
-        .map(|r| r.observation())
-        .collect();
+    let (now_offset, period_h, release_ago_m, warmup_m, baseline_m, window_m, breached_since) =
+        case;
+    let (store, objectives, now, observations) = prepared(store, records, period_h, now_offset);
     // The daemon's tier states from an earlier evaluation, stepped on from both sources alike.
     let previous: HashMap<String, Vec<TierState>> = objectives
         .iter()

@@ -62,6 +62,15 @@ fn as_postgres(program: &Path) -> Command {
     }
 }
 
+/// The server's options: loopback and `port` only, its socket in `dir`, durability off (a test server).
+fn options(port: u16, dir: &Path) -> String {
+    format!(
+        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off \
+         -c full_page_writes=off -c max_connections=200",
+        dir.display()
+    )
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -118,8 +127,8 @@ pub fn start() -> Server {
     // The watchdog: starts the server, waits for this process to end, then stops the server and removes
     // its files.
     let postgres = format!(
-        "{runuser} {bin}/postgres -D {data} -c listen_addresses=127.0.0.1 -p {port} -k {dir} \
-         -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+        "{runuser} {bin}/postgres -D {data} {options}",
+        options = options(port, &dir),
         runuser = if is_root() {
             "runuser -u postgres --"
         } else {
@@ -127,7 +136,6 @@ pub fn start() -> Server {
         },
         bin = bin.display(),
         data = data.display(),
-        dir = dir.display(),
     );
     let script = format!(
         "{postgres} >{log} 2>&1 &\n\
@@ -187,12 +195,7 @@ impl Server {
             String::from_utf8_lossy(&stop.stderr)
         );
         std::thread::sleep(down);
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200",
-            self.port,
-            self.dir.display()
-        );
+        let options = options(self.port, &self.dir);
         let start = as_postgres(&self.bin.join("pg_ctl"))
             .arg("-D")
             .arg(&data)
