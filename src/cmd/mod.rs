@@ -78,7 +78,8 @@ pub fn open_store(
         target: None,
     };
     let plan = crate::config::load_for_store(&sources).map_err(|e| e.to_string())?;
-    let store = crate::store::Store::open(&plan.settings.run.store).map_err(|e| e.to_string())?;
+    let store =
+        crate::store::Store::open_at(&plan.settings.run.store).map_err(|e| e.to_string())?;
     Ok((store, plan))
 }
 

@@ -17,7 +17,7 @@ pub fn run(args: &ReportArgs) -> Exit {
     };
     let config = PageConfig::of(&plan);
     let window_ms = u64::try_from(args.window.as_millis()).unwrap_or(u64::MAX);
-    let page = Store::open(&plan.settings.run.store).and_then(|store| {
+    let page = Store::open_at(&plan.settings.run.store).and_then(|store| {
         store.naming_damage(|store| {
             let facts = crate::happened::page_facts(
                 store,

@@ -28,7 +28,7 @@ pub async fn run(args: RunArgs) -> Exit {
     };
     // The rollups count slow runs against the plan's latency thresholds (a change rebuilds them).
     let thresholds = crate::history::latency_thresholds(&plan.objectives);
-    let opened = Store::open_for_run(&plan.settings.run.store).and_then(|store| {
+    let opened = Store::open_for_run_at(&plan.settings.run.store).and_then(|store| {
         store.track_latency_thresholds(&thresholds)?;
         Ok(store)
     });
@@ -314,7 +314,7 @@ fn apply(
         "oewsprobe run: watching {} from {} with {scheduled} scheduled probes and {bursts} scheduled bursts (store {}); {}",
         target_of(plan),
         plan.settings.run.location,
-        plan.settings.run.store.display(),
+        plan.settings.run.store,
         alert_email_line(&plan.settings.alert)
     ));
     let insecure: Vec<&str> = plan

@@ -17,7 +17,7 @@ pub fn run(args: &StatusArgs) -> Exit {
         Err(exit) => return exit,
     };
     let names: Vec<String> = plan.probes.iter().map(|p| p.name.clone()).collect();
-    let status = Store::open(&plan.settings.run.store).and_then(|store| {
+    let status = Store::open_at(&plan.settings.run.store).and_then(|store| {
         store.naming_damage(|store| {
             let window = args.window.as_millis() as u64;
             let mut status = crate::happened::status(

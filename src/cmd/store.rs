@@ -6,7 +6,9 @@ use crate::cli::{ConfigArgs, Format, ReleaseListArgs, StoreCommand, StoreExportA
 use crate::config::suggest;
 use crate::exit::Exit;
 use crate::report::{rebuilt_text, stats_table};
-use crate::store::{ExportError, ImportError, LockError, RunFilter, Store, StoreError, count_text};
+use crate::store::{
+    ExportError, ImportError, Location, LockError, RunFilter, Store, StoreError, count_text,
+};
 use std::io::{BufReader, BufWriter, ErrorKind};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +31,7 @@ pub fn run(command: StoreCommand) -> Exit {
 }
 
 /// The configured store (`run.store`); config errors are printed here (and the returned message is empty).
-fn store_path(config: &ConfigArgs) -> Result<PathBuf, String> {
+fn store_path(config: &ConfigArgs) -> Result<Location, String> {
     crate::config::load_for_store(&super::sources(config, None))
         .map(|plan| plan.settings.run.store)
         .map_err(|errors| {
@@ -39,24 +41,28 @@ fn store_path(config: &ConfigArgs) -> Result<PathBuf, String> {
 }
 
 /// The configured store, which must exist: opening a store that is not there would create an empty one.
-fn existing_store_path(config: &ConfigArgs) -> Result<PathBuf, String> {
-    let path = store_path(config)?;
-    if !path.exists() {
+/// (A PostgreSQL store is the server's: a database that is not there cannot be connected to.)
+fn existing_store_path(config: &ConfigArgs) -> Result<Location, String> {
+    let location = store_path(config)?;
+    if let Some(path) = location.file()
+        && !path.exists()
+    {
         return Err(format!(
             "no store at {} (run.store): nothing has been recorded there",
             path.display()
         ));
     }
-    Ok(path)
+    Ok(location)
 }
 
 fn existing_store(config: &ConfigArgs) -> Result<Store, String> {
-    Store::open(&existing_store_path(config)?).map_err(|e| e.to_string())
+    Store::open_at(&existing_store_path(config)?).map_err(|e| e.to_string())
 }
 
-/// The store at `path`, held against `run` (and any other writer) while this process writes.
-fn store_for_writing(path: &Path, what: &str) -> Result<Store, String> {
-    Store::open_for_run(path).map_err(|e| match e {
+/// The store at `location`, held against `run` (and any other writer) while this process writes (a SQLite
+/// file's run lock; a PostgreSQL store has none).
+fn store_for_writing(location: &Location, what: &str) -> Result<Store, String> {
+    Store::open_for_run_at(location).map_err(|e| match e {
         StoreError::Locked(LockError::Held { pid, store }) => format!(
             "refused: another oewsprobe run (pid {pid}) is using the store {store}; stop it first ({what} \
              writes runs and rollups, and only one process may)"

@@ -59,7 +59,9 @@ impl WatchConfig {
 /// `[run]`, compiled.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
-    pub store: PathBuf,
+    /// `run.store`: a SQLite file (relative to the config file), or a PostgreSQL database
+    /// (`postgres://USER@HOST:PORT/DB`, its password from `run.store_password`).
+    pub store: crate::store::Location,
     /// `run.retention_*`: how long each tier of history is kept.
     pub retention: crate::history::Retention,
     pub max_concurrent: usize,
@@ -136,7 +138,7 @@ impl Settings {
             check_concurrency: DEFAULT_CHECK_CONCURRENCY,
             queries_per_hour: DEFAULT_QUERIES_PER_HOUR,
             run: RunSettings {
-                store: PathBuf::from(DEFAULT_STORE),
+                store: crate::store::Location::File(PathBuf::from(DEFAULT_STORE)),
                 retention: crate::history::Retention::default(),
                 max_concurrent: DEFAULT_MAX_CONCURRENT,
                 jitter: DEFAULT_JITTER,
@@ -236,7 +238,7 @@ pub fn compile_settings(
         ));
     }
     let run = RunSettings {
-        store: base_dir.join(raw.run.store.as_deref().unwrap_or(DEFAULT_STORE)),
+        store: compile_store(&raw.run, base_dir, &mut errors),
         retention: super::retention::compile_retention(&raw.run, &mut errors),
         max_concurrent: keep(
             &mut errors,
@@ -336,7 +338,7 @@ pub fn compile_settings(
     match target {
         Some(target) if located.is_empty() => Ok(Settings {
             watch: WatchConfig {
-                secrets: resolved_secrets(&watch, &alert, telemetry.as_ref(), &headers),
+                secrets: resolved_secrets(&run.store, &watch, &alert, telemetry.as_ref(), &headers),
                 ..watch
             },
             target,
@@ -512,9 +514,46 @@ fn compile_watch(
     }
 }
 
-/// Every secret value the config resolved: the webhook secret, the SMTP password, the OTLP headers and the
-/// target's credential headers.
+/// `run.store` and `run.store_password`. The password is read whatever the command (unlike the other
+/// secrets, which the store-only commands check for form only): every command that opens the store needs it.
+fn compile_store(
+    raw: &super::raw::RawRun,
+    base_dir: &Path,
+    errors: &mut Vec<FieldError>,
+) -> crate::store::Location {
+    use crate::store::{Location, PgTarget};
+    let text = raw.store.as_deref().unwrap_or(DEFAULT_STORE);
+    if !PgTarget::is_url(text) {
+        if raw.store_password.is_some() {
+            errors.push(FieldError::new(
+                "run.store_password",
+                "only a PostgreSQL store (run.store = \"postgres://USER@HOST:PORT/DB\") takes a password; \
+                 remove the key",
+            ));
+        }
+        return Location::File(base_dir.join(text));
+    }
+    let password = raw
+        .store_password
+        .as_deref()
+        .and_then(|reference| keep(errors, "run.store_password", values::secret(reference)));
+    match PgTarget::parse(text) {
+        Ok(target) => Location::Postgres { target, password },
+        Err(message) => {
+            // The URL is not repeated: it may hold a password.
+            errors.push(FieldError::new(
+                "run.store",
+                format!("the PostgreSQL URL {message}"),
+            ));
+            Location::File(PathBuf::from(DEFAULT_STORE))
+        }
+    }
+}
+
+/// Every secret value the config resolved: the webhook secret, the SMTP password, the OTLP headers, the
+/// target's credential headers and the store's password.
 fn resolved_secrets(
+    store: &crate::store::Location,
     watch: &WatchConfig,
     alert: &crate::alert::AlertSettings,
     telemetry: Option<&super::OtlpSettings>,
@@ -528,6 +567,10 @@ fn resolved_secrets(
         .iter()
         .filter(|(name, _)| crate::telemetry::is_sensitive_header(name))
         .map(|(_, value)| crate::rollback::Secret::new(value.as_bytes().to_vec()));
+    let store = match store {
+        crate::store::Location::Postgres { password, .. } => password.clone(),
+        crate::store::Location::File(_) => None,
+    };
     watch
         .webhook_secret
         .clone()
@@ -535,6 +578,7 @@ fn resolved_secrets(
         .chain(smtp)
         .chain(otlp)
         .chain(target)
+        .chain(store)
         .collect()
 }
 
@@ -607,5 +651,97 @@ mod tests {
         )
         .expect("override");
         assert_eq!(local.target.as_str(), "http://127.0.0.1:9/");
+    }
+
+    fn compiled(toml_text: &str) -> Result<Settings, Vec<String>> {
+        let raw: RawConfig = toml::from_str(toml_text).expect("toml");
+        compile_settings(
+            &raw,
+            Path::new("oewsprobe.toml"),
+            Path::new("/etc/oewsprobe"),
+            Some("http://127.0.0.1:9"),
+            None,
+            values::Secrets::FormOnly,
+        )
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_postgresql_store_takes_its_password_by_reference_and_never_shows_it() {
+        let settings = compiled("[run]\nstore = \"oewsprobe.sqlite\"\n").expect("a file");
+        assert_eq!(
+            settings.run.store,
+            crate::store::Location::File("/etc/oewsprobe/oewsprobe.sqlite".into())
+        );
+        // A variable no other test sets.
+        let name = "OEWSPROBE_TEST_STORE_PASSWORD_COMPILE";
+        let settings = compiled(&format!(
+            "[run]\nstore = \"postgres://probe@db.internal:5433/oews\"\nstore_password = \"env:{name}\"\n"
+        ));
+        assert_eq!(
+            settings.expect_err("unset"),
+            [format!(
+                "oewsprobe.toml: run.store_password: the environment variable {name} is not set"
+            )]
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "hunter2\n").expect("write");
+        let settings = compiled(&format!(
+            "[run]\nstore = \"postgres://probe@db.internal:5433/oews\"\nstore_password = \"file:{}\"\n",
+            file.display()
+        ))
+        .expect("compiles, even for the store-only commands");
+        let crate::store::Location::Postgres { target, password } = &settings.run.store else {
+            panic!("{:?}", settings.run.store)
+        };
+        assert_eq!(target.to_string(), "postgres://probe@db.internal:5433/oews");
+        assert_eq!(
+            password.as_ref().map(|p| p.expose().to_vec()),
+            Some(b"hunter2".to_vec())
+        );
+        assert!(
+            settings
+                .watch
+                .secrets
+                .iter()
+                .any(|s| s.expose() == b"hunter2"),
+            "kept from the hook's environment and redacted from its output"
+        );
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        for (toml_text, error) in [
+            (
+                "[run]\nstore = \"postgres://probe:hunter2@db.internal/oews\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL holds a password: give it by reference in \
+                 run.store_password (\"env:NAME\" or \"file:PATH\"), never in the URL",
+            ),
+            (
+                "[run]\nstore = \"postgres://db.internal/oews\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL names no user (postgres://USER@HOST:PORT/DB)",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL names no database (postgres://USER@HOST:PORT/DB)",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=require\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has options (?…); only \
+                 postgres://USER@HOST:PORT/DB is read",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews\"\nstore_password = \"hunter2\"\n",
+                "oewsprobe.toml: run.store_password: give the secret by reference, \"env:NAME\" or \
+                 \"file:PATH\", never inline",
+            ),
+            (
+                "[run]\nstore = \"oewsprobe.sqlite\"\nstore_password = \"env:PGPASSWORD\"\n",
+                "oewsprobe.toml: run.store_password: only a PostgreSQL store (run.store = \
+                 \"postgres://USER@HOST:PORT/DB\") takes a password; remove the key",
+            ),
+        ] {
+            let errors = compiled(toml_text).expect_err(toml_text);
+            assert_eq!(errors, [error], "{toml_text}");
+            assert!(!errors.concat().contains("hunter2"));
+        }
     }
 }

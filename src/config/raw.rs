@@ -173,8 +173,10 @@ pub struct RawRollback {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
-    /// The SQLite store, relative to the config file.
+    /// The SQLite store, relative to the config file, or a PostgreSQL URL (`postgres://USER@HOST:PORT/DB`).
     pub store: Option<String>,
+    /// The PostgreSQL store's password, by reference only: `env:NAME` or `file:PATH`.
+    pub store_password: Option<String>,
     /// The former name of `retention_raw`.
     pub retention: Option<String>,
     /// How long raw runs of every verdict are kept.

@@ -6,6 +6,7 @@
 use super::html::Links;
 use super::model::Page;
 use super::{PageConfig, badge, encoding, pages};
+use crate::store::Location;
 use crate::store::{Store, StoreResult};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ struct Pages {
 /// The pages' own connection to the store, opened at the first page asked for: with the store in WAL mode
 /// a page's read never waits for `run`'s writes, nor holds them up, and pages are read one at a time.
 struct Reader {
-    path: PathBuf,
+    location: Location,
     store: Mutex<Option<Store>>,
 }
 
@@ -38,7 +38,7 @@ impl Reader {
         let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
         let store = match slot.take() {
             Some(store) => store,
-            None => Store::open_for_reading(&self.path)?,
+            None => Store::open_for_reading_at(&self.location)?,
         };
         let out = read(&store);
         *slot = Some(store);
@@ -72,8 +72,8 @@ enum What {
     UptimeBadge(String, String),
 }
 
-/// The routes, over the store at `path` (the daemon's, read through a connection of their own) and `config`.
-pub fn router(path: PathBuf, config: SharedConfig) -> Router {
+/// The routes, over the store at `location` (the daemon's, read through a connection of their own) and `config`.
+pub fn router(location: Location, config: SharedConfig) -> Router {
     let page = |what: fn(Option<String>) -> What| {
         move |State(p): State<Pages>, h: HeaderMap, Query(q): Q, name: Option<Path<String>>| {
             respond(p, h, q, what(name.map(|Path(n)| n)))
@@ -96,7 +96,7 @@ pub fn router(path: PathBuf, config: SharedConfig) -> Router {
         .route("/badge/{name}/uptime/{file}", get(uptime_badge))
         .with_state(Pages {
             reader: Arc::new(Reader {
-                path,
+                location,
                 store: Mutex::new(None),
             }),
             config,

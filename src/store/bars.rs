@@ -8,7 +8,6 @@ use super::history::{bind, placeholders};
 use super::{Store, StoreResult};
 use crate::history::{Held, Level, Rollup, cover};
 use crate::slo::Span;
-use rusqlite::params_from_iter;
 use std::collections::BTreeMap;
 
 /// Which rows and runs answer a strip's bars: per level, the bucket ranges of every bar's cover (joined
@@ -89,7 +88,8 @@ impl Store {
         }
         for &(level, from, to) in &plan.ranges {
             let sql = format!(
-                "SELECT probe, (start_ms - {origin}) / {width}, SUM(pass), SUM(fail), SUM(inconclusive)
+                "SELECT probe, (start_ms - {origin}) / {width}, CAST(SUM(pass) AS BIGINT),
+                        CAST(SUM(fail) AS BIGINT), CAST(SUM(inconclusive) AS BIGINT)
                  FROM rollups WHERE level = {level} AND probe IN ({probes}) AND start_ms BETWEEN ? AND ?
                  GROUP BY 1, 2",
                 origin = plan.origin_ms,
@@ -97,16 +97,14 @@ impl Store {
                 level = super::rollups::code(level),
                 probes = placeholders(probes.len()),
             );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(bind(probes, from, to)), |r| {
+            let rows = self.db.query_map(&sql, &bind(probes, from, to), |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    [r.get::<_, i64>(2)?, r.get(3)?, r.get(4)?],
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)?,
+                    [r.get::<i64>(2)?, r.get(3)?, r.get(4)?],
                 ))
             })?;
-            for row in rows {
-                let (probe, index, [pass, fail, inconclusive]) = row?;
+            for (probe, index, [pass, fail, inconclusive]) in rows {
                 if let Some(counts) = out.get_mut(&probe) {
                     let bar = &mut counts[plan.bar_index(index)];
                     bar.pass += pass.max(0) as u64;

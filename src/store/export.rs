@@ -1,9 +1,9 @@
 //! Reading runs back whole, oldest first, one row at a time (adapter): `store export` streams them out as
 //! JSON Lines in constant memory, whatever the store's size.
 
+use super::db::{Param as Sql, args};
 use super::{Store, StoreError, StoreResult};
 use crate::probe::ProbeRecord;
-use rusqlite::types::Value as Sql;
 use std::io::Write;
 
 /// Which runs: of these probes (all when empty), scheduled in `[since_ms, until_ms)`.
@@ -32,18 +32,26 @@ impl Store {
         mut each: impl FnMut(ProbeRecord) -> Result<(), E>,
     ) -> Result<u64, E> {
         let (sql, params) = query(filter);
-        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params))
-            .map_err(StoreError::from)?;
         let mut count = 0;
-        while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let (columns, json) = super::record_json::read(row).map_err(StoreError::from)?;
-            let full = super::record_json::full(&columns, &json).map_err(StoreError::from)?;
-            each(serde_json::from_value(full).map_err(StoreError::from)?)?;
+        // `each`'s own error stops the rows like a store error, and is the answer.
+        let mut stopped = None;
+        let read = self.db.each_row(&sql, &params, |row| {
+            let (columns, json) = super::record_json::read(row)?;
+            let full = super::record_json::full(&columns, &json)?;
+            if let Err(e) = each(serde_json::from_value(full)?) {
+                stopped = Some(e);
+                return Err(StoreError::Interrupted);
+            }
             count += 1;
+            Ok(())
+        });
+        match (stopped, read) {
+            (Some(e), _) => Err(e),
+            (None, read) => {
+                read?;
+                Ok(count)
+            }
         }
-        Ok(count)
     }
 
     /// Writes every run `filter` selects to `out` as JSON Lines ([`super::export_line`]), oldest first;
@@ -60,12 +68,14 @@ impl Store {
 
     /// Those of `names` of which the store holds no run at all (a mistyped `--probe`).
     pub fn probes_without_runs(&self, names: &[String]) -> StoreResult<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM records WHERE probe = ?1)")?;
         let mut missing = Vec::new();
         for name in names {
-            if !stmt.query_row([name], |r| r.get::<_, bool>(0))? {
+            let held = self.db.query_row(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE probe = ?1)",
+                args![name],
+                |r| r.get::<bool>(0),
+            )?;
+            if !held {
                 missing.push(name.clone());
             }
         }
@@ -74,19 +84,19 @@ impl Store {
 
     /// The probes the store holds runs of, by name.
     pub fn probes_with_runs(&self) -> StoreResult<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT probe FROM records ORDER BY probe")?;
-        let names = stmt.query_map([], |r| r.get(0))?;
-        Ok(names.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            "SELECT DISTINCT probe FROM records ORDER BY probe",
+            &[],
+            |r| r.get(0),
+        )
     }
 }
 
 /// The query for `filter` and its parameters.
 fn query(filter: &RunFilter) -> (String, Vec<Sql>) {
-    let clamp = |ms: u64| Sql::Integer(i64::try_from(ms).unwrap_or(i64::MAX));
+    let clamp = |ms: u64| Sql::Int(i64::try_from(ms).unwrap_or(i64::MAX));
     let mut sql = format!(
-        "SELECT {} FROM records WHERE 1",
+        "SELECT {} FROM records WHERE TRUE",
         super::record_json::SELECTED
     );
     let mut params = Vec::new();

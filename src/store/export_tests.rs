@@ -8,8 +8,7 @@ pub(in crate::store) fn record(probe: &str, at_ms: u64, verdict: Verdict) -> Pro
 }
 
 /// Runs of `a` and `b`, stored out of order (the export sorts them).
-fn store() -> Store {
-    let store = Store::in_memory().expect("store");
+fn filled(store: Store) -> Store {
     for (probe, at) in [("b", 3_000), ("a", 1_000), ("a", 3_000), ("b", 2_000)] {
         store
             .insert_record(&record(probe, at, Verdict::Pass))
@@ -31,83 +30,89 @@ fn exported(store: &Store, filter: &RunFilter) -> Vec<(String, u64)> {
 
 #[test]
 fn runs_come_out_oldest_first_filtered_by_probe_and_time() {
-    let store = store();
-    let all = RunFilter::default();
-    let at = |p: &str, ms| (p.to_string(), ms);
-    assert_eq!(
-        exported(&store, &all),
-        [
-            at("a", 1_000),
-            at("b", 2_000),
-            at("b", 3_000),
-            at("a", 3_000)
-        ],
-        "by time, then in the order stored"
-    );
-    let b = RunFilter {
-        probes: vec!["b".into()],
-        ..RunFilter::default()
-    };
-    assert_eq!(exported(&store, &b), [at("b", 2_000), at("b", 3_000)]);
-    let window = RunFilter {
-        probes: vec!["a".into(), "b".into()],
-        since_ms: Some(2_000),
-        until_ms: Some(3_000),
-    };
-    assert_eq!(
-        exported(&store, &window),
-        [at("b", 2_000)],
-        "since is inclusive, until exclusive"
-    );
-    let past_the_end = RunFilter {
-        since_ms: Some(u64::MAX),
-        ..RunFilter::default()
-    };
-    assert_eq!(exported(&store, &past_the_end), []);
+    crate::store::for_each_backend(|store| {
+        let store = filled(store);
+        let all = RunFilter::default();
+        let at = |p: &str, ms| (p.to_string(), ms);
+        assert_eq!(
+            exported(&store, &all),
+            [
+                at("a", 1_000),
+                at("b", 2_000),
+                at("b", 3_000),
+                at("a", 3_000)
+            ],
+            "by time, then in the order stored"
+        );
+        let b = RunFilter {
+            probes: vec!["b".into()],
+            ..RunFilter::default()
+        };
+        assert_eq!(exported(&store, &b), [at("b", 2_000), at("b", 3_000)]);
+        let window = RunFilter {
+            probes: vec!["a".into(), "b".into()],
+            since_ms: Some(2_000),
+            until_ms: Some(3_000),
+        };
+        assert_eq!(
+            exported(&store, &window),
+            [at("b", 2_000)],
+            "since is inclusive, until exclusive"
+        );
+        let past_the_end = RunFilter {
+            since_ms: Some(u64::MAX),
+            ..RunFilter::default()
+        };
+        assert_eq!(exported(&store, &past_the_end), []);
+    });
 }
 
 #[test]
 fn the_export_is_one_line_a_run_and_a_failing_writer_stops_it() {
-    let store = store();
-    let mut out = Vec::new();
-    assert_eq!(
-        store
-            .export(&RunFilter::default(), &mut out)
-            .expect("export"),
-        4
-    );
-    let text = String::from_utf8(out).expect("utf-8");
-    let first = record("a", 1_000, Verdict::Pass);
-    assert_eq!(text.lines().count(), 4);
-    assert_eq!(
-        text.lines().next(),
-        Some(crate::store::export_line(&first).as_str())
-    );
-    assert!(text.ends_with("}\n"));
+    crate::store::for_each_backend(|store| {
+        let store = filled(store);
+        let mut out = Vec::new();
+        assert_eq!(
+            store
+                .export(&RunFilter::default(), &mut out)
+                .expect("export"),
+            4
+        );
+        let text = String::from_utf8(out).expect("utf-8");
+        let first = record("a", 1_000, Verdict::Pass);
+        assert_eq!(text.lines().count(), 4);
+        assert_eq!(
+            text.lines().next(),
+            Some(crate::store::export_line(&first).as_str())
+        );
+        assert!(text.ends_with("}\n"));
 
-    struct Full;
-    impl Write for Full {
-        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::other("disk full"))
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let error = store
-        .export(&RunFilter::default(), &mut Full)
-        .expect_err("refused");
-    assert_eq!(error.to_string(), "cannot write the export: disk full");
+        let error = store
+            .export(&RunFilter::default(), &mut Full)
+            .expect_err("refused");
+        assert_eq!(error.to_string(), "cannot write the export: disk full");
+    });
 }
 
 #[test]
 fn probes_without_runs_are_named() {
-    let store = store();
-    assert_eq!(
-        store
-            .probes_without_runs(&["a".into(), "c".into()])
-            .expect("read"),
-        ["c"]
-    );
-    assert_eq!(store.probes_with_runs().expect("read"), ["a", "b"]);
+    crate::store::for_each_backend(|store| {
+        let store = filled(store);
+        assert_eq!(
+            store
+                .probes_without_runs(&["a".into(), "c".into()])
+                .expect("read"),
+            ["c"]
+        );
+        assert_eq!(store.probes_with_runs().expect("read"), ["a", "b"]);
+    });
 }

@@ -4,11 +4,10 @@
 //! (a few range reads of rollup rows and at most two of raw runs per window, whatever the number of probes).
 //! Where tiers are pruned, the cover answers from what the store holds ([`Store::held`]).
 
+use super::db::{Dialect, Param};
 use super::{Store, StoreError, StoreResult};
 use crate::history::{Level, Rollup, Run, SignedCover, cover, signed_cover, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
-use rusqlite::params_from_iter;
-use rusqlite::types::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// Counts summed per range of rows (`None`: raw runs), first and last bucket start (or instant).
@@ -163,27 +162,25 @@ impl Store {
         }
         let sql = match level {
             Some(level) => format!(
-                "SELECT COALESCE(SUM(pass), 0), COALESCE(SUM(fail), 0), COALESCE(SUM(inconclusive), 0)
+                "SELECT CAST(COALESCE(SUM(pass), 0) AS BIGINT), CAST(COALESCE(SUM(fail), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(inconclusive), 0) AS BIGINT)
                  FROM rollups {} WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
-                super::rollups::counts_index(level),
+                super::rollups::counts_index(self.db.dialect(), level),
                 super::rollups::code(level),
                 placeholders(probes.len())
             ),
             None => format!(
-                "SELECT COALESCE(SUM(verdict = 'pass'), 0), COALESCE(SUM(verdict = 'fail'), 0),
-                        COALESCE(SUM(verdict NOT IN ('pass', 'fail')), 0)
+                "SELECT CAST(COALESCE(SUM(CASE WHEN verdict = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN verdict = 'fail' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN verdict NOT IN ('pass', 'fail') THEN 1 ELSE 0 END), 0)
+                             AS BIGINT)
                  FROM records WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
                 placeholders(probes.len())
             ),
         };
-        let mut stmt = self.conn.prepare_cached(&sql)?;
         let (good, bad, inconclusive) =
-            stmt.query_row(params_from_iter(bind(probes, first, last)), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
+            self.db.query_row(&sql, &bind(probes, first, last), |r| {
+                Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?))
             })?;
         let counts = Counts::new(good as u64, bad as u64, inconclusive as u64);
         sums.insert((level, first, last), counts);
@@ -197,23 +194,19 @@ impl Store {
              WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
             placeholders(probes.len())
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params_from_iter(bind(probes, span.from_ms, span.to_ms)),
-            |r| {
+        self.db
+            .query_map(&sql, &bind(probes, span.from_ms, span.to_ms), |r| {
                 let verdict: String = r.get(2)?;
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<String>(0)?,
                     Run {
-                        at_ms: r.get::<_, i64>(1)? as u64,
+                        at_ms: r.get::<i64>(1)? as u64,
                         verdict: crate::probe::Verdict::parse(&verdict)
                             .unwrap_or(crate::probe::Verdict::Inconclusive),
-                        latency_us: r.get::<_, i64>(3)? as u64,
+                        latency_us: r.get::<i64>(3)? as u64,
                     },
                 ))
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            })
     }
 
     /// The rows of `probes` at `level` whose buckets start in `[first_ms, last_ms]`.
@@ -228,24 +221,21 @@ impl Store {
         let sql = format!(
             "SELECT probe, pass, fail, inconclusive, {}, slow FROM rollups
              WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
-            if latency { "latency" } else { "x''" },
+            match (latency, self.db.dialect()) {
+                (true, _) => "latency",
+                (false, Dialect::Sqlite) => "x''",
+                (false, Dialect::Postgres) => "'\\x'::bytea",
+            },
             super::rollups::code(level),
             placeholders(probes.len())
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(bind(probes, first_ms, last_ms)), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (r.get(1)?, r.get(2)?, r.get(3)?),
-                r.get::<_, Vec<u8>>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (probe, counts, latency, slow) = row?;
-            Ok((probe, super::rollups::decode(counts, &latency, &slow)?))
-        })
-        .collect()
+        self.db
+            .query_map(&sql, &bind(probes, first_ms, last_ms), |r| {
+                let counts = (r.get(1)?, r.get(2)?, r.get(3)?);
+                let row =
+                    super::rollups::decode(counts, &r.get::<Vec<u8>>(4)?, &r.get::<Vec<u8>>(5)?)?;
+                Ok((r.get::<String>(0)?, row))
+            })
     }
 }
 
@@ -254,11 +244,11 @@ pub(super) fn placeholders(n: usize) -> String {
 }
 
 /// The probes, then the two instants (as SQLite's signed integers, saturating).
-pub(super) fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Value> {
-    let instant = |ms: u64| Value::Integer(i64::try_from(ms).unwrap_or(i64::MAX));
+pub(super) fn bind(probes: &[String], from_ms: u64, to_ms: u64) -> Vec<Param> {
+    let instant = |ms: u64| Param::Int(i64::try_from(ms).unwrap_or(i64::MAX));
     probes
         .iter()
-        .map(|p| Value::Text(p.clone()))
+        .map(|p| Param::Text(p.clone()))
         .chain([instant(from_ms), instant(to_ms)])
         .collect()
 }

@@ -1,6 +1,7 @@
 //! Loading runs from JSON Lines (adapter): `store import` reads the export format line by line and stores
 //! the runs and their rollups in one transaction, so a file is imported whole or not at all.
 
+use super::db::{Begin, args};
 use super::{MAX_LINE, Store, StoreError};
 use crate::probe::ProbeRecord;
 use std::collections::HashSet;
@@ -39,12 +40,25 @@ impl Store {
     /// with its rollups, in one transaction: the first line that is not a run (or longer than
     /// [`super::MAX_LINE`]) is an error naming its number, and nothing is stored. A run whose probe and
     /// scheduled millisecond the store already holds is skipped and counted.
-    pub fn import(&self, mut input: impl BufRead, source: &str) -> Result<Imported, ImportError> {
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )
-        .map_err(|e| self.named(e.into()))?;
+    pub fn import(&self, input: impl BufRead, source: &str) -> Result<Imported, ImportError> {
+        // A line that is not a run undoes the transaction like a store error, and is the answer.
+        let mut refused = None;
+        let imported = self.db.atomically_as(Begin::Immediate, || {
+            self.import_all(input, source).map_err(|e| match e {
+                ImportError::Store(e) => e,
+                other => {
+                    refused = Some(other);
+                    StoreError::Interrupted
+                }
+            })
+        });
+        match (refused, imported) {
+            (Some(refused), _) => Err(refused),
+            (None, imported) => Ok(imported.map_err(|e| self.named(e))?),
+        }
+    }
+
+    fn import_all(&self, mut input: impl BufRead, source: &str) -> Result<Imported, ImportError> {
         let mut done = Imported {
             runs: 0,
             duplicates: 0,
@@ -85,7 +99,6 @@ impl Store {
             }
         }
         self.store_batch(&mut batch, &mut in_batch, &mut done)?;
-        tx.commit().map_err(|e| self.named(e.into()))?;
         Ok(done)
     }
 
@@ -104,10 +117,11 @@ impl Store {
 
     /// Whether the store holds a run of `probe` scheduled at `at_ms`.
     fn holds_run(&self, probe: &str, at_ms: u64) -> Result<bool, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_row(
             "SELECT EXISTS (SELECT 1 FROM records WHERE probe = ?1 AND scheduled_at_ms = ?2)",
-        )?;
-        Ok(stmt.query_row(rusqlite::params![probe, at_ms as i64], |r| r.get(0))?)
+            args![probe, at_ms as i64],
+            |r| r.get(0),
+        )
     }
 }
 

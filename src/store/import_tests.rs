@@ -58,9 +58,10 @@ fn runs_of_an_older_export_without_their_request_line_import_and_export_the_same
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].contains(r#""request":{"method":"GET","url":"http://127.0.0.1:8000/a"}"#));
     assert!(!lines[1].contains("request"), "{}", lines[1]);
-    let copy = Store::in_memory().expect("store");
-    import(&copy, &text).expect("import");
-    assert_eq!(export(&copy), text);
+    crate::store::for_each_backend(|copy| {
+        import(&copy, &text).expect("import");
+        assert_eq!(export(&copy), text);
+    });
 }
 
 #[test]
@@ -70,117 +71,121 @@ fn an_export_imported_into_an_empty_store_exports_the_same_lines_and_rollups() {
     let text = export(&original);
     assert_eq!(text.lines().count(), history().len());
 
-    let copy = Store::in_memory().expect("store");
-    assert_eq!(
-        import(&copy, &text).expect("import"),
-        Imported {
-            runs: history().len() as u64,
-            duplicates: 0
-        }
-    );
-    assert_eq!(export(&copy), text);
-    let imported = rollups(&copy);
-    assert_eq!(imported, rollups(&original));
-    copy.rebuild_rollups().expect("rebuild");
-    assert_eq!(rollups(&copy), imported, "the rollups equal a rebuild");
-    assert_eq!(
-        copy.rollup_count(Level::Minute).expect("count"),
-        1236,
-        "a probe runs every 7 minutes: a minute row per run"
-    );
+    crate::store::for_each_backend(|copy| {
+        assert_eq!(
+            import(&copy, &text).expect("import"),
+            Imported {
+                runs: history().len() as u64,
+                duplicates: 0
+            }
+        );
+        assert_eq!(export(&copy), text);
+        let imported = rollups(&copy);
+        assert_eq!(imported, rollups(&original));
+        copy.rebuild_rollups().expect("rebuild");
+        assert_eq!(rollups(&copy), imported, "the rollups equal a rebuild");
+        assert_eq!(
+            copy.rollup_count(Level::Minute).expect("count"),
+            1236,
+            "a probe runs every 7 minutes: a minute row per run"
+        );
+    });
 }
 
 #[test]
 fn runs_already_held_are_skipped_and_counted() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()[..60]).expect("insert");
-    let before = rollups(&store);
-    let text: String = history()[..100]
-        .iter()
-        .chain(&history()[99..100])
-        .map(|r| crate::store::export_line(r) + "\n")
-        .collect();
-    assert_eq!(
-        import(&store, &text).expect("import"),
-        Imported {
-            runs: 40,
-            duplicates: 61
-        },
-        "the 60 stored before, and the last line twice"
-    );
-    assert_eq!(store.record_count().expect("count"), 100);
-    assert_ne!(rollups(&store), before);
-    assert_eq!(
-        import(&store, &text).expect("again"),
-        Imported {
-            runs: 0,
-            duplicates: 101
-        }
-    );
-    let rows = rollups(&store);
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(rows, rollups(&store));
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()[..60]).expect("insert");
+        let before = rollups(&store);
+        let text: String = history()[..100]
+            .iter()
+            .chain(&history()[99..100])
+            .map(|r| crate::store::export_line(r) + "\n")
+            .collect();
+        assert_eq!(
+            import(&store, &text).expect("import"),
+            Imported {
+                runs: 40,
+                duplicates: 61
+            },
+            "the 60 stored before, and the last line twice"
+        );
+        assert_eq!(store.record_count().expect("count"), 100);
+        assert_ne!(rollups(&store), before);
+        assert_eq!(
+            import(&store, &text).expect("again"),
+            Imported {
+                runs: 0,
+                duplicates: 101
+            }
+        );
+        let rows = rollups(&store);
+        store.rebuild_rollups().expect("rebuild");
+        assert_eq!(rows, rollups(&store));
+    });
 }
 
 #[test]
 fn a_bad_line_anywhere_imports_nothing_and_names_its_number() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()[..10]).expect("insert");
-    let before = (export(&store), rollups(&store));
-    // Good lines in more than one batch, then a bad one.
-    let mut text: String = history()
-        .iter()
-        .cycle()
-        .take(BATCH + 10)
-        .enumerate()
-        .map(|(i, r)| {
-            let mut r = r.clone();
-            r.scheduled_at_ms += (i / history().len()) as u64;
-            crate::store::export_line(&r) + "\n"
-        })
-        .collect();
-    text.push_str("{\"name\": \"a\"}\n");
-    let error = import(&store, &text).expect_err("refused");
-    assert_eq!(
-        error.to_string(),
-        format!("runs.jsonl:{}: missing field `location`", BATCH + 11)
-    );
-    assert_eq!(
-        (export(&store), rollups(&store)),
-        before,
-        "nothing imported"
-    );
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()[..10]).expect("insert");
+        let before = (export(&store), rollups(&store));
+        // Good lines in more than one batch, then a bad one.
+        let mut text: String = history()
+            .iter()
+            .cycle()
+            .take(BATCH + 10)
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = r.clone();
+                r.scheduled_at_ms += (i / history().len()) as u64;
+                crate::store::export_line(&r) + "\n"
+            })
+            .collect();
+        text.push_str("{\"name\": \"a\"}\n");
+        let error = import(&store, &text).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            format!("runs.jsonl:{}: missing field `location`", BATCH + 11)
+        );
+        assert_eq!(
+            (export(&store), rollups(&store)),
+            before,
+            "nothing imported"
+        );
 
-    let long = format!(
-        "{}\n{}\n",
-        text.lines().next().expect("a line"),
-        "x".repeat(MAX_LINE + 5)
-    );
-    assert_eq!(
-        import(&store, &long).expect_err("refused").to_string(),
-        "runs.jsonl:2: the line is longer than 1048576 bytes (1 MiB)"
-    );
-    assert_eq!(
-        import(&store, "\n").expect_err("refused").to_string(),
-        "runs.jsonl:1: the line is empty; every line is one run"
-    );
-    assert_eq!(
-        (export(&store), rollups(&store)),
-        before,
-        "nothing imported"
-    );
-    assert_eq!(
-        import(&store, "").expect("empty file"),
-        Imported {
-            runs: 0,
-            duplicates: 0
-        }
-    );
+        let long = format!(
+            "{}\n{}\n",
+            text.lines().next().expect("a line"),
+            "x".repeat(MAX_LINE + 5)
+        );
+        assert_eq!(
+            import(&store, &long).expect_err("refused").to_string(),
+            "runs.jsonl:2: the line is longer than 1048576 bytes (1 MiB)"
+        );
+        assert_eq!(
+            import(&store, "\n").expect_err("refused").to_string(),
+            "runs.jsonl:1: the line is empty; every line is one run"
+        );
+        assert_eq!(
+            (export(&store), rollups(&store)),
+            before,
+            "nothing imported"
+        );
+        assert_eq!(
+            import(&store, "").expect("empty file"),
+            Imported {
+                runs: 0,
+                duplicates: 0
+            }
+        );
+    });
 }
 
 #[test]
 fn the_last_line_needs_no_newline() {
-    let store = Store::in_memory().expect("store");
-    let line = crate::store::export_line(&history()[0]);
-    assert_eq!(import(&store, &line).expect("import").runs, 1);
+    crate::store::for_each_backend(|store| {
+        let line = crate::store::export_line(&history()[0]);
+        assert_eq!(import(&store, &line).expect("import").runs, 1);
+    });
 }

@@ -6,10 +6,12 @@
 
 mod alert_state;
 mod bars;
+pub mod db;
 mod export;
 mod history;
 mod import;
 mod lines;
+mod location;
 mod lock;
 mod migrations;
 mod outbox;
@@ -24,12 +26,16 @@ mod silences;
 mod slo_state;
 mod stats;
 #[cfg(test)]
+pub(crate) mod test_postgres;
+#[cfg(test)]
 pub(crate) mod test_runs;
 mod tiers;
 
+pub use db::PgTarget;
 pub use export::{ExportError, RunFilter};
 pub use import::{ImportError, Imported};
 pub use lines::{MAX_LINE, line as export_line, parse as import_line};
+pub use location::Location;
 pub use lock::{LockError, lock_path};
 pub use outbox::{NewNotification, Notification, NotificationState, OutboxSummary};
 pub use progress::{count_text, done_line, progress_line};
@@ -39,6 +45,7 @@ pub use releases::{Release, RollbackRecord, StoredDecision};
 pub use stats::{StoreStats, TierStats};
 pub use tiers::Tier;
 
+use db::Db;
 use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
@@ -52,6 +59,15 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("store {store}: {source}")]
+    PgOpen {
+        store: String,
+        source: postgres::Error,
+    },
+    #[error("store: {0}")]
+    Pg(#[from] postgres::Error),
+    #[error("store: column {index} is unreadable: {detail}")]
+    Column { index: usize, detail: String },
     #[error(transparent)]
     Locked(#[from] LockError),
     #[error("store {path}: {source}; {DAMAGE_ADVICE}")]
@@ -144,8 +160,8 @@ fn incremental_vacuum(conn: &Connection) -> StoreResult<()> {
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
-    /// The file, as shown in errors.
+    db: Db,
+    /// The file (or the PostgreSQL URL, without password), as shown in errors.
     path: String,
     /// `run`'s hold on the store (see [`Store::open_for_run`]); released with the store.
     _lock: Option<lock::RunLock>,
@@ -162,6 +178,25 @@ impl Store {
         let store = Store::prepare(conn, &shown)?;
         store.cache_pages(CACHE_KIB)?;
         Ok(store)
+    }
+
+    /// Opens the PostgreSQL store at `target` (with `password` when the server asks for one) and brings its
+    /// schema up to date: agents starting together migrate it once (see `migrations`).
+    pub fn open_url(target: &PgTarget, password: Option<&str>) -> StoreResult<Store> {
+        let shown = target.to_string();
+        let db = Db::Postgres(Box::new(std::cell::RefCell::new(target.connect(password)?)));
+        migrations::migrate(&db, &shown).map_err(|e| match e {
+            StoreError::Pg(source) => StoreError::PgOpen {
+                store: shown.clone(),
+                source,
+            },
+            other => other,
+        })?;
+        Ok(Store {
+            db,
+            path: shown,
+            _lock: None,
+        })
     }
 
     /// Opens the store for `run`, the one process that writes probe records: first takes the store's run
@@ -188,15 +223,21 @@ impl Store {
         Ok(store)
     }
 
-    /// At most `kib` KiB of the file's pages kept in memory.
+    /// At most `kib` KiB of the file's pages kept in memory. (PostgreSQL keeps its own cache: nothing to do.)
     pub(crate) fn cache_pages(&self, kib: i64) -> StoreResult<()> {
-        Ok(self.conn.pragma_update(None, "cache_size", -kib)?)
+        match self.db.sqlite() {
+            Some(conn) => Ok(conn.pragma_update(None, "cache_size", -kib)?),
+            None => Ok(()),
+        }
     }
 
     /// `PRAGMA quick_check`: the file's pages and indexes are consistent (without comparing index contents).
+    /// Not applicable to PostgreSQL (the server checks its own pages).
     fn quick_check(&self) -> StoreResult<()> {
-        let result: String = self
-            .conn
+        let Some(conn) = self.db.sqlite() else {
+            return Ok(());
+        };
+        let result: String = conn
             .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
             .map_err(|e| self.named(e.into()))?;
         if result == "ok" {
@@ -230,7 +271,7 @@ impl Store {
 
     /// Every error here names the file.
     fn prepare(conn: Connection, shown: &str) -> StoreResult<Store> {
-        let set_up = || -> StoreResult<()> {
+        let set_up = |conn: &Connection| -> StoreResult<()> {
             conn.busy_timeout(Duration::from_secs(5))?;
             // Before WAL, which writes the header: a new file is made to give pages back (see `prune`). Only
             // for a new file: setting it on an existing one writes its header, even to the same value (so
@@ -241,15 +282,20 @@ impl Store {
             }
             // WAL: readers (oewsprobe status) never block the daemon. FULL: a committed transaction survives
             // a power cut, not only a killed process; probe traffic is a few writes a minute.
-            wal(&conn)?;
+            wal(conn)?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
-            migrations::migrate(&conn, shown)?;
-            incremental_vacuum(&conn)
+            Ok(())
         };
-        match set_up().map_err(|e| name_damage(shown, e)) {
+        let db = Db::Sqlite(conn);
+        let done = db
+            .sqlite()
+            .map_or(Ok(()), set_up)
+            .and_then(|()| migrations::migrate(&db, shown))
+            .and_then(|()| db.sqlite().map_or(Ok(()), incremental_vacuum));
+        match done.map_err(|e| name_damage(shown, e)) {
             Ok(()) => Ok(Store {
-                conn,
+                db,
                 path: shown.to_string(),
                 _lock: None,
             }),
@@ -268,29 +314,33 @@ impl Store {
     }
 
     fn atomically_unnamed<T>(&self, work: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
-        // The outermost savepoint is the transaction: its RELEASE commits, and a commit that fails (a full
-        // disk) must not leave the transaction open, or every later write would join it and never commit.
-        let undo = if self.conn.is_autocommit() {
-            "ROLLBACK"
-        } else {
-            "ROLLBACK TO atomically; RELEASE atomically"
-        };
-        self.conn.execute_batch("SAVEPOINT atomically")?;
-        let done = work(self).and_then(|value| {
-            self.conn.execute_batch("RELEASE atomically")?;
-            Ok(value)
-        });
-        if done.is_err() {
-            let _ = self.conn.execute_batch(undo);
-        }
-        done
+        self.db.atomically(|| work(self))
     }
 
     /// The schema version (the number of applied migrations).
     pub fn schema_version(&self) -> StoreResult<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        migrations::version(&self.db)
+    }
+
+    /// The SQLite connection, for tests of what only SQLite has.
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &Connection {
+        self.db.sqlite().expect("a SQLite store")
+    }
+}
+
+/// Runs `test` on a new in-memory SQLite store, then on a new PostgreSQL store (a database of its own on the
+/// test server); a failure says which.
+#[cfg(test)]
+pub(crate) fn for_each_backend(test: impl Fn(Store)) {
+    let sqlite = Store::in_memory().expect("a SQLite store");
+    test(sqlite);
+    let url = test_postgres::database();
+    let target = PgTarget::parse(&url).expect("the test URL");
+    let pg = Store::open_url(&target, None).expect("a PostgreSQL store");
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(pg))) {
+        eprintln!("(the failure above is on PostgreSQL: {url})");
+        std::panic::resume_unwind(panic);
     }
 }
 
@@ -303,7 +353,7 @@ mod tests {
         let store = Store::in_memory().expect("store");
         // A deferred foreign-key violation makes the commit (the outermost RELEASE) fail, as a full disk can.
         let failed = store.atomically(|s| {
-            s.conn.execute_batch(
+            s.db.batch(
                 "PRAGMA defer_foreign_keys = ON;
                  INSERT INTO rollback_claims (release_id, claimed_at_ms) VALUES (999, 0);",
             )?;
@@ -313,20 +363,147 @@ mod tests {
             failed.expect_err("the commit fails").to_string(),
             "store: FOREIGN KEY constraint failed"
         );
-        assert!(store.conn.is_autocommit(), "no transaction left open");
-        let nested = store.atomically(|s| {
-            s.atomically(|s| {
-                Ok(s.conn
-                    .execute_batch("INSERT INTO slo_state VALUES ('o', 't', '{}')")?)
-            })?;
-            Err::<(), _>(StoreError::RollupUnreadable)
+        assert!(store.db.is_autocommit(), "no transaction left open");
+    }
+
+    #[test]
+    fn an_inner_unit_goes_with_the_outer_one_on_both_backends() {
+        for_each_backend(|store| {
+            let nested = store.atomically(|s| {
+                s.atomically(|s| s.db.batch("INSERT INTO slo_state VALUES ('o', 't', '{}')"))?;
+                Err::<(), _>(StoreError::RollupUnreadable)
+            });
+            assert!(nested.is_err());
+            assert!(store.db.is_autocommit());
+            let rows: i64 = store
+                .db
+                .query_row("SELECT COUNT(*) FROM slo_state", &[], |r| r.get(0))
+                .expect("count");
+            assert_eq!(rows, 0, "the inner unit went with the outer one");
+            let kept = store.atomically(|s| {
+                let inner = s.atomically(|s| {
+                    s.db.batch("INSERT INTO slo_state VALUES ('o', 'a', '{}')")?;
+                    Err::<(), _>(StoreError::RollupUnreadable)
+                });
+                assert!(inner.is_err());
+                s.db.batch("INSERT INTO slo_state VALUES ('o', 'b', '{}')")
+            });
+            assert!(kept.is_ok(), "{kept:?}");
+            let tiers = store
+                .db
+                .query_map("SELECT tier FROM slo_state", &[], |r| r.get::<String>(0))
+                .expect("tiers");
+            assert_eq!(tiers, ["b"], "only the inner unit was undone");
+            assert!(store.db.is_autocommit());
         });
-        assert!(nested.is_err());
-        assert!(store.conn.is_autocommit());
-        let rows: i64 = store
-            .conn
-            .query_row("SELECT COUNT(*) FROM slo_state", [], |r| r.get(0))
-            .expect("count");
-        assert_eq!(rows, 0, "the inner unit went with the outer one");
+    }
+
+    /// The PostgreSQL client blocks on a runtime of its own: from async code (a command) it must not panic.
+    #[test]
+    fn a_postgresql_store_opens_reads_and_closes_from_async_code_on_either_runtime() {
+        let url = test_postgres::database();
+        let target = PgTarget::parse(&url).expect("url");
+        let use_it = move || {
+            let store = Store::open_url(&target, None).expect("open");
+            store.record_count().expect("count")
+        };
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let again = use_it.clone();
+        assert_eq!(current.block_on(async { again() }), 0);
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("runtime");
+        let again = use_it.clone();
+        assert_eq!(multi.block_on(async { again() }), 0);
+        let spawned = multi.block_on(async move { tokio::spawn(async move { use_it() }).await });
+        assert_eq!(spawned.expect("task"), 0);
+    }
+
+    /// The server ends the store's session (as a restart does): a write outside a transaction connects
+    /// again and succeeds; a unit that was under way fails whole, and the next one connects again.
+    #[test]
+    fn a_postgresql_store_connects_again_when_its_connection_is_lost() {
+        let url = test_postgres::database();
+        let database = url.rsplit('/').next().expect("database").to_string();
+        let store = Store::open_url(&PgTarget::parse(&url).expect("url"), None).expect("open");
+        let end_sessions = || {
+            let mut admin = test_postgres::server().connect("postgres").expect("admin");
+            let ended = admin
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&database],
+                )
+                .expect("terminate");
+            assert_eq!(ended.len(), 1, "the store's one session");
+        };
+        let silence = |at: u64| store.add_silence(None, at, at + 1, "test").map(|s| s.id);
+        silence(1).expect("a write");
+        end_sessions();
+        silence(2).expect("a write after the session ended");
+        let failed = store.atomically(|s| {
+            s.add_silence(None, 3, 4, "in a unit")?;
+            end_sessions();
+            s.add_silence(None, 5, 6, "in a unit")
+        });
+        assert!(failed.is_err(), "the unit's connection is gone: {failed:?}");
+        assert!(store.db.is_autocommit());
+        silence(7).expect("the next write connects again");
+        let reasons: Vec<String> = store
+            .db
+            .query_map("SELECT reason FROM silences ORDER BY id", &[], |r| r.get(0))
+            .expect("silences");
+        assert_eq!(
+            reasons,
+            ["test", "test", "test"],
+            "nothing of the failed unit"
+        );
+    }
+
+    #[test]
+    fn rows_are_read_a_few_at_a_time_while_the_reader_writes() {
+        for_each_backend(|store| {
+            let n = db::FETCH_FOR_TESTS * 2 + 7;
+            store
+                .atomically(|s| {
+                    for i in 0..n {
+                        s.db.execute(
+                            "INSERT INTO alert_state (key, state_json, updated_at_ms) VALUES (?1, '{}', ?2)",
+                            db::args![format!("k{i:05}"), i as i64],
+                        )?;
+                    }
+                    Ok(())
+                })
+                .expect("insert");
+            let mut seen = 0;
+            store
+                .db
+                .each_row(
+                    "SELECT key, updated_at_ms FROM alert_state WHERE updated_at_ms >= ?1 ORDER BY key",
+                    db::args![0],
+                    |r| {
+                        assert_eq!(r.get::<String>(0)?, format!("k{seen:05}"));
+                        store.db.execute(
+                            "UPDATE alert_state SET state_json = '[]' WHERE key = ?1",
+                            db::args![r.get::<String>(0)?],
+                        )?;
+                        seen += 1;
+                        Ok(())
+                    },
+                )
+                .expect("each row");
+            assert_eq!(seen, n);
+            let changed: i64 = store
+                .db
+                .query_row(
+                    "SELECT COUNT(*) FROM alert_state WHERE state_json = '[]'",
+                    &[],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(changed as usize, n);
+        });
     }
 }

@@ -1,9 +1,9 @@
 //! The notification outbox: every notification is written here before it is sent, then marked sent, retried
 //! with backoff, failed after giving up, or recorded as silenced. A restart sends what is still queued.
 
+use super::db::{Row, args};
 use super::{Store, StoreResult};
 use crate::alert::RenderedEmail;
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// Where a notification stands.
@@ -84,12 +84,12 @@ pub struct OutboxSummary {
 const COLUMNS: &str = "id, kind, about, state, subject, text, html, message_id, in_reply_to, created_at_ms, \
                        attempts, next_attempt_at_ms, last_error, finished_at_ms, silenced_by";
 
-fn notification(r: &Row<'_>) -> rusqlite::Result<Notification> {
+fn notification(r: &Row<'_>) -> StoreResult<Notification> {
     Ok(Notification {
         id: r.get(0)?,
         kind: r.get(1)?,
         about: r.get(2)?,
-        state: NotificationState::parse(&r.get::<_, String>(3)?),
+        state: NotificationState::parse(&r.get::<String>(3)?),
         email: RenderedEmail {
             subject: r.get(4)?,
             text: r.get(5)?,
@@ -97,11 +97,11 @@ fn notification(r: &Row<'_>) -> rusqlite::Result<Notification> {
             message_id: r.get(7)?,
             in_reply_to: r.get(8)?,
         },
-        created_at_ms: r.get::<_, i64>(9)? as u64,
+        created_at_ms: r.get::<i64>(9)? as u64,
         attempts: r.get(10)?,
-        next_attempt_at_ms: r.get::<_, i64>(11)? as u64,
+        next_attempt_at_ms: r.get::<i64>(11)? as u64,
         last_error: r.get(12)?,
-        finished_at_ms: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
+        finished_at_ms: r.get::<Option<i64>>(13)?.map(|v| v as u64),
         silenced_by: r.get(14)?,
     })
 }
@@ -114,51 +114,53 @@ impl Store {
         } else {
             NotificationState::Queued
         };
-        self.conn.execute(
+        self.db.query_row(
             "INSERT INTO outbox (created_at_ms, kind, about, state, subject, text, html, message_id, in_reply_to,
                                  next_attempt_at_ms, finished_at_ms, silenced_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10, ?11)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10, ?11) RETURNING id",
+            args![
                 n.created_at_ms as i64,
                 n.kind,
-                n.about,
+                &n.about,
                 state.as_str(),
-                n.email.subject,
-                n.email.text,
-                n.email.html,
-                n.email.message_id,
-                n.email.in_reply_to,
+                &n.email.subject,
+                &n.email.text,
+                &n.email.html,
+                &n.email.message_id,
+                n.email.in_reply_to.as_deref(),
                 n.silenced_by.as_ref().map(|_| n.created_at_ms as i64),
-                n.silenced_by,
+                n.silenced_by.as_deref(),
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// The queued notifications due at `now_ms`, oldest first.
     pub fn due_notifications(&self, now_ms: u64, limit: u32) -> StoreResult<Vec<Notification>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt_at_ms <= ?1
-             ORDER BY next_attempt_at_ms, id LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![now_ms as i64, limit], notification)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+                 ORDER BY next_attempt_at_ms, id LIMIT ?2"
+            ),
+            args![now_ms as i64, limit],
+            notification,
+        )
     }
 
     /// When the next queued notification is due, if any is queued.
     pub fn next_due_at(&self) -> StoreResult<Option<u64>> {
-        let at: Option<i64> = self.conn.query_row(
+        let at: Option<i64> = self.db.query_row(
             "SELECT MIN(next_attempt_at_ms) FROM outbox WHERE state = 'queued'",
-            [],
+            &[],
             |r| r.get(0),
         )?;
         Ok(at.map(|v| v as u64))
     }
 
     pub fn mark_sent(&self, id: i64, now_ms: u64) -> StoreResult<()> {
-        self.conn.execute(
+        self.db.execute(
             "UPDATE outbox SET state = 'sent', attempts = attempts + 1, finished_at_ms = ?2 WHERE id = ?1",
-            params![id, now_ms as i64],
+            args![id, now_ms as i64],
         )?;
         Ok(())
     }
@@ -172,14 +174,14 @@ impl Store {
         retry_at_ms: Option<u64>,
     ) -> StoreResult<()> {
         match retry_at_ms {
-            Some(at) => self.conn.execute(
+            Some(at) => self.db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_ms = ?3 WHERE id = ?1",
-                params![id, error, at as i64],
+                args![id, error, at as i64],
             )?,
-            None => self.conn.execute(
+            None => self.db.execute(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, finished_at_ms = ?3
                  WHERE id = ?1",
-                params![id, error, now_ms as i64],
+                args![id, error, now_ms as i64],
             )?,
         };
         Ok(())
@@ -187,27 +189,28 @@ impl Store {
 
     /// The latest `limit` notifications, newest first.
     pub fn notifications(&self, limit: u32) -> StoreResult<Vec<Notification>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([limit], notification)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            &format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1"),
+            args![limit],
+            notification,
+        )
     }
 
     pub fn outbox_summary(&self) -> StoreResult<OutboxSummary> {
         let mut summary = OutboxSummary::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, COUNT(*), SUM(attempts > 0) FROM outbox GROUP BY state")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, i64>(2)? as u64,
-            ))
-        })?;
-        for row in rows {
-            let (state, count, tried) = row?;
+        let rows = self.db.query_map(
+            "SELECT state, COUNT(*), CAST(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS BIGINT)
+             FROM outbox GROUP BY state",
+            &[],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)? as u64,
+                    r.get::<i64>(2)? as u64,
+                ))
+            },
+        )?;
+        for (state, count, tried) in rows {
             match NotificationState::parse(&state) {
                 NotificationState::Queued => {
                     summary.queued = count;
@@ -218,28 +221,22 @@ impl Store {
                 NotificationState::Silenced => summary.silenced = count,
             }
         }
-        summary.last_error = self
-            .conn
-            .query_row(
-                "SELECT last_error FROM outbox WHERE last_error IS NOT NULL AND state IN ('queued', 'failed')
-                 ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+        summary.last_error = self.db.query_opt(
+            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL AND state IN ('queued', 'failed')
+             ORDER BY id DESC LIMIT 1",
+            &[],
+            |r| r.get(0),
+        )?;
         Ok(summary)
     }
 
     /// The Message-ID of the latest notification of `kind` about `about`, to thread a follow-up under.
     pub fn latest_message_id(&self, kind: &str, about: &str) -> StoreResult<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT message_id FROM outbox WHERE kind = ?1 AND about = ?2 ORDER BY id DESC LIMIT 1",
-                params![kind, about],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.db.query_opt(
+            "SELECT message_id FROM outbox WHERE kind = ?1 AND about = ?2 ORDER BY id DESC LIMIT 1",
+            args![kind, about],
+            |r| r.get(0),
+        )
     }
 }
 
@@ -265,91 +262,94 @@ mod tests {
 
     #[test]
     fn a_notification_is_queued_retried_and_sent_once() {
-        let store = Store::in_memory().expect("store");
-        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        assert_eq!(store.next_due_at().expect("next"), Some(1_000));
-        let due = store.due_notifications(1_000, 10).expect("due");
-        assert_eq!(due.len(), 1);
-        assert_eq!(
-            (due[0].id, due[0].state, due[0].attempts),
-            (id, NotificationState::Queued, 0)
-        );
-        store
-            .mark_attempt_failed(id, "SMTP 127.0.0.1:25: cannot connect", 1_000, Some(31_000))
-            .expect("fail");
-        assert!(
-            store.due_notifications(30_999, 10).expect("due").is_empty(),
-            "backing off"
-        );
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!((summary.queued, summary.retrying), (1, 1));
-        assert_eq!(
-            summary.last_error.as_deref(),
-            Some("SMTP 127.0.0.1:25: cannot connect")
-        );
-        assert_eq!(
-            store.due_notifications(31_000, 10).expect("due")[0].attempts,
-            1
-        );
-        store.mark_sent(id, 31_500).expect("sent");
-        assert!(
+        crate::store::for_each_backend(|store| {
+            let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+            assert_eq!(store.next_due_at().expect("next"), Some(1_000));
+            let due = store.due_notifications(1_000, 10).expect("due");
+            assert_eq!(due.len(), 1);
+            assert_eq!(
+                (due[0].id, due[0].state, due[0].attempts),
+                (id, NotificationState::Queued, 0)
+            );
             store
-                .due_notifications(u64::MAX / 2, 10)
-                .expect("due")
-                .is_empty()
-        );
-        assert_eq!(store.next_due_at().expect("next"), None);
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!(
-            (summary.queued, summary.sent, summary.last_error),
-            (0, 1, None)
-        );
-        let all = store.notifications(10).expect("list");
-        assert_eq!(
-            (all[0].state, all[0].attempts, all[0].finished_at_ms),
-            (NotificationState::Sent, 2, Some(31_500))
-        );
+                .mark_attempt_failed(id, "SMTP 127.0.0.1:25: cannot connect", 1_000, Some(31_000))
+                .expect("fail");
+            assert!(
+                store.due_notifications(30_999, 10).expect("due").is_empty(),
+                "backing off"
+            );
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!((summary.queued, summary.retrying), (1, 1));
+            assert_eq!(
+                summary.last_error.as_deref(),
+                Some("SMTP 127.0.0.1:25: cannot connect")
+            );
+            assert_eq!(
+                store.due_notifications(31_000, 10).expect("due")[0].attempts,
+                1
+            );
+            store.mark_sent(id, 31_500).expect("sent");
+            assert!(
+                store
+                    .due_notifications(u64::MAX / 2, 10)
+                    .expect("due")
+                    .is_empty()
+            );
+            assert_eq!(store.next_due_at().expect("next"), None);
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!(
+                (summary.queued, summary.sent, summary.last_error),
+                (0, 1, None)
+            );
+            let all = store.notifications(10).expect("list");
+            assert_eq!(
+                (all[0].state, all[0].attempts, all[0].finished_at_ms),
+                (NotificationState::Sent, 2, Some(31_500))
+            );
+        });
     }
 
     #[test]
     fn giving_up_and_silencing_are_recorded() {
-        let store = Store::in_memory().expect("store");
-        let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        store
-            .mark_attempt_failed(id, "550 no such user", 2_000, None)
-            .expect("give up");
-        store
-            .enqueue(&new("quiet", 3_000, Some("silence #1")))
-            .expect("enqueue");
-        assert!(
+        crate::store::for_each_backend(|store| {
+            let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
             store
-                .due_notifications(u64::MAX / 2, 10)
-                .expect("due")
-                .is_empty()
-        );
-        let summary = store.outbox_summary().expect("summary");
-        assert_eq!(
-            (summary.failed, summary.silenced, summary.queued),
-            (1, 1, 0)
-        );
-        assert_eq!(summary.last_error.as_deref(), Some("550 no such user"));
-        let all = store.notifications(10).expect("list");
-        assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
-        assert_eq!(all[1].state, NotificationState::Failed);
-        assert_eq!(
+                .mark_attempt_failed(id, "550 no such user", 2_000, None)
+                .expect("give up");
             store
-                .latest_message_id("alert", "health")
-                .expect("id")
-                .as_deref(),
-            Some("<quiet@oewsprobe.invalid>")
-        );
-        assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
+                .enqueue(&new("quiet", 3_000, Some("silence #1")))
+                .expect("enqueue");
+            assert!(
+                store
+                    .due_notifications(u64::MAX / 2, 10)
+                    .expect("due")
+                    .is_empty()
+            );
+            let summary = store.outbox_summary().expect("summary");
+            assert_eq!(
+                (summary.failed, summary.silenced, summary.queued),
+                (1, 1, 0)
+            );
+            assert_eq!(summary.last_error.as_deref(), Some("550 no such user"));
+            let all = store.notifications(10).expect("list");
+            assert_eq!(all[0].silenced_by.as_deref(), Some("silence #1"));
+            assert_eq!(all[1].state, NotificationState::Failed);
+            assert_eq!(
+                store
+                    .latest_message_id("alert", "health")
+                    .expect("id")
+                    .as_deref(),
+                Some("<quiet@oewsprobe.invalid>")
+            );
+            assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
+        });
     }
 
     #[test]
     fn message_ids_are_unique_so_a_notification_cannot_be_queued_twice() {
-        let store = Store::in_memory().expect("store");
-        store.enqueue(&new("down", 1_000, None)).expect("enqueue");
-        assert!(store.enqueue(&new("down", 1_000, None)).is_err());
+        crate::store::for_each_backend(|store| {
+            store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+            assert!(store.enqueue(&new("down", 1_000, None)).is_err());
+        });
     }
 }

@@ -49,8 +49,8 @@ impl Progress {
     /// A progress line for `total` runs, or `None` when stderr is not a terminal or there is nothing to do.
     /// `total` is asked only when the line will be shown.
     pub(super) fn on_terminal(
-        total: impl FnOnce() -> rusqlite::Result<u64>,
-    ) -> rusqlite::Result<Option<Progress>> {
+        total: impl FnOnce() -> super::StoreResult<u64>,
+    ) -> super::StoreResult<Option<Progress>> {
         if !std::io::stderr().is_terminal() {
             return Ok(None);
         }

@@ -3,10 +3,10 @@
 //! batch at most. Then the freed pages go back to the file system in bounded steps (incremental vacuum), so
 //! the file does not grow without bound.
 
+use super::db::args;
 use super::tiers::{Tier, advance, complete_from};
 use super::{CACHE_KIB, SCAN_CACHE_KIB, Store, StoreResult};
 use crate::history::{Cutoffs, Level};
-use rusqlite::{OptionalExtension, params};
 use std::sync::Mutex;
 
 /// The most rows one batch deletes.
@@ -116,8 +116,12 @@ pub fn prune(store: &Mutex<Store>, cutoffs: Cutoffs) -> StoreResult<PruneSummary
 
 impl Store {
     /// Frees the pages the store keeps in memory (`PRAGMA shrink_memory`); later reads fill it again.
+    /// (PostgreSQL keeps its own cache: nothing to do.)
     pub fn release_cached_pages(&self) -> StoreResult<()> {
-        Ok(self.conn.execute_batch("PRAGMA shrink_memory")?)
+        match self.db.sqlite() {
+            Some(conn) => Ok(conn.execute_batch("PRAGMA shrink_memory")?),
+            None => Ok(()),
+        }
     }
 
     /// One batch of `pruning`, in its own transaction: at most its batch of rows deleted (or one vacuum
@@ -130,9 +134,7 @@ impl Store {
             pruning.summary.vacuum_steps += 1;
             self.vacuum_step(pruning)?
         } else {
-            let tx = self.conn.unchecked_transaction()?;
-            let finished = self.delete_batch(pruning)?;
-            tx.commit()?;
+            let finished = self.atomically_unnamed(|store| store.delete_batch(pruning))?;
             pruning.summary.batches += 1;
             finished
         };
@@ -149,33 +151,32 @@ impl Store {
         match pruning.step.clone() {
             Step::Failures => {
                 // Runs of every verdict go before this cut too.
-                advance(&self.conn, Tier::Failures, cut.failures_ms)?;
-                advance(&self.conn, Tier::Raw, cut.failures_ms)?;
-                let gone = self.conn.prepare_cached(
+                advance(&self.db, Tier::Failures, cut.failures_ms)?;
+                advance(&self.db, Tier::Raw, cut.failures_ms)?;
+                let gone = self.db.execute(
                     "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE scheduled_at_ms < ?1
                      ORDER BY scheduled_at_ms LIMIT ?2)",
-                )?
-                .execute(params![cut.failures_ms as i64, limit])?;
-                pruning.summary.runs += gone as u64;
-                Ok(gone < n)
+                    args![cut.failures_ms as i64, limit],
+                )?;
+                pruning.summary.runs += gone;
+                Ok(gone < n as u64)
             }
             Step::Passes(from) => {
                 let from = match from {
                     Some(from) => from,
                     None => {
-                        let from = complete_from(&self.conn, Tier::Raw)?;
-                        advance(&self.conn, Tier::Raw, cut.raw_ms)?;
+                        let from = complete_from(&self.db, Tier::Raw)?;
+                        advance(&self.db, Tier::Raw, cut.raw_ms)?;
                         from.saturating_sub(PASS_SLACK_MS)
                     }
                 };
-                let mut stmt = self.conn.prepare_cached(
+                let gone: Vec<i64> = self.db.query_map(
                     "DELETE FROM records WHERE id IN (SELECT id FROM records
                      WHERE scheduled_at_ms >= ?1 AND scheduled_at_ms < ?2 AND verdict = 'pass'
                      ORDER BY scheduled_at_ms LIMIT ?3) RETURNING scheduled_at_ms",
+                    args![from as i64, cut.raw_ms as i64, limit],
+                    |r| r.get(0),
                 )?;
-                let gone: Vec<i64> = stmt
-                    .query_map(params![from as i64, cut.raw_ms as i64, limit], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
                 pruning.summary.passes += gone.len() as u64;
                 // The next batch starts at the latest run this one deleted (failures kept before it are
                 // not looked at again).
@@ -185,13 +186,13 @@ impl Store {
             }
             Step::Rows(level, probe) => self.delete_rows(pruning, level, probe),
             Step::Budget => {
-                let gone = self.conn.prepare_cached(
+                let gone = self.db.execute(
                     "DELETE FROM budget_spend WHERE id IN (SELECT id FROM budget_spend WHERE at_ms < ?1
                      ORDER BY at_ms LIMIT ?2)",
-                )?
-                .execute(params![cut.budget_ms as i64, limit])?;
-                pruning.summary.spends += gone as u64;
-                Ok(gone < n)
+                    args![cut.budget_ms as i64, limit],
+                )?;
+                pruning.summary.spends += gone;
+                Ok(gone < n as u64)
             }
             Step::Vacuum | Step::Done => Ok(true),
         }
@@ -212,50 +213,45 @@ impl Store {
             Level::Day => pruning.cutoffs.day_ms.unwrap_or(0),
         };
         if probe.is_none() {
-            advance(&self.conn, Tier::Rollup(level), cut)?;
+            advance(&self.db, Tier::Rollup(level), cut)?;
         }
         let mut left = pruning.batch;
-        let mut next_probe = self.conn.prepare_cached(
-            "SELECT probe FROM rollups WHERE level = ?1 AND probe > ?2 ORDER BY probe LIMIT 1",
-        )?;
-        let mut nth = self.conn.prepare_cached(
-            "SELECT start_ms FROM rollups WHERE level = ?1 AND probe = ?2 AND start_ms < ?3
-             ORDER BY start_ms LIMIT 1 OFFSET ?4",
-        )?;
-        let mut delete = self.conn.prepare_cached(
-            "DELETE FROM rollups WHERE level = ?1 AND probe = ?2 AND start_ms < ?3",
-        )?;
+        let next_probe = |after: &str| {
+            self.db.query_opt(
+                "SELECT probe FROM rollups WHERE level = ?1 AND probe > ?2 ORDER BY probe LIMIT 1",
+                args![code, after],
+                |r| r.get::<String>(0),
+            )
+        };
         loop {
             let current = match probe.take() {
                 Some(p) => p,
-                None => match next_probe
-                    .query_row(params![code, ""], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
+                None => match next_probe("")? {
                     Some(p) => p,
                     None => return Ok(true),
                 },
             };
             // The first row beyond this batch's share, if the probe has that many to go.
-            let beyond: Option<i64> = nth
-                .query_row(params![code, current, cut as i64, left as i64], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let beyond: Option<i64> = self.db.query_opt(
+                "SELECT start_ms FROM rollups WHERE level = ?1 AND probe = ?2 AND start_ms < ?3
+                 ORDER BY start_ms LIMIT 1 OFFSET ?4",
+                args![code, &current, cut as i64, left as i64],
+                |r| r.get(0),
+            )?;
             let bound = beyond.unwrap_or(cut as i64);
-            let gone = delete.execute(params![code, current, bound])?;
-            super::rollup_classes::prune(&self.conn, level, &current, bound)?;
-            pruning.summary.rows[level_index(level)] += gone as u64;
-            left -= gone.min(left);
+            let gone = self.db.execute(
+                "DELETE FROM rollups WHERE level = ?1 AND probe = ?2 AND start_ms < ?3",
+                args![code, &current, bound],
+            )?;
+            super::rollup_classes::prune(&self.db, level, &current, bound)?;
+            pruning.summary.rows[level_index(level)] += gone;
+            left -= (gone as usize).min(left);
             if beyond.is_some() || left == 0 {
                 // Full: this probe may have more; the next batch takes it up again.
                 pruning.step = Step::Rows(level, Some(current));
                 return Ok(false);
             }
-            match next_probe
-                .query_row(params![code, current], |r| r.get::<_, String>(0))
-                .optional()?
-            {
+            match next_probe(&current)? {
                 Some(p) => probe = Some(p),
                 None => return Ok(true),
             }
@@ -264,24 +260,22 @@ impl Store {
 
     /// Gives back at most [`VACUUM_PAGES`] free pages; true when none is left (or the store does not
     /// vacuum incrementally). A store checkpoints after its last step, so the file shrinks.
+    /// Not applicable to PostgreSQL: its autovacuum makes the space of deleted rows reusable.
     fn vacuum_step(&self, pruning: &mut Pruning) -> StoreResult<bool> {
-        let mode: i64 = self
-            .conn
-            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        let Some(conn) = self.db.sqlite() else {
+            return Ok(true);
+        };
+        let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
         let free = || -> StoreResult<u64> {
-            Ok(self
-                .conn
-                .query_row("PRAGMA freelist_count", [], |r| r.get::<_, i64>(0))?
-                as u64)
+            Ok(conn.query_row("PRAGMA freelist_count", [], |r| r.get::<_, i64>(0))? as u64)
         };
         if mode != INCREMENTAL {
             return Ok(true);
         }
         let before = free()?;
         // Each step of the statement gives back one page: step it to the end.
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
         let mut rows = stmt.query([])?;
         while rows.next()?.is_some() {}
         let after = free()?;
@@ -289,9 +283,11 @@ impl Store {
         if after > 0 && after < before {
             return Ok(false);
         }
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .optional()?;
+        rusqlite::OptionalExtension::optional(conn.query_row(
+            "PRAGMA wal_checkpoint(PASSIVE)",
+            [],
+            |_| Ok(()),
+        ))?;
         Ok(true)
     }
 }

@@ -5,6 +5,8 @@
 //! row of schema 5 and 6 holds it in its compact JSON (`q`), and a row written before (schema 4 and earlier)
 //! holds the full record, which has a `probe` member the compact form never has, and is read as it is.
 
+use super::StoreResult;
+use super::db::Row;
 use crate::probe::ProbeRecord;
 use serde_json::{Map, Value, json};
 
@@ -34,7 +36,7 @@ pub struct Columns {
 
 impl Columns {
     /// The columns of a row `SELECT`ed as [`SELECTED`] lists them.
-    pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
+    pub fn read(r: &Row<'_>) -> StoreResult<Columns> {
         Ok(Columns {
             probe: r.get(0)?,
             target: r.get(1)?,
@@ -50,7 +52,7 @@ impl Columns {
 }
 
 /// The full record of a row `SELECT`ed as [`SELECTED`] lists them.
-pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Columns, String)> {
+pub fn read(r: &Row<'_>) -> StoreResult<(Columns, String)> {
     Ok((Columns::read(r)?, r.get(9)?))
 }
 

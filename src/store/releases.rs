@@ -1,8 +1,8 @@
 //! Releases under watch, the rollback claim (the idempotency key, written before the hook runs), and every
 //! watch decision with its evidence.
 
+use super::db::{Row, args};
 use super::{Store, StoreResult};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,17 +52,18 @@ impl Store {
         started_at_ms: u64,
         watch_until_ms: u64,
     ) -> StoreResult<Release> {
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "UPDATE releases SET ended_at_ms = ?1 WHERE ended_at_ms IS NULL",
-            [started_at_ms as i64],
-        )?;
-        tx.execute(
-            "INSERT INTO releases (version, rollback_to, started_at_ms, watch_until_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![version, rollback_to, started_at_ms as i64, watch_until_ms as i64],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
+        let id = self.atomically_unnamed(|store| {
+            store.db.execute(
+                "UPDATE releases SET ended_at_ms = ?1 WHERE ended_at_ms IS NULL",
+                args![started_at_ms as i64],
+            )?;
+            store.db.query_row(
+                "INSERT INTO releases (version, rollback_to, started_at_ms, watch_until_ms) VALUES (?1, ?2, ?3, ?4)
+                 RETURNING id",
+                args![version, rollback_to, started_at_ms as i64, watch_until_ms as i64],
+                |r| r.get(0),
+            )
+        })?;
         Ok(Release {
             id,
             version: version.to_string(),
@@ -75,23 +76,20 @@ impl Store {
 
     /// Every release, newest first.
     pub fn releases(&self) -> StoreResult<Vec<Release>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RELEASE_COLUMNS} FROM releases ORDER BY id DESC"
-        ))?;
-        let rows = stmt.query_map([], row_to_release)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            &format!("SELECT {RELEASE_COLUMNS} FROM releases ORDER BY id DESC"),
+            &[],
+            row_to_release,
+        )
     }
 
     /// The newest release that has not been ended (its window may be over: see [`Release::watching_at`]).
     pub fn open_release(&self) -> StoreResult<Option<Release>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE ended_at_ms IS NULL ORDER BY id DESC LIMIT 1"),
-                [],
-                row_to_release,
-            )
-            .optional()?)
+        self.db.query_opt(
+            &format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE ended_at_ms IS NULL ORDER BY id DESC LIMIT 1"),
+            &[],
+            row_to_release,
+        )
     }
 
     /// Ends the open watch, if any; returns the release that was ended.
@@ -99,9 +97,9 @@ impl Store {
         let Some(mut release) = self.open_release()? else {
             return Ok(None);
         };
-        self.conn.execute(
+        self.db.execute(
             "UPDATE releases SET ended_at_ms = ?1 WHERE id = ?2",
-            params![at_ms as i64, release.id],
+            args![at_ms as i64, release.id],
         )?;
         release.ended_at_ms = Some(at_ms);
         Ok(Some(release))
@@ -110,17 +108,18 @@ impl Store {
     /// Claims the one rollback of `release_id`. True when this call wrote the claim; false when a rollback
     /// was already claimed (by this process before a restart, or another). Call it before running the hook.
     pub fn claim_rollback(&self, release_id: i64, at_ms: u64) -> StoreResult<bool> {
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO rollback_claims (release_id, claimed_at_ms) VALUES (?1, ?2)",
-            params![release_id, at_ms as i64],
+        let inserted = self.db.execute(
+            "INSERT INTO rollback_claims (release_id, claimed_at_ms) VALUES (?1, ?2)
+             ON CONFLICT (release_id) DO NOTHING",
+            args![release_id, at_ms as i64],
         )?;
         Ok(inserted == 1)
     }
 
     pub fn rollback_claimed(&self, release_id: i64) -> StoreResult<bool> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = self.db.query_row(
             "SELECT COUNT(*) FROM rollback_claims WHERE release_id = ?1",
-            [release_id],
+            args![release_id],
             |r| r.get(0),
         )?;
         Ok(n > 0)
@@ -128,28 +127,22 @@ impl Store {
 
     /// When the claimed rollback's hook finished, if it has.
     pub fn rollback_finished_at(&self, release_id: i64) -> StoreResult<Option<u64>> {
-        let at: Option<Option<i64>> = self
-            .conn
-            .query_row(
-                "SELECT finished_at_ms FROM rollback_claims WHERE release_id = ?1",
-                [release_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let at: Option<Option<i64>> = self.db.query_opt(
+            "SELECT finished_at_ms FROM rollback_claims WHERE release_id = ?1",
+            args![release_id],
+            |r| r.get(0),
+        )?;
         Ok(at.flatten().map(|v| v as u64))
     }
 
     /// The claimed rollback of `release_id`: when it was claimed, when its hook finished and the outcome
     /// recorded then (`None` when no rollback was claimed).
     pub fn rollback_of(&self, release_id: i64) -> StoreResult<Option<RollbackRecord>> {
-        let row: Option<(i64, Option<i64>, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT claimed_at_ms, finished_at_ms, outcome_json FROM rollback_claims WHERE release_id = ?1",
-                [release_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        let row: Option<(i64, Option<i64>, Option<String>)> = self.db.query_opt(
+            "SELECT claimed_at_ms, finished_at_ms, outcome_json FROM rollback_claims WHERE release_id = ?1",
+            args![release_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let Some((claimed, finished, outcome)) = row else {
             return Ok(None);
         };
@@ -162,13 +155,15 @@ impl Store {
 
     /// The releases whose rollback was claimed but never given an outcome, with the claim's time.
     pub fn unfinished_rollbacks(&self) -> StoreResult<Vec<(Release, u64)>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RELEASE_COLUMNS}, c.claimed_at_ms FROM releases
-             JOIN rollback_claims c ON c.release_id = releases.id
-             WHERE c.finished_at_ms IS NULL ORDER BY releases.id"
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((row_to_release(r)?, r.get::<_, i64>(6)? as u64)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            &format!(
+                "SELECT {RELEASE_COLUMNS}, c.claimed_at_ms FROM releases
+                 JOIN rollback_claims c ON c.release_id = releases.id
+                 WHERE c.finished_at_ms IS NULL ORDER BY releases.id"
+            ),
+            &[],
+            |r| Ok((row_to_release(r)?, r.get::<i64>(6)? as u64)),
+        )
     }
 
     /// Records how the claimed rollback went (hook exit status, duration, output).
@@ -178,9 +173,9 @@ impl Store {
         at_ms: u64,
         outcome: &serde_json::Value,
     ) -> StoreResult<()> {
-        self.conn.execute(
+        self.db.execute(
             "UPDATE rollback_claims SET finished_at_ms = ?1, outcome_json = ?2 WHERE release_id = ?3",
-            params![at_ms as i64, serde_json::to_string(outcome)?, release_id],
+            args![at_ms as i64, serde_json::to_string(outcome)?, release_id],
         )?;
         Ok(())
     }
@@ -193,113 +188,102 @@ impl Store {
         reason: &str,
         evidence: &serde_json::Value,
     ) -> StoreResult<i64> {
-        self.conn.execute(
-            "INSERT INTO decisions (release_id, at_ms, outcome, reason, evidence_json) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![release_id, at_ms as i64, outcome, reason, serde_json::to_string(evidence)?],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.db.query_row(
+            "INSERT INTO decisions (release_id, at_ms, outcome, reason, evidence_json) VALUES (?1, ?2, ?3, ?4, ?5)
+             RETURNING id",
+            args![release_id, at_ms as i64, outcome, reason, serde_json::to_string(evidence)?],
+            |r| r.get(0),
+        )
     }
 
     /// The decisions about `release_id`, oldest first.
     pub fn decisions(&self, release_id: i64) -> StoreResult<Vec<StoredDecision>> {
-        let mut stmt = self.conn.prepare(
+        self.db.query_map(
             "SELECT id, release_id, at_ms, outcome, reason, evidence_json FROM decisions
              WHERE release_id = ?1 ORDER BY at_ms, id",
-        )?;
-        let rows = stmt.query_map([release_id], |r| {
-            let evidence: String = r.get(5)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get::<_, i64>(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                evidence,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, release_id, at_ms, outcome, reason, evidence) = row?;
-            out.push(StoredDecision {
-                id,
-                release_id,
-                at_ms: at_ms as u64,
-                outcome,
-                reason,
-                evidence: serde_json::from_str(&evidence)?,
-            });
-        }
-        Ok(out)
+            args![release_id],
+            |r| {
+                Ok(StoredDecision {
+                    id: r.get(0)?,
+                    release_id: r.get(1)?,
+                    at_ms: r.get::<i64>(2)? as u64,
+                    outcome: r.get(3)?,
+                    reason: r.get(4)?,
+                    evidence: serde_json::from_str(&r.get::<String>(5)?)?,
+                })
+            },
+        )
     }
 }
 
-fn row_to_release(r: &rusqlite::Row<'_>) -> rusqlite::Result<Release> {
+fn row_to_release(r: &Row<'_>) -> StoreResult<Release> {
     Ok(Release {
         id: r.get(0)?,
         version: r.get(1)?,
         rollback_to: r.get(2)?,
-        started_at_ms: r.get::<_, i64>(3)? as u64,
-        watch_until_ms: r.get::<_, i64>(4)? as u64,
-        ended_at_ms: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+        started_at_ms: r.get::<i64>(3)? as u64,
+        watch_until_ms: r.get::<i64>(4)? as u64,
+        ended_at_ms: r.get::<Option<i64>>(5)?.map(|v| v as u64),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn releases_watch_windows_and_the_single_rollback_claim() {
-        let store = Store::in_memory().expect("store");
-        let first = store
-            .start_release("main-aaa", "main-000", 1_000, 5_000)
-            .expect("start");
-        assert!(first.watching_at(1_000) && first.watching_at(4_999) && !first.watching_at(5_000));
-        let second = store
-            .start_release("main-bbb", "main-aaa", 2_000, 9_000)
-            .expect("start");
-        let all = store.releases().expect("list");
-        assert_eq!(all.len(), 2);
-        assert_eq!(
-            all[1].ended_at_ms,
-            Some(2_000),
-            "a new release ends the previous watch"
-        );
-        assert_eq!(store.open_release().expect("open"), Some(second.clone()));
+        crate::store::for_each_backend(|store| {
+            let first = store
+                .start_release("main-aaa", "main-000", 1_000, 5_000)
+                .expect("start");
+            assert!(
+                first.watching_at(1_000) && first.watching_at(4_999) && !first.watching_at(5_000)
+            );
+            let second = store
+                .start_release("main-bbb", "main-aaa", 2_000, 9_000)
+                .expect("start");
+            let all = store.releases().expect("list");
+            assert_eq!(all.len(), 2);
+            assert_eq!(
+                all[1].ended_at_ms,
+                Some(2_000),
+                "a new release ends the previous watch"
+            );
+            assert_eq!(store.open_release().expect("open"), Some(second.clone()));
 
-        assert!(store.claim_rollback(second.id, 3_000).expect("claim"));
-        assert!(
-            !store.claim_rollback(second.id, 3_001).expect("claim again"),
-            "one rollback per release"
-        );
-        assert!(store.rollback_claimed(second.id).expect("claimed"));
-        assert!(!store.rollback_claimed(first.id).expect("not claimed"));
-        assert_eq!(
-            store.unfinished_rollbacks().expect("unfinished"),
-            vec![(second.clone(), 3_000)],
-            "a claim without an outcome"
-        );
-        store
-            .finish_rollback(second.id, 3_500, &serde_json::json!({"exit": 0}))
-            .expect("finish");
-        assert_eq!(store.unfinished_rollbacks().expect("unfinished"), vec![]);
+            assert!(store.claim_rollback(second.id, 3_000).expect("claim"));
+            assert!(
+                !store.claim_rollback(second.id, 3_001).expect("claim again"),
+                "one rollback per release"
+            );
+            assert!(store.rollback_claimed(second.id).expect("claimed"));
+            assert!(!store.rollback_claimed(first.id).expect("not claimed"));
+            assert_eq!(
+                store.unfinished_rollbacks().expect("unfinished"),
+                vec![(second.clone(), 3_000)],
+                "a claim without an outcome"
+            );
+            store
+                .finish_rollback(second.id, 3_500, &serde_json::json!({"exit": 0}))
+                .expect("finish");
+            assert_eq!(store.unfinished_rollbacks().expect("unfinished"), vec![]);
 
-        store
-            .record_decision(
-                second.id,
-                3_000,
-                "rollback",
-                "breach",
-                &serde_json::json!({"burn": 20.0}),
-            )
-            .expect("d");
-        let decisions = store.decisions(second.id).expect("decisions");
-        assert_eq!(decisions.len(), 1);
-        assert_eq!(decisions[0].evidence["burn"], 20.0);
+            store
+                .record_decision(
+                    second.id,
+                    3_000,
+                    "rollback",
+                    "breach",
+                    &serde_json::json!({"burn": 20.0}),
+                )
+                .expect("d");
+            let decisions = store.decisions(second.id).expect("decisions");
+            assert_eq!(decisions.len(), 1);
+            assert_eq!(decisions[0].evidence["burn"], 20.0);
 
-        let ended = store.end_release(4_000).expect("end").expect("was open");
-        assert_eq!(ended.ended_at_ms, Some(4_000));
-        assert_eq!(store.open_release().expect("open"), None);
-        assert_eq!(store.end_release(4_001).expect("end"), None);
+            let ended = store.end_release(4_000).expect("end").expect("was open");
+            assert_eq!(ended.ended_at_ms, Some(4_000));
+            assert_eq!(store.open_release().expect("open"), None);
+            assert_eq!(store.end_release(4_001).expect("end"), None);
+        });
     }
 }

@@ -2,16 +2,16 @@
 //! and class, how many runs failed or were inconclusive for it. Written with the runs, rebuilt with the
 //! rollups (by SQLite, from the raw runs), pruned with them, and summed per bar for the status page.
 
+use super::db::{Db, args};
 use super::history::{bind, placeholders};
 use super::{Store, StoreResult};
 use crate::history::{ClassCounts, ClassedRun, Level, roll_up_classes};
 use crate::probe::{FailureClass, ProbeRecord};
 use crate::slo::Span;
-use rusqlite::{Connection, params, params_from_iter};
 use std::collections::BTreeMap;
 
 /// Adds the classes of `records` to their buckets' counts, inside the caller's transaction.
-pub(super) fn add(conn: &Connection, records: &[&ProbeRecord]) -> StoreResult<()> {
+pub(super) fn add(db: &Db, records: &[&ProbeRecord]) -> StoreResult<()> {
     let runs = records.iter().map(|r| {
         (
             r.probe.as_str(),
@@ -22,44 +22,48 @@ pub(super) fn add(conn: &Connection, records: &[&ProbeRecord]) -> StoreResult<()
             },
         )
     });
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO rollup_classes (level, probe, start_ms, class, runs) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (level, probe, start_ms, class) DO UPDATE SET runs = runs + excluded.runs",
-    )?;
     for ((level, probe, start, class), runs) in roll_up_classes(runs) {
-        upsert.execute(params![
-            super::rollups::code(level),
-            probe,
-            start as i64,
-            class.as_str(),
-            runs as i64
-        ])?;
+        db.execute(
+            "INSERT INTO rollup_classes (level, probe, start_ms, class, runs) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (level, probe, start_ms, class) DO UPDATE SET runs = rollup_classes.runs + excluded.runs",
+            args![
+                super::rollups::code(level),
+                probe,
+                start as i64,
+                class.as_str(),
+                runs as i64
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Deletes every count of a bucket starting at or after `from_ms` and counts them again from the raw runs
 /// since then (one grouped read per level), inside the caller's transaction; as the rollups' rebuild does.
-pub(super) fn rebuild(conn: &Connection, from_ms: i64) -> StoreResult<()> {
-    conn.execute("DELETE FROM rollup_classes WHERE start_ms >= ?1", [from_ms])?;
+pub(super) fn rebuild(db: &Db, from_ms: i64) -> StoreResult<()> {
+    db.execute(
+        "DELETE FROM rollup_classes WHERE start_ms >= ?1",
+        args![from_ms],
+    )?;
     for level in Level::ALL {
-        conn.execute(
+        db.execute(
             "INSERT INTO rollup_classes (level, probe, start_ms, class, runs)
-             SELECT ?1, probe, scheduled_at_ms - scheduled_at_ms % ?2 AS start, class, COUNT(*) FROM records
-             WHERE scheduled_at_ms >= ?3 AND class IS NOT NULL AND verdict <> 'pass'
-             GROUP BY probe, start, class HAVING start >= ?3",
-            params![super::rollups::code(level), level.millis() as i64, from_ms],
+             SELECT CAST(?1 AS BIGINT), probe, scheduled_at_ms - scheduled_at_ms % ?2, class, COUNT(*)
+             FROM records WHERE scheduled_at_ms >= ?3 AND class IS NOT NULL AND verdict <> 'pass'
+             GROUP BY probe, scheduled_at_ms - scheduled_at_ms % ?2, class
+             HAVING scheduled_at_ms - scheduled_at_ms % ?2 >= ?3",
+            args![super::rollups::code(level), level.millis() as i64, from_ms],
         )?;
     }
     Ok(())
 }
 
 /// Deletes `probe`'s counts at `level` of buckets starting before `cut_ms` (as its rollup rows are pruned).
-pub(super) fn prune(conn: &Connection, level: Level, probe: &str, cut_ms: i64) -> StoreResult<()> {
-    conn.prepare_cached(
+pub(super) fn prune(db: &Db, level: Level, probe: &str, cut_ms: i64) -> StoreResult<()> {
+    db.execute(
         "DELETE FROM rollup_classes WHERE level = ?1 AND probe = ?2 AND start_ms < ?3",
-    )?
-    .execute(params![super::rollups::code(level), probe, cut_ms])?;
+        args![super::rollups::code(level), probe, cut_ms],
+    )?;
     Ok(())
 }
 
@@ -86,7 +90,7 @@ impl Store {
         };
         for &(level, from, to) in &plan.ranges {
             let sql = format!(
-                "SELECT probe, (start_ms - {origin}) / {width}, class, SUM(runs) FROM rollup_classes
+                "SELECT probe, (start_ms - {origin}) / {width}, class, CAST(SUM(runs) AS BIGINT) FROM rollup_classes
                  WHERE level = {level} AND probe IN ({probes}) AND start_ms BETWEEN ? AND ?
                  GROUP BY 1, 2, 3",
                 origin = plan.origin_ms,
@@ -94,12 +98,10 @@ impl Store {
                 level = super::rollups::code(level),
                 probes = placeholders(probes.len()),
             );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(bind(probes, from, to)), |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?))
+            let rows = self.db.query_map(&sql, &bind(probes, from, to), |r| {
+                Ok((r.get(0)?, r.get::<i64>(1)?, r.get(2)?, r.get(3)?))
             })?;
-            for row in rows {
-                let (probe, index, class, runs) = row?;
+            for (probe, index, class, runs) in rows {
                 count(probe, plan.bar_index(index), class, runs);
             }
         }
@@ -109,13 +111,12 @@ impl Store {
                  AND scheduled_at_ms BETWEEN ? AND ? AND class IS NOT NULL AND verdict <> 'pass'",
                 placeholders(probes.len())
             );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params_from_iter(bind(probes, edge.from_ms, edge.to_ms)),
-                |r| Ok((r.get(0)?, r.get::<_, i64>(1)?, r.get(2)?)),
-            )?;
-            for row in rows {
-                let (probe, at_ms, class) = row?;
+            let rows = self
+                .db
+                .query_map(&sql, &bind(probes, edge.from_ms, edge.to_ms), |r| {
+                    Ok((r.get(0)?, r.get::<i64>(1)?, r.get(2)?))
+                })?;
+            for (probe, at_ms, class) in rows {
                 count(probe, plan.bar_of(at_ms.max(0) as u64), class, 1);
             }
         }

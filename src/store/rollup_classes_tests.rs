@@ -79,49 +79,46 @@ fn expected(records: &[ProbeRecord], bars: &[Span]) -> BTreeMap<String, Vec<Clas
 
 /// Every count the table holds.
 fn table(store: &Store) -> Vec<(i64, String, i64, String, i64)> {
-    let mut stmt = store
-        .conn
-        .prepare(
+    store
+        .db
+        .query_map(
             "SELECT level, probe, start_ms, class, runs FROM rollup_classes ORDER BY 1, 2, 3, 4",
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
-        .expect("prepare");
-    stmt.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })
-    .expect("query")
-    .collect::<Result<_, _>>()
-    .expect("rows")
+        .expect("rows")
 }
 
 #[test]
 fn each_bar_counts_its_runs_classes_from_rows_and_from_the_raw_runs_at_its_edges() {
-    let store = Store::in_memory().expect("store");
-    let records = history();
-    store.insert_records(&records).expect("insert");
-    let end = T0 + 6 * 3_600_000;
-    // Bars of a minute, of 25 minutes from an instant off the minute (edges from raw runs), of 2 hours.
-    for bars in [
-        bars(T0, T0 + 90 * M, M),
-        bars(T0 + 29_500, end, 25 * M),
-        bars(T0 - 3_600_000, end, 2 * 3_600_000),
-    ] {
-        let classes = store.bar_classes(&probes(), &bars).expect("classes");
-        assert_eq!(classes, expected(&records, &bars), "{} bars", bars.len());
-        let counts = store.bar_counts(&probes(), &bars).expect("counts");
-        for probe in probes() {
-            for (bar, classes) in counts[&probe].iter().zip(&classes[&probe]) {
-                assert_eq!(
-                    crate::history::unclassified(bar.fail + bar.inconclusive, classes),
-                    0,
-                    "every run that did not pass has its class counted"
-                );
+    crate::store::for_each_backend(|store| {
+        let records = history();
+        store.insert_records(&records).expect("insert");
+        let end = T0 + 6 * 3_600_000;
+        // Bars of a minute, of 25 minutes from an instant off the minute (edges from raw runs), of 2 hours.
+        for bars in [
+            bars(T0, T0 + 90 * M, M),
+            bars(T0 + 29_500, end, 25 * M),
+            bars(T0 - 3_600_000, end, 2 * 3_600_000),
+        ] {
+            let classes = store.bar_classes(&probes(), &bars).expect("classes");
+            assert_eq!(classes, expected(&records, &bars), "{} bars", bars.len());
+            let counts = store.bar_counts(&probes(), &bars).expect("counts");
+            for probe in probes() {
+                for (bar, classes) in counts[&probe].iter().zip(&classes[&probe]) {
+                    assert_eq!(
+                        crate::history::unclassified(bar.fail + bar.inconclusive, classes),
+                        0,
+                        "every run that did not pass has its class counted"
+                    );
+                }
             }
         }
-    }
-    assert!(
-        expected(&records, &bars(T0, end, 3_600_000))["a"][0].len() == 4,
-        "the history has four classes in an hour"
-    );
+        assert!(
+            expected(&records, &bars(T0, end, 3_600_000))["a"][0].len() == 4,
+            "the history has four classes in an hour"
+        );
+    });
 }
 
 #[test]
@@ -138,7 +135,7 @@ fn the_migration_and_a_rebuild_count_what_the_writes_counted() {
         let store = Store::open(&path).expect("open");
         // The store as schema 7 left it: no counts.
         store
-            .conn
+            .conn()
             .execute_batch("DROP TABLE rollup_classes; PRAGMA user_version = 7;")
             .expect("back to schema 7");
     }
@@ -151,43 +148,44 @@ fn the_migration_and_a_rebuild_count_what_the_writes_counted() {
 
 #[test]
 fn counts_go_with_their_rollup_rows_when_pruned() {
-    let store = Store::in_memory().expect("store");
-    let now = T0 + 40 * D;
-    let cut = Retention::default().cutoffs(now);
-    // A failure a minute for two hours 35 days ago (past the minute rows' retention) and one today.
-    let mut records: Vec<ProbeRecord> = (0..120)
-        .map(|i| {
-            run(
-                "a",
-                now - 35 * D + i * M,
-                Verdict::Fail,
-                Some(FailureClass::Dns),
-            )
-        })
-        .collect();
-    records.push(run("a", now - M, Verdict::Fail, Some(FailureClass::Dns)));
-    store.insert_records(&records).expect("insert");
-    let mut pruning = Pruning::new(cut, 50);
-    while store.prune_batch(&mut pruning).expect("prune") {}
-    let minute_rows = |before: bool| -> i64 {
-        store
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM rollup_classes WHERE level = 1 AND (start_ms < ?1) = ?2",
-                params![cut.minute_ms as i64, before],
-                |r| r.get(0),
-            )
-            .expect("count")
-    };
-    assert!(cut.minute_ms > now - 35 * D + 2 * 3_600_000, "{cut:?}");
-    assert_eq!((minute_rows(true), minute_rows(false)), (0, 1));
-    let bars = bars(now - 35 * D, now - 35 * D + 2 * 3_600_000 - 1, 3_600_000);
-    let classes = store
-        .bar_classes(&["a".to_string()], &bars)
-        .expect("classes");
-    assert_eq!(
-        classes["a"],
-        vec![ClassCounts::from([(FailureClass::Dns, 60)]); 2],
-        "the hour rows answer for the pruned minutes"
-    );
+    crate::store::for_each_backend(|store| {
+        let now = T0 + 40 * D;
+        let cut = Retention::default().cutoffs(now);
+        // A failure a minute for two hours 35 days ago (past the minute rows' retention) and one today.
+        let mut records: Vec<ProbeRecord> = (0..120)
+            .map(|i| {
+                run(
+                    "a",
+                    now - 35 * D + i * M,
+                    Verdict::Fail,
+                    Some(FailureClass::Dns),
+                )
+            })
+            .collect();
+        records.push(run("a", now - M, Verdict::Fail, Some(FailureClass::Dns)));
+        store.insert_records(&records).expect("insert");
+        let mut pruning = Pruning::new(cut, 50);
+        while store.prune_batch(&mut pruning).expect("prune") {}
+        let minute_rows = |before: bool| -> i64 {
+            store
+                .db
+                .query_row(
+                    "SELECT COUNT(*) FROM rollup_classes WHERE level = 1 AND (start_ms < ?1) = ?2",
+                    crate::store::db::args![cut.minute_ms as i64, before],
+                    |r| r.get(0),
+                )
+                .expect("count")
+        };
+        assert!(cut.minute_ms > now - 35 * D + 2 * 3_600_000, "{cut:?}");
+        assert_eq!((minute_rows(true), minute_rows(false)), (0, 1));
+        let bars = bars(now - 35 * D, now - 35 * D + 2 * 3_600_000 - 1, 3_600_000);
+        let classes = store
+            .bar_classes(&["a".to_string()], &bars)
+            .expect("classes");
+        assert_eq!(
+            classes["a"],
+            vec![ClassCounts::from([(FailureClass::Dns, 60)]); 2],
+            "the hour rows answer for the pruned minutes"
+        );
+    });
 }

@@ -2,10 +2,10 @@
 //! rebuilt from the raw runs at migration and on demand, read by level and bucket range. What a row holds is
 //! `history`'s; this file only moves it in and out of SQLite.
 
+use super::db::{Db, Dialect, args};
 use super::{Store, StoreError, StoreResult};
 use crate::history::{Histogram, Level, Rollup, Run, Thresholds, roll_up};
 use crate::probe::{ProbeRecord, Verdict};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How many runs a rebuild rolls up between two looks at its stop flag (and its progress line): a few
@@ -26,18 +26,19 @@ pub(super) fn code(level: Level) -> i64 {
 
 /// The index a count-only read of `level`'s rows goes through: the counts of hour and day rows without their
 /// latency distributions (a day row's is about 260 bytes), so that the pages read are a tenth as many.
-pub(super) fn counts_index(level: Level) -> &'static str {
-    match level {
-        Level::Minute => "",
-        Level::Hour => "INDEXED BY rollup_hour_counts",
-        Level::Day => "INDEXED BY rollup_day_counts",
+/// (SQLite only: PostgreSQL's planner takes no such hint, and finds the partial index by itself.)
+pub(super) fn counts_index(dialect: Dialect, level: Level) -> &'static str {
+    match (dialect, level) {
+        (Dialect::Postgres, _) | (_, Level::Minute) => "",
+        (Dialect::Sqlite, Level::Hour) => "INDEXED BY rollup_hour_counts",
+        (Dialect::Sqlite, Level::Day) => "INDEXED BY rollup_day_counts",
     }
 }
 
 impl Store {
     /// The thresholds the rollups track (see [`Store::track_latency_thresholds`]).
     pub fn latency_thresholds(&self) -> StoreResult<Thresholds> {
-        thresholds(&self.conn)
+        thresholds(&self.db)
     }
 
     /// Makes the rollups track exactly `wanted` (per probe, latency thresholds in µs; the plan's latency
@@ -69,16 +70,16 @@ impl Store {
             return Ok(false);
         }
         self.atomically(|store| {
-            store.conn.execute("DELETE FROM rollup_thresholds", [])?;
-            let mut insert = store
-                .conn
-                .prepare("INSERT INTO rollup_thresholds (probe, threshold_us) VALUES (?1, ?2)")?;
+            store.db.execute("DELETE FROM rollup_thresholds", &[])?;
             for (probe, list) in &wanted {
                 for &t in list {
-                    insert.execute(params![probe, t as i64])?;
+                    store.db.execute(
+                        "INSERT INTO rollup_thresholds (probe, threshold_us) VALUES (?1, ?2)",
+                        args![probe, t as i64],
+                    )?;
                 }
             }
-            rebuild_held(&store.conn, stop)
+            rebuild_held(&store.db, stop)
         })?;
         Ok(true)
     }
@@ -89,9 +90,9 @@ impl Store {
     /// The failure-class counts are counted again the same way.
     pub fn rebuild_rollups(&self) -> StoreResult<()> {
         self.atomically(|store| {
-            rebuild_held(&store.conn, &NEVER)?;
-            let from = super::tiers::complete_from(&store.conn, super::tiers::Tier::Raw)?;
-            super::rollup_classes::rebuild(&store.conn, clamp(from))
+            rebuild_held(&store.db, &NEVER)?;
+            let from = super::tiers::complete_from(&store.db, super::tiers::Tier::Raw)?;
+            super::rollup_classes::rebuild(&store.db, clamp(from))
         })
     }
 
@@ -103,33 +104,23 @@ impl Store {
         first_ms: u64,
         last_ms: u64,
     ) -> StoreResult<Vec<(u64, Rollup)>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_map(
             "SELECT start_ms, pass, fail, inconclusive, latency, slow FROM rollups
              WHERE level = ?1 AND probe = ?2 AND start_ms BETWEEN ?3 AND ?4 ORDER BY start_ms",
-        )?;
-        let rows = stmt.query_map(
-            params![code(level), probe, clamp(first_ms), clamp(last_ms)],
+            args![code(level), probe, clamp(first_ms), clamp(last_ms)],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)? as u64,
-                    (r.get(1)?, r.get(2)?, r.get(3)?),
-                    r.get::<_, Vec<u8>>(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
-                ))
+                let counts = (r.get(1)?, r.get(2)?, r.get(3)?);
+                let row = decode(counts, &r.get::<Vec<u8>>(4)?, &r.get::<Vec<u8>>(5)?)?;
+                Ok((r.get::<i64>(0)? as u64, row))
             },
-        )?;
-        rows.map(|row| {
-            let (start, counts, latency, slow) = row?;
-            Ok((start, decode(counts, &latency, &slow)?))
-        })
-        .collect()
+        )
     }
 
     /// How many rollup rows the store holds at `level`.
     pub fn rollup_count(&self, level: Level) -> StoreResult<u64> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = self.db.query_row(
             "SELECT COUNT(*) FROM rollups WHERE level = ?1",
-            [code(level)],
+            args![code(level)],
             |r| r.get(0),
         )?;
         Ok(n as u64)
@@ -141,13 +132,14 @@ fn clamp(ms: u64) -> i64 {
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
-fn thresholds(conn: &Connection) -> StoreResult<Thresholds> {
-    let mut stmt = conn.prepare_cached(
+fn thresholds(db: &Db) -> StoreResult<Thresholds> {
+    let rows = db.query_map(
         "SELECT probe, threshold_us FROM rollup_thresholds ORDER BY probe, threshold_us",
+        &[],
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
     )?;
     let mut out = Thresholds::new();
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (probe, t) = row?;
+    for (probe, t) in rows {
         out.entry(probe).or_default().push(t as u64);
     }
     Ok(out)
@@ -167,26 +159,26 @@ fn run_of(record: &ProbeRecord) -> (&str, Run) {
 /// Adds `records` to their minute, hour and day rows, inside the caller's transaction: a batch costs one
 /// read and one write per row it touches (for a batch within one minute: three per probe).
 pub(super) fn add<'r>(
-    conn: &Connection,
+    db: &Db,
     records: impl IntoIterator<Item = &'r ProbeRecord>,
 ) -> StoreResult<()> {
     let records: Vec<&ProbeRecord> = records.into_iter().collect();
-    super::rollup_classes::add(conn, &records)?;
-    let tracked = thresholds(conn)?;
-    let mut read = conn.prepare_cached(
-        "SELECT pass, fail, inconclusive, latency, slow FROM rollups
-         WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
-    )?;
+    lock_probes(db, records.iter().map(|r| r.probe.as_str()))?;
+    super::rollup_classes::add(db, &records)?;
+    let tracked = thresholds(db)?;
     for ((level, probe, start), delta) in roll_up(records.iter().copied().map(run_of), &tracked) {
-        let old = read
-            .query_row(params![code(level), probe, start as i64], |r| {
+        let old = db.query_opt(
+            "SELECT pass, fail, inconclusive, latency, slow FROM rollups
+             WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
+            args![code(level), &probe, start as i64],
+            |r| {
                 Ok((
                     (r.get(0)?, r.get(1)?, r.get(2)?),
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<Vec<u8>>(3)?,
+                    r.get::<Vec<u8>>(4)?,
                 ))
-            })
-            .optional()?;
+            },
+        )?;
         let row = match old {
             Some((counts, latency, slow)) => {
                 let mut row = decode(counts, &latency, &slow)?;
@@ -195,23 +187,49 @@ pub(super) fn add<'r>(
             }
             None => delta,
         };
-        write(conn, level, &probe, start, &row)?;
+        write(db, level, &probe, start, &row)?;
     }
     Ok(())
 }
 
-fn write(
-    conn: &Connection,
-    level: Level,
-    probe: &str,
-    start: u64,
-    row: &Rollup,
+/// The advisory lock class of a probe's rollup rows (PostgreSQL).
+const ROLLUP_LOCK: i32 = 0x726f_6c6c; // "roll"
+/// The advisory lock class of all rollup rows: writers hold it shared, a rebuild alone.
+const ROLLUP_ALL_LOCK: i32 = 0x726f_6c61; // "rola"
+
+/// Holds, until the caller's transaction ends, the right to change `probes`' rollup rows: a row is read,
+/// merged and written back, and agents writing one PostgreSQL store must not merge from the same old row
+/// (one's runs would be lost from it). Taken in name order, first thing in a write (see `records`), so two
+/// writers never wait for each other in a circle; before them, all rollups' lock, shared, which a rebuild
+/// takes alone. SQLite has one writer at a time: nothing to do.
+pub(super) fn lock_probes<'p>(
+    db: &Db,
+    probes: impl IntoIterator<Item = &'p str>,
 ) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO rollups (level, probe, start_ms, pass, fail, inconclusive, latency, slow)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    if db.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    db.execute(
+        "SELECT pg_advisory_xact_lock_shared(?1, 0)",
+        args![ROLLUP_ALL_LOCK],
+    )?;
+    let probes: std::collections::BTreeSet<&str> = probes.into_iter().collect();
+    for probe in probes {
+        db.execute(
+            "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
+            args![ROLLUP_LOCK, probe],
+        )?;
+    }
+    Ok(())
+}
+
+fn write(db: &Db, level: Level, probe: &str, start: u64, row: &Rollup) -> StoreResult<()> {
+    db.execute(
+        "INSERT INTO rollups (level, probe, start_ms, pass, fail, inconclusive, latency, slow)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (level, probe, start_ms) DO UPDATE SET pass = excluded.pass, fail = excluded.fail,
+             inconclusive = excluded.inconclusive, latency = excluded.latency, slow = excluded.slow",
+        args![
         code(level),
         probe,
         start as i64,
@@ -220,7 +238,8 @@ fn write(
         row.inconclusive as i64,
         row.latency.encode(),
         row.encode_slow(),
-    ])?;
+        ],
+    )?;
     Ok(())
 }
 
@@ -236,10 +255,10 @@ pub(super) fn decode(counts: (i64, i64, i64), latency: &[u8], slow: &[u8]) -> St
 }
 
 /// [`rebuild`] from when the raw runs are complete (see `tiers`).
-fn rebuild_held(conn: &Connection, stop: &AtomicBool) -> StoreResult<()> {
+fn rebuild_held(db: &Db, stop: &AtomicBool) -> StoreResult<()> {
     rebuild(
-        conn,
-        super::tiers::complete_from(conn, super::tiers::Tier::Raw)?,
+        db,
+        super::tiers::complete_from(db, super::tiers::Tier::Raw)?,
         stop,
     )
 }
@@ -249,59 +268,71 @@ fn rebuild_held(conn: &Connection, stop: &AtomicBool) -> StoreResult<()> {
 /// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned. On a terminal,
 /// shows its progress. Fails with [`StoreError::Interrupted`] as soon as it sees `stop` set (every
 /// [`STOP_CHECK`] runs): the caller's transaction then undoes what it did.
-pub(super) fn rebuild(conn: &Connection, from_ms: u64, stop: &AtomicBool) -> StoreResult<()> {
+pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<()> {
     let mut progress = super::progress::Progress::on_terminal(|| {
-        conn.query_row(
+        db.query_row(
             "SELECT COUNT(*) FROM records WHERE scheduled_at_ms >= ?1",
-            [clamp(from_ms)],
-            |r| r.get::<_, i64>(0),
+            args![clamp(from_ms)],
+            |r| r.get::<i64>(0),
         )
         .map(|n| n as u64)
     })?;
-    conn.execute("DELETE FROM rollups WHERE start_ms >= ?1", [clamp(from_ms)])?;
-    let tracked = thresholds(conn)?;
-    let mut stmt = conn.prepare(
-        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records WHERE scheduled_at_ms >= ?1
-         ORDER BY probe, scheduled_at_ms",
+    // Agents writing the same PostgreSQL store wait for the rebuild, and it for their writes in progress
+    // (every write holds this lock shared; see `lock_probes`).
+    if db.dialect() == Dialect::Postgres {
+        db.execute(
+            "SELECT pg_advisory_xact_lock(?1, 0)",
+            args![ROLLUP_ALL_LOCK],
+        )?;
+    }
+    db.execute(
+        "DELETE FROM rollups WHERE start_ms >= ?1",
+        args![clamp(from_ms)],
     )?;
-    let mut rows = stmt.query([clamp(from_ms)])?;
+    let tracked = thresholds(db)?;
     let mut day: Vec<(String, Run)> = Vec::new();
     let flush = |day: &mut Vec<(String, Run)>| -> StoreResult<()> {
         let rollups = roll_up(day.iter().map(|(p, r)| (p.as_str(), *r)), &tracked);
         for ((level, probe, start), row) in rollups {
             if start >= from_ms {
-                write(conn, level, &probe, start, &row)?;
+                write(db, level, &probe, start, &row)?;
             }
         }
         day.clear();
         Ok(())
     };
     let mut done: u64 = 0;
-    while let Some(r) = rows.next()? {
-        if done % STOP_CHECK == 0 {
-            if stop.load(Ordering::Relaxed) {
-                return Err(StoreError::Interrupted);
+    db.each_row(
+        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records WHERE scheduled_at_ms >= ?1
+         ORDER BY probe, scheduled_at_ms",
+        args![clamp(from_ms)],
+        |r| {
+            if done % STOP_CHECK == 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(StoreError::Interrupted);
+                }
+                if let Some(progress) = progress.as_mut() {
+                    progress.update(done);
+                }
             }
-            if let Some(progress) = progress.as_mut() {
-                progress.update(done);
+            done += 1;
+            let probe: String = r.get(0)?;
+            let verdict: String = r.get(2)?;
+            let run = Run {
+                at_ms: r.get::<i64>(1)? as u64,
+                verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
+                latency_us: r.get::<i64>(3)? as u64,
+            };
+            if let Some((last_probe, last)) = day.last()
+                && (*last_probe != probe
+                    || Level::Day.start_of(last.at_ms) != Level::Day.start_of(run.at_ms))
+            {
+                flush(&mut day)?;
             }
-        }
-        done += 1;
-        let probe: String = r.get(0)?;
-        let verdict: String = r.get(2)?;
-        let run = Run {
-            at_ms: r.get::<_, i64>(1)? as u64,
-            verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
-            latency_us: r.get::<_, i64>(3)? as u64,
-        };
-        if let Some((last_probe, last)) = day.last()
-            && (*last_probe != probe
-                || Level::Day.start_of(last.at_ms) != Level::Day.start_of(run.at_ms))
-        {
-            flush(&mut day)?;
-        }
-        day.push((probe, run));
-    }
+            day.push((probe, run));
+            Ok(())
+        },
+    )?;
     flush(&mut day)?;
     if let Some(progress) = progress {
         progress.finish();

@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::migrations::migrate_to;
+use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -59,77 +60,79 @@ fn one_second_for_a() -> Thresholds {
 
 #[test]
 fn rollups_written_with_the_runs_equal_the_runs_rolled_up() {
-    let store = Store::in_memory().expect("store");
-    assert!(
-        store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track")
-    );
-    let records = history();
-    // In uneven batches, as the writer commits them, and one at a time.
-    let (single, rest) = records.split_at(5);
-    for record in single {
-        store.insert_record(record).expect("insert");
-    }
-    for batch in rest.chunks(37) {
-        store.insert_records(batch).expect("insert");
-    }
-    let written = rows(&store);
-    assert_eq!(written, expected(&records, &one_second_for_a()));
-    assert_eq!(
-        store.rollup_count(Level::Day).expect("count"),
-        6,
-        "two probes over three days"
-    );
-    let a_day = &written[&(Level::Day, "a".to_string(), T0)];
-    assert!(a_day.slow[&SECOND_US] > 0 && a_day.pass > a_day.slow[&SECOND_US]);
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(
-        rows(&store),
-        written,
-        "a rebuild from the raw runs changes nothing"
-    );
+    crate::store::for_each_backend(|store| {
+        assert!(
+            store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track")
+        );
+        let records = history();
+        // In uneven batches, as the writer commits them, and one at a time.
+        let (single, rest) = records.split_at(5);
+        for record in single {
+            store.insert_record(record).expect("insert");
+        }
+        for batch in rest.chunks(37) {
+            store.insert_records(batch).expect("insert");
+        }
+        let written = rows(&store);
+        assert_eq!(written, expected(&records, &one_second_for_a()));
+        assert_eq!(
+            store.rollup_count(Level::Day).expect("count"),
+            6,
+            "two probes over three days"
+        );
+        let a_day = &written[&(Level::Day, "a".to_string(), T0)];
+        assert!(a_day.slow[&SECOND_US] > 0 && a_day.pass > a_day.slow[&SECOND_US]);
+        store.rebuild_rollups().expect("rebuild");
+        assert_eq!(
+            rows(&store),
+            written,
+            "a rebuild from the raw runs changes nothing"
+        );
+    });
 }
 
 #[test]
 fn changing_the_tracked_thresholds_rebuilds_the_slow_counts() {
-    let store = Store::in_memory().expect("store");
-    let records = history();
-    store.insert_records(&records).expect("insert");
-    let untracked = rows(&store);
-    assert!(untracked.values().all(|r| r.slow.is_empty()));
-    let latency = crate::slo::Sli::Latency {
-        threshold: Duration::from_secs(1),
-    };
-    assert_eq!(
-        untracked.values().next().expect("a row").counts(latency),
-        None
-    );
+    crate::store::for_each_backend(|store| {
+        let records = history();
+        store.insert_records(&records).expect("insert");
+        let untracked = rows(&store);
+        assert!(untracked.values().all(|r| r.slow.is_empty()));
+        let latency = crate::slo::Sli::Latency {
+            threshold: Duration::from_secs(1),
+        };
+        assert_eq!(
+            untracked.values().next().expect("a row").counts(latency),
+            None
+        );
 
-    assert!(
-        store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track")
-    );
-    assert_eq!(
-        store.latency_thresholds().expect("read"),
-        one_second_for_a()
-    );
-    assert_eq!(rows(&store), expected(&records, &one_second_for_a()));
-    assert!(
-        !store
-            .track_latency_thresholds(&one_second_for_a())
-            .expect("track"),
-        "the same thresholds again: no rebuild"
-    );
-    let none_for_b = BTreeMap::from([
-        ("a".to_string(), vec![SECOND_US, SECOND_US]),
-        ("b".to_string(), vec![]),
-    ]);
-    assert!(
-        !store.track_latency_thresholds(&none_for_b).expect("track"),
-        "duplicates and empty lists change nothing"
-    );
+        assert!(
+            store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track")
+        );
+        assert_eq!(
+            store.latency_thresholds().expect("read"),
+            one_second_for_a()
+        );
+        assert_eq!(rows(&store), expected(&records, &one_second_for_a()));
+        assert!(
+            !store
+                .track_latency_thresholds(&one_second_for_a())
+                .expect("track"),
+            "the same thresholds again: no rebuild"
+        );
+        let none_for_b = BTreeMap::from([
+            ("a".to_string(), vec![SECOND_US, SECOND_US]),
+            ("b".to_string(), vec![]),
+        ]);
+        assert!(
+            !store.track_latency_thresholds(&none_for_b).expect("track"),
+            "duplicates and empty lists change nothing"
+        );
+    });
 }
 
 #[test]
@@ -139,8 +142,9 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
     let records = history();
     {
         // A store as the previous version (schema 3) left it: runs, no rollup tables.
-        let conn = Connection::open(&path).expect("open");
-        migrate_to(&conn, "old", 3).expect("migrate to 3");
+        let db = crate::store::db::Db::Sqlite(Connection::open(&path).expect("open"));
+        migrate_to(&db, "old", 3).expect("migrate to 3");
+        let conn = db.sqlite().expect("SQLite");
         for r in &records {
             conn.execute(
                 "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
@@ -171,40 +175,83 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
 
 #[test]
 fn an_unreadable_rollup_row_is_an_error_not_a_wrong_count() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()).expect("insert");
-    store
-        .conn
-        .execute("UPDATE rollups SET latency = x'80' WHERE level = 3", [])
-        .expect("damage");
-    let error = store
-        .rollup_rows("a", Level::Day, 0, u64::MAX)
-        .expect_err("unreadable");
-    assert_eq!(
-        error.to_string(),
-        "store: a rollup row is unreadable; rebuild the rollups from the raw runs"
-    );
-    store.rebuild_rollups().expect("rebuild");
-    assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()).expect("insert");
+        store
+            .db
+            .execute(
+                "UPDATE rollups SET latency = ?1 WHERE level = 3",
+                crate::store::db::args![vec![0x80u8]],
+            )
+            .expect("damage");
+        let error = store
+            .rollup_rows("a", Level::Day, 0, u64::MAX)
+            .expect_err("unreadable");
+        assert_eq!(
+            error.to_string(),
+            "store: a rollup row is unreadable; rebuild the rollups from the raw runs"
+        );
+        store.rebuild_rollups().expect("rebuild");
+        assert_eq!(rows(&store), expected(&history(), &Thresholds::new()));
+    });
 }
 
 #[test]
 fn an_availability_objective_over_no_probe_counts_nothing() {
-    let store = Store::in_memory().expect("store");
-    store.insert_records(&history()).expect("insert");
-    let objective = crate::slo::Objective {
-        name: "none".into(),
-        probes: vec![],
-        sli: crate::slo::Sli::Availability,
-        target: 0.99,
-        period: crate::slo::DEFAULT_PERIOD,
-        tiers: crate::slo::default_tiers(),
-        min_bad: crate::slo::DEFAULT_MIN_BAD,
+    crate::store::for_each_backend(|store| {
+        store.insert_records(&history()).expect("insert");
+        let objective = crate::slo::Objective {
+            name: "none".into(),
+            probes: vec![],
+            sli: crate::slo::Sli::Availability,
+            target: 0.99,
+            period: crate::slo::DEFAULT_PERIOD,
+            tiers: crate::slo::default_tiers(),
+            min_bad: crate::slo::DEFAULT_MIN_BAD,
+        };
+        let now = T0 + 3 * DAY;
+        let spans = crate::slo::spans(&objective, now);
+        assert_eq!(
+            store.objective_counts(&objective, &spans).expect("counts"),
+            vec![crate::slo::Counts::default(); spans.len()]
+        );
+    });
+}
+
+#[test]
+fn agents_writing_one_postgresql_store_at_once_lose_no_run_from_the_rollups() {
+    let url = crate::store::test_postgres::database();
+    let target = crate::store::PgTarget::parse(&url).expect("url");
+    Store::open_url(&target, None).expect("a new store");
+    let records = history();
+    // Four agents at once, each every fourth run in batches of 5: they share hour and day rows.
+    let agents: Vec<_> = (0..4)
+        .map(|agent| {
+            let target = target.clone();
+            let mine: Vec<ProbeRecord> = records.iter().skip(agent).step_by(4).cloned().collect();
+            std::thread::spawn(move || {
+                let store = Store::open_url(&target, None).expect("open");
+                for batch in mine.chunks(5) {
+                    store.insert_records(batch).expect("insert");
+                }
+            })
+        })
+        .collect();
+    // And one rebuilding the rollups meanwhile (it waits for the writers' locks, and they for its).
+    let rebuilder = {
+        let target = target.clone();
+        std::thread::spawn(move || {
+            let store = Store::open_url(&target, None).expect("open");
+            for _ in 0..3 {
+                store.rebuild_rollups().expect("rebuild");
+            }
+        })
     };
-    let now = T0 + 3 * DAY;
-    let spans = crate::slo::spans(&objective, now);
-    assert_eq!(
-        store.objective_counts(&objective, &spans).expect("counts"),
-        vec![crate::slo::Counts::default(); spans.len()]
-    );
+    for agent in agents {
+        agent.join().expect("agent");
+    }
+    rebuilder.join().expect("rebuilder");
+    let store = Store::open_url(&target, None).expect("open");
+    assert_eq!(store.record_count().expect("count"), records.len() as u64);
+    assert_eq!(rows(&store), expected(&records, &Thresholds::new()));
 }

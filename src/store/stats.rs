@@ -1,6 +1,7 @@
 //! What the store holds, tier by tier (adapter): raw runs and rollup rows per level with the oldest of each,
 //! the newest run, and the size on disk. Read-only: `store stats` reads it while `run` writes.
 
+use super::db::{Dialect, args};
 use super::{Store, StoreResult, rollups::code};
 use crate::history::Level;
 use serde::Serialize;
@@ -33,19 +34,19 @@ pub struct TierStats {
 impl Store {
     /// The store's figures (a scan of the rollup rows, two index reads of the runs and their count).
     pub fn stats(&self) -> StoreResult<StoreStats> {
-        let (runs, oldest, newest): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
+        let (runs, oldest, newest): (i64, Option<i64>, Option<i64>) = self.db.query_row(
             "SELECT COUNT(*), MIN(scheduled_at_ms), MAX(scheduled_at_ms) FROM records",
-            [],
+            &[],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT COUNT(*), MIN(start_ms) FROM rollups WHERE level = ?1")?;
         let rollups = Level::ALL
             .into_iter()
             .map(|level| {
-                let (rows, oldest): (i64, Option<i64>) =
-                    stmt.query_row([code(level)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let (rows, oldest): (i64, Option<i64>) = self.db.query_row(
+                    "SELECT COUNT(*), MIN(start_ms) FROM rollups WHERE level = ?1",
+                    args![code(level)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
                 Ok(TierStats {
                     level: level.as_str(),
                     rows: rows as u64,
@@ -58,10 +59,22 @@ impl Store {
             name.push_str(suffix);
             std::fs::metadata(Path::new(&name)).map_or(0, |m| m.len())
         };
+        // PostgreSQL: the database's size on the server (its write-ahead log is the server's, not counted).
+        let (file_bytes, wal_bytes) = match self.db.dialect() {
+            Dialect::Sqlite => (size(""), size("-wal")),
+            Dialect::Postgres => (
+                self.db.query_row(
+                    "SELECT CAST(pg_database_size(current_database()) AS BIGINT)",
+                    &[],
+                    |r| r.get(0),
+                )?,
+                0,
+            ),
+        };
         Ok(StoreStats {
             store: self.path.clone(),
-            file_bytes: size(""),
-            wal_bytes: size("-wal"),
+            file_bytes,
+            wal_bytes,
             runs: runs as u64,
             oldest_run_ms: oldest.map(|ms| ms as u64),
             newest_run_ms: newest.map(|ms| ms as u64),

@@ -3,9 +3,9 @@
 //! its rows go, so a reader never counts on a tier where rows are missing; a store that had no such table
 //! (schema 4) gets its instants from the oldest data it holds, rounded up past a bucket that may be partial.
 
+use super::db::{Db, args};
 use super::{Store, StoreResult};
 use crate::history::{Held, Level};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// A tier's name in the `tiers` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl Tier {
 impl Store {
     /// From when each tier is complete (all from the epoch in a store never pruned).
     pub fn held(&self) -> StoreResult<Held> {
-        let at = |tier| complete_from(&self.conn, tier);
+        let at = |tier| complete_from(&self.db, tier);
         Ok(Held {
             raw_from_ms: at(Tier::Raw)?,
             minute_from_ms: at(Tier::Rollup(Level::Minute))?,
@@ -41,34 +41,37 @@ impl Store {
 
     /// From when `tier` is complete.
     pub fn complete_from(&self, tier: Tier) -> StoreResult<u64> {
-        complete_from(&self.conn, tier)
+        complete_from(&self.db, tier)
     }
 }
 
-pub(super) fn complete_from(conn: &Connection, tier: Tier) -> StoreResult<u64> {
-    let ms: Option<i64> = conn
-        .prepare_cached("SELECT complete_from_ms FROM tiers WHERE tier = ?1")?
-        .query_row([tier.as_str()], |r| r.get(0))
-        .optional()?;
+pub(super) fn complete_from(db: &Db, tier: Tier) -> StoreResult<u64> {
+    let ms: Option<i64> = db.query_opt(
+        "SELECT complete_from_ms FROM tiers WHERE tier = ?1",
+        args![tier.as_str()],
+        |r| r.get(0),
+    )?;
     Ok(ms.map_or(0, |ms| ms as u64))
 }
 
 /// Moves `tier`'s instant forward to `ms` (never back), inside the caller's transaction.
-pub(super) fn advance(conn: &Connection, tier: Tier, ms: u64) -> StoreResult<()> {
-    conn.prepare_cached(
+pub(super) fn advance(db: &Db, tier: Tier, ms: u64) -> StoreResult<()> {
+    db.execute(
         "INSERT INTO tiers (tier, complete_from_ms) VALUES (?1, ?2)
-         ON CONFLICT (tier) DO UPDATE SET complete_from_ms = MAX(complete_from_ms, excluded.complete_from_ms)",
-    )?
-    .execute(params![tier.as_str(), ms as i64])?;
+         ON CONFLICT (tier) DO UPDATE SET complete_from_ms = CASE
+             WHEN excluded.complete_from_ms > tiers.complete_from_ms THEN excluded.complete_from_ms
+             ELSE tiers.complete_from_ms END",
+        args![tier.as_str(), ms as i64],
+    )?;
     Ok(())
 }
 
 /// The instants of a store that kept no record of them (schema 4), from the data it holds: raw runs (and
 /// failures) from the minute after the oldest run's (runs before it in its minute may have been pruned), each
 /// level from the bucket after its oldest row. A store without data is complete from the epoch.
-pub(super) fn start(conn: &Connection) -> StoreResult<()> {
+pub(super) fn start(db: &Db) -> StoreResult<()> {
     let oldest = |sql: &str| -> StoreResult<Option<u64>> {
-        let ms: Option<i64> = conn.query_row(sql, [], |r| r.get(0))?;
+        let ms: Option<i64> = db.query_row(sql, &[], |r| r.get(0))?;
         Ok(ms.map(|ms| ms as u64))
     };
     let after = |ms: Option<u64>, level: Level| {
@@ -83,14 +86,14 @@ pub(super) fn start(conn: &Connection) -> StoreResult<()> {
         ),
         some => after(some, Level::Minute),
     };
-    advance(conn, Tier::Raw, raw)?;
-    advance(conn, Tier::Failures, raw)?;
+    advance(db, Tier::Raw, raw)?;
+    advance(db, Tier::Failures, raw)?;
     for level in Level::ALL {
         let sql = format!(
             "SELECT MIN(start_ms) FROM rollups WHERE level = {}",
             super::rollups::code(level)
         );
-        advance(conn, Tier::Rollup(level), after(oldest(&sql)?, level))?;
+        advance(db, Tier::Rollup(level), after(oldest(&sql)?, level))?;
     }
     Ok(())
 }
@@ -100,6 +103,7 @@ mod tests {
     use super::super::migrations::migrate_to;
     use super::*;
     use crate::probe::{Finding, ProbeRecord, Timings, Verdict};
+    use rusqlite::{Connection, params};
     use std::time::Duration;
 
     const M: u64 = 60_000;
@@ -137,8 +141,9 @@ mod tests {
             .map(|i| record(T0 + 5 * H + 30 * M + 20_000 + i * 45_000, Verdict::Pass))
             .collect();
         {
-            let conn = Connection::open(&path).expect("open");
-            migrate_to(&conn, "old", 4).expect("migrate to 4");
+            let db = Db::Sqlite(Connection::open(&path).expect("open"));
+            migrate_to(&db, "old", 4).expect("migrate to 4");
+            let conn = db.sqlite().expect("SQLite");
             for r in &records {
                 conn.execute(
                     "INSERT INTO records (probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json)
@@ -148,7 +153,7 @@ mod tests {
                 )
                 .expect("insert");
             }
-            super::super::rollups::rebuild(&conn, 0, &super::super::rollups::NEVER)
+            super::super::rollups::rebuild(&db, 0, &super::super::rollups::NEVER)
                 .expect("rollups as schema 4 kept them");
             let mode: i64 = conn
                 .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
@@ -181,8 +186,8 @@ mod tests {
             "an older row's full record is read as it was stored"
         );
         let mode: i64 = store
-            .conn
-            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .db
+            .query_row("PRAGMA auto_vacuum", &[], |r| r.get(0))
             .expect("mode");
         assert_eq!(
             mode,
@@ -201,10 +206,11 @@ mod tests {
 
     #[test]
     fn a_new_store_is_complete_from_the_epoch_and_instants_never_move_back() {
-        let store = Store::in_memory().expect("store");
-        assert_eq!(store.held().expect("held"), Held::default());
-        advance(&store.conn, Tier::Raw, 5 * D).expect("advance");
-        advance(&store.conn, Tier::Raw, 4 * D).expect("advance");
-        assert_eq!(store.complete_from(Tier::Raw).expect("raw"), 5 * D);
+        crate::store::for_each_backend(|store| {
+            assert_eq!(store.held().expect("held"), Held::default());
+            advance(&store.db, Tier::Raw, 5 * D).expect("advance");
+            advance(&store.db, Tier::Raw, 4 * D).expect("advance");
+            assert_eq!(store.complete_from(Tier::Raw).expect("raw"), 5 * D);
+        });
     }
 }

@@ -7,6 +7,9 @@ pub mod docker;
 pub mod mail;
 pub mod otlp;
 pub mod page_daemon;
+/// The test PostgreSQL server, shared with the unit tests.
+#[path = "../../src/store/test_postgres.rs"]
+pub mod postgres;
 pub mod process;
 pub mod prometheus;
 pub mod release;

@@ -102,9 +102,11 @@ pub fn plan_loops(
     let mut others = Vec::new();
     let watch = WatchContext {
         shared: shared.clone(),
+        // Beside a SQLite file; with a PostgreSQL store, in the working directory (not yet in the store).
         evidence_dir: run
             .store
-            .parent()
+            .file()
+            .and_then(std::path::Path::parent)
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default(),
         recorder: context.recorder(plan),

@@ -1,0 +1,189 @@
+//! The commands on a PostgreSQL store (`run.store = "postgres://…"`, the password by reference): `run`
+//! records its runs there and its status pages read them, `status` and `store stats` read them from another
+//! process, `check` takes the config; the password never shows in any output.
+
+mod support;
+
+use oewsprobe::store::{Location, PgTarget, Store};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::daemon::Daemon;
+use support::postgres::{PASSWORD, PASSWORD_ROLE};
+use support::process::{BIN, SimProcess};
+
+const HEALTH_EVERY_1S: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
+const PASSWORD_VAR: &str = "OEWSPROBE_TEST_PG_PASSWORD";
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `oewsprobe ARGS --config CONFIG` with the password's variable set: (exit code, stdout, stderr).
+fn oewsprobe(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env(PASSWORD_VAR, PASSWORD)
+        .env_remove("OEWSPROBE_TARGET")
+        .output()
+        .expect("oewsprobe runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_status_and_store_stats_work_on_a_postgresql_store() {
+    let sim = SimProcess::start(&[]);
+    let database = support::postgres::database();
+    let name = database.rsplit('/').next().expect("database name");
+    let server = support::postgres::server();
+    let url = server.url(PASSWORD_ROLE, name);
+    let port = support::servers::free_port();
+    let daemon = Daemon::start_with(
+        &sim.url,
+        &format!(
+            "store = \"{url}\"\nstore_password = \"env:{PASSWORD_VAR}\"\n[status]\nlisten = \"127.0.0.1:{port}\""
+        ),
+        &[("health.toml", HEALTH_EVERY_1S)],
+        &[],
+        &[(PASSWORD_VAR, PASSWORD)],
+    );
+    let location = Location::Postgres {
+        target: PgTarget::parse(&url).expect("url"),
+        password: Some(oewsprobe::rollback::Secret::new(
+            PASSWORD.as_bytes().to_vec(),
+        )),
+    };
+    wait_for(
+        "three runs in the PostgreSQL store",
+        Duration::from_secs(30),
+        || {
+            assert!(
+                !daemon.stderr().contains("oewsprobe run: store"),
+                "{}",
+                daemon.stderr()
+            );
+            daemon.stderr().contains("oewsprobe run: watching")
+                && Store::open_at(&location)
+                    .and_then(|s| s.record_count())
+                    .unwrap_or(0)
+                    >= 3
+        },
+    );
+    assert!(
+        daemon.stderr().contains(&format!("(store {url})")),
+        "the start line names the store by its URL: {}",
+        daemon.stderr()
+    );
+    assert!(
+        !std::fs::exists(daemon.store_path()).expect("exists"),
+        "no SQLite file made"
+    );
+
+    // The status pages read the store through their own connection.
+    let (code, _, body) = support::http_get(&format!("127.0.0.1:{port}"), "/api/v1/status");
+    assert_eq!(code, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert!(body.contains("\"health\""), "{status}");
+
+    // Another process reads it while the daemon writes.
+    let config = daemon.dir.path().join("oewsprobe.toml");
+    let (code, stdout, stderr) = oewsprobe(&config, &["status"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("health"), "{stdout}");
+    let (code, stdout, stderr) = oewsprobe(&config, &["store", "stats"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(&url), "stats name the store: {stdout}");
+    let (code, stdout, stderr) = oewsprobe(&config, &["check"]);
+    assert_eq!(code, Some(0), "check takes the config: {stdout}{stderr}");
+
+    // Without its password the store is refused, naming it, never the password.
+    let out = Command::new(BIN)
+        .args(["status", "--config"])
+        .arg(&config)
+        .env_remove(PASSWORD_VAR)
+        .output()
+        .expect("status runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "run.store_password: the environment variable {PASSWORD_VAR} is not set"
+        )),
+        "{stderr}"
+    );
+
+    daemon.signal("TERM");
+    let mut daemon = daemon;
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "the password never shows");
+    let store = Store::open_at(&location).expect("open");
+    let runs = store.records_since(0).expect("runs");
+    assert!(
+        runs.len() >= 3 && runs.iter().all(|r| r.probe == "health"),
+        "{runs:?}"
+    );
+}
+
+/// The PostgreSQL server restarts while `run` probes every second: the daemon keeps probing, keeps the
+/// runs it could not write, and writes them once the server is back; no scheduled second is missing.
+#[test]
+fn runs_made_while_postgresql_restarts_are_written_once_it_is_back() {
+    let sim = SimProcess::start(&[]);
+    let server = support::postgres::start();
+    let url = server.database();
+    let daemon = Daemon::start(
+        &sim.url,
+        &format!("store = \"{url}\""),
+        &[("health.toml", HEALTH_EVERY_1S)],
+    );
+    let location = Location::Postgres {
+        target: PgTarget::parse(&url).expect("url"),
+        password: None,
+    };
+    let count = || {
+        Store::open_at(&location)
+            .and_then(|s| s.record_count())
+            .unwrap_or(0)
+    };
+    wait_for("three runs", Duration::from_secs(30), || {
+        daemon.stderr().contains("oewsprobe run: watching") && count() >= 3
+    });
+    server.restart(Duration::from_secs(4));
+    let after = count();
+    wait_for(
+        "the runs of the outage and after",
+        Duration::from_secs(40),
+        || count() >= after + 8,
+    );
+    daemon.signal("TERM");
+    let mut daemon = daemon;
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    let seconds: Vec<u64> = Store::open_at(&location)
+        .and_then(|s| s.records_since(0))
+        .expect("runs")
+        .iter()
+        .map(|r| r.scheduled_at_ms / 1_000)
+        .collect();
+    let (first, last) = (seconds[0], seconds[seconds.len() - 1]);
+    let missing: Vec<u64> = (first..=last).filter(|s| !seconds.contains(s)).collect();
+    assert!(
+        missing.is_empty(),
+        "no second without its run: missing {missing:?}\n{stderr}"
+    );
+    assert!(last - first >= 10, "{seconds:?}");
+    assert!(
+        stderr.contains("the PostgreSQL store's connection was lost; connecting again"),
+        "the outage was seen: {stderr}"
+    );
+}
