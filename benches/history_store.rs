@@ -191,6 +191,7 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
     };
     let latency = Duration::from_micros((latency_ms * 1000.0) as u64);
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: name.to_string(),
         target: TARGET.into(),
@@ -291,6 +292,7 @@ fn eval(flags: &Flags) -> Result<(), String> {
         None => newest(&path)?,
     };
     let objective = Objective {
+        quorum: oewsprobe::fleet::Quorum::Majority,
         name: "availability".into(),
         probes: probes.clone(),
         sli: Sli::Availability,

@@ -18,6 +18,7 @@ const FOUR_DAYS: u64 = 4 * 86_400_000;
 
 fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
@@ -59,6 +60,7 @@ fn history() -> impl Strategy<Value = Vec<ProbeRecord>> {
 fn objective(name: &str, probes: &[&str], sli: Sli, period_h: u64) -> Objective {
     let d = |m: u64| Duration::from_secs(60 * m);
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: name.into(),
         probes: probes.iter().map(|p| p.to_string()).collect(),
         sli,

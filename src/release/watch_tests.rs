@@ -29,6 +29,7 @@ impl Outcome {
 
 fn objective() -> Objective {
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: "queries".into(),
         probes: vec!["query-trace".into()],
         sli: Sli::Availability,
