@@ -2,7 +2,8 @@
 //! coarser bucket where the store keeps no minutes), each bucket judged by [`judge`] over the locations that
 //! had a conclusive run in it. A failing bucket without the quorum is a location problem: its failed runs
 //! are not bad (they do not spend the error budget) but counted apart. One location alone: every failing
-//! bucket is an outage, so nothing changes.
+//! bucket is an outage, so nothing changes. A location whose own prober is unhealthy is left out of the
+//! quorum: its failures are never bad, and never make a quorum for the others.
 
 use super::quorum::{Judgement, Quorum, judge};
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,15 +40,28 @@ pub fn judge_bucket(bucket: &Bucket, quorum: Quorum) -> Judgement {
     judge(&reporting, &failing, quorum)
 }
 
-/// How many failed runs of `buckets` were location problems: the failed runs of each bucket judged one.
+/// How many failed runs of `buckets` were location problems: the failed runs of each bucket judged one, and
+/// every failed run of a location `left_out` of the quorum (its prober is unhealthy: see
+/// `release::FleetHealth`), the buckets being judged without those locations.
 pub fn location_problem_runs<'b>(
     buckets: impl IntoIterator<Item = &'b Bucket>,
     quorum: Quorum,
+    left_out: &BTreeSet<String>,
 ) -> u64 {
+    let fails = |b: &Bucket| b.values().map(|t| t.fail).sum::<u64>();
     buckets
         .into_iter()
-        .filter(|b| matches!(judge_bucket(b, quorum), Judgement::LocationProblem { .. }))
-        .map(|b| b.values().map(|t| t.fail).sum::<u64>())
+        .map(|b| {
+            let (out, kept): (Bucket, Bucket) = b
+                .iter()
+                .map(|(l, t)| (l.clone(), *t))
+                .partition(|(l, _)| left_out.contains(l));
+            let judged = match judge_bucket(&kept, quorum) {
+                Judgement::LocationProblem { .. } => fails(&kept),
+                _ => 0,
+            };
+            judged + fails(&out)
+        })
         .sum()
 }
 
@@ -109,11 +123,28 @@ mod tests {
         ];
         for (tallies, quorum, expected) in cases {
             assert_eq!(
-                location_problem_runs([&bucket(tallies)], quorum),
+                location_problem_runs([&bucket(tallies)], quorum, &BTreeSet::new()),
                 expected,
                 "{tallies:?} {quorum:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_location_left_out_for_its_unhealthy_prober_neither_counts_nor_makes_a_quorum() {
+        let out: BTreeSet<String> = ["a".to_string(), "b".to_string()].into();
+        // a and b fail (their network is down), c passes: without them, c alone is healthy; their failures
+        // are location problems, never an outage.
+        let buckets = [bucket(&[("a", 0, 2), ("b", 0, 3), ("c", 4, 0)])];
+        assert_eq!(location_problem_runs(&buckets, Quorum::Majority, &out), 5);
+        assert_eq!(
+            location_problem_runs(&buckets, Quorum::Majority, &BTreeSet::new()),
+            0,
+            "counted, they would make the quorum"
+        );
+        // c fails too: c alone decides, an outage; a's and b's failures still are not bad.
+        let buckets = [bucket(&[("a", 0, 2), ("b", 0, 3), ("c", 0, 1)])];
+        assert_eq!(location_problem_runs(&buckets, Quorum::Majority, &out), 5);
     }
 
     /// A bucket as proptest makes it: per location index, (pass, fail).
@@ -143,7 +174,7 @@ mod tests {
             .flat_map(|b| b.values())
             .map(|t| t.fail)
             .sum();
-        failed - location_problem_runs(buckets, quorum)
+        failed - location_problem_runs(buckets, quorum, &BTreeSet::new())
     }
 
     proptest! {
@@ -154,7 +185,8 @@ mod tests {
             quorum in proptest::option::of(1u32..4)
         ) {
             let buckets: Vec<Bucket> = runs.iter().map(|t| of(&[*t], "only")).collect();
-            prop_assert_eq!(location_problem_runs(&buckets, Quorum::from_config(quorum)), 0);
+            let none = BTreeSet::new();
+            prop_assert_eq!(location_problem_runs(&buckets, Quorum::from_config(quorum), &none), 0);
         }
 
         /// A location that fails alone (every other reporting location passed its buckets) never adds a bad

@@ -280,9 +280,16 @@ fn read_path_alike(
         baseline_window: Duration::from_secs(60 * baseline_m),
         ..WatchSettings::default()
     };
-    let watches =
-        super::objective_watches(&store, &objectives, &previous, &release, &settings, now)
-            .expect("watch");
+    let watches = super::objective_watches(
+        &store,
+        &objectives,
+        &previous,
+        &release,
+        &settings,
+        &Default::default(),
+        now,
+    )
+    .expect("watch");
     for (o, got) in objectives.iter().zip(&watches) {
         let raw = ObjectiveWatch::observe(
             o,

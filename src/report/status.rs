@@ -284,6 +284,7 @@ mod tests {
         StoredRecord {
             id,
             probe: "health".into(),
+            location: String::new(),
             scheduled_at_ms: at,
             verdict,
             class: (verdict != Verdict::Pass).then_some(FailureClass::ServerError),

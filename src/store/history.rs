@@ -8,7 +8,7 @@ use super::db::{Dialect, Param};
 use super::{Store, StoreError, StoreResult};
 use crate::history::{Level, Rollup, Run, SignedCover, cover, signed_cover, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Per probe, per location (`""`: runs from before locations were kept), a window's runs as one rollup.
 pub type ByLocation = BTreeMap<String, BTreeMap<String, Rollup>>;
@@ -102,13 +102,25 @@ impl Store {
         objective: &Objective,
         spans: &[Span],
     ) -> StoreResult<Vec<Counts>> {
-        self.atomically(|store| store.objective_counts_now(objective, spans))
+        self.objective_counts_leaving_out(objective, spans, &BTreeSet::new())
+    }
+
+    /// [`Store::objective_counts`] with the locations `left_out` of the quorum (the release watch's: those
+    /// whose prober is unhealthy): their failed runs are location problems, and the others judge alone.
+    pub fn objective_counts_leaving_out(
+        &self,
+        objective: &Objective,
+        spans: &[Span],
+        left_out: &BTreeSet<String>,
+    ) -> StoreResult<Vec<Counts>> {
+        self.atomically(|store| store.objective_counts_now(objective, spans, left_out))
     }
 
     fn objective_counts_now(
         &self,
         objective: &Objective,
         spans: &[Span],
+        left_out: &BTreeSet<String>,
     ) -> StoreResult<Vec<Counts>> {
         let mut probes = objective.probes.clone();
         probes.sort();
@@ -138,6 +150,7 @@ impl Store {
                             &probes,
                             *span,
                             objective.quorum,
+                            left_out,
                         )?),
                     })
                 })

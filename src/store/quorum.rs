@@ -8,17 +8,19 @@ use crate::fleet::{Bucket, Quorum, location_problem_runs};
 use crate::history::{Level, fine_cover};
 use crate::probe::Verdict;
 use crate::slo::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Store {
     /// How many failed runs of `probes` in `span` (inclusive) were location problems under `quorum`: in a
     /// bucket (a probe's minute where minutes are held, its hour or day beyond) whose failing locations lack
-    /// the quorum of those that reported there. Only buckets with a failed run are read per location.
+    /// the quorum of those that reported there, or made from a location `left_out` (see
+    /// [`location_problem_runs`]). Only buckets with a failed run are read per location.
     pub fn location_problems(
         &self,
         probes: &[String],
         span: Span,
         quorum: Quorum,
+        left_out: &BTreeSet<String>,
     ) -> StoreResult<u64> {
         if probes.is_empty() {
             return Ok(0);
@@ -71,7 +73,7 @@ impl Store {
                 }
             }
         }
-        Ok(location_problem_runs(buckets.values(), quorum))
+        Ok(location_problem_runs(buckets.values(), quorum, left_out))
     }
 }
 

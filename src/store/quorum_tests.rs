@@ -86,6 +86,12 @@ fn a_failure_at_too_few_locations_spends_no_budget_and_is_counted_as_a_location_
             assert_eq!((one.bad, one.location_problems), (10, 0));
             let all = counts(&store, Quorum::AtLeast(3), span);
             assert_eq!((all.bad, all.location_problems), (3, 7));
+            // `a` left out (its prober unhealthy): its failures are problems, and b and c judge alone.
+            let left_out = ["a".to_string()].into();
+            let without_a = store
+                .objective_counts_leaving_out(&objective(Quorum::Majority), &[span], &left_out)
+                .expect("counts")[0];
+            assert_eq!((without_a.bad, without_a.location_problems), (2, 8));
         }
     });
 }

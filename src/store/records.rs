@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct StoredRecord {
     pub id: i64,
     pub probe: String,
+    /// Where the run was made from (`""`: before locations were kept).
+    pub location: String,
     pub scheduled_at_ms: u64,
     pub verdict: Verdict,
     pub class: Option<FailureClass>,
@@ -134,7 +136,7 @@ impl Store {
         let raw_from = self.complete_from(super::Tier::Raw)?;
         let since_ms = since_ms.max(raw_from.saturating_sub(1));
         self.db.query_map(
-            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
             args![since_ms as i64],
             row_to_record,
@@ -154,7 +156,7 @@ impl Store {
         };
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
         self.db.query_map(
-            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
             args![probe, clamp(span.from_ms), clamp(span.to_ms)],
             row_to_record,
@@ -194,7 +196,7 @@ impl Store {
         };
         self.db.query_opt(
             &format!(
-                "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+                "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
                  WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 {only}
                  ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1"
             ),
@@ -414,6 +416,7 @@ fn row_to_record(r: &Row<'_>) -> StoreResult<StoredRecord> {
         class: class.as_deref().and_then(FailureClass::parse),
         status: r.get(5)?,
         latency: Duration::from_micros(r.get::<i64>(6)? as u64),
+        location: r.get(7)?,
     })
 }
 
