@@ -125,6 +125,17 @@ fn a_cut_path_is_its_location_s_problem_and_spends_no_budget_and_a_broken_target
         );
     }
 
+    let stats = Command::new(BIN)
+        .args(["store", "stats", "--config"])
+        .arg(agents[1].dir.path().join("oewsprobe.toml"))
+        .output()
+        .expect("oewsprobe store stats");
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    assert!(
+        stats.contains("\nlocations     ap-south, eu-west, us-east\n"),
+        "{stats}"
+    );
+
     // eu-west's path is cut: that location fails, the others pass; its failures spend no budget.
     drop(proxies[1].take());
     wait_for(
@@ -175,4 +186,35 @@ fn a_cut_path_is_its_location_s_problem_and_spends_no_budget_and_a_broken_target
         let (code, stderr, _, _) = agent.stop();
         assert_eq!(code, Some(0), "{stderr}");
     }
+}
+
+#[test]
+fn check_s_records_carry_the_configured_location() {
+    let sim = SimProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("probes")).expect("probes dir");
+    std::fs::write(dir.path().join("probes/health.toml"), HEALTH_EVERY_1S).expect("probe");
+    let config = dir.path().join("oewsprobe.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "target = \"{}\"\nprobes_dir = \"probes\"\n[run]\nlocation = \"eu-west\"\n",
+            sim.url
+        ),
+    )
+    .expect("config");
+    let out = Command::new(BIN)
+        .args(["check", "--format", "json", "--config"])
+        .arg(&config)
+        .env_remove("OEWSPROBE_TARGET")
+        .output()
+        .expect("oewsprobe check");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["probes"][0]["location"], "eu-west");
 }
