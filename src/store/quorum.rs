@@ -22,7 +22,7 @@ impl Store {
         quorum: Quorum,
         left_out: &BTreeSet<String>,
     ) -> StoreResult<u64> {
-        if probes.is_empty() {
+        if probes.is_empty() || !self.judged_by_location(probes, span, left_out)? {
             return Ok(0);
         }
         let cover = fine_cover(span, self.held()?);
@@ -74,6 +74,30 @@ impl Store {
             }
         }
         Ok(location_problem_runs(buckets.values(), quorum, left_out))
+    }
+
+    /// Whether `span` holds runs of `probes` from more than one location, or from one `left_out`: else every
+    /// failing bucket has one location reporting, an outage, and nothing is read per bucket (one agent's
+    /// store costs what it did before locations). From the day rows (a few per probe), which every run adds to.
+    fn judged_by_location(
+        &self,
+        probes: &[String],
+        span: Span,
+        left_out: &BTreeSet<String>,
+    ) -> StoreResult<bool> {
+        let sql = format!(
+            "SELECT DISTINCT location FROM rollups WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?
+             LIMIT 2",
+            super::rollups::code(Level::Day),
+            placeholders(probes.len()),
+        );
+        let params = bind(probes, Level::Day.start_of(span.from_ms), span.to_ms);
+        let locations: Vec<String> = self.db.query_map(&sql, &params, |r| r.get(0))?;
+        Ok(match locations.as_slice() {
+            [] => false,
+            [one] => left_out.contains(one),
+            _ => true,
+        })
     }
 }
 
