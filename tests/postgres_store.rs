@@ -187,3 +187,117 @@ fn runs_made_while_postgresql_restarts_are_written_once_it_is_back() {
         "the outage was seen: {stderr}"
     );
 }
+
+/// `/healthz` of the daemon whose status listener is on `port`: (status, JSON body).
+fn healthz(port: u16) -> (u16, serde_json::Value) {
+    let (status, _, body) = support::http_get(&format!("127.0.0.1:{port}"), "/healthz");
+    (status, serde_json::from_str(&body).expect("healthz JSON"))
+}
+
+/// The value of the first `/metrics` line that starts with `series`.
+fn metric(port: u16, series: &str) -> Option<u64> {
+    let (_, _, body) = support::http_get(&format!("127.0.0.1:{port}"), "/metrics");
+    body.lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+/// PostgreSQL stays down longer than `run.max_waiting_records` runs take: the daemon keeps probing, keeps the
+/// newest runs up to the bound, drops the oldest of the outage and counts them (`/healthz`, `/metrics`, the
+/// log); once the server is back the kept runs are written, and nothing committed before is lost — the store
+/// misses exactly as many seconds as were counted dropped, one stretch at the start of the outage.
+#[test]
+fn a_long_postgresql_outage_drops_the_oldest_runs_past_the_bound_and_counts_them() {
+    let sim = SimProcess::start(&[]);
+    let server = support::postgres::start();
+    let url = server.database();
+    let port = support::servers::free_port();
+    let daemon = Daemon::start(
+        &sim.url,
+        &format!(
+            "store = \"{url}\"\nmax_waiting_records = 10\n[status]\nlisten = \"127.0.0.1:{port}\""
+        ),
+        &[("health.toml", HEALTH_EVERY_1S)],
+    );
+    let location = Location::Postgres {
+        target: PgTarget::parse(&url).expect("url"),
+        password: None,
+    };
+    let seconds = || -> Vec<u64> {
+        Store::open_at(&location)
+            .and_then(|s| s.records_since(0))
+            .map(|runs| runs.iter().map(|r| r.scheduled_at_ms / 1_000).collect())
+            .unwrap_or_default()
+    };
+    wait_for("three runs", Duration::from_secs(30), || {
+        daemon.stderr().contains("oewsprobe run: watching") && seconds().len() >= 3
+    });
+    assert_eq!(healthz(port).1["records"]["dropped"], 0);
+    let before = seconds();
+    server.stop();
+    let mut during = serde_json::Value::Null;
+    wait_for(
+        "the bound hit and 3 runs dropped",
+        Duration::from_secs(40),
+        || {
+            let (status, body) = healthz(port);
+            during = body;
+            status == 503 && during["records"]["dropped"].as_u64().unwrap_or(0) >= 3
+        },
+    );
+    assert_eq!(during["records"]["waiting"], 10, "{during}");
+    assert!(
+        during["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("probe records cannot be written ("),
+        "{during}"
+    );
+    let dropped_metric = |port| {
+        metric(port, "oewsprobe_records_dropped_total{")
+            .expect("oewsprobe_records_dropped_total in /metrics")
+    };
+    assert!(dropped_metric(port) >= 3, "the metric counts the drops");
+    server.start_again();
+    wait_for(
+        "healthy again, nothing waiting",
+        Duration::from_secs(40),
+        || {
+            let (status, body) = healthz(port);
+            status == 200 && body["records"]["waiting"] == 0
+        },
+    );
+    let (_, after) = healthz(port);
+    let dropped = after["records"]["dropped"].as_u64().expect("dropped");
+    assert_eq!(dropped_metric(port), dropped, "/metrics and /healthz agree");
+    wait_for(
+        "a few runs after the outage",
+        Duration::from_secs(20),
+        || seconds().len() as u64 >= before.len() as u64 + 12,
+    );
+    daemon.signal("TERM");
+    let mut daemon = daemon;
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    let stored = seconds();
+    assert!(
+        before.iter().all(|s| stored.contains(s)),
+        "every run committed before the outage is still there: {before:?} in {stored:?}"
+    );
+    let (first, last) = (stored[0], stored[stored.len() - 1]);
+    let missing: Vec<u64> = (first..=last).filter(|s| !stored.contains(s)).collect();
+    assert_eq!(
+        missing.len() as u64,
+        dropped,
+        "the seconds missing are the runs counted dropped: {missing:?}\n{stderr}"
+    );
+    assert!(
+        missing.windows(2).all(|w| w[1] == w[0] + 1) && missing[0] > before[before.len() - 1],
+        "one stretch, the oldest of the outage: {missing:?} after {before:?}"
+    );
+    assert!(
+        stderr.contains("the queue for the store is full: dropped the oldest probe record"),
+        "{stderr}"
+    );
+}

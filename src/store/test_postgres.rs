@@ -182,10 +182,16 @@ impl Server {
     /// Stops the server (fast: sessions are ended), keeps it down for `down`, and starts it again with
     /// the same data, port and options.
     pub fn restart(&self, down: Duration) {
-        let data = self.dir.join("data");
+        self.stop();
+        std::thread::sleep(down);
+        self.start_again();
+    }
+
+    /// Stops the server (fast: sessions are ended); [`Server::start_again`] starts it with the same data.
+    pub fn stop(&self) {
         let stop = as_postgres(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .args(["stop", "-m", "fast", "-w"])
             .output()
             .expect("pg_ctl stop");
@@ -194,11 +200,14 @@ impl Server {
             "pg_ctl stop: {}",
             String::from_utf8_lossy(&stop.stderr)
         );
-        std::thread::sleep(down);
+    }
+
+    /// Starts the stopped server again with the same data, port and options.
+    pub fn start_again(&self) {
         let options = options(self.port, &self.dir);
         let start = as_postgres(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .arg("-l")
             .arg(self.dir.join("server-restarted.log"))
             .args(["-o", &options, "start", "-w"])
