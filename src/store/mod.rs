@@ -462,6 +462,47 @@ mod tests {
         );
     }
 
+    /// Another agent changes the schema under a prepared statement (as a newer agent's migration does): the
+    /// next read prepares it again instead of failing with "cached plan must not change result type"; inside
+    /// a unit the unit fails whole and the next one works.
+    #[test]
+    fn a_postgresql_store_prepares_again_after_another_agent_changes_the_schema() {
+        let url = test_postgres::database();
+        let target = PgTarget::parse(&url).expect("url");
+        let (store, other) = (
+            Store::open_url(&target, None).expect("open"),
+            Store::open_url(&target, None).expect("open a second"),
+        );
+        let columns = |store: &Store| {
+            store
+                .db
+                .query_row("SELECT * FROM silences LIMIT 1", &[], |r| {
+                    Ok((0..).take_while(|&i| r.get::<db::Value>(i).is_ok()).count())
+                })
+        };
+        store.add_silence(None, 1, 2, "one").expect("a silence");
+        let before = columns(&store).expect("read");
+        other
+            .db
+            .batch("ALTER TABLE silences ADD COLUMN added_by_a_newer_agent BIGINT")
+            .expect("alter");
+        assert_eq!(columns(&store).expect("read again"), before + 1);
+        other
+            .db
+            .batch("ALTER TABLE silences DROP COLUMN added_by_a_newer_agent")
+            .expect("alter back");
+        let in_unit = store.atomically(|s| columns(s));
+        assert!(
+            in_unit.is_err(),
+            "the unit's statement was stale: {in_unit:?}"
+        );
+        assert!(store.db.is_autocommit());
+        assert_eq!(
+            store.atomically(|s| columns(s)).expect("the next unit"),
+            before
+        );
+    }
+
     #[test]
     fn rows_are_read_a_few_at_a_time_while_the_reader_writes() {
         for_each_backend(|store| {

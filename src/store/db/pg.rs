@@ -168,9 +168,19 @@ fn is_lost(e: &postgres::Error) -> bool {
         || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
+/// Whether `e` says a prepared statement's plan no longer fits the tables (another agent changed the
+/// schema since it was prepared: "cached plan must not change result type").
+fn is_stale_plan(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+        && e.as_db_error()
+            .is_some_and(|db| db.message().contains("cached plan"))
+}
+
 impl Pg {
     /// Runs `op`; when the connection turns out lost outside a transaction, connects again and runs it once
     /// more (a lost transaction is the caller's error: its unit is undone, and the next call connects).
+    /// A statement whose plan another agent's schema change made stale is prepared again: at once outside a
+    /// transaction, by the next call inside one (whose unit fails whole).
     fn call<T>(&mut self, op: impl Fn(&mut Pg) -> StoreResult<T>) -> StoreResult<T> {
         if self.lost && self.depth.get() == 0 {
             self.reconnect()?;
@@ -183,6 +193,16 @@ impl Pg {
                 }
                 tracing::warn!(error = %e, "the PostgreSQL store's connection was lost; connecting again");
                 self.reconnect()?;
+                op(self)
+            }
+            Err(StoreError::Pg(e)) if is_stale_plan(&e) => {
+                self.statements.clear();
+                if self.depth.get() > 0 {
+                    return Err(StoreError::Pg(e));
+                }
+                tracing::info!(
+                    "the PostgreSQL store's schema changed; preparing its statements again"
+                );
                 op(self)
             }
             other => other,
