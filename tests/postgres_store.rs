@@ -301,3 +301,80 @@ fn a_long_postgresql_outage_drops_the_oldest_runs_past_the_bound_and_counts_them
         "{stderr}"
     );
 }
+
+/// `?sslmode=verify-full`: the store is reached over TLS, the server's certificate verified against
+/// `sslrootcert` for the URL's host — `run` writes its runs that way and every session it opens is encrypted;
+/// a certificate from another CA, one for another name, and a server without TLS are each refused with the
+/// reason, never used in the clear.
+#[test]
+fn a_postgresql_store_over_tls_is_verified_and_never_falls_back_to_plain() {
+    use support::certs::{TestCa, Validity};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = TestCa::new("oewsprobe test PostgreSQL CA");
+    let server_cert = ca.issue(&["127.0.0.1"], Validity::normal());
+    let server = support::postgres::start_tls(&server_cert.chain_pem, &server_cert.key_pem);
+    let ca_file = ca.write(dir.path(), "ca.pem");
+    let url = server.database();
+    let tls_url = |url: &str, ca: &std::path::Path| {
+        format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display())
+    };
+    let open = |url: &str| {
+        Store::open_url(&PgTarget::parse(url).expect("the URL"), None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    // Another CA; a certificate for another name; a server that speaks no TLS.
+    let other_ca = TestCa::new("another CA").write(dir.path(), "other-ca.pem");
+    let refused = open(&tls_url(&url, &other_ca)).expect_err("another CA");
+    assert!(
+        refused.contains("invalid peer certificate: UnknownIssuer"),
+        "{refused}"
+    );
+    let by_name = url.replace("@127.0.0.1:", "@localhost:");
+    let refused = open(&tls_url(&by_name, &ca_file)).expect_err("another name");
+    assert!(
+        refused.contains("invalid peer certificate: certificate not valid for name \"localhost\""),
+        "{refused}"
+    );
+    let plain_server = support::postgres::database();
+    let refused = open(&tls_url(&plain_server, &ca_file)).expect_err("no TLS");
+    assert!(refused.contains("server does not support TLS"), "{refused}");
+
+    let sim = SimProcess::start(&[]);
+    let daemon = Daemon::start(
+        &sim.url,
+        &format!("store = \"{}\"", tls_url(&url, &ca_file)),
+        &[("health.toml", HEALTH_EVERY_1S)],
+    );
+    let location = Location::Postgres {
+        target: PgTarget::parse(&tls_url(&url, &ca_file)).expect("url"),
+        password: None,
+    };
+    wait_for("three runs over TLS", Duration::from_secs(30), || {
+        Store::open_at(&location)
+            .and_then(|s| s.record_count())
+            .unwrap_or(0)
+            >= 3
+    });
+    let database = url.rsplit('/').next().expect("database");
+    let sessions: Vec<bool> = server
+        .connect("postgres")
+        .expect("admin")
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.datname = $1 AND a.application_name = 'oewsprobe'",
+            &[&database],
+        )
+        .expect("sessions")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        !sessions.is_empty() && sessions.iter().all(|&ssl| ssl),
+        "every session of the store is TLS: {sessions:?}"
+    );
+    daemon.signal("TERM");
+    let mut daemon = daemon;
+    let (code, stderr) = daemon.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -559,7 +559,7 @@ fn compile_store(
         .store_password
         .as_deref()
         .and_then(|reference| keep(errors, "run.store_password", values::secret(reference)));
-    match PgTarget::parse(text) {
+    match PgTarget::parse_in(text, base_dir) {
         Ok(target) => Location::Postgres { target, password },
         Err(message) => {
             // The URL is not repeated: it may hold a password.
@@ -747,8 +747,29 @@ mod tests {
             ),
             (
                 "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=require\"\n",
-                "oewsprobe.toml: run.store: the PostgreSQL URL has options (?…); only \
-                 postgres://USER@HOST:PORT/DB is read",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslmode=require, which does not verify \
+                 the server's certificate; give sslmode=verify-full (with sslrootcert=PATH for a private CA) \
+                 or sslmode=disable",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=verify-full&sslrootcert=none.pem\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslrootcert=none.pem: cannot read \
+                 /etc/oewsprobe/none.pem: No such file or directory (os error 2)",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslrootcert=ca.pem\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslrootcert without sslmode=verify-full; add \
+                 sslmode=verify-full",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=verify_full\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslmode=\"verify_full\"; give \
+                 sslmode=verify-full or sslmode=disable",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?connect_timeout=5\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has the option \"connect_timeout\"; only sslmode \
+                 (verify-full or disable) and sslrootcert are read",
             ),
             (
                 "[run]\nstore = \"postgres://probe@db.internal/oews\"\nstore_password = \"hunter2\"\n",

@@ -59,12 +59,12 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("store {store}: {source}")]
+    #[error("store {store}: {}", with_causes(source))]
     PgOpen {
         store: String,
         source: postgres::Error,
     },
-    #[error("store: {0}")]
+    #[error("store: {}", with_causes(.0))]
     Pg(#[from] postgres::Error),
     #[error("store: column {index} is unreadable: {detail}")]
     Column { index: usize, detail: String },
@@ -327,6 +327,22 @@ impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         self.db.sqlite().expect("a SQLite store")
     }
+}
+
+/// `e` and what caused it, each after a colon: the PostgreSQL client's own text stops at "error performing TLS
+/// handshake" or "error connecting to server", and the cause (a certificate from an unknown issuer, a refused
+/// connection) is what a user needs.
+fn with_causes(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Runs `test` on a new in-memory SQLite store, then on a new PostgreSQL store (a database of its own on the
