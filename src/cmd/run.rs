@@ -59,11 +59,14 @@ pub async fn run(args: RunArgs) -> Exit {
                 return Exit::CouldNotCheck;
             }
         };
+    let metrics = telemetry.metrics();
+    let queue = liveness.clone();
+    metrics.observe_records(move || queue.records());
     let context = Context {
         page_config,
         sources,
         store,
-        metrics: telemetry.metrics(),
+        metrics,
         liveness,
         hooks: Arc::new(Hooks::default()),
         alerts: Arc::new(AlertFeed::default()),
@@ -188,7 +191,11 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         ));
         return Ending::Graceful(Exit::CouldNotCheck);
     }
-    let (writer, mut written) = spawn_writer(context.store.clone(), context.liveness.clone());
+    let (writer, mut written) = spawn_writer(
+        context.store.clone(),
+        context.liveness.clone(),
+        plan.settings.run.max_waiting_records,
+    );
     let mut sinks = Sinks {
         writer,
         permits: None,
