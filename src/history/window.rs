@@ -293,6 +293,38 @@ mod tests {
     }
 
     #[test]
+    fn the_fine_cover_uses_the_finest_level_held_in_each_part_and_covers_what_the_cover_covers() {
+        use Level::*;
+        let window = span(10 * D + 22 * H + 58 * M + 1, 40 * D + 2 * H + 3 * M + 7);
+        // Every tier held: minutes all along, the partial minutes at the edges from raw runs.
+        let all = fine_cover(window, Held::default());
+        assert_eq!(
+            all.buckets,
+            [(Minute, 10 * D + 22 * H + 59 * M, 40 * D + 2 * H + 2 * M)]
+        );
+        assert_eq!(all.raw, cover(window, Held::default()).raw);
+        // Minutes from day 30 (raw runs from day 35), hours from day 20, days before: each part from its finest
+        // level held.
+        let held = Held {
+            raw_from_ms: 35 * D,
+            minute_from_ms: 30 * D,
+            hour_from_ms: 20 * D,
+            day_from_ms: 0,
+        };
+        let fine = fine_cover(window, held);
+        assert_eq!(
+            fine.buckets,
+            [
+                (Minute, 30 * D, 35 * D - M),
+                (Minute, 35 * D, 40 * D + 2 * H + 2 * M),
+                (Hour, 20 * D, 30 * D - H),
+                (Day, 10 * D, 19 * D),
+            ]
+        );
+        assert_eq!(fine.covered, cover(window, held).covered);
+    }
+
+    #[test]
     fn pruned_tiers_answer_from_the_finest_level_held_rounded_outward() {
         use Level::*;
         let held = Held {
