@@ -84,11 +84,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_cut_path_is_its_location_s_problem_and_spends_no_budget_and_a_broken_target_does() {
     let sim = SimProcess::start(&[]);
-    let upstream: std::net::SocketAddr = sim
-        .url
-        .trim_start_matches("http://")
-        .parse()
-        .expect("sim address");
+    let upstream = sim.addr();
     let store = support::postgres::database();
     let mut proxies: Vec<Option<support::servers::Caddy>> = LOCATIONS
         .iter()
