@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! history_store jsonl (--probes N | --schedules DIR) --days D --end-ms T       JSON Lines on stdout
-//! history_store build STORE --probes N --days D --end-ms T                    through Store::insert_records
+//! history_store build STORE --probes N --days D --end-ms T [--locations L]   through Store::insert_records
 //! history_store eval STORE [--raw] [--now-ms T]                               one 30-day SLO evaluation
 //! history_store                                                               (as `cargo test` runs it) both on
 //!                                                                             a small temporary store
@@ -191,6 +191,7 @@ fn run(name: &str, i: usize, at_ms: u64, rng: &mut Rng) -> ProbeRecord {
     };
     let latency = Duration::from_micros((latency_ms * 1000.0) as u64);
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: name.to_string(),
         target: TARGET.into(),
@@ -252,10 +253,26 @@ fn build(flags: &Flags) -> Result<(), String> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let started = Instant::now();
     let mut written = 0u64;
+    // `--locations L`: every run made from L locations (`l0`, `l1`, …), as L agents on one store make them.
+    let locations = match flags.values.get("locations") {
+        Some(_) => flags.number("locations")?,
+        None => 1,
+    };
     let mut hour = from;
     while hour < to {
         let next = ((hour / 3_600_000 + 1) * 3_600_000).min(to);
         let mut runs = schedules.runs(hour, next, &mut rng);
+        if locations > 1 {
+            runs = runs
+                .into_iter()
+                .flat_map(|r| {
+                    (0..locations).map(move |l| ProbeRecord {
+                        location: format!("l{l}"),
+                        ..r.clone()
+                    })
+                })
+                .collect();
+        }
         runs.sort_by_key(|r| r.scheduled_at_ms);
         store.insert_records(&runs).map_err(|e| e.to_string())?;
         written += runs.len() as u64;
@@ -291,6 +308,7 @@ fn eval(flags: &Flags) -> Result<(), String> {
         None => newest(&path)?,
     };
     let objective = Objective {
+        quorum: oewsprobe::fleet::Quorum::Majority,
         name: "availability".into(),
         probes: probes.clone(),
         sli: Sli::Availability,

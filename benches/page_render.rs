@@ -239,6 +239,7 @@ fn smoke() -> Result<(), String> {
 
 fn record(probe: &str, at_ms: u64, fail: bool) -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),

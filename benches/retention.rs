@@ -18,6 +18,7 @@ fn record(probe: usize, at_ms: u64, i: u64) -> ProbeRecord {
     let failed = i % 50 == 0;
     let ms = |n: u64| Duration::from_micros(n * 1_000 + i % 997);
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: format!("probe-{probe:02}"),
         target: "https://api.example.org".into(),

@@ -302,11 +302,7 @@ fn agent(location: &str, proxy_port: u16, status_port: u16) -> Daemon {
 #[test]
 fn a_real_prometheus_pages_when_the_target_breaks_and_not_when_one_agent_s_path_is_cut() {
     let sim = SimProcess::start(&[]);
-    let upstream: std::net::SocketAddr = sim
-        .url
-        .trim_start_matches("http://")
-        .parse()
-        .expect("sim address");
+    let upstream = sim.addr();
     let mut proxy_west = Some(support::servers::caddy_proxy_to(upstream));
     let proxy_east = support::servers::caddy_proxy_to(upstream);
     let west_port = proxy_west.as_ref().map_or(0, |c| c.port);

@@ -47,6 +47,7 @@ mod tests {
 
     fn run(warnings: &[&str]) -> ProbeRecord {
         ProbeRecord {
+            location: String::new(),
             latency_percentiles: None,
             probe: "health".into(),
             target: "https://api.example".into(),

@@ -36,6 +36,7 @@ pub async fn run(args: CheckArgs) -> Exit {
         }
     };
     for record in &mut records {
+        record.location.clone_from(&plan.settings.run.location);
         plan.known_drift.apply(record, args.accept_known);
     }
     let resolved: Vec<_> = records

@@ -102,9 +102,15 @@ fn load_with(sources: &Sources, secrets: Secrets) -> Result<Plan, ConfigErrors> 
         .map(|p| p.name.as_str())
         .chain(burst_names.iter().map(String::as_str))
         .collect();
-    let objectives = crate::slo::compile_all(&raw.slo, &names)
+    let mut objectives = crate::slo::compile_all(&raw.slo, &names)
         .map_err(|es| errors.extend(es.into_iter().map(|e| ConfigError::at(&file, e))))
         .unwrap_or_default();
+    if let Some(settings) = &settings {
+        let quorum = crate::fleet::Quorum::from_config(settings.fleet.quorum);
+        for objective in &mut objectives {
+            objective.quorum = quorum;
+        }
+    }
     errors.extend(
         super::alert::check_probes(&raw.alert, &names)
             .into_iter()

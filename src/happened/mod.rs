@@ -11,8 +11,8 @@ mod slo;
 mod status;
 
 pub use page::{
-    BurstFacts, MAX_BARS, ObjectiveFacts, PageFacts, PageQuery, ProbeFacts, ReleaseFacts,
-    UPTIME_SPANS, bars, page_facts,
+    BurstFacts, LocationFacts, MAX_BARS, ObjectiveFacts, PageFacts, PageQuery, ProbeFacts,
+    ReleaseFacts, UPTIME_SPANS, bars, page_facts,
 };
 pub use slo::{LatencyFigures, evaluate_objectives, latency_percentiles, objective_watches};
 pub use status::{budget, release_watch, status};

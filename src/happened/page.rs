@@ -1,6 +1,7 @@
 //! What the status page shows, read in one snapshot: per probe its rollups per bar of the window and over
 //! 24 h / 7 d / 30 d, its latest runs and failures; each objective evaluated with its burn-down over the
-//! period; the release with its decisions and rollback, and each probe before and after it; the bursts.
+//! period; the release with its decisions and rollback, and each probe before and after it; the bursts; and
+//! where more than one location ran a probe in the last 24 h, its latest run and uptime from each.
 //! All from the rollups (a bar, an uptime figure and a burn-down point cost rows, not runs), but the latest
 //! runs themselves (a bounded number, newest first).
 
@@ -11,7 +12,7 @@ use crate::probe::Verdict;
 use crate::release::WatchSettings;
 use crate::report::{AlertStatus, BudgetStatus};
 use crate::slo::{Counts, Evaluation, Objective, Span, TierState};
-use crate::store::Store;
+use crate::store::{ByLocation, Store};
 use crate::store::{Release, RollbackRecord, StoreResult, StoredDecision, StoredRecord};
 use serde_json::Value as ProbeRecordJson;
 use std::collections::{BTreeMap, HashMap};
@@ -64,6 +65,17 @@ pub struct ProbeFacts {
     /// The latest failed runs, newest first (only the last one unless shown in detail, and only when the
     /// last run failed).
     pub failures: Vec<ProbeRecordJson>,
+    /// When more than one location ran the probe in the last 24 h: each (by name, `""` for runs from before
+    /// locations were kept), its latest run in the window and its runs of the last 24 h.
+    pub locations: Vec<LocationFacts>,
+}
+
+/// One location of a probe, as the page reads it.
+#[derive(Debug, Clone, Default)]
+pub struct LocationFacts {
+    pub location: String,
+    pub last: Option<StoredRecord>,
+    pub day: Rollup,
 }
 
 /// One objective: evaluated now (with the daemon's stored breach starts), and its error budget at points
@@ -193,11 +205,28 @@ pub fn page_facts(store: &Store, q: &PageQuery<'_>, now_ms: u64) -> StoreResult<
                 p.window = rollup;
             }
         }
-        for (_, length) in UPTIME_SPANS {
+        let mut day_by_location = ByLocation::new();
+        for (index, (_, length)) in UPTIME_SPANS.into_iter().enumerate() {
             let span = Span::ending_at(now_ms, length);
-            for (name, rollup) in store.window_rollups(q.probes, span, false)? {
+            let (across, by_location) =
+                store.window_rollups_and_locations(q.probes, span, false)?;
+            if index == 0 {
+                day_by_location = by_location;
+            }
+            for (name, rollup) in across {
                 if let Some(p) = probes.get_mut(&name) {
                     p.uptime.push(rollup);
+                }
+            }
+        }
+        for (name, locations) in day_by_location {
+            if let Some(p) = probes.get_mut(&name).filter(|_| locations.len() > 1) {
+                for (location, day) in locations {
+                    p.locations.push(LocationFacts {
+                        last: store.latest_run_from(&name, Some(&location), window)?,
+                        location,
+                        day,
+                    });
                 }
             }
         }

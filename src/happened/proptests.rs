@@ -18,6 +18,7 @@ const FOUR_DAYS: u64 = 4 * 86_400_000;
 
 fn record((at, probe, verdict, latency_us): (u64, &str, Verdict, u64)) -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),
@@ -56,9 +57,21 @@ fn history() -> impl Strategy<Value = Vec<ProbeRecord>> {
     prop::collection::vec(run, 0..250)
 }
 
+/// [`history`], each run from one of three locations (`""`: before locations were kept).
+fn located_history() -> impl Strategy<Value = Vec<ProbeRecord>> {
+    let places = prop::sample::select(vec!["", "eu-west", "us-east"]);
+    (history(), prop::collection::vec(places, 250)).prop_map(|(mut records, places)| {
+        for (record, place) in records.iter_mut().zip(places) {
+            record.location = place.to_string();
+        }
+        records
+    })
+}
+
 fn objective(name: &str, probes: &[&str], sli: Sli, period_h: u64) -> Objective {
     let d = |m: u64| Duration::from_secs(60 * m);
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: name.into(),
         probes: probes.iter().map(|p| p.to_string()).collect(),
         sli,
@@ -98,6 +111,39 @@ proptest! {
         let url = crate::store::test_postgres::database();
         let target = crate::store::db::PgTarget::parse(&url).expect("url");
         decide_alike(Store::open_url(&target, None).expect("store"), &records, now_offset, period_h)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Runs from several locations: the readers sum them as the raw runs (a quorum of one location counts
+    /// every failure), and a majority quorum only moves failed runs to location problems, never adds or
+    /// loses a run.
+    #[test]
+    fn runs_from_several_locations_are_read_as_the_raw_runs_and_the_quorum_only_moves_failures(
+        records in located_history(),
+        now_offset in 0..FOUR_DAYS + 3_600_000,
+        period_h in 1u64..100,
+    ) {
+        let any = |mut o: Objective| {
+            o.quorum = crate::fleet::Quorum::AtLeast(1);
+            o
+        };
+        let store = Store::in_memory().expect("store");
+        let (store, objectives, now, observations) = prepared(store, &records, period_h, now_offset);
+        for o in objectives.into_iter().map(any) {
+            let spans = spans(&o, now);
+            let counts = store.objective_counts(&o, &spans).expect("counts");
+            prop_assert_eq!(evaluate_counts(&o, &counts, &[], now), evaluate(&o, &observations, &[], now));
+            let majority = Objective { quorum: crate::fleet::Quorum::Majority, ..o.clone() };
+            let judged = store.objective_counts(&majority, &spans).expect("counts");
+            for (all, judged) in counts.iter().zip(&judged) {
+                prop_assert_eq!(judged.good, all.good);
+                prop_assert_eq!(judged.bad + judged.location_problems, all.bad);
+                prop_assert_eq!(judged.inconclusive, all.inconclusive + judged.location_problems);
+            }
+        }
     }
 }
 
@@ -278,9 +324,16 @@ fn read_path_alike(
         baseline_window: Duration::from_secs(60 * baseline_m),
         ..WatchSettings::default()
     };
-    let watches =
-        super::objective_watches(&store, &objectives, &previous, &release, &settings, now)
-            .expect("watch");
+    let watches = super::objective_watches(
+        &store,
+        &objectives,
+        &previous,
+        &release,
+        &settings,
+        &Default::default(),
+        now,
+    )
+    .expect("watch");
     for (o, got) in objectives.iter().zip(&watches) {
         let raw = ObjectiveWatch::observe(
             o,

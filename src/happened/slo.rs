@@ -4,7 +4,7 @@
 use crate::release::{ObjectiveWatch, Release, WatchCounts, WatchSettings, WatchSpans};
 use crate::slo::{Evaluation, Objective, Span, TierState, evaluate_counts, spans};
 use crate::store::{Store, StoreResult};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Every objective evaluated at `now` over its windows, each tier stepped from `previous` (by objective
 /// name, parallel to its tiers; absent: fresh, as `status` shows burn rates without the daemon's breach
@@ -28,13 +28,15 @@ pub fn evaluate_objectives(
 }
 
 /// The release watch's view of every objective at `now` (see [`ObjectiveWatch::from_counts`]), with each
-/// objective's tier states from the previous evaluation in `states`. One snapshot.
+/// objective's tier states from the previous evaluation in `states`, and the locations `left_out` of the
+/// quorum (their prober is unhealthy: see [`crate::release::FleetHealth`]). One snapshot.
 pub fn objective_watches(
     store: &Store,
     objectives: &[Objective],
     states: &HashMap<String, Vec<TierState>>,
     release: &Release,
     settings: &WatchSettings,
+    left_out: &BTreeSet<String>,
     now: u64,
 ) -> StoreResult<Vec<ObjectiveWatch>> {
     store.atomically(|store| {
@@ -42,7 +44,7 @@ pub fn objective_watches(
             .iter()
             .map(|o| {
                 let spans = WatchSpans::of(o, release, settings, now);
-                let counts = watch_counts(store, o, &spans)?;
+                let counts = watch_counts(store, o, &spans, left_out)?;
                 let states = states.get(&o.name).map_or(&[][..], Vec::as_slice);
                 Ok(ObjectiveWatch::from_counts(
                     o, &counts, states, settings, now,
@@ -56,6 +58,7 @@ fn watch_counts(
     store: &Store,
     objective: &Objective,
     spans: &WatchSpans,
+    left_out: &BTreeSet<String>,
 ) -> StoreResult<WatchCounts> {
     let all: Vec<Span> = spans
         .now
@@ -64,7 +67,7 @@ fn watch_counts(
         .chain([&spans.since_warmup])
         .copied()
         .collect();
-    let mut counts = store.objective_counts(objective, &all)?;
+    let mut counts = store.objective_counts_leaving_out(objective, &all, left_out)?;
     let since_warmup = counts.pop().unwrap_or_default();
     let at_release = counts.split_off(spans.now.len());
     let baseline = objective
@@ -75,7 +78,7 @@ fn watch_counts(
                 probes: vec![probe.clone()],
                 ..objective.clone()
             };
-            Ok(store.objective_counts(&one, &[spans.baseline])?[0])
+            Ok(store.objective_counts_leaving_out(&one, &[spans.baseline], left_out)?[0])
         })
         .collect::<StoreResult<_>>()?;
     Ok(WatchCounts {

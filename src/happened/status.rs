@@ -1,7 +1,7 @@
-//! What `status` shows (and the metrics refresher reads): per-probe figures over a window, the query budget,
-//! the release watch, the alerts.
+//! What `status` shows (and the metrics refresher reads): per-probe figures over a window (across locations,
+//! and per location when more than one ran the probe), the query budget, the release watch, the alerts.
 
-use crate::report::{AlertStatus, BudgetStatus, Status, WatchStatus, probe_status};
+use crate::report::{AlertStatus, BudgetStatus, Status, WatchStatus, location_text, probe_status};
 use crate::slo::Span;
 use crate::store::{Store, StoreResult};
 use std::time::Duration;
@@ -20,13 +20,24 @@ pub fn status(
 ) -> StoreResult<Status> {
     store.atomically(|store| {
         let span = Span::ending_at(now, Duration::from_millis(window_ms));
-        let mut windows = store.window_rollups(probes, span, true)?;
+        let (mut windows, mut by_location) =
+            store.window_rollups_and_locations(probes, span, true)?;
         let probes = probes
             .iter()
             .map(|name| {
                 let window = windows.remove(name).unwrap_or_default();
                 let last = store.latest_run_in(name, span)?;
                 let mut status = probe_status(name, &window, last.as_ref());
+                let locations = by_location.remove(name).unwrap_or_default();
+                if locations.len() > 1 {
+                    for (location, window) in &locations {
+                        let last = store.latest_run_from(name, Some(location), span)?;
+                        let shown = location_text(location);
+                        status
+                            .locations
+                            .push(probe_status(shown, window, last.as_ref()));
+                    }
+                }
                 if let Some(last) = &last {
                     status.last_known_drift = store.known_drift_of(last.id)?;
                     if let Some(tls) = store.tls_of(last.id)? {

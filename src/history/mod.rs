@@ -15,7 +15,7 @@ pub use classes::{ClassCounts, ClassedRun, roll_up_classes, unclassified};
 pub use histogram::{Histogram, bucket_bounds, bucket_of};
 pub use rollup::{Level, Rollup, Run, Thresholds, micros, roll_up};
 pub use tiers::{BUDGET_KEPT, Cutoffs, Held, Retention};
-pub use window::{Cover, SignedCover, cover, signed_cover, split_at_the_end};
+pub use window::{Cover, SignedCover, cover, fine_cover, signed_cover, split_at_the_end};
 
 use crate::slo::{Counts, Objective, Observation, Sli};
 

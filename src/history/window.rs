@@ -28,6 +28,18 @@ pub struct Cover {
 /// The cover of `span` (inclusive; empty when `from_ms > to_ms`) from the tiers as `held`: the largest
 /// whole buckets inside it, each part of it from the finest level held there.
 pub fn cover(span: Span, held: Held) -> Cover {
+    cover_from(span, held, false)
+}
+
+/// The cover of `span` from the finest buckets held: each part of it from rows of the finest level held
+/// there only (minute rows where they are held, hour rows beyond, day rows beyond those), the edges from raw
+/// runs. What the location quorum judges bucket by bucket: as fine as the store still can.
+pub fn fine_cover(span: Span, held: Held) -> Cover {
+    cover_from(span, held, true)
+}
+
+/// [`cover`], or with `finest` [`fine_cover`].
+fn cover_from(span: Span, held: Held, finest: bool) -> Cover {
     let mut out = Cover::default();
     if span.from_ms > span.to_ms {
         return out;
@@ -43,18 +55,26 @@ pub fn cover(span: Span, held: Held) -> Cover {
     ];
     // Covered up to here: a region's part rounded up to its bucket covers the start of the next region.
     let mut cursor = 0;
-    for (finest, region_from, region_end) in regions {
+    for (finest_level, region_from, region_end) in regions {
         let from = span.from_ms.max(region_from).max(cursor);
         let until = end.min(region_end);
         if from >= until {
             continue;
         }
-        let (from, until) = match finest {
+        let (from, until) = match finest_level {
             None => (from, until),
             Some(level) => (level.start_of(from), round_up(until, level)),
         };
         // Aligned on the finest level held here: no finer level is needed.
-        split(from, until, Level::ALL.len(), &mut out);
+        let levels = match (finest, finest_level) {
+            (true, Some(level)) => Level::ALL
+                .iter()
+                .position(|l| *l == level)
+                .map_or(1, |i| i + 1),
+            (true, None) => 1,
+            (false, _) => Level::ALL.len(),
+        };
+        split(from, until, levels, &mut out);
         out.covered = Some(Span {
             from_ms: out.covered.map_or(from, |c| c.from_ms),
             to_ms: until - 1,
@@ -270,6 +290,38 @@ mod tests {
             let covered = (window.from_ms <= window.to_ms).then_some(window);
             assert_eq!(got.covered, covered, "{window:?}");
         }
+    }
+
+    #[test]
+    fn the_fine_cover_uses_the_finest_level_held_in_each_part_and_covers_what_the_cover_covers() {
+        use Level::*;
+        let window = span(10 * D + 22 * H + 58 * M + 1, 40 * D + 2 * H + 3 * M + 7);
+        // Every tier held: minutes all along, the partial minutes at the edges from raw runs.
+        let all = fine_cover(window, Held::default());
+        assert_eq!(
+            all.buckets,
+            [(Minute, 10 * D + 22 * H + 59 * M, 40 * D + 2 * H + 2 * M)]
+        );
+        assert_eq!(all.raw, cover(window, Held::default()).raw);
+        // Minutes from day 30 (raw runs from day 35), hours from day 20, days before: each part from its finest
+        // level held.
+        let held = Held {
+            raw_from_ms: 35 * D,
+            minute_from_ms: 30 * D,
+            hour_from_ms: 20 * D,
+            day_from_ms: 0,
+        };
+        let fine = fine_cover(window, held);
+        assert_eq!(
+            fine.buckets,
+            [
+                (Minute, 30 * D, 35 * D - M),
+                (Minute, 35 * D, 40 * D + 2 * H + 2 * M),
+                (Hour, 20 * D, 30 * D - H),
+                (Day, 10 * D, 19 * D),
+            ]
+        );
+        assert_eq!(fine.covered, cover(window, held).covered);
     }
 
     #[test]

@@ -15,6 +15,7 @@ fn run(
     findings: Vec<Finding>,
 ) -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),

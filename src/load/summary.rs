@@ -80,6 +80,7 @@ pub fn burst_record(
         }
     }
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: percentiles(&stats.latency),
         probe: name.to_string(),
         target: target.trim_end_matches('/').to_string(),

@@ -166,12 +166,13 @@ pub async fn admit(
 }
 
 /// Logs a finished run and queues it, with its budget reservation, for the writer; false if it was lost.
-/// Every run of `run` passes here.
+/// Every run of `run` passes here, and is given this agent's location here.
 pub async fn hand_over(
     shared: &Arc<Shared>,
-    record: ProbeRecord,
+    mut record: ProbeRecord,
     reservation: Option<Reservation>,
 ) -> bool {
+    record.location.clone_from(&shared.location);
     log_record(&record);
     shared.alerts.send(&record);
     shared.metrics.record_run(&record);
@@ -310,6 +311,7 @@ fn inconclusive_record(
     finding: Finding,
 ) -> ProbeRecord {
     ProbeRecord {
+        location: shared.location.clone(),
         latency_percentiles: None,
         probe: run.name.to_string(),
         target: shared

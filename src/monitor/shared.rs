@@ -49,6 +49,8 @@ pub struct Shared {
     pub metrics: crate::telemetry::Metrics,
     /// The plan's known-drift baseline: a probe whose entries change at a reload gets a new loop (and this).
     pub known_drift: Arc<crate::known_drift::KnownDrift>,
+    /// `run.location`: every run this agent makes carries it.
+    pub location: String,
 }
 
 /// The current alert loop's queue, when alert email is on (see [`super::alerts`]); one per process, so loops

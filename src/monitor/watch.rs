@@ -6,7 +6,7 @@ use super::hook_task::{Hooks, Outcome, Recorder, Rollback};
 use super::shared::{Shared, Shutdown, now_ms};
 use crate::config::WatchConfig;
 use crate::probe::Verdict;
-use crate::release::{Decision, ObjectiveWatch, ProberHealth, WatchInput, decide};
+use crate::release::{Decision, FleetHealth, ObjectiveWatch, ProberHealth, WatchInput, decide};
 use crate::slo::{Objective, Observation, TierState};
 use crate::store::{Release, StoredRecord};
 use std::collections::HashMap;
@@ -86,6 +86,8 @@ struct Snapshot {
     recent: Vec<StoredRecord>,
     /// Before the hook: each objective as the watch sees it now, from the rollups.
     watches: Vec<ObjectiveWatch>,
+    /// Before the hook: the prober's health over the locations whose prober is healthy (see [`FleetHealth`]).
+    health: Option<ProberHealth>,
 }
 
 impl Watch {
@@ -104,11 +106,6 @@ impl Watch {
         if let Some(finished) = snapshot.hook_finished_at {
             return self.verify_recovery(&snapshot, finished, now).await;
         }
-        let observations: Vec<Observation> = snapshot
-            .recent
-            .iter()
-            .map(StoredRecord::observation)
-            .collect();
         let release = core_release(&snapshot.release);
         let settings = self.config.settings.clone();
         let watches = snapshot.watches.clone();
@@ -133,7 +130,11 @@ impl Watch {
             self.states.insert(w.objective.clone(), states);
         }
         let input = WatchInput {
-            prober: ProberHealth::measure(&observations, now, settings.prober_window),
+            prober: snapshot.health.unwrap_or(ProberHealth::measure(
+                &[],
+                now,
+                settings.prober_window,
+            )),
             release,
             settings,
             now_ms: now,
@@ -290,19 +291,28 @@ fn read_snapshot(
         })
         .collect();
     let hook_finished_at = store.rollback_finished_at(release.id)?;
-    let (recent, watches) = match hook_finished_at {
-        Some(finished) => (store.records_since(finished)?, Vec::new()),
-        None => (
-            store.records_since(now.saturating_sub(crate::slo::millis(settings.prober_window)))?,
-            crate::happened::objective_watches(
+    let (recent, watches, health) = match hook_finished_at {
+        Some(finished) => (store.records_since(finished)?, Vec::new(), None),
+        None => {
+            let recent = store
+                .records_since(now.saturating_sub(crate::slo::millis(settings.prober_window)))?;
+            // Per location: one whose prober is unhealthy is left out of the quorum.
+            let located: Vec<(&str, Observation)> = recent
+                .iter()
+                .map(|r| (r.location.as_str(), r.observation()))
+                .collect();
+            let health = FleetHealth::measure(&located, now, settings.prober_window);
+            let watches = crate::happened::objective_watches(
                 store,
                 objectives,
                 states,
                 &core_release(&release),
                 settings,
+                &health.left_out,
                 now,
-            )?,
-        ),
+            )?;
+            (recent, watches, Some(health.overall))
+        }
     };
     Ok(Some(Snapshot {
         claimed: store.rollback_claimed(release.id)?,
@@ -311,6 +321,7 @@ fn read_snapshot(
         hook_finished_at,
         recent,
         watches,
+        health,
     }))
 }
 

@@ -17,6 +17,8 @@ pub mod svg;
 #[cfg(test)]
 mod burst_tests;
 #[cfg(test)]
+mod location_tests;
+#[cfg(test)]
 mod model_tests;
 
 pub use config::PageConfig;

@@ -173,6 +173,23 @@ pub struct ProbeView {
     pub last_findings: Vec<String>,
     pub recent: Vec<RunView>,
     pub failures: Vec<RunView>,
+    /// When more than one location ran the probe in the last 24 h: each, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<LocationView>,
+}
+
+/// A probe from one location.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocationView {
+    /// The location's name, `-` for runs from before locations were kept.
+    pub location: String,
+    /// The verdict of its latest run in the window (`None`: no run there).
+    pub last_verdict: Option<String>,
+    pub last_class: Option<String>,
+    pub last_at_ms: Option<u64>,
+    /// Its uptime over the last 24 h (passed / conclusive runs, in percent).
+    pub uptime_24h: Option<f64>,
+    pub conclusive_24h: u64,
 }
 
 /// One tier of an objective now.
@@ -196,6 +213,9 @@ pub struct ObjectiveView {
     pub period: String,
     pub good: u64,
     pub bad: u64,
+    /// Failed runs too few locations saw (fleet mode): not bad, spending no budget.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub location_problems: u64,
     pub allowed_bad: f64,
     /// The share of the error budget left (negative when overspent; `None` without conclusive runs).
     pub budget_remaining: Option<f64>,
@@ -359,6 +379,22 @@ fn uptime_of(r: &Rollup) -> Option<f64> {
     (r.pass + r.fail > 0).then(|| 100.0 * r.pass as f64 / (r.pass + r.fail) as f64)
 }
 
+/// A location's facts as the page shows them.
+fn location_view(l: &crate::happened::LocationFacts) -> LocationView {
+    LocationView {
+        location: crate::report::location_text(&l.location).to_string(),
+        last_verdict: l.last.as_ref().map(|r| r.verdict.as_str().to_string()),
+        last_class: l
+            .last
+            .as_ref()
+            .and_then(|r| r.class)
+            .map(|c| c.as_str().to_string()),
+        last_at_ms: l.last.as_ref().map(|r| r.scheduled_at_ms),
+        uptime_24h: uptime_of(&l.day),
+        conclusive_24h: l.day.pass + l.day.fail,
+    }
+}
+
 /// One stored run (as `check --format json` writes a record) as the page shows it.
 pub fn run_view(record: &Value) -> RunView {
     let f = |v: &Value| v.as_f64();
@@ -477,6 +513,7 @@ pub fn build(facts: &PageFacts, infos: &[ProbeInfo]) -> Page {
                 last_findings,
                 recent,
                 failures: p.failures.iter().map(run_view).collect(),
+                locations: p.locations.iter().map(location_view).collect(),
                 info,
             }
         })
@@ -547,6 +584,7 @@ fn objective_view(o: &crate::happened::ObjectiveFacts) -> ObjectiveView {
         period: duration(e.budget.period),
         good: e.budget.counts.good,
         bad: e.budget.counts.bad,
+        location_problems: e.budget.counts.location_problems,
         allowed_bad: e.budget.allowed_bad,
         budget_remaining: e.budget.remaining,
         burn_down: o.burn_down.iter().map(|(at, c)| (*at, left(c))).collect(),

@@ -1,11 +1,11 @@
 //! The pages (pure): the overview with its summary cards and bursts, a probe's page, the SLO page, the
-//! release page — each the body of a [`shell`](super::html::shell), from the [`Page`] model. Every chart
-//! has its numbers in a table beside it.
+//! release page — each the body of a [`shell`](super::html::shell), from the [`Page`] model (a probe run from
+//! more than one location lists them on its page). Every chart has its numbers in a table beside it.
 
 use super::html::{
     Links, Nav, ago_text, at_text, esc, ms_text, percent_text, rate_text, shell, state_badge,
 };
-use super::model::{BurstView, PHASES, Page, ProbeView, RunView};
+use super::model::{BurstView, LocationView, PHASES, Page, ProbeView, RunView};
 use super::svg;
 
 fn card(label: &str, value: &str) -> String {
@@ -290,7 +290,7 @@ pub fn probe_body(page: &Page, p: &ProbeView) -> String {
             format!("<h2>Its bursts</h2>{}", burst_section(b, page.now_ms))
         });
     format!(
-        "<h1>{} {}</h1><p>{} runs in the window · p50 {} · p95 {} · p99 {}</p>\
+        "<h1>{} {}</h1><p>{} runs in the window · p50 {} · p95 {} · p99 {}</p>{}\
 <h2>Latency</h2>{}<details><summary>the chart's numbers</summary><table><thead><tr><th>from</th><th>passed</th><th>failed</th>\
 <th>inconclusive</th><th>classes</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>{bars}</tbody></table></details>\
 <h2>Recent runs</h2>{}<h2>Recent failures</h2>{}{burst}<h2>Definition</h2>{definition}",
@@ -300,9 +300,44 @@ pub fn probe_body(page: &Page, p: &ProbeView) -> String {
         ms_text(p.p50_ms),
         ms_text(p.p95_ms),
         ms_text(p.p99_ms),
+        locations_table(&p.locations, page.now_ms),
         svg::latency_chart(&i.name, &p.bars, objective),
         runs_table("latest runs, newest first", &p.recent, page.now_ms),
         runs_table("latest failures, newest first", &p.failures, page.now_ms),
+    )
+}
+
+/// A probe's locations (when more than one ran it): each one's latest run and its uptime over 24 h.
+fn locations_table(locations: &[LocationView], now_ms: u64) -> String {
+    if locations.is_empty() {
+        return String::new();
+    }
+    let rows: String = locations
+        .iter()
+        .map(|l| {
+            let last = match (&l.last_verdict, &l.last_class) {
+                (None, _) => "never".to_string(),
+                (Some(v), None) => esc(v),
+                (Some(v), Some(c)) => format!("{} ({})", esc(v), esc(c)),
+            };
+            let when = l.last_at_ms.map_or("-".to_string(), |at| {
+                format!(
+                    "<span title=\"{}\">{}</span>",
+                    at_text(at),
+                    ago_text(now_ms, at)
+                )
+            });
+            format!(
+                "<tr><td>{}</td><td>{last}</td><td>{when}</td><td>{} of {}</td></tr>",
+                esc(&l.location),
+                percent_text(l.uptime_24h),
+                l.conclusive_24h
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Locations</h2><table class=\"locations\"><thead><tr><th>location</th><th>last</th>\
+<th>last run</th><th>24h uptime</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 }
 
@@ -355,7 +390,7 @@ pub fn slo_body(page: &Page) -> String {
             })
             .collect();
         out.push_str(&format!(
-            "<section class=\"objective\"><h2>{}</h2><p>error budget left: <b>{}</b> over {} ({} good, {} bad, {:.1} bad allowed)</p>{}\
+            "<section class=\"objective\"><h2>{}</h2><p>error budget left: <b>{}</b> over {} ({} good, {} bad, {:.1} bad allowed{})</p>{}\
 <details><summary>the burn-down's numbers</summary><table>{points}</table></details>\
 <table class=\"tiers\"><thead><tr><th>tier</th><th>severity</th><th>threshold</th><th>long window</th><th>short window</th><th>breached</th></tr></thead><tbody>{tiers}</tbody></table></section>",
             esc(&o.name),
@@ -364,6 +399,10 @@ pub fn slo_body(page: &Page) -> String {
             o.good,
             o.bad,
             o.allowed_bad,
+            match o.location_problems {
+                0 => String::new(),
+                n => format!("; location problems: {n}"),
+            },
             svg::burn_down(&o.name, &o.burn_down),
         ));
     }

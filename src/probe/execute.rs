@@ -56,6 +56,7 @@ pub async fn execute(
         Err(_) => (None, 0),
     };
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: spec.name.clone(),
         target: target.as_str().trim_end_matches('/').to_string(),

@@ -50,6 +50,10 @@ pub struct RequestLine {
 pub struct ProbeRecord {
     pub probe: String,
     pub target: String,
+    /// Where the run was made from (`run.location`); empty in runs recorded before locations were kept (an
+    /// older store or export), shown as `-`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub location: String,
     /// What the run sent. Absent only in runs recorded before it was kept (an older store or export).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestLine>,
@@ -145,6 +149,7 @@ mod tests {
 
     fn record() -> ProbeRecord {
         ProbeRecord {
+            location: String::new(),
             latency_percentiles: None,
             probe: "health".into(),
             target: "http://127.0.0.1:8000".into(),

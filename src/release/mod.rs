@@ -32,7 +32,7 @@ mod watch;
 
 pub use decision::{Decision, WatchInput, WatchSettings, decide};
 pub use evidence::{BreachEvidence, Evidence, evidence_file_name, evidence_path};
-pub use prober::{MONITOR_SIDE_CLASSES, ProberHealth};
+pub use prober::{FleetHealth, MONITOR_SIDE_CLASSES, ProberHealth};
 pub use reason::HoldReason;
 pub use version::{VERSION_MAX, WATCH_MAX, check_version, check_watch};
 pub use watch::{

@@ -3,6 +3,7 @@
 use crate::probe::{FailureClass, Verdict};
 use crate::slo::{Observation, Span};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Failure classes that a failure of the monitor's own network produces as readily as a target outage:
@@ -52,6 +53,56 @@ impl ProberHealth {
     /// failed with a monitor-side class. One probe that reaches the target is enough to trust the others.
     pub fn is_healthy(&self) -> bool {
         self.runs > 0 && self.monitor_side_failures < self.runs
+    }
+}
+
+/// The prober's health per location (fleet mode): the guard judges the locations whose prober is healthy,
+/// and leaves the others out of the location quorum (their failures are location problems, never a reason to
+/// roll back, and never a quorum for the others) rather than letting one location's network block or trigger
+/// a decision. One location: exactly [`ProberHealth::measure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetHealth {
+    /// The health over the healthy locations' runs; over every run when no location is healthy (then the guard
+    /// holds, as with one agent).
+    pub overall: ProberHealth,
+    /// The locations with runs in the window whose prober is unhealthy, when another one is healthy.
+    pub left_out: BTreeSet<String>,
+}
+
+impl FleetHealth {
+    /// Measures each location's window `(now − window, now]` over its own observations (`(location,
+    /// observation)`).
+    pub fn measure(
+        observations: &[(&str, Observation)],
+        now_ms: u64,
+        window: Duration,
+    ) -> FleetHealth {
+        let mut by_location: BTreeMap<&str, Vec<Observation>> = BTreeMap::new();
+        for (location, observation) in observations {
+            by_location
+                .entry(location)
+                .or_default()
+                .push(observation.clone());
+        }
+        let (healthy, unhealthy): (Vec<_>, Vec<_>) = by_location
+            .into_iter()
+            .partition(|(_, runs)| ProberHealth::measure(runs, now_ms, window).is_healthy());
+        if healthy.is_empty() {
+            let all: Vec<Observation> = observations.iter().map(|(_, o)| o.clone()).collect();
+            return FleetHealth {
+                overall: ProberHealth::measure(&all, now_ms, window),
+                left_out: BTreeSet::new(),
+            };
+        }
+        let kept: Vec<Observation> = healthy.into_iter().flat_map(|(_, runs)| runs).collect();
+        FleetHealth {
+            overall: ProberHealth::measure(&kept, now_ms, window),
+            left_out: unhealthy
+                .into_iter()
+                .filter(|(_, runs)| ProberHealth::measure(runs, now_ms, window).runs > 0)
+                .map(|(location, _)| location.to_string())
+                .collect(),
+        }
     }
 }
 

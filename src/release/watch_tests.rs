@@ -4,6 +4,7 @@
 use super::decision_tests::{MINUTE, T0, at};
 use super::*;
 use crate::probe::{FailureClass, Verdict};
+use crate::release::FleetHealth;
 use crate::slo::{Objective, Observation, Sli, TierState, default_tiers};
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ impl Outcome {
 
 fn objective() -> Objective {
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: "queries".into(),
         probes: vec!["query-trace".into()],
         sli: Sli::Availability,
@@ -258,4 +260,44 @@ fn prober_health_counts_every_probe_and_only_monitor_side_classes() {
     assert_eq!((down.runs, down.monitor_side_failures), (3, 3));
     assert!(!down.is_healthy());
     assert!(!ProberHealth::measure(&[], T0, Duration::from_secs(300)).is_healthy());
+}
+
+#[test]
+fn a_location_whose_prober_is_unhealthy_is_left_out_and_one_location_is_judged_as_before() {
+    let run = |class: Option<FailureClass>| Observation {
+        at_ms: T0 - MINUTE,
+        probe: "health".into(),
+        verdict: if class.is_some() {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        },
+        class,
+        latency: Duration::ZERO,
+    };
+    let window = Duration::from_secs(300);
+    let dns = Some(FailureClass::Dns);
+    let fleet = [
+        ("eu-west", run(dns)),
+        ("eu-west", run(dns)),
+        ("us-east", run(None)),
+        ("us-east", run(Some(FailureClass::ServerError))),
+    ];
+    let health = FleetHealth::measure(&fleet, T0, window);
+    assert_eq!(health.left_out, ["eu-west".to_string()].into());
+    assert_eq!(
+        (health.overall.runs, health.overall.monitor_side_failures),
+        (2, 0)
+    );
+    assert!(health.overall.is_healthy());
+    // Every location down: nobody is left out, and the guard holds as with one agent.
+    let down = FleetHealth::measure(&fleet[..2], T0, window);
+    assert!(down.left_out.is_empty());
+    assert!(!down.overall.is_healthy());
+    // One location: exactly the prober's health as before locations.
+    let one: Vec<(&str, Observation)> = fleet.iter().map(|(_, o)| ("", o.clone())).collect();
+    let all: Vec<Observation> = fleet.iter().map(|(_, o)| o.clone()).collect();
+    let single = FleetHealth::measure(&one, T0, window);
+    assert_eq!(single.overall, ProberHealth::measure(&all, T0, window));
+    assert!(single.left_out.is_empty());
 }

@@ -11,7 +11,8 @@ pub use check::{
     ProbeEntry, Tally, json as check_json, resolved_json, resolved_table, table as check_table,
 };
 pub use status::{
-    AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, probe_status, status_table,
+    AlertStatus, BudgetStatus, ProbeStatus, Status, WatchStatus, location_text, probe_status,
+    status_table,
 };
 pub use store::{rebuilt_text, stats_table};
 

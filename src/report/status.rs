@@ -30,6 +30,15 @@ pub struct ProbeStatus {
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    /// When more than one location ran the probe in the window: its figures from each, by location (`name`
+    /// is the location's, `-` for runs from before locations were kept), the same figures as above.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<ProbeStatus>,
+}
+
+/// A location as users see it: its name, or `-` for runs from before locations were kept.
+pub fn location_text(location: &str) -> &str {
+    if location.is_empty() { "-" } else { location }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +126,7 @@ pub fn probe_status(name: &str, window: &Rollup, last: Option<&StoredRecord>) ->
         latency_p50_ms: percentile(0.5),
         latency_p95_ms: percentile(0.95),
         latency_p99_ms: percentile(0.99),
+        locations: Vec::new(),
     }
 }
 
@@ -156,27 +166,34 @@ fn warnings_text(probes: &[ProbeStatus]) -> String {
 
 /// The table.
 pub fn status_table(s: &Status) -> String {
-    let width = s
+    // A location's line is indented under its probe's.
+    let rows: Vec<(String, &ProbeStatus)> = s
         .probes
         .iter()
-        .map(|p| p.name.len())
+        .flat_map(|p| {
+            std::iter::once((p.name.clone(), p))
+                .chain(p.locations.iter().map(|l| (format!("  {}", l.name), l)))
+        })
+        .collect();
+    let width = rows
+        .iter()
+        .map(|(name, _)| name.len())
         .max()
         .unwrap_or(5)
         .max(5);
-    let lasts: Vec<String> = s.probes.iter().map(last_text).collect();
+    let lasts: Vec<String> = rows.iter().map(|(_, p)| last_text(p)).collect();
     let last_width = lasts.iter().map(String::len).max().unwrap_or(0).max(12);
     let mut out = format!(
         "{:<width$}  {:<last_width$}  {:<17}  {:>7}  {:>9}  {:>9}  {:>5}  LAST RUN\n",
         "PROBE", "LAST", "CLASS", "PASS", "P50", "P95", "RUNS"
     );
-    for (p, last) in s.probes.iter().zip(lasts) {
+    for ((name, p), last) in rows.iter().zip(lasts) {
         let rate = p
             .pass_rate
             .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
         let when = p.last_at_ms.map_or("-".to_string(), |at| ago(s.now_ms, at));
         out.push_str(&format!(
-            "{:<width$}  {last:<last_width$}  {:<17}  {rate:>7}  {:>9}  {:>9}  {:>5}  {when}\n",
-            p.name,
+            "{name:<width$}  {last:<last_width$}  {:<17}  {rate:>7}  {:>9}  {:>9}  {:>5}  {when}\n",
             p.last_class.as_deref().unwrap_or("-"),
             ms_text(p.latency_p50_ms),
             ms_text(p.latency_p95_ms),
@@ -205,8 +222,13 @@ pub fn status_table(s: &Status) -> String {
                 )
             })
             .collect();
+        // Fleet mode: failed runs too few locations saw, spending no budget.
+        let problems = match o.budget.counts.location_problems {
+            0 => String::new(),
+            n => format!("; location problems: {n}"),
+        };
         out.push_str(&format!(
-            "slo {}: error budget left {budget}; burn {}\n",
+            "slo {}: error budget left {budget}; burn {}{problems}\n",
             o.objective,
             tiers.join(", ")
         ));
@@ -262,6 +284,7 @@ mod tests {
         StoredRecord {
             id,
             probe: "health".into(),
+            location: String::new(),
             scheduled_at_ms: at,
             verdict,
             class: (verdict != Verdict::Pass).then_some(FailureClass::ServerError),
@@ -325,6 +348,7 @@ mod tests {
 
     fn objective() -> crate::slo::Objective {
         crate::slo::Objective {
+            quorum: crate::fleet::Quorum::Majority,
             name: "health".into(),
             probes: vec!["health".into()],
             sli: crate::slo::Sli::Availability,
@@ -337,6 +361,54 @@ mod tests {
 
     fn observations(records: &[StoredRecord]) -> Vec<crate::slo::Observation> {
         records.iter().map(StoredRecord::observation).collect()
+    }
+
+    #[test]
+    fn a_probe_run_from_several_locations_gets_a_line_per_location_under_it() {
+        let at = |location: &str, records: &[StoredRecord]| {
+            probe_status(location_text(location), &rolled(records), records.last())
+        };
+        let east = [rec(1, 50_000, Verdict::Pass, 12)];
+        let west = [rec(2, 110_000, Verdict::Fail, 30)];
+        let both = [east[0].clone(), west[0].clone()];
+        let mut health = probe_status("health", &rolled(&both), both.last());
+        health.locations = vec![at("", &[]), at("eu-west", &west), at("us-east", &east)];
+        let mut status = Status {
+            now_ms: 120_000,
+            window_ms: 3_600_000,
+            probes: vec![health, probe_status("models", &Rollup::default(), None)],
+            objectives: vec![crate::slo::evaluate(&objective(), &[], &[], 120_000)],
+            budget: BudgetStatus {
+                queries_per_hour: 4,
+                spent_last_hour: 0,
+                left: 4,
+            },
+            release: None,
+            alerts: AlertStatus::default(),
+        };
+        status.objectives[0].budget.counts.location_problems = 3;
+        let expected = "\
+PROBE      LAST          CLASS                 PASS        P50        P95   RUNS  LAST RUN
+health     FAIL          server_error         50.0%    12.00ms    30.02ms      2  10s ago
+  -        never         -                        -          -          -      0  -
+  eu-west  FAIL          server_error          0.0%    30.02ms    30.02ms      1  10s ago
+  us-east  PASS          -                   100.0%    12.00ms    12.00ms      1  1m 10s ago
+models     never         -                        -          -          -      0  -
+slo health: error budget left -; burn page-1h -x/-x, page-6h -x/-x, ticket-3d -x/-x; location problems: 3
+window: the last 1h
+query budget: 0 of 4 valid queries spent in the last hour (4 left)
+release watch: none
+alerts: none firing
+alert email: off (no [alert.smtp])
+";
+        assert_eq!(status_table(&status), expected);
+        let json = serde_json::to_value(&status).expect("json");
+        assert_eq!(json["probes"][0]["locations"][1]["name"], "eu-west");
+        assert_eq!(json["probes"][0]["locations"][1]["last_verdict"], "fail");
+        assert!(
+            json["probes"][1].get("locations").is_none(),
+            "one location: none"
+        );
     }
 
     #[test]

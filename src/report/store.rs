@@ -28,6 +28,15 @@ pub fn stats_table(stats: &StoreStats) -> String {
         count_text(stats.wal_bytes),
         when(stats.newest_run_ms)
     );
+    // Fleet mode: the agents' locations (one location: no line, as before).
+    if stats.locations.len() > 1 {
+        let names: Vec<&str> = stats
+            .locations
+            .iter()
+            .map(|l| super::location_text(l))
+            .collect();
+        out.push_str(&format!("locations     {}\n", names.join(", ")));
+    }
     out.push_str(&format!("{:<6}  {:>width$}  OLDEST\n", "TIER", "ROWS"));
     for (name, rows, oldest) in tiers {
         out.push_str(&format!("{name:<6}  {rows:>width$}  {oldest}\n"));
@@ -76,6 +85,7 @@ mod tests {
                 tier("hour", 36_000, Some(DEC_1)),
                 tier("day", 1_500, Some(DEC_1)),
             ],
+            locations: vec!["eu-west".into()],
         };
         assert_eq!(
             stats_table(&stats),
@@ -102,7 +112,19 @@ day         1,500  2026-12-01T00:00:00Z
                 tier("hour", 0, None),
                 tier("day", 0, None),
             ],
+            locations: Vec::new(),
         };
+        let fleet = StoreStats {
+            locations: vec!["".into(), "eu-west".into(), "us-east".into()],
+            ..stats.clone()
+        };
+        assert!(
+            stats_table(&fleet).contains(
+                "newest run    2026-12-30T23:59:59Z\nlocations     -, eu-west, us-east\nTIER "
+            ),
+            "{}",
+            stats_table(&fleet)
+        );
         assert_eq!(
             stats_table(&empty),
             "\

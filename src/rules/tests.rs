@@ -5,6 +5,7 @@ use crate::slo::{Severity, default_tiers};
 
 fn objective(name: &str, probes: &[&str], sli: Sli, tiers: Vec<Tier>) -> Objective {
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: name.to_string(),
         probes: probes.iter().map(|p| p.to_string()).collect(),
         sli,

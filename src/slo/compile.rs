@@ -77,6 +77,7 @@ pub fn compile(raw: &RawObjective, known_probes: &[&str]) -> Result<Objective, V
             Some(min_bad),
             Some(tiers),
         ) if errors.is_empty() => Ok(Objective {
+            quorum: crate::fleet::Quorum::Majority,
             name,
             probes,
             sli,

@@ -37,6 +37,7 @@ fn minimal_objective_gets_the_workbook_defaults() {
     assert_eq!(
         objectives,
         vec![Objective {
+            quorum: crate::fleet::Quorum::Majority,
             name: "queries".into(),
             probes: vec!["query-trace".into()],
             sli: Sli::Availability,

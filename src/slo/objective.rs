@@ -27,6 +27,9 @@ pub struct Objective {
     pub tiers: Vec<Tier>,
     /// The minimum-failures guard. 0 disables it (a single bad run may then breach a tier).
     pub min_bad: u32,
+    /// How many locations must fail a bucket for its failed runs to be bad (`fleet.quorum`; availability
+    /// objectives): fewer, and they are location problems (see [`crate::fleet::buckets`]).
+    pub quorum: crate::fleet::Quorum,
 }
 
 impl Objective {

@@ -44,6 +44,14 @@ pub struct Counts {
     pub bad: u64,
     /// Inconclusive runs: reported, never part of a ratio.
     pub inconclusive: u64,
+    /// Of the inconclusive runs, failed runs that were a location problem (fleet mode: too few locations
+    /// failed their bucket for the quorum); never bad.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub location_problems: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -52,16 +60,34 @@ impl Counts {
             good,
             bad,
             inconclusive,
+            location_problems: 0,
         }
     }
 
     /// These counts without `other`'s, which they include (saturating at zero).
     pub fn less(self, other: Counts) -> Counts {
-        Counts::new(
-            self.good.saturating_sub(other.good),
-            self.bad.saturating_sub(other.bad),
-            self.inconclusive.saturating_sub(other.inconclusive),
-        )
+        Counts {
+            location_problems: self
+                .location_problems
+                .saturating_sub(other.location_problems),
+            ..Counts::new(
+                self.good.saturating_sub(other.good),
+                self.bad.saturating_sub(other.bad),
+                self.inconclusive.saturating_sub(other.inconclusive),
+            )
+        }
+    }
+
+    /// These counts with `runs` of their failed runs judged location problems: inconclusive, not bad (at
+    /// most as many as failed).
+    pub fn with_location_problems(self, runs: u64) -> Counts {
+        let runs = runs.min(self.bad);
+        Counts {
+            bad: self.bad - runs,
+            inconclusive: self.inconclusive + runs,
+            location_problems: self.location_problems + runs,
+            ..self
+        }
     }
 
     /// Good plus bad: the denominator of every SLI.
@@ -90,11 +116,14 @@ impl std::ops::Add for Counts {
     type Output = Counts;
 
     fn add(self, other: Counts) -> Counts {
-        Counts::new(
-            self.good + other.good,
-            self.bad + other.bad,
-            self.inconclusive + other.inconclusive,
-        )
+        Counts {
+            location_problems: self.location_problems + other.location_problems,
+            ..Counts::new(
+                self.good + other.good,
+                self.bad + other.bad,
+                self.inconclusive + other.inconclusive,
+            )
+        }
     }
 }
 

@@ -38,6 +38,7 @@ pub(super) fn runs(probe: &str, script: &str, last_ms: u64, every_ms: u64) -> Ve
 
 pub(super) fn objective(sli: Sli, target: f64, min_bad: u32) -> Objective {
     Objective {
+        quorum: crate::fleet::Quorum::Majority,
         name: "queries".into(),
         probes: vec!["q".into()],
         sli,

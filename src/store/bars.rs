@@ -80,7 +80,7 @@ impl Store {
             return Ok(out);
         };
         for &edge in &plan.raw {
-            for (probe, run) in self.runs_in(probes, edge)? {
+            for (probe, _, run) in self.runs_in(probes, edge)? {
                 if let Some(counts) = out.get_mut(&probe) {
                     counts[plan.bar_of(run.at_ms)].add(&run);
                 }

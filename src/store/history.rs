@@ -8,7 +8,10 @@ use super::db::{Dialect, Param};
 use super::{Store, StoreError, StoreResult};
 use crate::history::{Level, Rollup, Run, SignedCover, cover, signed_cover, split_at_the_end};
 use crate::slo::{Counts, Objective, Sli, Span};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Per probe, per location (`""`: runs from before locations were kept), a window's runs as one rollup.
+pub type ByLocation = BTreeMap<String, BTreeMap<String, Rollup>>;
 
 /// Counts summed per range of rows (`None`: raw runs), first and last bucket start (or instant).
 type RangeSums = HashMap<(Option<Level>, u64, u64), Counts>;
@@ -29,29 +32,62 @@ impl Store {
         span: Span,
         latency: bool,
     ) -> StoreResult<BTreeMap<String, Rollup>> {
-        let cover = cover(span, self.held()?);
+        Ok(self.window_rollups_and_locations(probes, span, latency)?.0)
+    }
+
+    /// [`Store::window_rollups`], and beside it [`Store::window_rollups_by_location`]: one read for both.
+    pub fn window_rollups_and_locations(
+        &self,
+        probes: &[String],
+        span: Span,
+        latency: bool,
+    ) -> StoreResult<(BTreeMap<String, Rollup>, ByLocation)> {
         let mut tracked = self.latency_thresholds()?;
-        let mut edge_runs: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
-        for edge in &cover.raw {
-            for (probe, run) in self.runs_in(probes, *edge)? {
-                if let Some(probe) = probes.iter().find(|p| **p == probe) {
-                    edge_runs.entry(probe.as_str()).or_default().push(run);
-                }
-            }
-        }
-        let mut out: BTreeMap<String, Rollup> = probes
+        let by_location = self.window_rollups_by_location(probes, span, latency)?;
+        let across = probes
             .iter()
             .map(|p| {
-                let runs = edge_runs.get(p.as_str()).map_or(&[][..], Vec::as_slice);
-                let thresholds = tracked.remove(p).unwrap_or_default();
-                (p.clone(), Rollup::of(runs, &thresholds))
+                let mut window = Rollup::of(&[], &tracked.remove(p).unwrap_or_default());
+                for row in by_location.get(p).into_iter().flat_map(BTreeMap::values) {
+                    window.merge(row);
+                }
+                (p.clone(), window)
             })
             .collect();
+        Ok((across, by_location))
+    }
+
+    /// [`Store::window_rollups`] per location: for each of `probes`, each location that ran it in `span`
+    /// (by name; `""` for runs from before locations were kept) and its runs there as one rollup.
+    pub fn window_rollups_by_location(
+        &self,
+        probes: &[String],
+        span: Span,
+        latency: bool,
+    ) -> StoreResult<ByLocation> {
+        let cover = cover(span, self.held()?);
+        let tracked = self.latency_thresholds()?;
+        let mut edge_runs: BTreeMap<(String, String), Vec<Run>> = BTreeMap::new();
+        for edge in &cover.raw {
+            for (probe, location, run) in self.runs_in(probes, *edge)? {
+                edge_runs.entry((probe, location)).or_default().push(run);
+            }
+        }
+        let thresholds = |probe: &str| tracked.get(probe).map_or(&[][..], Vec::as_slice);
+        let mut out = ByLocation::new();
+        for ((probe, location), runs) in edge_runs {
+            let window = Rollup::of(&runs, thresholds(&probe));
+            out.entry(probe).or_default().insert(location, window);
+        }
         for &(level, first, last) in &cover.buckets {
-            for (probe, row) in self.rollup_rows_of(probes, level, first, last, latency)? {
-                if let Some(window) = out.get_mut(&probe) {
-                    window.merge(&row);
-                }
+            for (probe, location, row) in
+                self.rollup_rows_of(probes, level, first, last, latency)?
+            {
+                let locations = out.entry(probe.clone()).or_default();
+                locations
+                    .entry(location)
+                    .or_insert_with(|| Rollup::of(&[], thresholds(&probe)))
+                    .merge(&row);
             }
         }
         Ok(out)
@@ -66,13 +102,25 @@ impl Store {
         objective: &Objective,
         spans: &[Span],
     ) -> StoreResult<Vec<Counts>> {
-        self.atomically(|store| store.objective_counts_now(objective, spans))
+        self.objective_counts_leaving_out(objective, spans, &BTreeSet::new())
+    }
+
+    /// [`Store::objective_counts`] with the locations `left_out` of the quorum (the release watch's: those
+    /// whose prober is unhealthy): their failed runs are location problems, and the others judge alone.
+    pub fn objective_counts_leaving_out(
+        &self,
+        objective: &Objective,
+        spans: &[Span],
+        left_out: &BTreeSet<String>,
+    ) -> StoreResult<Vec<Counts>> {
+        self.atomically(|store| store.objective_counts_now(objective, spans, left_out))
     }
 
     fn objective_counts_now(
         &self,
         objective: &Objective,
         spans: &[Span],
+        left_out: &BTreeSet<String>,
     ) -> StoreResult<Vec<Counts>> {
         let mut probes = objective.probes.clone();
         probes.sort();
@@ -81,18 +129,30 @@ impl Store {
             // Counts alone, summed by SQLite over each range of rows, each range once: the windows end
             // together, so their last day and hour are split off and shared; long edges are read as the
             // bigger row less the rest of it (`signed_cover`).
+            // Where runs failed, the location quorum judges them (one location alone: no change).
             let held = self.held()?;
             let mut sums = RangeSums::new();
             return spans
                 .iter()
                 .map(|span| {
-                    split_at_the_end(*span, held).into_iter().try_fold(
+                    let counts = split_at_the_end(*span, held).into_iter().try_fold(
                         Counts::default(),
                         |total, part| {
                             let cover = signed_cover(part, held);
-                            Ok(total + self.availability_counts(&probes, &cover, &mut sums)?)
+                            Ok::<_, StoreError>(
+                                total + self.availability_counts(&probes, &cover, &mut sums)?,
+                            )
                         },
-                    )
+                    )?;
+                    Ok(match counts.bad {
+                        0 => counts,
+                        _ => counts.with_location_problems(self.location_problems(
+                            &probes,
+                            *span,
+                            objective.quorum,
+                            left_out,
+                        )?),
+                    })
                 })
                 .collect();
         }
@@ -187,29 +247,36 @@ impl Store {
         Ok(counts)
     }
 
-    /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them.
-    pub(super) fn runs_in(&self, probes: &[String], span: Span) -> StoreResult<Vec<(String, Run)>> {
+    /// The runs of `probes` scheduled in `span` (inclusive), as rollups count them, with their probe and
+    /// location.
+    pub(super) fn runs_in(
+        &self,
+        probes: &[String],
+        span: Span,
+    ) -> StoreResult<Vec<(String, String, Run)>> {
         let sql = format!(
-            "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records
+            "SELECT probe, location, scheduled_at_ms, verdict, latency_us FROM records
              WHERE probe IN ({}) AND scheduled_at_ms BETWEEN ? AND ?",
             placeholders(probes.len())
         );
         self.db
             .query_map(&sql, &bind(probes, span.from_ms, span.to_ms), |r| {
-                let verdict: String = r.get(2)?;
+                let verdict: String = r.get(3)?;
                 Ok((
                     r.get::<String>(0)?,
+                    r.get::<String>(1)?,
                     Run {
-                        at_ms: r.get::<i64>(1)? as u64,
+                        at_ms: r.get::<i64>(2)? as u64,
                         verdict: crate::probe::Verdict::parse(&verdict)
                             .unwrap_or(crate::probe::Verdict::Inconclusive),
-                        latency_us: r.get::<i64>(3)? as u64,
+                        latency_us: r.get::<i64>(4)? as u64,
                     },
                 ))
             })
     }
 
-    /// The rows of `probes` at `level` whose buckets start in `[first_ms, last_ms]`.
+    /// The rows of `probes` at `level` whose buckets start in `[first_ms, last_ms]`, with their probe and
+    /// location.
     fn rollup_rows_of(
         &self,
         probes: &[String],
@@ -217,9 +284,9 @@ impl Store {
         first_ms: u64,
         last_ms: u64,
         latency: bool,
-    ) -> StoreResult<Vec<(String, Rollup)>> {
+    ) -> StoreResult<Vec<(String, String, Rollup)>> {
         let sql = format!(
-            "SELECT probe, pass, fail, inconclusive, {}, slow FROM rollups
+            "SELECT probe, pass, fail, inconclusive, {}, slow, location FROM rollups
              WHERE level = {} AND probe IN ({}) AND start_ms BETWEEN ? AND ?",
             match (latency, self.db.dialect()) {
                 (true, _) => "latency",
@@ -234,7 +301,7 @@ impl Store {
                 let counts = (r.get(1)?, r.get(2)?, r.get(3)?);
                 let row =
                     super::rollups::decode(counts, &r.get::<Vec<u8>>(4)?, &r.get::<Vec<u8>>(5)?)?;
-                Ok((r.get::<String>(0)?, row))
+                Ok((r.get::<String>(0)?, r.get::<String>(6)?, row))
             })
     }
 }

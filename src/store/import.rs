@@ -7,6 +7,9 @@ use crate::probe::ProbeRecord;
 use std::collections::HashSet;
 use std::io::{BufRead, Read};
 
+/// What tells two runs apart: their probe, location and scheduled instant.
+type RunKey = (String, String, u64);
+
 /// Runs stored together (one `insert_records` each, inside the file's transaction).
 const BATCH: usize = 5_000;
 
@@ -15,8 +18,8 @@ const BATCH: usize = 5_000;
 pub struct Imported {
     /// Runs stored.
     pub runs: u64,
-    /// Runs skipped: the store (or an earlier line) already held a run of the same probe scheduled at the
-    /// same millisecond.
+    /// Runs skipped: the store (or an earlier line) already held a run of the same probe from the same
+    /// location scheduled at the same millisecond.
     pub duplicates: u64,
 }
 
@@ -64,7 +67,7 @@ impl Store {
             duplicates: 0,
         };
         let mut batch: Vec<ProbeRecord> = Vec::with_capacity(BATCH);
-        let mut in_batch: HashSet<(String, u64)> = HashSet::new();
+        let mut in_batch: HashSet<RunKey> = HashSet::new();
         let mut buf = Vec::new();
         let mut number = 0;
         loop {
@@ -87,8 +90,12 @@ impl Store {
                 line: number,
                 message,
             })?;
-            let key = (record.probe.clone(), record.scheduled_at_ms);
-            if in_batch.contains(&key) || self.holds_run(&key.0, key.1)? {
+            let key = (
+                record.probe.clone(),
+                record.location.clone(),
+                record.scheduled_at_ms,
+            );
+            if in_batch.contains(&key) || self.holds_run(&key)? {
                 done.duplicates += 1;
                 continue;
             }
@@ -105,7 +112,7 @@ impl Store {
     fn store_batch(
         &self,
         batch: &mut Vec<ProbeRecord>,
-        in_batch: &mut HashSet<(String, u64)>,
+        in_batch: &mut HashSet<RunKey>,
         done: &mut Imported,
     ) -> Result<(), StoreError> {
         self.insert_records(batch).map_err(|e| self.named(e))?;
@@ -115,11 +122,12 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the store holds a run of `probe` scheduled at `at_ms`.
-    fn holds_run(&self, probe: &str, at_ms: u64) -> Result<bool, StoreError> {
+    /// Whether the store holds a run of this probe from this location scheduled at this instant.
+    fn holds_run(&self, (probe, location, at_ms): &RunKey) -> Result<bool, StoreError> {
         self.db.query_row(
-            "SELECT EXISTS (SELECT 1 FROM records WHERE probe = ?1 AND scheduled_at_ms = ?2)",
-            args![probe, at_ms as i64],
+            "SELECT EXISTS (SELECT 1 FROM records
+                            WHERE probe = ?1 AND scheduled_at_ms = ?2 AND location = ?3)",
+            args![probe, *at_ms as i64, location],
             |r| r.get(0),
         )
     }

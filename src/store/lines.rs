@@ -1,6 +1,7 @@
 //! The JSON Lines format of `store export` and `store import` (pure): one run a line, written as `check
-//! --format json` writes a probe's entry (its `name`, then the record's fields), plus `location`; read back
-//! strictly, so an import takes exactly what an export gives.
+//! --format json` writes a probe's entry (its `name`, then the record's fields, its `location` among them),
+//! or with `location` null for a run from before locations were kept; read back strictly, so an import takes
+//! exactly what an export gives.
 
 use crate::probe::{ProbeRecord, RequestLine};
 use crate::report::ProbeEntry;
@@ -14,15 +15,17 @@ pub const MAX_LINE: usize = 1 << 20;
 struct Line<'a> {
     #[serde(flatten)]
     entry: ProbeEntry<'a>,
-    /// Where the run was made from; reserved for fleet mode: this store keeps none, so always null.
-    location: Option<&'a str>,
+    /// `null` (last) for a run from before locations were kept; a run's location is the record's own
+    /// `location` (after `target`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<()>,
 }
 
 /// The line of one run, without its newline.
 pub fn line(record: &ProbeRecord) -> String {
     let line = Line {
         entry: ProbeEntry::of(record),
-        location: None,
+        location: record.location.is_empty().then_some(()),
     };
     serde_json::to_string(&line).unwrap_or_default()
 }
@@ -42,16 +45,18 @@ pub fn parse(line: &[u8]) -> Result<ProbeRecord, String> {
         Some(other) => return Err(format!("name: expected a string, got {other}")),
         None => return Err("missing field `name`".into()),
     };
-    match object.remove("location") {
-        Some(Value::Null) => {}
+    let location = match object.remove("location") {
+        Some(Value::Null) => String::new(),
+        Some(Value::String(name)) if crate::config::is_location(&name) => name,
         Some(other) => {
             return Err(format!(
-                "location: {other} is not null; this store keeps no locations (reserved for fleet mode)"
+                "location: {other} is not a location name (1 to 64 lower-case letters, digits, \".\", \"-\" \
+                 and \"_\", starting with a letter or a digit) or null (a run from before locations were kept)"
             ));
         }
         None => return Err("missing field `location`".into()),
-    }
-    let record: ProbeRecord =
+    };
+    let mut record: ProbeRecord =
         serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
             let path = e.path().to_string();
             match path.as_str() {
@@ -59,6 +64,7 @@ pub fn parse(line: &[u8]) -> Result<ProbeRecord, String> {
                 _ => format!("{path}: {}", e.into_inner()),
             }
         })?;
+    record.location = location;
     if record.probe.is_empty() {
         return Err("probe is empty".into());
     }

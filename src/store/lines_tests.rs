@@ -4,6 +4,7 @@ use std::time::Duration;
 
 fn record() -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: "query-trace".into(),
         target: "http://127.0.0.1:8000".into(),
@@ -53,6 +54,22 @@ fn a_line_is_the_check_entry_plus_location_and_reads_back() {
         "the same fields as check --format json"
     );
     assert_eq!(parse(LINE.as_bytes()), Ok(record()));
+}
+
+#[test]
+fn a_run_from_a_location_carries_it_after_its_target_and_reads_back_with_it() {
+    let from = ProbeRecord {
+        location: "eu-west".into(),
+        ..record()
+    };
+    let expected = LINE
+        .replace(
+            r#""target":"http://127.0.0.1:8000","#,
+            r#""target":"http://127.0.0.1:8000","location":"eu-west","#,
+        )
+        .replace(r#","location":null"#, "");
+    assert_eq!(line(&from), expected);
+    assert_eq!(parse(expected.as_bytes()), Ok(from));
 }
 
 /// [`LINE`] with its request line, as runs are exported now ([`LINE`] is what an older export holds).
@@ -132,8 +149,12 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
             "missing field `location`",
         ),
         (
-            LINE.replace(r#""location":null"#, r#""location":"eu-west""#),
-            "location: \"eu-west\" is not null; this store keeps no locations (reserved for fleet mode)",
+            LINE.replace(r#""location":null"#, r#""location":"EU West""#),
+            "location: \"EU West\" is not a location name (1 to 64 lower-case letters, digits, \".\", \"-\" and \"_\", starting with a letter or a digit) or null (a run from before locations were kept)",
+        ),
+        (
+            LINE.replace(r#""location":null"#, r#""location":7"#),
+            "location: 7 is not a location name (1 to 64 lower-case letters, digits, \".\", \"-\" and \"_\", starting with a letter or a digit) or null (a run from before locations were kept)",
         ),
         (
             LINE.replace(r#""name":"query-trace""#, r#""name":"health""#),
@@ -153,7 +174,7 @@ fn a_line_that_is_not_a_run_says_what_is_wrong() {
         ),
         (
             LINE.replace(r#""queries":1,"#, r#""queries":1,"colour":"red","#),
-            "colour: unknown field `colour`, expected one of `probe`, `target`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`, `tls`, `latency_percentiles_ms`",
+            "colour: unknown field `colour`, expected one of `probe`, `target`, `location`, `request`, `scheduled_at_ms`, `verdict`, `class`, `status`, `latency_ms`, `timings`, `body_bytes`, `queries`, `findings`, `known_drift`, `retry_after`, `tls`, `latency_percentiles_ms`",
         ),
         (
             LINE.replace(

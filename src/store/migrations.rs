@@ -1,11 +1,11 @@
-//! Numbered schema migrations, applied in order inside one transaction each; `PRAGMA user_version` holds
+//! Numbered schema migrations, the pending ones applied in order inside one transaction; `PRAGMA user_version` holds
 //! how many have been applied (on PostgreSQL, the table `schema_version`). Never edit a released migration:
 //! add the next one. PostgreSQL gets the same migrations, their types written its way ([`postgres_ddl`]).
 
 use super::db::{Begin, Db, Dialect};
 use super::{StoreError, StoreResult};
 
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -137,6 +137,43 @@ const MIGRATIONS: [&str; 8] = [
         runs INTEGER NOT NULL,
         PRIMARY KEY (level, probe, start_ms, class)
     ) WITHOUT ROWID;",
+    // 9: where each run was made from (`run.location`), and the rollups and class counts per location too.
+    // Runs and rows written before get the empty location: the one host the store had then (shown as `-`).
+    // The rollup tables are made again with the location in their keys (SQLite cannot change a key), their
+    // rows copied over; the count indexes go with the old table and are made again.
+    "ALTER TABLE records ADD COLUMN location TEXT NOT NULL DEFAULT '';
+    CREATE TABLE rollups_9 (
+        level INTEGER NOT NULL,
+        probe TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        location TEXT NOT NULL,
+        pass INTEGER NOT NULL,
+        fail INTEGER NOT NULL,
+        inconclusive INTEGER NOT NULL,
+        latency BLOB NOT NULL,
+        slow BLOB NOT NULL,
+        PRIMARY KEY (level, probe, start_ms, location)
+    ) WITHOUT ROWID;
+    INSERT INTO rollups_9 (level, probe, start_ms, location, pass, fail, inconclusive, latency, slow)
+        SELECT level, probe, start_ms, '', pass, fail, inconclusive, latency, slow FROM rollups;
+    DROP TABLE rollups;
+    ALTER TABLE rollups_9 RENAME TO rollups;
+    CREATE INDEX rollup_hour_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 2;
+    CREATE INDEX rollup_day_counts ON rollups (probe, start_ms, pass, fail, inconclusive) WHERE level = 3;
+    CREATE TABLE rollup_classes_9 (
+        level INTEGER NOT NULL,
+        probe TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        location TEXT NOT NULL,
+        class TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        PRIMARY KEY (level, probe, start_ms, location, class)
+    ) WITHOUT ROWID;
+    INSERT INTO rollup_classes_9 (level, probe, start_ms, location, class, runs)
+        SELECT level, probe, start_ms, '', class, runs FROM rollup_classes;
+    DROP TABLE rollup_classes;
+    ALTER TABLE rollup_classes_9 RENAME TO rollup_classes;
+    CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.
@@ -217,42 +254,51 @@ pub fn migrate_to(db: &Db, shown: &str, upto: usize) -> StoreResult<()> {
             known,
         });
     }
-    for (index, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .take(upto)
-        .skip(applied as usize)
-    {
-        // IMMEDIATE takes the write lock first (PostgreSQL: the advisory lock), and the version is read
-        // again under it: another process opening the same store at the same moment (`status` while `run`
-        // starts, or a second agent) may have applied it.
-        db.atomically_as(Begin::Immediate, || {
-            if db.dialect() == Dialect::Postgres {
-                db.query_row(
-                    "SELECT pg_advisory_xact_lock(?1)::text",
-                    super::db::args![PG_MIGRATION_LOCK],
-                    |_| Ok(()),
-                )?;
-            }
-            if version(db)? > index as i64 {
-                return Ok(());
-            }
+    let upto = upto.min(MIGRATIONS.len());
+    if applied as usize >= upto {
+        return Ok(());
+    }
+    // All pending migrations in one transaction. IMMEDIATE takes the write lock first (PostgreSQL: the
+    // advisory lock), and the version is read again under it: another process opening the same store at the
+    // same moment (`status` while `run` starts, or a second agent) may have applied them.
+    db.atomically_as(Begin::Immediate, || {
+        if db.dialect() == Dialect::Postgres {
+            db.query_row(
+                "SELECT pg_advisory_xact_lock(?1)::text",
+                super::db::args![PG_MIGRATION_LOCK],
+                |_| Ok(()),
+            )?;
+        }
+        let applied = version(db)? as usize;
+        if applied >= upto {
+            return Ok(());
+        }
+        for sql in &MIGRATIONS[applied..upto] {
             match db.dialect() {
                 Dialect::Sqlite => db.batch(sql)?,
                 Dialect::Postgres => db.batch(&postgres_ddl(sql))?,
             }
-            match index {
-                ROLLUPS => super::rollups::rebuild(db, 0, &super::rollups::NEVER)?,
-                TIERS => super::tiers::start(db)?,
-                CLASSES => super::rollup_classes::rebuild(
+        }
+        // The data steps (filling what a migration added) are this version's code: they write the tables as
+        // the last migration leaves them, so they run after every table is made, in the order the migrations
+        // have them. A chain stopping short of the last migration (tests making an older store) leaves them out.
+        if upto == MIGRATIONS.len() {
+            let pending = |step: usize| (applied..upto).contains(&step);
+            if pending(ROLLUPS) {
+                super::rollups::rebuild(db, 0, &super::rollups::NEVER)?;
+            }
+            if pending(TIERS) {
+                super::tiers::start(db)?;
+            }
+            if pending(CLASSES) {
+                super::rollup_classes::rebuild(
                     db,
                     super::tiers::complete_from(db, super::tiers::Tier::Raw)? as i64,
-                )?,
-                _ => {}
+                )?;
             }
-            set_version(db, index as i64 + 1)
-        })?;
-    }
+        }
+        set_version(db, upto as i64)
+    })?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod migrations;
 mod outbox;
 mod progress;
 mod prune;
+mod quorum;
 mod record_json;
 mod records;
 mod releases;
@@ -33,6 +34,7 @@ mod tiers;
 
 pub use db::PgTarget;
 pub use export::{ExportError, RunFilter};
+pub use history::ByLocation;
 pub use import::{ImportError, Imported};
 pub use lines::{MAX_LINE, line as export_line, parse as import_line};
 pub use location::Location;

@@ -17,7 +17,7 @@ const PHASES: [&str; 5] = ["start_delay", "dns", "connect", "first_byte", "total
 /// reads, in its order, then the compact JSON ([`read`]).
 pub const SELECTED: &str =
     "probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries,
-    (SELECT method || ' ' || url FROM request_lines WHERE id = records.request_line), record_json";
+    (SELECT method || ' ' || url FROM request_lines WHERE id = records.request_line), location, record_json";
 
 /// The record's other columns, as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,8 @@ pub struct Columns {
     pub queries: i64,
     /// The request line, `METHOD URL` as [`stored_request`] keeps it (`None`: none, or in the JSON).
     pub request: Option<String>,
+    /// Where the run was made from (`''`: before locations were kept).
+    pub location: String,
 }
 
 impl Columns {
@@ -47,13 +49,14 @@ impl Columns {
             latency_us: r.get(6)?,
             queries: r.get(7)?,
             request: r.get(8)?,
+            location: r.get(9)?,
         })
     }
 }
 
 /// The full record of a row `SELECT`ed as [`SELECTED`] lists them.
 pub fn read(r: &Row<'_>) -> StoreResult<(Columns, String)> {
-    Ok((Columns::read(r)?, r.get(9)?))
+    Ok((Columns::read(r)?, r.get(10)?))
 }
 
 /// The request line of `record` as the store keeps it, method and URL, the URL written from its path on when
@@ -154,6 +157,9 @@ pub fn full(columns: &Columns, stored: &str) -> serde_json::Result<Value> {
         };
         out["request"] = json!({"method": method, "url": url});
     }
+    if !columns.location.is_empty() {
+        out["location"] = json!(columns.location);
+    }
     if let Some(known) = stored.get("k") {
         out["known_drift"] = known.clone();
     }
@@ -180,6 +186,7 @@ mod tests {
             latency_percentiles: None,
             probe: "query-trace".into(),
             target: "http://127.0.0.1:8000".into(),
+            location: "eu-west".into(),
             request: Some(RequestLine {
                 method: "POST".into(),
                 url: "http://127.0.0.1:8000/api/v1/query".into(),
@@ -227,6 +234,7 @@ mod tests {
             latency_us: crate::history::micros(r.latency) as i64,
             queries: i64::from(r.queries),
             request: stored_request(r).map(|(method, url)| format!("{method} {url}")),
+            location: r.location.clone(),
         }
     }
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct StoredRecord {
     pub id: i64,
     pub probe: String,
+    /// Where the run was made from (`""`: before locations were kept).
+    pub location: String,
     pub scheduled_at_ms: u64,
     pub verdict: Verdict,
     pub class: Option<FailureClass>,
@@ -134,7 +136,7 @@ impl Store {
         let raw_from = self.complete_from(super::Tier::Raw)?;
         let since_ms = since_ms.max(raw_from.saturating_sub(1));
         self.db.query_map(
-            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
              WHERE scheduled_at_ms > ?1 ORDER BY scheduled_at_ms, id",
             args![since_ms as i64],
             row_to_record,
@@ -154,7 +156,7 @@ impl Store {
         };
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
         self.db.query_map(
-            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
+            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
              WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 ORDER BY scheduled_at_ms, id",
             args![probe, clamp(span.from_ms), clamp(span.to_ms)],
             row_to_record,
@@ -168,13 +170,37 @@ impl Store {
         probe: &str,
         span: crate::slo::Span,
     ) -> StoreResult<Option<StoredRecord>> {
+        self.latest_run_from(probe, None, span)
+    }
+
+    /// [`Store::latest_run_in`] of the runs from `location` only, or from anywhere (`None`).
+    pub fn latest_run_from(
+        &self,
+        probe: &str,
+        location: Option<&str>,
+        span: crate::slo::Span,
+    ) -> StoreResult<Option<StoredRecord>> {
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
         let from_ms = span.from_ms.max(self.complete_from(super::Tier::Raw)?);
+        let mut params = vec![
+            Param::from(probe),
+            Param::from(clamp(from_ms)),
+            Param::from(clamp(span.to_ms)),
+        ];
+        let only = match location {
+            Some(location) => {
+                params.push(Param::from(location));
+                "AND location = ?4"
+            }
+            None => "",
+        };
         self.db.query_opt(
-            "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us FROM records
-             WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3
-             ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1",
-            args![probe, clamp(from_ms), clamp(span.to_ms)],
+            &format!(
+                "SELECT id, probe, scheduled_at_ms, verdict, class, status, latency_us, location FROM records
+                 WHERE probe = ?1 AND scheduled_at_ms BETWEEN ?2 AND ?3 {only}
+                 ORDER BY scheduled_at_ms DESC, id DESC LIMIT 1"
+            ),
+            &params,
             row_to_record,
         )
     }
@@ -266,12 +292,14 @@ impl Store {
 
 /// The columns a record is stored in, in the order [`row`] gives their values.
 const COLUMNS: &str = "probe, target, scheduled_at_ms, verdict, class, status, latency_us, queries, record_json, \
-                       request_line";
-/// Rows one statement inserts (10 parameters each: well within both databases' limits).
+                       request_line, location";
+/// How many columns [`COLUMNS`] lists.
+const WIDTH: usize = 11;
+/// Rows one statement inserts ([`WIDTH`] parameters each: well within both databases' limits).
 const ROWS_PER_INSERT: usize = 100;
 
 /// The values of `record`'s columns, in [`COLUMNS`]' order.
-fn row(record: &ProbeRecord, request_line: Option<i64>) -> StoreResult<[Param; 10]> {
+fn row(record: &ProbeRecord, request_line: Option<i64>) -> StoreResult<[Param; WIDTH]> {
     Ok([
         Param::from(&record.probe),
         Param::from(&record.target),
@@ -283,6 +311,7 @@ fn row(record: &ProbeRecord, request_line: Option<i64>) -> StoreResult<[Param; 1
         Param::from(record.queries),
         Param::from(super::record_json::compact(record)?),
         Param::from(request_line),
+        Param::from(&record.location),
     ])
 }
 
@@ -302,10 +331,10 @@ fn insert(db: &Db, record: &ProbeRecord) -> StoreResult<i64> {
     )
 }
 
-/// `?N` for the 10 values of the `index`th row of a statement.
+/// `?N` for the [`WIDTH`] values of the `index`th row of a statement.
 fn marks(index: usize) -> String {
-    (1..=10)
-        .map(|n| format!("?{}", index * 10 + n))
+    (1..=WIDTH)
+        .map(|n| format!("?{}", index * WIDTH + n))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -326,7 +355,7 @@ fn insert_many<'r>(db: &Db, records: impl IntoIterator<Item = &'r ProbeRecord>) 
         lines.insert((method, url), request_line_id(db, method, url)?);
     }
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        let mut params = Vec::with_capacity(chunk.len() * 10);
+        let mut params = Vec::with_capacity(chunk.len() * WIDTH);
         for record in chunk {
             let line = super::record_json::stored_request(record)
                 .and_then(|line| lines.get(&line).copied());
@@ -387,6 +416,7 @@ fn row_to_record(r: &Row<'_>) -> StoreResult<StoredRecord> {
         class: class.as_deref().and_then(FailureClass::parse),
         status: r.get(5)?,
         latency: Duration::from_micros(r.get::<i64>(6)? as u64),
+        location: r.get(7)?,
     })
 }
 
@@ -465,7 +495,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         crate::store::for_each_backend(|store| {
-            assert_eq!(store.schema_version().expect("version"), 8);
+            assert_eq!(store.schema_version().expect("version"), 9);
             store
                 .insert_record(&record("health", 1_000, Verdict::Pass, 0))
                 .expect("insert");
@@ -566,7 +596,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            8,
+            9,
             "migrations are not re-applied"
         );
     }

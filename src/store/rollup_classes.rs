@@ -1,6 +1,7 @@
-//! The failure-class counts beside the rollup rows (`rollup_classes`, schema 8): per level, probe, bucket
-//! and class, how many runs failed or were inconclusive for it. Written with the runs, rebuilt with the
-//! rollups (by SQLite, from the raw runs), pruned with them, and summed per bar for the status page.
+//! The failure-class counts beside the rollup rows (`rollup_classes`, schema 8): per level, probe, bucket,
+//! location (schema 9) and class, how many runs failed or were inconclusive for it. Written with the runs,
+//! rebuilt with the rollups (by SQLite, from the raw runs), pruned with them, and summed per bar for the
+//! status page.
 
 use super::db::{Db, args};
 use super::history::{bind, placeholders};
@@ -12,28 +13,33 @@ use std::collections::BTreeMap;
 
 /// Adds the classes of `records` to their buckets' counts, inside the caller's transaction.
 pub(super) fn add(db: &Db, records: &[&ProbeRecord]) -> StoreResult<()> {
-    let runs = records.iter().map(|r| {
-        (
-            r.probe.as_str(),
-            ClassedRun {
-                at_ms: r.scheduled_at_ms,
-                verdict: r.verdict,
-                class: r.class,
-            },
-        )
-    });
-    for ((level, probe, start, class), runs) in roll_up_classes(runs) {
-        db.execute(
-            "INSERT INTO rollup_classes (level, probe, start_ms, class, runs) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (level, probe, start_ms, class) DO UPDATE SET runs = rollup_classes.runs + excluded.runs",
-            args![
-                super::rollups::code(level),
-                probe,
-                start as i64,
-                class.as_str(),
-                runs as i64
-            ],
-        )?;
+    for (location, records) in super::rollups::by_location(records) {
+        let runs = records.iter().map(|r| {
+            (
+                r.probe.as_str(),
+                ClassedRun {
+                    at_ms: r.scheduled_at_ms,
+                    verdict: r.verdict,
+                    class: r.class,
+                },
+            )
+        });
+        for ((level, probe, start, class), runs) in roll_up_classes(runs) {
+            db.execute(
+                "INSERT INTO rollup_classes (level, probe, start_ms, location, class, runs)
+                 VALUES (?1, ?2, ?3, ?6, ?4, ?5)
+                 ON CONFLICT (level, probe, start_ms, location, class)
+                 DO UPDATE SET runs = rollup_classes.runs + excluded.runs",
+                args![
+                    super::rollups::code(level),
+                    probe,
+                    start as i64,
+                    class.as_str(),
+                    runs as i64,
+                    location
+                ],
+            )?;
+        }
     }
     Ok(())
 }
@@ -47,10 +53,11 @@ pub(super) fn rebuild(db: &Db, from_ms: i64) -> StoreResult<()> {
     )?;
     for level in Level::ALL {
         db.execute(
-            "INSERT INTO rollup_classes (level, probe, start_ms, class, runs)
-             SELECT CAST(?1 AS BIGINT), probe, scheduled_at_ms - scheduled_at_ms % ?2, class, COUNT(*)
+            "INSERT INTO rollup_classes (level, probe, start_ms, location, class, runs)
+             SELECT CAST(?1 AS BIGINT), probe, scheduled_at_ms - scheduled_at_ms % ?2, location, class,
+                    COUNT(*)
              FROM records WHERE scheduled_at_ms >= ?3 AND class IS NOT NULL AND verdict <> 'pass'
-             GROUP BY probe, scheduled_at_ms - scheduled_at_ms % ?2, class
+             GROUP BY probe, scheduled_at_ms - scheduled_at_ms % ?2, location, class
              HAVING scheduled_at_ms - scheduled_at_ms % ?2 >= ?3",
             args![super::rollups::code(level), level.millis() as i64, from_ms],
         )?;

@@ -96,7 +96,8 @@ impl Store {
         })
     }
 
-    /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first.
+    /// The rows of `probe` at `level` whose buckets start in `[first_ms, last_ms]`, oldest first, each
+    /// bucket's rows of every location merged into one.
     pub fn rollup_rows(
         &self,
         probe: &str,
@@ -104,16 +105,24 @@ impl Store {
         first_ms: u64,
         last_ms: u64,
     ) -> StoreResult<Vec<(u64, Rollup)>> {
-        self.db.query_map(
+        let rows = self.db.query_map(
             "SELECT start_ms, pass, fail, inconclusive, latency, slow FROM rollups
-             WHERE level = ?1 AND probe = ?2 AND start_ms BETWEEN ?3 AND ?4 ORDER BY start_ms",
+             WHERE level = ?1 AND probe = ?2 AND start_ms BETWEEN ?3 AND ?4 ORDER BY start_ms, location",
             args![code(level), probe, clamp(first_ms), clamp(last_ms)],
             |r| {
                 let counts = (r.get(1)?, r.get(2)?, r.get(3)?);
                 let row = decode(counts, &r.get::<Vec<u8>>(4)?, &r.get::<Vec<u8>>(5)?)?;
                 Ok((r.get::<i64>(0)? as u64, row))
             },
-        )
+        )?;
+        let mut out: Vec<(u64, Rollup)> = Vec::with_capacity(rows.len());
+        for (start, row) in rows {
+            match out.last_mut() {
+                Some((last, merged)) if *last == start => merged.merge(&row),
+                _ => out.push((start, row)),
+            }
+        }
+        Ok(out)
     }
 
     /// How many rollup rows the store holds at `level`.
@@ -156,8 +165,22 @@ fn run_of(record: &ProbeRecord) -> (&str, Run) {
     )
 }
 
-/// Adds `records` to their minute, hour and day rows, inside the caller's transaction: a batch costs one
-/// read and one write per row it touches (for a batch within one minute: three per probe).
+/// `records` grouped by their location, each group in the order given.
+pub(super) fn by_location<'r>(
+    records: &[&'r ProbeRecord],
+) -> std::collections::BTreeMap<&'r str, Vec<&'r ProbeRecord>> {
+    let mut out: std::collections::BTreeMap<&str, Vec<&ProbeRecord>> = Default::default();
+    for record in records {
+        out.entry(record.location.as_str())
+            .or_default()
+            .push(record);
+    }
+    out
+}
+
+/// Adds `records` to their minute, hour and day rows (each location's rows apart), inside the caller's
+/// transaction: a batch costs one read and one write per row it touches (for a batch within one minute from
+/// one location: three per probe).
 pub(super) fn add<'r>(
     db: &Db,
     records: impl IntoIterator<Item = &'r ProbeRecord>,
@@ -166,28 +189,31 @@ pub(super) fn add<'r>(
     lock_probes(db, records.iter().map(|r| r.probe.as_str()))?;
     super::rollup_classes::add(db, &records)?;
     let tracked = thresholds(db)?;
-    for ((level, probe, start), delta) in roll_up(records.iter().copied().map(run_of), &tracked) {
-        let old = db.query_opt(
-            "SELECT pass, fail, inconclusive, latency, slow FROM rollups
-             WHERE level = ?1 AND probe = ?2 AND start_ms = ?3",
-            args![code(level), &probe, start as i64],
-            |r| {
-                Ok((
-                    (r.get(0)?, r.get(1)?, r.get(2)?),
-                    r.get::<Vec<u8>>(3)?,
-                    r.get::<Vec<u8>>(4)?,
-                ))
-            },
-        )?;
-        let row = match old {
-            Some((counts, latency, slow)) => {
-                let mut row = decode(counts, &latency, &slow)?;
-                row.merge(&delta);
-                row
-            }
-            None => delta,
-        };
-        write(db, level, &probe, start, &row)?;
+    for (location, records) in by_location(&records) {
+        let rows = roll_up(records.iter().copied().map(run_of), &tracked);
+        for ((level, probe, start), delta) in rows {
+            let old = db.query_opt(
+                "SELECT pass, fail, inconclusive, latency, slow FROM rollups
+                 WHERE level = ?1 AND probe = ?2 AND start_ms = ?3 AND location = ?4",
+                args![code(level), &probe, start as i64, location],
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?),
+                        r.get::<Vec<u8>>(3)?,
+                        r.get::<Vec<u8>>(4)?,
+                    ))
+                },
+            )?;
+            let row = match old {
+                Some((counts, latency, slow)) => {
+                    let mut row = decode(counts, &latency, &slow)?;
+                    row.merge(&delta);
+                    row
+                }
+                None => delta,
+            };
+            write(db, (level, &probe, start, location), &row)?;
+        }
     }
     Ok(())
 }
@@ -223,12 +249,16 @@ pub(super) fn lock_probes<'p>(
     Ok(())
 }
 
-fn write(db: &Db, level: Level, probe: &str, start: u64, row: &Rollup) -> StoreResult<()> {
+/// A rollup row's key: its level, probe, bucket start and location.
+type RowKey<'k> = (Level, &'k str, u64, &'k str);
+
+fn write(db: &Db, (level, probe, start, location): RowKey<'_>, row: &Rollup) -> StoreResult<()> {
     db.execute(
-        "INSERT INTO rollups (level, probe, start_ms, pass, fail, inconclusive, latency, slow)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (level, probe, start_ms) DO UPDATE SET pass = excluded.pass, fail = excluded.fail,
-             inconclusive = excluded.inconclusive, latency = excluded.latency, slow = excluded.slow",
+        "INSERT INTO rollups (level, probe, start_ms, location, pass, fail, inconclusive, latency, slow)
+         VALUES (?1, ?2, ?3, ?9, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (level, probe, start_ms, location) DO UPDATE SET pass = excluded.pass,
+             fail = excluded.fail, inconclusive = excluded.inconclusive, latency = excluded.latency,
+             slow = excluded.slow",
         args![
         code(level),
         probe,
@@ -238,6 +268,7 @@ fn write(db: &Db, level: Level, probe: &str, start: u64, row: &Rollup) -> StoreR
         row.inconclusive as i64,
         row.latency.encode(),
         row.encode_slow(),
+        location,
         ],
     )?;
     Ok(())
@@ -264,7 +295,7 @@ fn rebuild_held(db: &Db, stop: &AtomicBool) -> StoreResult<()> {
 }
 
 /// Deletes every rollup row of a bucket starting at or after `from_ms` and computes them again from the raw
-/// runs from then, one probe-day at a time (memory bounded by one probe's runs in one day), inside the
+/// runs from then, one probe-day of one location at a time (memory bounded by one probe's runs in one day), inside the
 /// caller's transaction. Rows of buckets starting earlier stay: their runs may be pruned. On a terminal,
 /// shows its progress. Fails with [`StoreError::Interrupted`] as soon as it sees `stop` set (every
 /// [`STOP_CHECK`] runs): the caller's transaction then undoes what it did.
@@ -290,12 +321,14 @@ pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<(
         args![clamp(from_ms)],
     )?;
     let tracked = thresholds(db)?;
-    let mut day: Vec<(String, Run)> = Vec::new();
-    let flush = |day: &mut Vec<(String, Run)>| -> StoreResult<()> {
-        let rollups = roll_up(day.iter().map(|(p, r)| (p.as_str(), *r)), &tracked);
+    // One probe's runs from one location in one day.
+    let mut day: Vec<(String, String, Run)> = Vec::new();
+    let flush = |day: &mut Vec<(String, String, Run)>| -> StoreResult<()> {
+        let location = day.first().map_or("", |(_, location, _)| location.as_str());
+        let rollups = roll_up(day.iter().map(|(p, _, r)| (p.as_str(), *r)), &tracked);
         for ((level, probe, start), row) in rollups {
             if start >= from_ms {
-                write(db, level, &probe, start, &row)?;
+                write(db, (level, &probe, start, location), &row)?;
             }
         }
         day.clear();
@@ -303,8 +336,8 @@ pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<(
     };
     let mut done: u64 = 0;
     db.each_row(
-        "SELECT probe, scheduled_at_ms, verdict, latency_us FROM records WHERE scheduled_at_ms >= ?1
-         ORDER BY probe, scheduled_at_ms",
+        "SELECT probe, scheduled_at_ms, verdict, latency_us, location FROM records
+         WHERE scheduled_at_ms >= ?1 ORDER BY probe, location, scheduled_at_ms",
         args![clamp(from_ms)],
         |r| {
             if done % STOP_CHECK == 0 {
@@ -317,19 +350,21 @@ pub(super) fn rebuild(db: &Db, from_ms: u64, stop: &AtomicBool) -> StoreResult<(
             }
             done += 1;
             let probe: String = r.get(0)?;
+            let location: String = r.get(4)?;
             let verdict: String = r.get(2)?;
             let run = Run {
                 at_ms: r.get::<i64>(1)? as u64,
                 verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Inconclusive),
                 latency_us: r.get::<i64>(3)? as u64,
             };
-            if let Some((last_probe, last)) = day.last()
+            if let Some((last_probe, last_location, last)) = day.last()
                 && (*last_probe != probe
+                    || *last_location != location
                     || Level::Day.start_of(last.at_ms) != Level::Day.start_of(run.at_ms))
             {
                 flush(&mut day)?;
             }
-            day.push((probe, run));
+            day.push((probe, location, run));
             Ok(())
         },
     )?;

@@ -1,5 +1,5 @@
 //! What the store holds, tier by tier (adapter): raw runs and rollup rows per level with the oldest of each,
-//! the newest run, and the size on disk. Read-only: `store stats` reads it while `run` writes.
+//! the newest run, the locations runs came from, and the size on disk. Read-only: `store stats` reads it while `run` writes.
 
 use super::db::{Dialect, args};
 use super::{Store, StoreResult, rollups::code};
@@ -20,6 +20,14 @@ pub struct StoreStats {
     pub newest_run_ms: Option<u64>,
     /// Minute, hour and day rollups, in that order.
     pub rollups: Vec<TierStats>,
+    /// The locations the day rows hold runs from, by name (`""`: runs from before locations were kept);
+    /// shown when more than one.
+    #[serde(skip_serializing_if = "one_at_most")]
+    pub locations: Vec<String>,
+}
+
+fn one_at_most(locations: &[String]) -> bool {
+    locations.len() <= 1
 }
 
 /// The rollup rows of one level.
@@ -71,7 +79,13 @@ impl Store {
                 0,
             ),
         };
+        let locations = self.db.query_map(
+            "SELECT DISTINCT location FROM rollups WHERE level = ?1 ORDER BY location",
+            args![code(Level::Day)],
+            |r| r.get(0),
+        )?;
         Ok(StoreStats {
+            locations,
             store: self.path.clone(),
             file_bytes,
             wal_bytes,

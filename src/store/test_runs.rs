@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub fn run(probe: &str, at_ms: u64, verdict: Verdict, latency: Duration) -> ProbeRecord {
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),

@@ -18,6 +18,14 @@ impl SimProcess {
         SimProcess::start_on(&format!("127.0.0.1:{port}"), extra)
     }
 
+    /// The address it listens on (a plain-HTTP simulator's), for a proxy in front of it.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("sim address")
+    }
+
     /// The simulator listening on `listen` (an `IP:port` on loopback).
     pub fn start_on(listen: &str, extra: &[&str]) -> SimProcess {
         let listen = listen.to_string();

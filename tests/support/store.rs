@@ -31,6 +31,7 @@ pub fn config(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 pub fn record(probe: &str, at_ms: u64, verdict: Verdict) -> ProbeRecord {
     let failed = verdict == Verdict::Fail;
     ProbeRecord {
+        location: String::new(),
         latency_percentiles: None,
         probe: probe.into(),
         target: "http://127.0.0.1:8000".into(),

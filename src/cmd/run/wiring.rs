@@ -71,11 +71,12 @@ pub fn plan_loops(
         queries_per_hour: plan.settings.queries_per_hour,
         metrics: context.metrics.clone(),
         known_drift: Arc::new(plan.known_drift.clone()),
+        location: run.location.clone(),
     });
     // What a probe's run depends on besides its own definition.
     let common = format!(
-        "{target}|{}|{}|{:?}",
-        run.max_concurrent, plan.settings.queries_per_hour, run.jitter
+        "{target}|{}|{}|{:?}|{}",
+        run.max_concurrent, plan.settings.queries_per_hour, run.jitter, run.location
     );
     let jitter = run.jitter;
     let mut probes = Vec::new();
