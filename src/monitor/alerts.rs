@@ -28,9 +28,11 @@ pub async fn run_alert_loop(
     settings: AlertSettings,
     target: String,
     mut runs: UnboundedReceiver<ProbeRecord>,
+    (location, quorum): (String, crate::fleet::Quorum),
     mut shutdown: Shutdown,
 ) -> u64 {
     let mut book = restore(&store, &settings).await;
+    let mut judge = super::location_alerts::LocationJudge::restore(&store, &location, quorum).await;
     let mut told = super::tls_warnings::Told::restore(&store).await;
     let mut written = 0;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -43,8 +45,12 @@ pub async fn run_alert_loop(
                 while let Ok(record) = runs.try_recv() {
                     batch.push(record);
                 }
-                for record in &batch {
+                let (folded, warned) = judge.judge(&store, &settings, &target, batch.clone()).await;
+                written += warned;
+                for record in &folded {
                     observe(&mut book, record);
+                }
+                for record in &batch {
                     match told.observe(&store, &settings, &target, record).await {
                         Ok(n) => written += n,
                         Err(e) => tracing::error!(error = %e, "warnings: cannot write the notice"),

@@ -8,6 +8,7 @@
 mod alerts;
 mod burst_loop;
 mod hook_task;
+mod location_alerts;
 mod outbox;
 mod probe_loop;
 mod shared;

@@ -10,6 +10,7 @@ pub mod db;
 mod export;
 mod history;
 mod import;
+mod latest_by_location;
 mod lines;
 mod location;
 mod lock;

@@ -139,6 +139,10 @@ pub fn plan_loops(
             plan.settings.alert.clone(),
             context.alerts.clone(),
         );
+        let fleet = (
+            run.location.clone(),
+            crate::fleet::Quorum::from_config(plan.settings.fleet.quorum),
+        );
         let to = target.clone();
         other(
             "alerts",
@@ -152,6 +156,7 @@ pub fn plan_loops(
                     alert.clone(),
                     to.clone(),
                     runs,
+                    fleet.clone(),
                     stop,
                 ))
             }),
