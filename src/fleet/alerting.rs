@@ -101,6 +101,15 @@ mod tests {
             .collect()
     }
 
+    /// This run's verdict, the other locations' latest, the quorum, and what is expected.
+    type Case<'a> = (
+        Verdict,
+        Vec<(&'a str, Verdict)>,
+        Quorum,
+        Fold,
+        Option<(Vec<String>, usize)>,
+    );
+
     fn problem(failing: &[&str], reporting: usize) -> Option<(Vec<String>, usize)> {
         Some((failing.iter().map(|s| s.to_string()).collect(), reporting))
     }
@@ -108,13 +117,7 @@ mod tests {
     #[test]
     fn a_run_is_folded_as_the_location_quorum_says() {
         let refused = Some(FailureClass::ConnectRefused);
-        let cases: Vec<(
-            Verdict,
-            Vec<(&str, Verdict)>,
-            Quorum,
-            Fold,
-            Option<(Vec<String>, usize)>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             // Alone (or the others silent): as before locations.
             (Fail, vec![], Quorum::Majority, Fold::AsIs, None),
             (Fail, vec![], Quorum::AtLeast(2), Fold::AsIs, None),
