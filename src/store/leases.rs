@@ -5,7 +5,7 @@
 //! still naming this holder and generation, unexpired by the store's clock — and holds it shared meanwhile
 //! (PostgreSQL `FOR SHARE`; SQLite's write lock), so no claim can take the lease over mid-write.
 
-use super::db::{Begin, Dialect, args};
+use super::db::{Begin, Dialect, Row, args};
 use super::{Store, StoreError, StoreResult};
 use crate::fleet::Lease;
 use std::time::Duration;
@@ -18,6 +18,16 @@ pub const LEADER: &str = "leader";
 pub struct Fence {
     pub holder: String,
     pub generation: u64,
+}
+
+const LEASE_COLUMNS: &str = "holder, generation, expires_at_ms";
+
+fn lease_row(r: &Row<'_>) -> StoreResult<Lease> {
+    Ok(Lease {
+        holder: r.get(0)?,
+        generation: r.get::<i64>(1)? as u64,
+        expires_at_ms: r.get::<i64>(2)? as u64,
+    })
 }
 
 /// The store's clock in milliseconds since the Unix epoch, as SQL.
@@ -67,17 +77,11 @@ impl Store {
                 )?;
                 let current = store.db.query_row(
                     &format!(
-                        "SELECT holder, generation, expires_at_ms FROM leases WHERE name = ?1{}",
+                        "SELECT {LEASE_COLUMNS} FROM leases WHERE name = ?1{}",
                         row_lock(dialect, "UPDATE")
                     ),
                     args![name],
-                    |r| {
-                        Ok(Lease {
-                            holder: r.get(0)?,
-                            generation: r.get::<i64>(1)? as u64,
-                            expires_at_ms: r.get::<i64>(2)? as u64,
-                        })
-                    },
+                    lease_row,
                 )?;
                 // Read after the row's lock is held: a claim that waited for another sees the time it acts at.
                 let now = store.clock_ms()?;
@@ -118,18 +122,11 @@ impl Store {
 
     /// The lease `name` as stored (expired or not); `None` when nobody ever held it.
     pub fn lease(&self, name: &str) -> StoreResult<Option<Lease>> {
-        let lease = self.db.query_opt(
-            "SELECT holder, generation, expires_at_ms FROM leases WHERE name = ?1 AND generation > 0",
+        self.db.query_opt(
+            &format!("SELECT {LEASE_COLUMNS} FROM leases WHERE name = ?1 AND generation > 0"),
             args![name],
-            |r| {
-                Ok(Lease {
-                    holder: r.get(0)?,
-                    generation: r.get::<i64>(1)? as u64,
-                    expires_at_ms: r.get::<i64>(2)? as u64,
-                })
-            },
-        )?;
-        Ok(lease)
+            lease_row,
+        )
     }
 
     /// Runs `work` as one transaction that first checks `fence`: the leader's lease still names its holder
