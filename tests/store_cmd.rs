@@ -325,13 +325,14 @@ fn import_and_rebuild_are_refused_while_run_holds_the_store() {
 }
 
 /// A store as an earlier version (schema 3) left it: the current store without its rollup, tier and class
-/// tables and its request lines.
+/// tables, its request lines and its leases.
 fn store_of_schema_3(path: &Path, runs: &[ProbeRecord]) {
     store_with(path, runs);
     let conn = rusqlite::Connection::open(path).expect("open");
     conn.execute_batch(
         "DROP TABLE rollups; DROP TABLE rollup_thresholds; DROP TABLE tiers; DROP TABLE rollup_classes;
-         ALTER TABLE records DROP COLUMN request_line; DROP TABLE request_lines; PRAGMA user_version = 3;",
+         ALTER TABLE records DROP COLUMN request_line; DROP TABLE request_lines;
+         DROP TABLE leases; ALTER TABLE outbox DROP COLUMN claimed_generation; PRAGMA user_version = 3;",
     )
     .expect("downgrade");
 }
