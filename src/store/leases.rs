@@ -208,6 +208,24 @@ mod tests {
         });
     }
 
+    /// SQLite's run lock is free only when no `run` holds the file: a lease still unexpired then belongs to a
+    /// dead process, and the next `run` leads at once instead of a TTL later.
+    #[test]
+    fn opening_a_sqlite_store_for_run_ends_the_leases_of_the_dead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("oewsprobe.sqlite");
+        {
+            let store = Store::open_for_run(&path).expect("first run");
+            store.claim_lease(LEADER, "eu/1", LONG).expect("claim");
+        } // killed: its lease has a minute left
+        let store = Store::open_for_run(&path).expect("next run");
+        let taken = store
+            .claim_lease(LEADER, "eu/2", LONG)
+            .expect("claim")
+            .expect("taken at once");
+        assert_eq!((taken.holder.as_str(), taken.generation), ("eu/2", 2));
+    }
+
     fn count_outbox(store: &Store) -> i64 {
         store
             .db
