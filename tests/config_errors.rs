@@ -439,6 +439,26 @@ fn retention_errors_name_the_file_and_key() {
 }
 
 #[test]
+fn the_bound_on_records_waiting_for_the_store_is_checked() {
+    for (value, error) in [
+        ("9", "9 is out of range; give 10 to 10000000"),
+        ("10000001", "10000001 is out of range; give 10 to 10000000"),
+        ("\"many\"", "invalid type: string \"many\", expected i64"),
+    ] {
+        let errors = errors_of(
+            Some(&format!("[run]\nmax_waiting_records = {value}\n")),
+            &[("p.toml", VALID)],
+        );
+        assert_eq!(
+            errors,
+            [format!(
+                "oewsprobe.toml.cfg: run.max_waiting_records: {error}"
+            )]
+        );
+    }
+}
+
+#[test]
 fn tls_errors_name_the_file_the_key_and_the_certificate_file() {
     let errors = errors_of(
         Some("[tls]\nca_file = \"missing.pem\"\nserver_name = \"not a name\"\n"),

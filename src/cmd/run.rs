@@ -61,6 +61,9 @@ pub async fn run(args: RunArgs) -> Exit {
                 return Exit::CouldNotCheck;
             }
         };
+    let metrics = telemetry.metrics();
+    let queue = liveness.clone();
+    metrics.observe_records(move || queue.records());
     // The leader's lease: claimed once now, so that an agent alone (SQLite, or the first of a fleet) leads
     // from its first loop on; then renewed by its own loop.
     let holder = holder_name(
@@ -71,7 +74,7 @@ pub async fn run(args: RunArgs) -> Exit {
     let lead = Arc::new(Lead::new(
         holder,
         plan.settings.fleet.lease_ttl,
-        telemetry.metrics(),
+        metrics.clone(),
         liveness.clone(),
     ));
     lead.claim(&store).await;
@@ -80,7 +83,7 @@ pub async fn run(args: RunArgs) -> Exit {
         page_config,
         sources,
         store,
-        metrics: telemetry.metrics(),
+        metrics,
         liveness,
         hooks: Arc::new(Hooks::default()),
         alerts: Arc::new(AlertFeed::default()),
@@ -208,7 +211,11 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         context.store.clone(),
         lease_stop,
     ));
-    let (writer, mut written) = spawn_writer(context.store.clone(), context.liveness.clone());
+    let (writer, mut written) = spawn_writer(
+        context.store.clone(),
+        context.liveness.clone(),
+        plan.settings.run.max_waiting_records,
+    );
     let mut sinks = Sinks {
         writer,
         permits: None,

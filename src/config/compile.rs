@@ -16,6 +16,10 @@ pub const DEFAULT_CHECK_CONCURRENCY: usize = 8;
 pub const DEFAULT_QUERIES_PER_HOUR: u32 = 4;
 pub const DEFAULT_STORE: &str = "oewsprobe.sqlite";
 pub const DEFAULT_MAX_CONCURRENT: usize = 4;
+/// Probe records kept in memory while the store refuses them, unless `run.max_waiting_records` says otherwise.
+pub const DEFAULT_MAX_WAITING_RECORDS: usize = 50_000;
+/// `run.max_waiting_records`' bounds.
+pub const MAX_WAITING_RECORDS: std::ops::RangeInclusive<i64> = 10..=10_000_000;
 pub const DEFAULT_JITTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -65,6 +69,9 @@ pub struct RunSettings {
     /// `run.retention_*`: how long each tier of history is kept.
     pub retention: crate::history::Retention,
     pub max_concurrent: usize,
+    /// `run.max_waiting_records`: probe records kept in memory while the store refuses them; past it the
+    /// oldest are dropped and counted. Read at start.
+    pub max_waiting_records: usize,
     pub jitter: Duration,
     pub shutdown_grace: Duration,
     /// `run.location`: where this agent probes from (default: the host name); every metric carries it as
@@ -141,6 +148,7 @@ impl Settings {
                 store: crate::store::Location::File(PathBuf::from(DEFAULT_STORE)),
                 retention: crate::history::Retention::default(),
                 max_concurrent: DEFAULT_MAX_CONCURRENT,
+                max_waiting_records: DEFAULT_MAX_WAITING_RECORDS,
                 jitter: DEFAULT_JITTER,
                 shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
                 location: super::fleet::default_location(),
@@ -250,6 +258,20 @@ pub fn compile_settings(
             },
         )
         .unwrap_or(DEFAULT_MAX_CONCURRENT),
+        max_waiting_records: keep(
+            &mut errors,
+            "run.max_waiting_records",
+            match raw.run.max_waiting_records {
+                None => Ok(DEFAULT_MAX_WAITING_RECORDS),
+                Some(n) if MAX_WAITING_RECORDS.contains(&n) => Ok(n as usize),
+                Some(n) => Err(format!(
+                    "{n} is out of range; give {} to {}",
+                    MAX_WAITING_RECORDS.start(),
+                    MAX_WAITING_RECORDS.end()
+                )),
+            },
+        )
+        .unwrap_or(DEFAULT_MAX_WAITING_RECORDS),
         jitter: keep(
             &mut errors,
             "run.jitter",
@@ -537,7 +559,7 @@ fn compile_store(
         .store_password
         .as_deref()
         .and_then(|reference| keep(errors, "run.store_password", values::secret(reference)));
-    match PgTarget::parse(text) {
+    match PgTarget::parse_in(text, base_dir) {
         Ok(target) => Location::Postgres { target, password },
         Err(message) => {
             // The URL is not repeated: it may hold a password.
@@ -725,8 +747,29 @@ mod tests {
             ),
             (
                 "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=require\"\n",
-                "oewsprobe.toml: run.store: the PostgreSQL URL has options (?…); only \
-                 postgres://USER@HOST:PORT/DB is read",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslmode=require, which does not verify \
+                 the server's certificate; give sslmode=verify-full (with sslrootcert=PATH for a private CA) \
+                 or sslmode=disable",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=verify-full&sslrootcert=none.pem\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslrootcert=none.pem: cannot read \
+                 /etc/oewsprobe/none.pem: No such file or directory (os error 2)",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslrootcert=ca.pem\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslrootcert without sslmode=verify-full; add \
+                 sslmode=verify-full",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?sslmode=verify_full\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has sslmode=\"verify_full\"; give \
+                 sslmode=verify-full or sslmode=disable",
+            ),
+            (
+                "[run]\nstore = \"postgres://probe@db.internal/oews?connect_timeout=5\"\n",
+                "oewsprobe.toml: run.store: the PostgreSQL URL has the option \"connect_timeout\"; only sslmode \
+                 (verify-full or disable) and sslrootcert are read",
             ),
             (
                 "[run]\nstore = \"postgres://probe@db.internal/oews\"\nstore_password = \"hunter2\"\n",

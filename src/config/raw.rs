@@ -191,6 +191,8 @@ pub struct RawRun {
     pub retention_day: Option<String>,
     /// Probes running at once.
     pub max_concurrent: Option<i64>,
+    /// Probe records kept in memory while the store refuses them, at most.
+    pub max_waiting_records: Option<i64>,
     /// Largest per-probe start offset.
     pub jitter: Option<String>,
     /// How long in-flight probes may take to finish after SIGTERM.

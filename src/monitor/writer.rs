@@ -3,7 +3,8 @@
 //!
 //! A batch the store refuses (a write lock held past the busy timeout, a full disk, a damaged file) is kept
 //! and retried with backoff while new records keep queueing; `/healthz` says unhealthy, with the reason, until
-//! a write succeeds. The queue is bounded: past [`PENDING_LIMIT`] the oldest records are dropped, counted and
+//! a write succeeds. The queue is bounded (`run.max_waiting_records`, 50,000 by default):
+//! past it the oldest records are dropped, counted (`/healthz`, the `oewsprobe.records.dropped` metric) and
 //! logged — never silently.
 
 use crate::store::{FinishedRun, Store, StoreError};
@@ -18,8 +19,6 @@ use tokio::sync::mpsc;
 const CHANNEL: usize = 10_000;
 /// Records per transaction, at most.
 const BATCH: usize = 1_000;
-/// Records waiting for the store, at most; past it the oldest are dropped (and counted).
-pub const PENDING_LIMIT: usize = 50_000;
 /// The first wait after a failed write; it doubles per failure up to [`BACKOFF_MAX`].
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -29,12 +28,14 @@ pub const STOP_RETRY: Duration = Duration::from_secs(10);
 /// Starts the writer: it stores each finished run and lowers the run's budget reservation to what it spent, in
 /// the batch's transaction. It ends, after committing everything queued (or giving up on it [`STOP_RETRY`] after
 /// the stop, saying how much), when every sender is dropped; its result is the number of records committed.
+/// At most `limit` records wait for the store; `liveness` is told how many wait and how many were dropped.
 pub fn spawn_writer(
     store: Arc<Mutex<Store>>,
     liveness: Arc<Liveness>,
+    limit: usize,
 ) -> (mpsc::Sender<FinishedRun>, tokio::task::JoinHandle<u64>) {
     let (tx, rx) = mpsc::channel(CHANNEL);
-    (tx, tokio::spawn(write_loop(rx, store, liveness)))
+    (tx, tokio::spawn(write_loop(rx, store, liveness, limit)))
 }
 
 /// Records waiting for the store, bounded (pure).
@@ -83,6 +84,11 @@ impl<T> Pending<T> {
         self.queue.len()
     }
 
+    /// The most items kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
@@ -106,20 +112,21 @@ async fn write_loop(
     mut rx: mpsc::Receiver<FinishedRun>,
     store: Arc<Mutex<Store>>,
     liveness: Arc<Liveness>,
+    limit: usize,
 ) -> u64 {
-    let mut pending = Pending::new(PENDING_LIMIT);
+    let mut pending = Pending::new(limit);
     let mut committed = 0;
     let mut failures = 0u32;
     let mut stopped_at: Option<Instant> = None;
     loop {
         if pending.is_empty() {
             match rx.recv().await {
-                Some(record) => queue(&mut pending, record),
+                Some(record) => queue(&mut pending, record, &liveness),
                 None => break,
             }
         }
         while let Ok(record) = rx.try_recv() {
-            queue(&mut pending, record);
+            queue(&mut pending, record, &liveness);
         }
         let batch = pending.take(BATCH);
         let size = batch.len() as u64;
@@ -149,9 +156,17 @@ async fn write_loop(
                     tracing::error!(error = %e, lost = pending.len(), "stopping: probe records the store refused are lost");
                     break;
                 }
-                stopped_at = wait(&mut rx, &mut pending, backoff(failures), stopped_at).await;
+                stopped_at = wait(
+                    &mut rx,
+                    &mut pending,
+                    &liveness,
+                    backoff(failures),
+                    stopped_at,
+                )
+                .await;
             }
         }
+        liveness.set_records(pending.len(), pending.dropped);
         if pending.is_empty() && stopped_at.is_some() {
             break;
         }
@@ -166,8 +181,8 @@ async fn write_loop(
     committed
 }
 
-/// Queues `record`, saying so when the queue is full and the oldest record is dropped.
-fn queue(pending: &mut Pending<FinishedRun>, run: FinishedRun) {
+/// Queues `record`, saying so when the queue is full and the oldest record is dropped; tells `liveness`.
+fn queue(pending: &mut Pending<FinishedRun>, run: FinishedRun, liveness: &Liveness) {
     if let Some(FinishedRun { record: lost, .. }) = pending.push(run) {
         let dropped = pending.dropped;
         if dropped == 1 || dropped.is_power_of_two() {
@@ -175,17 +190,19 @@ fn queue(pending: &mut Pending<FinishedRun>, run: FinishedRun) {
                 probe = %lost.probe,
                 scheduled_at_ms = lost.scheduled_at_ms,
                 dropped,
-                limit = PENDING_LIMIT,
+                limit = pending.limit(),
                 "the queue for the store is full: dropped the oldest probe record"
             );
         }
     }
+    liveness.set_records(pending.len(), pending.dropped);
 }
 
 /// Waits `delay`, queueing what comes meanwhile; returns when the senders were all dropped (the stop).
 async fn wait(
     rx: &mut mpsc::Receiver<FinishedRun>,
     pending: &mut Pending<FinishedRun>,
+    liveness: &Liveness,
     delay: Duration,
     mut stopped_at: Option<Instant>,
 ) -> Option<Instant> {
@@ -195,7 +212,7 @@ async fn wait(
         tokio::select! {
             () = &mut sleep => return stopped_at,
             received = rx.recv(), if stopped_at.is_none() => match received {
-                Some(record) => queue(pending, record),
+                Some(record) => queue(pending, record, liveness),
                 None => stopped_at = Some(Instant::now()),
             },
         }

@@ -61,12 +61,12 @@ pub enum StoreError {
     },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("store {store}: {source}")]
+    #[error("store {store}: {}", with_causes(source))]
     PgOpen {
         store: String,
         source: postgres::Error,
     },
-    #[error("store: {0}")]
+    #[error("store: {}", with_causes(.0))]
     Pg(#[from] postgres::Error),
     #[error("store: column {index} is unreadable: {detail}")]
     Column { index: usize, detail: String },
@@ -337,6 +337,22 @@ impl Store {
     }
 }
 
+/// `e` and what caused it, each after a colon: the PostgreSQL client's own text stops at "error performing TLS
+/// handshake" or "error connecting to server", and the cause (a certificate from an unknown issuer, a refused
+/// connection) is what a user needs.
+fn with_causes(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// Runs `test` on a new in-memory SQLite store, then on a new PostgreSQL store (a database of its own on the
 /// test server); a failure says which.
 #[cfg(test)]
@@ -467,6 +483,47 @@ mod tests {
             reasons,
             ["test", "test", "test"],
             "nothing of the failed unit"
+        );
+    }
+
+    /// Another agent changes the schema under a prepared statement (as a newer agent's migration does): the
+    /// next read prepares it again instead of failing with "cached plan must not change result type"; inside
+    /// a unit the unit fails whole and the next one works.
+    #[test]
+    fn a_postgresql_store_prepares_again_after_another_agent_changes_the_schema() {
+        let url = test_postgres::database();
+        let target = PgTarget::parse(&url).expect("url");
+        let (store, other) = (
+            Store::open_url(&target, None).expect("open"),
+            Store::open_url(&target, None).expect("open a second"),
+        );
+        let columns = |store: &Store| {
+            store
+                .db
+                .query_row("SELECT * FROM silences LIMIT 1", &[], |r| {
+                    Ok((0..).take_while(|&i| r.get::<db::Value>(i).is_ok()).count())
+                })
+        };
+        store.add_silence(None, 1, 2, "one").expect("a silence");
+        let before = columns(&store).expect("read");
+        other
+            .db
+            .batch("ALTER TABLE silences ADD COLUMN added_by_a_newer_agent BIGINT")
+            .expect("alter");
+        assert_eq!(columns(&store).expect("read again"), before + 1);
+        other
+            .db
+            .batch("ALTER TABLE silences DROP COLUMN added_by_a_newer_agent")
+            .expect("alter back");
+        let in_unit = store.atomically(|s| columns(s));
+        assert!(
+            in_unit.is_err(),
+            "the unit's statement was stale: {in_unit:?}"
+        );
+        assert!(store.db.is_autocommit());
+        assert_eq!(
+            store.atomically(|s| columns(s)).expect("the next unit"),
+            before
         );
     }
 

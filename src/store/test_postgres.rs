@@ -26,6 +26,8 @@ pub struct Server {
     pub port: u16,
     pub dir: PathBuf,
     bin: PathBuf,
+    /// Options beyond [`options`]' (TLS).
+    extra: String,
     /// Outlives this process on purpose: it stops the server after it.
     _watchdog: std::process::Child,
 }
@@ -87,6 +89,36 @@ pub fn server() -> &'static Server {
 /// A server of its own, for a test that stops and starts it ([`Server::restart`]); stopped like the shared
 /// one when the test process ends.
 pub fn start() -> Server {
+    start_with(String::new(), |_| {})
+}
+
+/// A server of its own that also speaks TLS (`ssl = on`) with the certificate chain and key in these PEM
+/// texts; plain connections are still taken.
+pub fn start_tls(chain_pem: &str, key_pem: &str) -> Server {
+    start_with(
+        "-c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server-key.pem".into(),
+        |data| {
+            std::fs::write(data.join("server.pem"), chain_pem).expect("the server's certificate");
+            let key = data.join("server-key.pem");
+            std::fs::write(&key, key_pem).expect("the server's key");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .expect("the key's mode");
+            if is_root() {
+                let chown = Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(data.join("server.pem"))
+                    .arg(&key)
+                    .status()
+                    .expect("chown");
+                assert!(chown.success(), "chown of the server's key failed");
+            }
+        },
+    )
+}
+
+/// A server with `extra` options; `prepare` is given its data directory after initdb.
+fn start_with(extra: String, prepare: impl FnOnce(&Path)) -> Server {
     let bin = bin_dir();
     let dir = std::env::temp_dir().join(format!(
         "oewsprobe-pg-{}-{}",
@@ -123,11 +155,12 @@ pub fn start() -> Server {
         ),
     )
     .expect("pg_hba.conf");
+    prepare(&data);
     let port = free_port();
     // The watchdog: starts the server, waits for this process to end, then stops the server and removes
     // its files.
     let postgres = format!(
-        "{runuser} {bin}/postgres -D {data} {options}",
+        "{runuser} {bin}/postgres -D {data} {options} {extra}",
         options = options(port, &dir),
         runuser = if is_root() {
             "runuser -u postgres --"
@@ -157,6 +190,7 @@ pub fn start() -> Server {
         port,
         dir,
         bin,
+        extra,
         _watchdog: watchdog,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -182,10 +216,16 @@ impl Server {
     /// Stops the server (fast: sessions are ended), keeps it down for `down`, and starts it again with
     /// the same data, port and options.
     pub fn restart(&self, down: Duration) {
-        let data = self.dir.join("data");
+        self.stop();
+        std::thread::sleep(down);
+        self.start_again();
+    }
+
+    /// Stops the server (fast: sessions are ended); [`Server::start_again`] starts it with the same data.
+    pub fn stop(&self) {
         let stop = as_postgres(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .args(["stop", "-m", "fast", "-w"])
             .output()
             .expect("pg_ctl stop");
@@ -194,11 +234,14 @@ impl Server {
             "pg_ctl stop: {}",
             String::from_utf8_lossy(&stop.stderr)
         );
-        std::thread::sleep(down);
-        let options = options(self.port, &self.dir);
+    }
+
+    /// Starts the stopped server again with the same data, port and options.
+    pub fn start_again(&self) {
+        let options = format!("{} {}", options(self.port, &self.dir), self.extra);
         let start = as_postgres(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .arg("-l")
             .arg(self.dir.join("server-restarted.log"))
             .args(["-o", &options, "start", "-w"])

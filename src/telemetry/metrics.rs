@@ -21,6 +21,8 @@ struct Observed {
     leader: Option<bool>,
     queued: Option<u64>,
     queued_source: Option<Box<dyn Fn() -> u64 + Send + Sync>>,
+    /// (waiting, dropped) probe records of the writer's queue.
+    records_source: Option<Box<dyn Fn() -> (u64, u64) + Send + Sync>>,
 }
 
 /// The instruments, registered on one meter.
@@ -279,6 +281,11 @@ impl Metrics {
         self.observe(|o| o.queued_source = Some(Box::new(source)));
     }
 
+    /// Reads the writer's queue at each collection: (records waiting for the store, records dropped in all).
+    pub fn observe_records(&self, source: impl Fn() -> (u64, u64) + Send + Sync + 'static) {
+        self.observe(|o| o.records_source = Some(Box::new(source)));
+    }
+
     /// Whether a release watch is open.
     pub fn set_watch_active(&self, active: bool) {
         self.observe(|o| o.watch_active = Some(active));
@@ -431,4 +438,24 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>, location: 
         "Alert notifications waiting in the outbox.",
         |o| o.queued_source.as_ref().map(|f| f()).or(o.queued),
     );
+    single(
+        n::RECORDS_WAITING,
+        n::RUNS,
+        "Probe records waiting for the store.",
+        |o| o.records_source.as_ref().map(|f| f().0),
+    );
+    let state = read(observed);
+    let at = [location.clone()];
+    meter
+        .u64_observable_counter(n::RECORDS_DROPPED)
+        .with_unit(n::RUNS)
+        .with_description("Probe records dropped because too many were waiting for the store.")
+        .with_callback(move |counter| {
+            state(&mut |o| {
+                if let Some(f) = &o.records_source {
+                    counter.observe(f().1, &at);
+                }
+            })
+        })
+        .build();
 }

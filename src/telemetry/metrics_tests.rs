@@ -64,4 +64,15 @@ fn notification_decision_and_state_apis_show_in_the_exposition() {
         lines_of(&scrape(&telemetry), "oewsprobe_notifications_queued"),
         ["oewsprobe_notifications_queued{oewsprobe_location=\"eu-west\"} 7"]
     );
+    // The writer's queue, read at each collection.
+    metrics.observe_records(|| (12, 5));
+    let text = scrape(&telemetry);
+    assert_eq!(
+        lines_of(&text, "oewsprobe_records_waiting"),
+        ["oewsprobe_records_waiting{oewsprobe_location=\"eu-west\"} 12"]
+    );
+    assert_eq!(
+        lines_of(&text, "oewsprobe_records_dropped_total"),
+        ["oewsprobe_records_dropped_total{oewsprobe_location=\"eu-west\"} 5"]
+    );
 }

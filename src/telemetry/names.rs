@@ -32,6 +32,10 @@ pub const NOTIFICATIONS_SENT: &str = "oewsprobe.notifications.sent";
 pub const NOTIFICATIONS_FAILED: &str = "oewsprobe.notifications.failed";
 /// Alert notifications waiting in the outbox.
 pub const NOTIFICATIONS_QUEUED: &str = "oewsprobe.notifications.queued";
+/// Probe records waiting for the store (it refuses writes, or is unreachable).
+pub const RECORDS_WAITING: &str = "oewsprobe.records.waiting";
+/// Probe records dropped because more than `run.max_waiting_records` were waiting.
+pub const RECORDS_DROPPED: &str = "oewsprobe.records.dropped";
 /// Seconds until each certificate of an HTTPS probe's chain expires (negative when expired), at its last run.
 pub const TLS_CERTIFICATE_EXPIRY: &str = "oewsprobe.tls.certificate.expiry";
 

@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The most status connections served at once, whatever the limit of open files.
@@ -58,6 +58,10 @@ pub struct Liveness {
     expected: AtomicUsize,
     /// Why the daemon cannot do its job although its loops run (records cannot be written), if it cannot.
     trouble: std::sync::Mutex<Option<String>>,
+    /// Probe records waiting for the store now.
+    records_waiting: AtomicU64,
+    /// Probe records dropped since the start because too many were waiting (`run.max_waiting_records`).
+    records_dropped: AtomicU64,
     /// Who leads the fleet, as this agent last saw the lease.
     leader: std::sync::Mutex<Option<LeaderSeen>>,
 }
@@ -109,6 +113,20 @@ impl Liveness {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Says how many probe records wait for the store and how many were dropped in all.
+    pub fn set_records(&self, waiting: usize, dropped: u64) {
+        self.records_waiting.store(waiting as u64, Ordering::SeqCst);
+        self.records_dropped.store(dropped, Ordering::SeqCst);
+    }
+
+    /// (waiting, dropped): see [`Liveness::set_records`].
+    pub fn records(&self) -> (u64, u64) {
+        (
+            self.records_waiting.load(Ordering::SeqCst),
+            self.records_dropped.load(Ordering::SeqCst),
+        )
     }
 
     /// (running, expected).
@@ -231,12 +249,14 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let (running, expected) = state.liveness.counts();
     let trouble = state.liveness.trouble();
+    let (waiting, dropped) = state.liveness.records();
     let alive = expected > 0 && running >= expected && trouble.is_none();
     let body = serde_json::json!({
         "status": if alive { "ok" } else { "unhealthy" },
         "reason": trouble,
         "loops": {"running": running, "expected": expected},
         "leader": state.liveness.leader(),
+        "records": {"waiting": waiting, "dropped": dropped},
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": state.started.elapsed().as_secs(),
     });

@@ -8,6 +8,7 @@
 
 mod param;
 mod pg;
+mod pg_tls;
 pub mod placeholders;
 mod row;
 

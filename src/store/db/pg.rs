@@ -1,10 +1,13 @@
 //! The PostgreSQL side of [`super::Db`]: a connection, its prepared statements by SQL text, the depth of
-//! nested units, and where it points ([`PgTarget`], never with a password).
+//! nested units, and where it points ([`PgTarget`], never with a password; plain TCP or verified TLS).
 
 use super::super::{StoreError, StoreResult};
+use super::pg_tls::MakeRustls;
 use super::{Depth, Param, placeholders::to_dollars};
 use postgres::types::ToSql;
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Rows a cursor hands over at a time ([`super::Db::each_row`]).
 pub const FETCH: usize = 1_000;
@@ -16,7 +19,12 @@ pub struct PgTarget {
     url: String,
     /// Boxed: a location is cloned and moved around with the settings.
     config: Box<postgres::Config>,
+    /// `?sslmode=verify-full`: the TLS configuration the server's certificate is verified with.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
+
+/// `?sslmode=` values other than `verify-full` and `disable` (libpq's), refused: none verifies the server.
+const UNVERIFIED_MODES: [&str; 4] = ["allow", "prefer", "require", "verify-ca"];
 
 impl std::fmt::Debug for PgTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,8 +52,15 @@ impl PgTarget {
         store.starts_with("postgres://") || store.starts_with("postgresql://")
     }
 
-    /// Parses `url` (`postgres://USER@HOST:PORT/DB`); `Err` says what is wrong, without the URL's password.
+    /// Parses `url` (`postgres://USER@HOST:PORT/DB`, optionally `?sslmode=verify-full&sslrootcert=PATH`); `Err`
+    /// says what is wrong, without the URL's password. A relative `sslrootcert` is read from the working
+    /// directory (see [`PgTarget::parse_in`]).
     pub fn parse(url: &str) -> Result<PgTarget, String> {
+        PgTarget::parse_in(url, Path::new(""))
+    }
+
+    /// [`PgTarget::parse`], a relative `sslrootcert` read from `base` (the config file's directory).
+    pub fn parse_in(url: &str, base: &Path) -> Result<PgTarget, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
         if parsed.password().is_some() {
             return Err(
@@ -65,9 +80,7 @@ impl PgTarget {
         if database.is_empty() {
             return Err("names no database (postgres://USER@HOST:PORT/DB)".into());
         }
-        if parsed.query().is_some() {
-            return Err("has options (?…); only postgres://USER@HOST:PORT/DB is read".into());
-        }
+        let tls = tls_of(&parsed, base)?;
         let mut config = postgres::Config::new();
         config
             .user(parsed.username())
@@ -76,10 +89,19 @@ impl PgTarget {
             .dbname(database)
             .application_name("oewsprobe")
             .connect_timeout(std::time::Duration::from_secs(10));
+        if tls.is_some() {
+            config.ssl_mode(postgres::config::SslMode::Require);
+        }
         Ok(PgTarget {
             url: url.to_string(),
             config: Box::new(config),
+            tls,
         })
+    }
+
+    /// Whether connections are TLS, the server's certificate verified.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Connects, with `password` when the server asks for one.
@@ -88,15 +110,15 @@ impl PgTarget {
         if let Some(password) = password {
             config.password(password);
         }
-        let client = off_runtime(|| config.connect(postgres::NoTls)).map_err(|source| {
-            StoreError::PgOpen {
+        let client =
+            off_runtime(|| connect(&config, &self.tls)).map_err(|source| StoreError::PgOpen {
                 store: self.url.clone(),
                 source,
-            }
-        })?;
+            })?;
         Ok(Pg {
             client: Some(client),
             config,
+            tls: self.tls.clone(),
             lost: false,
             statements: HashMap::new(),
             depth: Depth::default(),
@@ -111,6 +133,7 @@ pub struct Pg {
     client: Option<postgres::Client>,
     /// How to connect again (with the password: never shown).
     config: postgres::Config,
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// The connection was lost inside a transaction: the next call outside one connects again.
     lost: bool,
     /// Prepared once per connection, by the SQL as written (with `?N`).
@@ -125,6 +148,58 @@ impl std::fmt::Debug for Pg {
             .field("statements", &self.statements.len())
             .field("depth", &self.depth.get())
             .finish_non_exhaustive()
+    }
+}
+
+/// Connects with `config`: plain TCP, or TLS verified with `tls`.
+fn connect(
+    config: &postgres::Config,
+    tls: &Option<Arc<rustls::ClientConfig>>,
+) -> Result<postgres::Client, postgres::Error> {
+    match tls {
+        None => config.connect(postgres::NoTls),
+        Some(tls) => config.connect(MakeRustls(tls.clone())),
+    }
+}
+
+/// The URL's `sslmode` and `sslrootcert`: `None` for plain TCP (no `sslmode`, or `disable`), else the TLS
+/// configuration of `verify-full` (the platform's roots, and `sslrootcert`'s if given). Any other option is
+/// refused, naming it.
+fn tls_of(url: &url::Url, base: &Path) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
+    let (mut mode, mut root) = (None, None);
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "sslmode" => mode = Some(value.into_owned()),
+            "sslrootcert" => root = Some(value.into_owned()),
+            other => {
+                return Err(format!(
+                    "has the option {other:?}; only sslmode (verify-full or disable) and sslrootcert are read"
+                ));
+            }
+        }
+    }
+    match (mode.as_deref(), root) {
+        (None | Some("disable"), None) => Ok(None),
+        (None | Some("disable"), Some(_)) => {
+            Err("has sslrootcert without sslmode=verify-full; add sslmode=verify-full".into())
+        }
+        (Some("verify-full"), root) => {
+            let mut settings = crate::tls::TlsSettings::default();
+            if let Some(root) = root {
+                let path = base.join(&root);
+                settings.extra_roots = crate::tls::read_certificates(&path)
+                    .map_err(|e| format!("has sslrootcert={root}: {e}"))?;
+                settings.ca_file = Some(path);
+            }
+            crate::tls::client_config(&settings, &[]).map(Some)
+        }
+        (Some(mode), _) if UNVERIFIED_MODES.contains(&mode) => Err(format!(
+            "has sslmode={mode}, which does not verify the server's certificate; give sslmode=verify-full \
+             (with sslrootcert=PATH for a private CA) or sslmode=disable"
+        )),
+        (Some(mode), _) => Err(format!(
+            "has sslmode={mode:?}; give sslmode=verify-full or sslmode=disable"
+        )),
     }
 }
 
@@ -168,9 +243,19 @@ fn is_lost(e: &postgres::Error) -> bool {
         || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
+/// Whether `e` says a prepared statement's plan no longer fits the tables (another agent changed the
+/// schema since it was prepared: "cached plan must not change result type").
+fn is_stale_plan(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+        && e.as_db_error()
+            .is_some_and(|db| db.message().contains("cached plan"))
+}
+
 impl Pg {
     /// Runs `op`; when the connection turns out lost outside a transaction, connects again and runs it once
     /// more (a lost transaction is the caller's error: its unit is undone, and the next call connects).
+    /// A statement whose plan another agent's schema change made stale is prepared again: at once outside a
+    /// transaction, by the next call inside one (whose unit fails whole).
     fn call<T>(&mut self, op: impl Fn(&mut Pg) -> StoreResult<T>) -> StoreResult<T> {
         if self.lost && self.depth.get() == 0 {
             self.reconnect()?;
@@ -185,13 +270,23 @@ impl Pg {
                 self.reconnect()?;
                 op(self)
             }
+            Err(StoreError::Pg(e)) if is_stale_plan(&e) => {
+                self.statements.clear();
+                if self.depth.get() > 0 {
+                    return Err(StoreError::Pg(e));
+                }
+                tracing::info!(
+                    "the PostgreSQL store's schema changed; preparing its statements again"
+                );
+                op(self)
+            }
             other => other,
         }
     }
 
     fn reconnect(&mut self) -> StoreResult<()> {
-        let config = &self.config;
-        let client = off_runtime(|| config.connect(postgres::NoTls))?;
+        let (config, tls) = (&self.config, &self.tls);
+        let client = off_runtime(|| connect(config, tls))?;
         if let Some(old) = self.client.replace(client) {
             off_runtime(move || drop(old));
         }
