@@ -4,12 +4,13 @@
 //! problem — folded as a pass, and told once by a `warning` email. One location in the store: the runs as
 //! they are, and no read per run.
 
+use super::Lead;
 use super::alerts::enqueue_notice;
-use super::shared::{now_ms, store_task};
+use super::shared::{now_ms, report_leader_error, store_task};
 use crate::alert::{AlertSettings, EmailContext, Notice};
 use crate::fleet::{Fold, LocationRun, Quorum, judge_run};
 use crate::probe::{ProbeRecord, Verdict};
-use crate::store::{Store, StoreError};
+use crate::store::{Fence, Store, StoreError};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +23,17 @@ const RECOUNT_EVERY: Duration = Duration::from_secs(30);
 const FIRST_WINDOW_MS: u64 = 5 * 60_000;
 /// Slack beyond two intervals for another agent's run to be written (its writer batches).
 const SLACK_MS: u64 = 5_000;
+
+/// Where the judge writes, and as whom: the alert loop's store, this agent's lease and its fence, the alert
+/// settings and the target.
+#[derive(Clone, Copy)]
+pub struct Out<'a> {
+    pub store: &'a Arc<Mutex<Store>>,
+    pub lead: &'a Lead,
+    pub fence: &'a Fence,
+    pub settings: &'a AlertSettings,
+    pub target: &'a str,
+}
 
 /// The judge of one alert loop.
 #[derive(Debug)]
@@ -66,14 +78,13 @@ impl LocationJudge {
     }
 
     /// `batch` as the alert book should fold it; writes a warning email for each probe with a location newly
-    /// failing alone. Returns the runs to fold and how many emails were written.
+    /// failing alone, as leader (`out.fence`). Returns the runs to fold and how many emails were written.
     pub async fn judge(
         &mut self,
-        store: &Arc<Mutex<Store>>,
-        settings: &AlertSettings,
-        target: &str,
+        out: Out<'_>,
         batch: Vec<ProbeRecord>,
     ) -> (Vec<ProbeRecord>, u64) {
+        let store = out.store;
         let windows: Vec<(String, u64)> = batch
             .iter()
             .map(|r| {
@@ -110,14 +121,7 @@ impl LocationJudge {
         for (record, latest) in batch.into_iter().zip(latest) {
             let judged = judge_run(&self.here, record.verdict, &latest, self.quorum);
             written += self
-                .tell(
-                    store,
-                    settings,
-                    target,
-                    &record,
-                    judged.location_problem,
-                    &latest,
-                )
+                .tell(&out, &record, judged.location_problem, &latest)
                 .await;
             folded.push(apply(record, judged.fold));
         }
@@ -143,9 +147,7 @@ impl LocationJudge {
     /// Writes the warning for locations of `record`'s probe newly failing alone, and keeps what was told.
     async fn tell(
         &mut self,
-        store: &Arc<Mutex<Store>>,
-        settings: &AlertSettings,
-        target: &str,
+        out: &Out<'_>,
         record: &ProbeRecord,
         problem: Option<(Vec<String>, usize)>,
         latest: &[LocationRun],
@@ -171,6 +173,13 @@ impl LocationJudge {
             format!("{TOLD_PREFIX}{}", record.probe),
         );
         let state = serde_json::to_value(&failing).unwrap_or_default();
+        let Out {
+            store,
+            lead,
+            fence,
+            settings,
+            target,
+        } = *out;
         let context = EmailContext {
             target: target.to_string(),
             release: None,
@@ -180,8 +189,9 @@ impl LocationJudge {
         };
         let silenced = silenced(settings, &probe, store).await;
         let wrote = notice.is_some();
+        let fence = fence.clone();
         let result = store_task(store, move |s| {
-            s.atomically(|s| {
+            s.as_leader(&fence, |s| {
                 if let Some(notice) = &notice {
                     enqueue_notice(s, "location", &probe, notice, context, silenced)?;
                 }
@@ -195,7 +205,7 @@ impl LocationJudge {
                 u64::from(wrote)
             }
             Err(e) => {
-                tracing::error!(error = %e, "location problems: cannot write the notice");
+                report_leader_error(lead, &e, "location problems: cannot write the notice");
                 0
             }
         }

@@ -5,7 +5,7 @@
 use super::db::{Begin, Db, Dialect};
 use super::{StoreError, StoreResult};
 
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -174,6 +174,15 @@ const MIGRATIONS: [&str; 9] = [
     DROP TABLE rollup_classes;
     ALTER TABLE rollup_classes_9 RENAME TO rollup_classes;
     CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);",
+    // 10: fleet mode's leases (who may act once for the whole fleet, until when by the store's clock, and the
+    // generation that fences its writes), and the lease generation that took each notification to deliver it.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN claimed_generation INTEGER;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.

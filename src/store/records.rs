@@ -495,7 +495,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         crate::store::for_each_backend(|store| {
-            assert_eq!(store.schema_version().expect("version"), 9);
+            assert_eq!(store.schema_version().expect("version"), 10);
             store
                 .insert_record(&record("health", 1_000, Verdict::Pass, 0))
                 .expect("insert");
