@@ -257,3 +257,123 @@ fn three_agents_roll_back_once_and_email_once_even_when_the_leader_is_killed_mid
         "every sent notification arrived exactly once"
     );
 }
+
+/// `oewsprobe status --format json` with `config`: the first objective's period counts (bad, location problems).
+fn budget(config: &Path) -> (u64, u64) {
+    let out = Command::new(BIN)
+        .args(["status", "--window", "10m", "--format", "json", "--config"])
+        .arg(config)
+        .env_remove("OEWSPROBE_TARGET")
+        .output()
+        .expect("oewsprobe status");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    let counts = &json["objectives"][0]["budget"]["counts"];
+    (
+        counts["bad"].as_u64().unwrap_or(0),
+        counts["location_problems"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Three agents on one PostgreSQL store, each reaching the target through its own Caddy, a release under
+/// watch: the leader's own path is cut — its location is told by one `warning` email, and no alert fires, no
+/// error budget is spent, no rollback runs; then the target breaks — exactly one rollback and exactly one
+/// alert email across the three agents.
+#[test]
+fn a_cut_path_is_one_location_warning_and_a_broken_target_one_rollback_and_one_alert() {
+    let sim = SimProcess::start(&[]);
+    let smtp = SmtpInbox::start();
+    let url = support::postgres::database();
+    let shared = tempfile::tempdir().expect("tempdir");
+    let hook_log = shared.path().join("hook.log");
+    let mut proxies: Vec<Option<support::servers::Caddy>> = LOCATIONS
+        .iter()
+        .map(|_| Some(support::servers::caddy_proxy_to(sim.addr())))
+        .collect();
+    let agents: Vec<Agent> = LOCATIONS
+        .iter()
+        .zip(&proxies)
+        .map(|(location, proxy)| {
+            let target = format!("http://127.0.0.1:{}", proxy.as_ref().map_or(0, |c| c.port));
+            Agent::start(
+                location,
+                &config(&target, &url, location, &hook_log, smtp.port),
+            )
+        })
+        .collect();
+    let logs = || {
+        let logs: Vec<String> = agents
+            .iter()
+            .map(|a| format!("--- {}\n{}", a.location, a.stderr()))
+            .collect();
+        logs.join("\n")
+    };
+    wait_for("every agent watching", Duration::from_secs(30), || {
+        agents
+            .iter()
+            .all(|a| a.stderr().contains("oewsprobe run: watching"))
+    });
+    let store = Store::open_url(&PgTarget::parse(&url).expect("url"), None).expect("store");
+    std::thread::sleep(Duration::from_secs(5)); // a healthy baseline, probed from three locations
+    release_start(&agents[0].config());
+
+    // The leader's own path is cut.
+    let holder = store
+        .lease(LEADER)
+        .expect("lease")
+        .expect("a leader")
+        .holder;
+    let cut = agents
+        .iter()
+        .position(|a| holder.starts_with(&format!("{}/", a.location)))
+        .expect("the leader is one of the agents");
+    drop(proxies[cut].take());
+    let warning = format!(
+        "[oewsprobe][warning] health fails from {} only: a location problem, not an outage — ",
+        LOCATIONS[cut]
+    );
+    let subjects = || -> Vec<String> {
+        smtp.emails()
+            .iter()
+            .map(|e| e["subject"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    wait_for("the location's warning", Duration::from_secs(30), || {
+        subjects().iter().any(|s| s.starts_with(&warning))
+    });
+    // Long enough for the page tier (4 s / 2 s), the watch (every 300 ms) and the alert policy to have acted.
+    std::thread::sleep(Duration::from_secs(8));
+    let (bad, location_problems) = budget(&agents[(cut + 1) % 3].config());
+    assert_eq!(bad, 0, "no error budget spent\n{}", logs());
+    assert!(location_problems >= 3, "{location_problems}");
+    assert!(lines(&hook_log).is_empty(), "no rollback\n{}", logs());
+    assert_eq!(
+        subjects(),
+        [subjects()
+            .into_iter()
+            .find(|s| s.starts_with(&warning))
+            .expect("the warning")],
+        "only the location's warning, once: no alert, no SLO notice\n{}",
+        logs()
+    );
+
+    // The target breaks: an outage at every location.
+    sim.set_faults(&["health_down"]);
+    wait_for("the hook", Duration::from_secs(30), || {
+        !lines(&hook_log).is_empty()
+    });
+    let firing = "[oewsprobe][critical] FIRING: health — ";
+    wait_for("the alert email", Duration::from_secs(30), || {
+        subjects().iter().any(|s| s.starts_with(firing))
+    });
+    std::thread::sleep(Duration::from_secs(4)); // nothing more of the kind arrives
+    assert_eq!(lines(&hook_log), ["main-bbb"], "the hook ran exactly once");
+    assert_one_rollback(&outcomes(&store));
+    let subjects = subjects();
+    let count = |prefix: &str| subjects.iter().filter(|s| s.starts_with(prefix)).count();
+    assert_eq!(
+        count(firing),
+        1,
+        "one alert email across three agents: {subjects:#?}"
+    );
+    assert_eq!(count(&warning), 1, "{subjects:#?}");
+}

@@ -17,8 +17,10 @@ use std::time::Duration;
 
 /// The prefix of the stored "told" state of a probe's location problem (`loc/PROBE`: the locations told).
 const TOLD_PREFIX: &str = "loc/";
-/// How often the number of locations in the store is looked at again.
-const RECOUNT_EVERY: Duration = Duration::from_secs(30);
+/// How often the number of locations in the store is looked at again: soon while one was seen (another
+/// agent may be starting), seldom once several were.
+const RECOUNT_ALONE: Duration = Duration::from_secs(1);
+const RECOUNT_SEVERAL: Duration = Duration::from_secs(30);
 /// How old another location's run may be when the probe's interval is not known yet (its first run here).
 const FIRST_WINDOW_MS: u64 = 5 * 60_000;
 /// Slack beyond two intervals for another agent's run to be written (its writer batches).
@@ -128,10 +130,11 @@ impl LocationJudge {
         (folded, written)
     }
 
-    /// Whether the store holds runs of more than one location (read again every [`RECOUNT_EVERY`]).
+    /// Whether the store holds runs of more than one location (read again after [`RECOUNT_ALONE`] or
+    /// [`RECOUNT_SEVERAL`]).
     async fn several(&mut self, store: &Arc<Mutex<Store>>) -> bool {
         if let Some((several, at)) = self.several
-            && at.elapsed() < RECOUNT_EVERY
+            && at.elapsed() < if several { RECOUNT_SEVERAL } else { RECOUNT_ALONE }
         {
             return several;
         }
