@@ -30,6 +30,21 @@ struct State {
     leadership: Option<Leadership>,
     /// The generation this agent last led under, to tell a change of leadership once.
     told: Option<u64>,
+    /// When another agent held the lease at the last claim: how long until it ends, by the store's clock.
+    held_for: Option<Duration>,
+}
+
+/// A standby's claim comes this long after the lease it saw ends (the store's clock, not this agent's).
+const AFTER_EXPIRY: Duration = Duration::from_millis(20);
+
+/// How long to wait before the next claim (pure): a third of `ttl` while leading (a renewal) or while the lease
+/// is free; while another agent holds it, just past its end (`held_for`) when that comes sooner — so a dead
+/// leader is followed within the TTL, not up to a third of it later.
+pub fn next_claim_in(ttl: Duration, held_for: Option<Duration>) -> Duration {
+    match held_for {
+        Some(left) => (left + AFTER_EXPIRY).min(ttl / 3),
+        None => ttl / 3,
+    }
 }
 
 /// The holder name of this process: its location, pid and start time, so a restarted agent is a new holder.
@@ -85,15 +100,23 @@ impl Lead {
         let (holder, ttl) = (self.holder.clone(), self.ttl);
         let claimed = store_task(store, move |store| {
             let taken = store.claim_lease(LEADER, &holder, ttl)?;
-            let seen = match &taken {
-                Some(lease) => Some(lease.clone()),
-                None => store.lease(LEADER)?,
+            let (seen, held_for) = match &taken {
+                Some(lease) => (Some(lease.clone()), None),
+                None => {
+                    let seen = store.lease(LEADER)?;
+                    let now = store.clock_ms()?;
+                    let left = seen
+                        .as_ref()
+                        .map(|l| Duration::from_millis(l.expires_at_ms.saturating_sub(now)));
+                    (seen, left)
+                }
             };
-            Ok((taken, seen))
+            Ok((taken, seen, held_for))
         })
         .await;
         match claimed {
-            Ok((taken, seen)) => {
+            Ok((taken, seen, held_for)) => {
+                self.state().held_for = held_for;
                 let leadership = taken.map(|lease| {
                     Leadership::after_claim(
                         lease.generation,
@@ -107,6 +130,7 @@ impl Lead {
                 self.settle(leadership)
             }
             Err(e) => {
+                self.state().held_for = None;
                 // Keep what the last claim gave: it runs out by itself (`may_act`).
                 tracing::warn!(error = %e, "leader lease: cannot claim");
                 self.fence().is_some()
@@ -180,18 +204,18 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Claims the lease every third of its TTL until shutdown; returns how many claims succeeded.
+/// Claims the lease every third of its TTL — a standby just after the lease it saw ends, when sooner (see
+/// [`next_claim_in`]) — until shutdown; returns how many claims succeeded.
 pub async fn run_lease_loop(
     lead: Arc<Lead>,
     store: Arc<Mutex<Store>>,
     mut shutdown: Shutdown,
 ) -> u64 {
-    let mut tick = tokio::time::interval(lead.ttl / 3);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut led = 0;
     loop {
+        let wait = next_claim_in(lead.ttl, lead.state().held_for);
         tokio::select! {
-            _ = tick.tick() => {}
+            () = tokio::time::sleep(wait) => {}
             () = shutdown.requested() => return led,
         }
         led += u64::from(lead.claim(&store).await);
@@ -210,6 +234,23 @@ mod tests {
             Metrics::new(&meter, "eu-west"),
             Arc::new(Liveness::default()),
         )
+    }
+
+    #[test]
+    fn a_standby_claims_just_after_the_lease_it_saw_ends_and_a_leader_renews_every_third() {
+        let ttl = Duration::from_secs(15);
+        let cases = [
+            (None, Duration::from_secs(5)),
+            (Some(Duration::from_secs(14)), Duration::from_secs(5)),
+            (
+                Some(Duration::from_millis(2_300)),
+                Duration::from_millis(2_320),
+            ),
+            (Some(Duration::ZERO), Duration::from_millis(20)),
+        ];
+        for (held_for, wait) in cases {
+            assert_eq!(next_claim_in(ttl, held_for), wait, "{held_for:?}");
+        }
     }
 
     #[test]

@@ -134,7 +134,12 @@ impl LocationJudge {
     /// [`RECOUNT_SEVERAL`]).
     async fn several(&mut self, store: &Arc<Mutex<Store>>) -> bool {
         if let Some((several, at)) = self.several
-            && at.elapsed() < if several { RECOUNT_SEVERAL } else { RECOUNT_ALONE }
+            && at.elapsed()
+                < if several {
+                    RECOUNT_SEVERAL
+                } else {
+                    RECOUNT_ALONE
+                }
         {
             return several;
         }
