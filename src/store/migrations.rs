@@ -140,7 +140,8 @@ const MIGRATIONS: [&str; 9] = [
     // 9: where each run was made from (`run.location`), and the rollups and class counts per location too.
     // Runs and rows written before get the empty location: the one host the store had then (shown as `-`).
     // The rollup tables are made again with the location in their keys (SQLite cannot change a key), their
-    // rows copied over; the count indexes go with the old table and are made again.
+    // rows copied over; the count indexes go with the old table and are made again. The rows with failures
+    // are indexed apart: the location quorum reads only their buckets.
     "ALTER TABLE records ADD COLUMN location TEXT NOT NULL DEFAULT '';
     CREATE TABLE rollups_9 (
         level INTEGER NOT NULL,
@@ -173,7 +174,8 @@ const MIGRATIONS: [&str; 9] = [
         SELECT level, probe, start_ms, '', class, runs FROM rollup_classes;
     DROP TABLE rollup_classes;
     ALTER TABLE rollup_classes_9 RENAME TO rollup_classes;
-    CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);",
+    CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);
+    CREATE INDEX rollup_failing ON rollups (level, probe, start_ms) WHERE fail > 0;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.
