@@ -73,19 +73,9 @@ report "$work/shipped/store.sqlite" "shipped probes"
 
 # 2. N probes every second against nginx.
 command -v nginx >/dev/null || { echo "part 2 needs nginx" >&2; exit 0; }
-port=$(free_port)
-mkdir -p "$work/html" "$work/logs" "$work/many/probes"
-echo '{"status":"healthy"}' > "$work/html/health"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 4096; }
-http { access_log off; default_type application/json;
-  server { listen 127.0.0.1:$port; location / { root $work/html; } } }
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
-pids+=("$(cat "$work/nginx.pid")")
+source benches/nginx_target.sh
+start_nginx_target "$work"
+mkdir -p "$work/many/probes"
 for i in $(seq "$n"); do
   printf 'schedule = "* * * * * *"\n[request]\npath = "/health"\ntimeout = "5s"\n[expect]\nstatus = 200\n' > "$work/many/probes/p$i.toml"
 done

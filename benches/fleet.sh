@@ -29,19 +29,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # The target: nginx answering /health.
 command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx-light)" >&2; exit 2; }
-port=$(free_port)
-mkdir -p "$work/html" "$work/logs" "$work/probes"
-echo '{"status":"healthy"}' > "$work/html/health"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 4096; }
-http { access_log off; default_type application/json;
-  server { listen 127.0.0.1:$port; location / { root $work/html; } } }
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
-pids+=("$(cat "$work/nginx.pid")")
+source benches/nginx_target.sh
+start_nginx_target "$work"
+mkdir -p "$work/probes"
 for i in $(seq -w "$n"); do
   printf 'schedule = "*/10 * * * * *"\n[request]\npath = "/health"\ntimeout = "5s"\n[expect]\nstatus = 200\n' > "$work/probes/p$i.toml"
 done

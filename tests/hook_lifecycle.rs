@@ -7,11 +7,10 @@ mod support;
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 use support::mail::SmtpInbox;
-use support::process::{BIN, Daemon, SimProcess};
-use support::release::{FAST_WATCH, HEALTH_OBJECTIVE, lines, outcomes, wait_for};
+use support::process::{Daemon, SimProcess};
+use support::release::{FAST_WATCH, HEALTH_OBJECTIVE, lines, outcomes, release_start, wait_for};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -74,25 +73,7 @@ impl Setup {
     /// A healthy baseline, `release start`, then the breach; returns once the hook has started.
     fn breach_until_the_hook_starts(&self) {
         std::thread::sleep(Duration::from_secs(5));
-        let out = Command::new(BIN)
-            .args([
-                "release",
-                "start",
-                "--version",
-                "main-bbb",
-                "--rollback-to",
-                "main-aaa",
-                "--config",
-            ])
-            .arg(self.config())
-            .output()
-            .expect("release start");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        release_start(&self.config());
         std::thread::sleep(Duration::from_secs(2));
         self.sim.set_faults(&["health_down"]);
         wait_for("the hook to start", Duration::from_secs(20), || {

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::process::{BIN, SimProcess};
-use support::release::{FAST_WATCH, HEALTH_OBJECTIVE, lines, outcomes, wait_for};
+use support::release::{
+    FAST_WATCH, HEALTH_OBJECTIVE, assert_one_rollback, lines, outcomes, release_start_with,
+    wait_for,
+};
 
 const PROBE: &str = "schedule = \"* * * * * *\"\n[request]\npath = \"/api/v1/health\"\ntimeout = \"2s\"\n[expect]\nstatus = 200\n";
 
@@ -87,26 +90,7 @@ impl Setup {
     }
 
     fn release_start_as(&self, version: &str) {
-        let out = Command::new(BIN)
-            .args([
-                "release",
-                "start",
-                "--version",
-                version,
-                "--rollback-to",
-                "main-aaa",
-                "--config",
-            ])
-            .arg(self.config())
-            .env(SECRET_VAR, SECRET)
-            .output()
-            .expect("release start");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        release_start_with(&self.config(), version, &[(SECRET_VAR, SECRET)]);
     }
 
     fn fault(&self, fault: &str) {
@@ -197,14 +181,7 @@ fn a_fault_after_the_release_runs_the_hook_exactly_once_even_across_kill_9() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("main-bbb main-aaa ["), "{}", lines[0]);
     let outcomes = setup.outcomes();
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| o.starts_with("rollback: "))
-            .count(),
-        1,
-        "{outcomes:?}"
-    );
+    assert_one_rollback(&outcomes);
     assert!(
         outcomes
             .iter()

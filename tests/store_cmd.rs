@@ -325,7 +325,7 @@ fn import_and_rebuild_are_refused_while_run_holds_the_store() {
 }
 
 /// A store as an earlier version (schema 3) left it: the current store without its rollup, tier and class
-/// tables, its request lines and its runs' locations.
+/// tables, its request lines, its runs' locations and its leases.
 fn store_of_schema_3(path: &Path, runs: &[ProbeRecord]) {
     store_with(path, runs);
     let conn = rusqlite::Connection::open(path).expect("open");
@@ -333,7 +333,7 @@ fn store_of_schema_3(path: &Path, runs: &[ProbeRecord]) {
         "DROP TABLE rollups; DROP TABLE rollup_thresholds; DROP TABLE tiers; DROP TABLE rollup_classes;
          ALTER TABLE records DROP COLUMN request_line; DROP TABLE request_lines;
          DROP INDEX records_by_probe_location; ALTER TABLE records DROP COLUMN location;
-         PRAGMA user_version = 3;",
+         DROP TABLE leases; ALTER TABLE outbox DROP COLUMN claimed_generation; PRAGMA user_version = 3;",
     )
     .expect("downgrade");
 }

@@ -10,7 +10,9 @@ mod wiring;
 use crate::cli::RunArgs;
 use crate::config::{self, Plan, Sources};
 use crate::exit::Exit;
-use crate::monitor::{AlertFeed, Hooks, Recorder, settle_unknown_outcomes, spawn_writer};
+use crate::monitor::{
+    AlertFeed, Hooks, Lead, Recorder, Shutdown, holder_name, run_lease_loop, spawn_writer,
+};
 use crate::store::{FinishedRun, Store, StoreError};
 use crate::telemetry::{Liveness, Metrics};
 use loops::{Diff, Loops};
@@ -62,7 +64,22 @@ pub async fn run(args: RunArgs) -> Exit {
     let metrics = telemetry.metrics();
     let queue = liveness.clone();
     metrics.observe_records(move || queue.records());
+    // The leader's lease: claimed once now, so that an agent alone (SQLite, or the first of a fleet) leads
+    // from its first loop on; then renewed by its own loop.
+    let holder = holder_name(
+        &plan.settings.run.location,
+        std::process::id(),
+        crate::monitor::now_ms(),
+    );
+    let lead = Arc::new(Lead::new(
+        holder,
+        plan.settings.fleet.lease_ttl,
+        metrics.clone(),
+        liveness.clone(),
+    ));
+    lead.claim(&store).await;
     let context = Context {
+        lead,
         page_config,
         sources,
         store,
@@ -94,6 +111,8 @@ enum Ending {
 /// What outlives a plan: where the config comes from, the store, the metrics, the loops' liveness.
 struct Context {
     sources: Sources,
+    /// This agent's side of the leader's lease (its TTL is the one at start: a reload keeps it).
+    lead: Arc<Lead>,
     store: Arc<Mutex<Store>>,
     metrics: Metrics,
     liveness: Arc<Liveness>,
@@ -185,12 +204,13 @@ impl Rebuild {
 
 /// Runs plan after plan (SIGHUP applies the new one as a diff) until a stop signal.
 async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> Ending {
-    if let Err(e) = settle_unknown_outcomes(&context.recorder(&plan)).await {
-        crate::telemetry::say(&format!(
-            "oewsprobe run: cannot check the store for unfinished rollbacks: {e}"
-        ));
-        return Ending::Graceful(Exit::CouldNotCheck);
-    }
+    // The lease outlives plans and the stop's wait for a running hook: its loop is the last to end.
+    let (stop_lease, lease_stop) = Shutdown::new();
+    let lease = tokio::spawn(run_lease_loop(
+        context.lead.clone(),
+        context.store.clone(),
+        lease_stop,
+    ));
     let (writer, mut written) = spawn_writer(
         context.store.clone(),
         context.liveness.clone(),
@@ -302,7 +322,13 @@ async fn supervise(mut plan: Plan, context: Context, mut signals: Signals) -> En
         writer: sinks.writer,
         written,
     };
-    stop(stopping, grace, &context.hooks, &mut signals).await
+    let ending = stop(stopping, grace, &context.hooks, &mut signals).await;
+    // Nothing acts any more (a running hook has recorded its outcome under the lease, kept meanwhile): another
+    // agent may lead at its next claim, not a TTL later.
+    let _ = stop_lease.send(true);
+    let _ = lease.await;
+    context.lead.release(&context.store).await;
+    ending
 }
 
 /// Applies `plan`'s loops (a diff against the running ones); the probe loops' and the other loops' diffs.

@@ -3,6 +3,7 @@
 
 use super::FieldError;
 use super::raw::RawConfig;
+use std::time::Duration;
 
 /// The longest location name (a host name's label is at most 63 characters, a Linux host name 64).
 pub const MAX_LOCATION_LEN: usize = 64;
@@ -12,12 +13,30 @@ pub const MAX_QUORUM: i64 = 1000;
 /// defaults, used to keep checking probe files when the main config is broken).
 pub const FALLBACK_LOCATION: &str = "unknown";
 
+/// The leader's lease when `fleet.lease_ttl` is not set.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
+/// The shortest `fleet.lease_ttl`: the lease is renewed every third of it, and a store round trip must fit.
+pub const MIN_LEASE_TTL: Duration = Duration::from_secs(3);
+/// The longest `fleet.lease_ttl`: a dead leader's work waits at most this long for another agent.
+pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
+
 /// `[fleet]`, compiled.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetSettings {
     /// `fleet.quorum`: at least this many locations must fail; `None`: a majority of the locations that
     /// reported in the window.
     pub quorum: Option<u32>,
+    /// `fleet.lease_ttl`: how long the leader's lease lasts unless renewed (see `fleet::lease`).
+    pub lease_ttl: Duration,
+}
+
+impl Default for FleetSettings {
+    fn default() -> FleetSettings {
+        FleetSettings {
+            quorum: None,
+            lease_ttl: DEFAULT_LEASE_TTL,
+        }
+    }
 }
 
 /// This machine's host name, lower-cased; `None` when it cannot be read or is not UTF-8.
@@ -86,12 +105,73 @@ pub fn compile_fleet(raw: &RawConfig, errors: &mut Vec<FieldError>) -> FleetSett
             None
         }
     };
-    FleetSettings { quorum }
+    let lease_ttl = match raw.fleet.lease_ttl.as_deref() {
+        None => DEFAULT_LEASE_TTL,
+        Some(text) => super::values::duration_within(text, MIN_LEASE_TTL, MAX_LEASE_TTL)
+            .unwrap_or_else(|message| {
+                errors.push(FieldError::new("fleet.lease_ttl", message));
+                DEFAULT_LEASE_TTL
+            }),
+    };
+    FleetSettings { quorum, lease_ttl }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lease_ttl_is_3_seconds_to_10_minutes_and_15_seconds_unless_set() {
+        let ttl = |text: Option<&str>| {
+            let raw = RawConfig {
+                fleet: super::super::raw::RawFleet {
+                    quorum: None,
+                    lease_ttl: text.map(str::to_string),
+                },
+                ..RawConfig::default()
+            };
+            let mut errors = Vec::new();
+            let settings = compile_fleet(&raw, &mut errors);
+            let errors: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.key, e.message))
+                .collect();
+            (settings.lease_ttl, errors)
+        };
+        let s = Duration::from_secs;
+        let table: [(Option<&str>, Duration, &[&str]); 6] = [
+            (None, s(15), &[]),
+            (Some("3s"), s(3), &[]),
+            (Some("10m"), s(600), &[]),
+            (
+                Some("2s"),
+                s(15),
+                &["fleet.lease_ttl: \"2s\" is too short; give at least 3s"],
+            ),
+            (
+                Some("11m"),
+                s(15),
+                &["fleet.lease_ttl: \"11m\" is too long; give at most 10m"],
+            ),
+            (
+                Some("soon"),
+                s(15),
+                &[
+                    "fleet.lease_ttl: \"soon\" is not a duration (expected number at 0); write it like \"30s\", \"2m\" or \"1h 30m\"",
+                ],
+            ),
+        ];
+        for (text, expected, errors) in table {
+            assert_eq!(
+                ttl(text),
+                (
+                    expected,
+                    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+                ),
+                "{text:?}"
+            );
+        }
+    }
 
     /// `run.location`, the host name, and what compiling them gives.
     type Case<'a> = (Option<&'a str>, Option<String>, Result<&'a str, &'a str>);
@@ -154,7 +234,10 @@ mod tests {
     fn quorum_is_one_or_more_and_absent_means_a_majority() {
         let fleet = |quorum: Option<i64>| {
             let raw = RawConfig {
-                fleet: super::super::raw::RawFleet { quorum },
+                fleet: super::super::raw::RawFleet {
+                    quorum,
+                    lease_ttl: None,
+                },
                 ..RawConfig::default()
             };
             let mut errors = Vec::new();

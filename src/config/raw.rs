@@ -54,6 +54,8 @@ pub struct RawConfig {
 pub struct RawFleet {
     /// How many locations must fail for a window to count as bad (default: a majority of those reporting).
     pub quorum: Option<i64>,
+    /// How long the leader's lease lasts unless renewed (humantime; default 15s).
+    pub lease_ttl: Option<String>,
 }
 
 /// `[tls]` in the main config, `[tls]` in a probe file.

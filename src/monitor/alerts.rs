@@ -3,7 +3,9 @@
 //! It never sends: the delivery loop does, so SMTP being slow or down never delays a probe or this loop.
 //! Certificate warnings of each run go out as notices of their own (`tls_warnings`).
 
-use super::shared::{Shutdown, now_ms, store_task};
+use super::Lead;
+use super::location_alerts::{LocationJudge, Out};
+use super::shared::{Shutdown, now_ms, report_leader_error, store_task};
 use crate::alert::{
     AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail, order,
     render, silenced_by,
@@ -11,7 +13,7 @@ use crate::alert::{
 use crate::happened::LatencyFigures;
 use crate::probe::ProbeRecord;
 use crate::slo::Span;
-use crate::store::{NewNotification, Store, StoreError};
+use crate::store::{Fence, NewNotification, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,47 +25,90 @@ const THREAD_KEY: &str = "~thread";
 const LATENCY_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Runs until every sender of `runs` is gone (the probe loops have ended) and what they sent is folded in.
+/// Only while this agent leads (see [`Lead`]): another agent's runs are its own leader's to fold, so runs
+/// that arrive meanwhile are let go, and the book is read again from the store at each new leadership.
 pub async fn run_alert_loop(
     store: Arc<Mutex<Store>>,
+    lead: Arc<Lead>,
     settings: AlertSettings,
     target: String,
     mut runs: UnboundedReceiver<ProbeRecord>,
+    (location, quorum): (String, crate::fleet::Quorum),
     mut shutdown: Shutdown,
 ) -> u64 {
     let mut book = restore(&store, &settings).await;
     let mut told = super::tls_warnings::Told::restore(&store).await;
+    let mut judge = LocationJudge::restore(&store, &location, quorum).await;
+    // The lease generation the book was read under.
+    let mut read_under: Option<u64> = None;
     let mut written = 0;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        tokio::select! {
+        let event = tokio::select! {
             received = runs.recv() => {
                 let Some(record) = received else { break };
                 let mut batch = vec![record];
                 while let Ok(record) = runs.try_recv() {
                     batch.push(record);
                 }
-                for record in &batch {
-                    observe(&mut book, record);
-                    match told.observe(&store, &settings, &target, record).await {
-                        Ok(n) => written += n,
-                        Err(e) => tracing::error!(error = %e, "warnings: cannot write the notice"),
-                    }
-                }
+                Some(batch)
             }
-            _ = tick.tick(), if !shutdown.is_set() => {
-                if book.has_work() {
-                    match notify_due(&store, &settings, &target, &mut book).await {
-                        Ok(n) => written += n,
-                        Err(e) => tracing::error!(error = %e, "alerting: cannot write the due notification"),
-                    }
-                }
-            }
-            () = shutdown.requested(), if !shutdown.is_set() => {}
+            _ = tick.tick(), if !shutdown.is_set() => None,
+            () = shutdown.requested(), if !shutdown.is_set() => continue,
+        };
+        let Some(fence) = lead.fence() else {
+            continue;
+        };
+        if read_under != Some(fence.generation) {
+            book = restore(&store, &settings).await;
+            told = super::tls_warnings::Told::restore(&store).await;
+            judge = LocationJudge::restore(&store, &location, quorum).await;
+            read_under = Some(fence.generation);
         }
-        persist(&store, &mut book).await;
+        match event {
+            Some(batch) => {
+                let out = Out {
+                    store: &store,
+                    lead: &lead,
+                    fence: &fence,
+                    settings: &settings,
+                    target: &target,
+                };
+                let (folded, warned) = judge.judge(out, batch.clone()).await;
+                written += warned;
+                for record in &folded {
+                    observe(&mut book, record);
+                }
+                for record in &batch {
+                    match told
+                        .observe(&store, &fence, &settings, &target, record)
+                        .await
+                    {
+                        Ok(n) => written += n,
+                        Err(e) => {
+                            report_leader_error(&lead, &e, "warnings: cannot write the notice")
+                        }
+                    }
+                }
+            }
+            None if book.has_work() => {
+                match notify_due(&store, &fence, &settings, &target, &mut book).await {
+                    Ok(n) => written += n,
+                    Err(e) => report_leader_error(
+                        &lead,
+                        &e,
+                        "alerting: cannot write the due notification",
+                    ),
+                }
+            }
+            None => {}
+        }
+        persist(&store, &lead, &fence, &mut book).await;
     }
-    persist(&store, &mut book).await;
+    if let Some(fence) = lead.fence().filter(|f| read_under == Some(f.generation)) {
+        persist(&store, &lead, &fence, &mut book).await;
+    }
     written
 }
 
@@ -101,18 +146,19 @@ async fn restore(store: &Arc<Mutex<Store>>, settings: &AlertSettings) -> AlertBo
     )
 }
 
-/// Stores the probes changed since the last call, and the thread.
-async fn persist(store: &Arc<Mutex<Store>>, book: &mut AlertBook) {
+/// Stores the probes changed since the last call, and the thread, as leader.
+async fn persist(store: &Arc<Mutex<Store>>, lead: &Lead, fence: &Fence, book: &mut AlertBook) {
     let states = changed_states(book);
     if states.len() <= 1 {
         return;
     }
+    let fence = fence.clone();
     if let Err(e) = store_task(store, move |store| {
-        store.save_alert_states(&states, now_ms())
+        store.as_leader(&fence, |store| store.save_alert_states(&states, now_ms()))
     })
     .await
     {
-        tracing::error!(error = %e, "alerting: cannot store the alert states");
+        report_leader_error(lead, &e, "alerting: cannot store the alert states");
     }
 }
 
@@ -133,6 +179,7 @@ fn changed_states(book: &mut AlertBook) -> Vec<(String, serde_json::Value)> {
 /// Writes what is due now; returns how many notifications were written.
 async fn notify_due(
     store: &Arc<Mutex<Store>>,
+    fence: &Fence,
     settings: &AlertSettings,
     target: &str,
     book: &mut AlertBook,
@@ -192,8 +239,9 @@ async fn notify_due(
     }
     let states = changed_states(book);
     let written = notifications.len() as u64;
+    let fence = fence.clone();
     store_task(store, move |store| {
-        store.atomically(|store| {
+        store.as_leader(&fence, |store| {
             for n in &notifications {
                 store.enqueue(n)?;
             }

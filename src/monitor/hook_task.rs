@@ -8,7 +8,7 @@ use super::shared::{now_ms, store_task};
 use crate::alert::{EmailContext, decision_notice};
 use crate::config::WatchConfig;
 use crate::rollback::{HookCall, HookOutcome, post_webhook, run_hook};
-use crate::store::{Release, Store, StoreError};
+use crate::store::{Fence, Release, Store, StoreError};
 use crate::telemetry::Metrics;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,8 @@ pub struct Outcome<'a> {
     pub outcome: &'a str,
     pub reason: &'a str,
     pub evidence: &'a serde_json::Value,
+    /// The lease it is recorded under (refused, recording nothing, once the lease moved on).
+    pub fence: &'a Fence,
 }
 
 impl Recorder {
@@ -64,14 +66,15 @@ impl Recorder {
             };
             Some((notice, context, format!("release {}", o.release.version)))
         });
-        let (at, stored, reason, evidence) = (
+        let (at, stored, reason, evidence, fence) = (
             o.at,
             o.outcome.to_string(),
             o.reason.to_string(),
             o.evidence.clone(),
+            o.fence.clone(),
         );
         let recorded = store_task(&self.store, move |store| {
-            store.atomically(|store| {
+            store.as_leader(&fence, |store| {
                 if settles {
                     if store.rollback_finished_at(release_id)?.is_some() {
                         return Ok(false);
@@ -101,6 +104,8 @@ pub struct Hooks(Mutex<Option<RunningHook>>);
 struct RunningHook {
     release: Release,
     recorder: Recorder,
+    /// The lease the rollback was claimed under: its outcome is recorded under it.
+    fence: Fence,
     /// How long a stop waits for it: its timeouts plus a margin.
     bound: Duration,
     handle: JoinHandle<()>,
@@ -115,6 +120,8 @@ pub struct Rollback {
     pub reason: String,
     pub evidence: serde_json::Value,
     pub evidence_file: PathBuf,
+    /// The lease the rollback was claimed under.
+    pub fence: Fence,
 }
 
 impl Hooks {
@@ -132,10 +139,12 @@ impl Hooks {
         let bound =
             (rollback.config.hook_timeout.saturating_mul(actions)).saturating_add(WAIT_MARGIN);
         let (release, recorder) = (rollback.release.clone(), rollback.recorder.clone());
+        let fence = rollback.fence.clone();
         let handle = tokio::spawn(act(rollback));
         *self.slot() = Some(RunningHook {
             release,
             recorder,
+            fence,
             bound,
             handle,
         });
@@ -168,6 +177,7 @@ impl Hooks {
             outcome: HOOK_INTERRUPTED,
             reason,
             evidence: &serde_json::json!({ "interrupted": true }),
+            fence: &hook.fence,
         };
         match hook.recorder.record(outcome, true).await {
             Ok(true) => crate::telemetry::say(&format!(
@@ -195,6 +205,7 @@ async fn act(rollback: Rollback) {
         reason,
         evidence,
         evidence_file,
+        fence,
     } = rollback;
     let call = HookCall {
         release: &release.version,
@@ -247,6 +258,7 @@ async fn act(rollback: Rollback) {
         outcome: kind,
         reason: &summary,
         evidence: &serde_json::Value::Object(value),
+        fence: &fence,
     };
     if let Err(e) = recorder.record(outcome, true).await {
         tracing::error!(release = %release.version, error = %e, "cannot record the rollback outcome");
@@ -288,10 +300,11 @@ fn last_line(text: &str) -> Option<String> {
     })
 }
 
-/// At start: every rollback claimed without an outcome (the process ended while its hook ran) is recorded
-/// as `hook_outcome_unknown`, told in the log and (with alert email on) by email. Its recovery is then
-/// checked as after any hook.
-pub async fn settle_unknown_outcomes(recorder: &Recorder) -> Result<(), StoreError> {
+/// When an agent starts to lead (and no rollback of its own runs): every rollback claimed without an outcome
+/// (the agent that claimed it ended, or lost the lease, while its hook ran) is recorded as
+/// `hook_outcome_unknown`, told in the log and (with alert email on) by email. Its recovery is then checked
+/// as after any hook.
+pub async fn settle_unknown_outcomes(recorder: &Recorder, fence: &Fence) -> Result<(), StoreError> {
     let unfinished = store_task(&recorder.store, |store| store.unfinished_rollbacks()).await?;
     for (release, claimed_at) in unfinished {
         let when = chrono::DateTime::from_timestamp_millis(claimed_at as i64).map_or_else(
@@ -307,6 +320,7 @@ pub async fn settle_unknown_outcomes(recorder: &Recorder) -> Result<(), StoreErr
             outcome: HOOK_OUTCOME_UNKNOWN,
             reason: &reason,
             evidence: &serde_json::json!({ "claimed_at_ms": claimed_at }),
+            fence,
         };
         if recorder.record(outcome, true).await? {
             crate::telemetry::say(&format!(

@@ -8,6 +8,8 @@
 mod alerts;
 mod burst_loop;
 mod hook_task;
+mod lead;
+mod location_alerts;
 mod outbox;
 mod probe_loop;
 mod shared;
@@ -20,8 +22,8 @@ pub use alerts::run_alert_loop;
 pub use burst_loop::run_burst_loop;
 pub use hook_task::{
     HOOK_FAILED, HOOK_INTERRUPTED, HOOK_OUTCOME_UNKNOWN, HOOK_SUCCEEDED, Hooks, Recorder,
-    settle_unknown_outcomes,
 };
+pub use lead::{Lead, holder_name, run_lease_loop};
 pub use outbox::{next_attempt, run_delivery_loop};
 pub use probe_loop::{
     Firing, InFlight, admit, budget_skip_record, hand_over, next_firing, probe_span, run_probe_loop,

@@ -1,10 +1,12 @@
 //! The delivery loop: sends the outbox's due notifications one at a time, marks each sent, or schedules its
 //! retry with exponential backoff, or gives up on it after the retry policy's limit. Its own task: a slow or
-//! dead SMTP server delays only this loop. After a restart it sends what is still queued.
+//! dead SMTP server delays only this loop. After a restart it sends what is still queued. In a fleet only
+//! the leader delivers, taking each notification before it sends it.
 
-use super::shared::{Shutdown, now_ms, store_task};
+use super::Lead;
+use super::shared::{Shutdown, now_ms, report_leader_error, store_task};
 use crate::alert::{Mailer, RetryPolicy, SmtpError};
-use crate::store::{Notification, Store};
+use crate::store::{Fence, Notification, Store};
 use crate::telemetry::Metrics;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,9 +14,12 @@ use std::time::Duration;
 /// How often the loop looks for new notifications when none is scheduled sooner.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Runs until shutdown; returns how many notifications it sent.
+/// Runs until shutdown; returns how many notifications it sent. Only while this agent leads: it takes each
+/// due notification (see `Store::claim_due_notification`) and checks that it may still act just before
+/// sending it.
 pub async fn run_delivery_loop(
     store: Arc<Mutex<Store>>,
+    lead: Arc<Lead>,
     mailer: Mailer,
     retry: RetryPolicy,
     metrics: Metrics,
@@ -22,27 +27,40 @@ pub async fn run_delivery_loop(
 ) -> u64 {
     let mut sent = 0;
     while !shutdown.is_set() {
-        let now = now_ms();
-        let read = store_task(&store, move |store| {
-            Ok((
-                store.due_notifications(now, 16)?,
-                store.outbox_summary()?.queued,
-            ))
-        });
-        let due = match read.await {
-            Ok((due, queued)) => {
-                metrics.set_notifications_queued(queued);
-                due
+        match store_task(&store, |store| Ok(store.outbox_summary()?.queued)).await {
+            Ok(queued) => metrics.set_notifications_queued(queued),
+            Err(e) => tracing::error!(error = %e, "alert delivery: cannot read the outbox"),
+        }
+        while let Some(fence) = lead.fence() {
+            let now = now_ms();
+            let claim = fence.clone();
+            let notification = match store_task(&store, move |store| {
+                store.claim_due_notification(&claim, now)
+            })
+            .await
+            {
+                Ok(Some(notification)) => notification,
+                Ok(None) => break,
+                Err(e) => {
+                    report_leader_error(&lead, &e, "alert delivery: cannot take a notification");
+                    break;
+                }
+            };
+            // Taking it took a round trip: send only if this agent may still act (else the next leader,
+            // of a newer generation, takes it).
+            if lead.fence().as_ref() != Some(&fence) {
+                break;
             }
-            Err(e) => {
-                tracing::error!(error = %e, "alert delivery: cannot read the outbox");
-                Vec::new()
-            }
-        };
-        for notification in due {
             let outcome = tokio::select! {
                 outcome = mailer.send(&notification.email) => outcome,
-                () = shutdown.requested() => return sent,
+                () = shutdown.requested() => {
+                    // Abandoned mid-send: given back, so that the next deliverer sends it (again, if it went out).
+                    let id = notification.id;
+                    if let Err(e) = store_task(&store, move |store| store.unclaim_notification(id)).await {
+                        tracing::error!(error = %e, id, "alert delivery: cannot give back an abandoned notification");
+                    }
+                    return sent;
+                }
             };
             let delivered = outcome.is_ok();
             if delivered {
@@ -50,8 +68,8 @@ pub async fn run_delivery_loop(
             } else {
                 metrics.notification_failed();
             }
-            if let Err(e) = settle(&store, &retry, &notification, outcome.err()).await {
-                tracing::error!(error = %e, id = notification.id, "alert delivery: cannot record the outcome");
+            if let Err(e) = settle(&store, &fence, &retry, &notification, outcome.err()).await {
+                report_leader_error(&lead, &e, "alert delivery: cannot record the outcome");
             }
             sent += u64::from(delivered);
         }
@@ -63,9 +81,11 @@ pub async fn run_delivery_loop(
     sent
 }
 
-/// Records one attempt's outcome: sent, retried later, or given up on.
+/// Records one attempt's outcome: sent (always: it went out, whoever leads now — refusing it would send it
+/// again), or, as leader under `fence`, retried later or given up on.
 async fn settle(
     store: &Arc<Mutex<Store>>,
+    fence: &Fence,
     retry: &RetryPolicy,
     notification: &Notification,
     error: Option<SmtpError>,
@@ -95,8 +115,11 @@ async fn settle(
             humantime::format_duration(retry.give_up_after)
         ),
     }
+    let fence = fence.clone();
     store_task(store, move |store| {
-        store.mark_attempt_failed(id, &error, now, retry_at)
+        store.as_leader(&fence, |store| {
+            store.mark_attempt_failed(id, &error, now, retry_at)
+        })
     })
     .await
 }

@@ -51,6 +51,8 @@ pub struct Shared {
     pub known_drift: Arc<crate::known_drift::KnownDrift>,
     /// `run.location`: every run this agent makes carries it.
     pub location: String,
+    /// This agent's side of the leader's lease: what must happen once waits for it.
+    pub lead: Arc<super::Lead>,
 }
 
 /// The current alert loop's queue, when alert email is on (see [`super::alerts`]); one per process, so loops
@@ -87,6 +89,14 @@ impl Shared {
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         store_task(&self.store, work).await
+    }
+}
+
+/// Logs a leader's write that failed, unless the store refused it because the lease moved on (the agent
+/// then steps down, which is logged once).
+pub fn report_leader_error(lead: &super::Lead, error: &StoreError, what: &str) {
+    if !lead.refused(error) {
+        tracing::error!(error = %error, "{what}");
     }
 }
 

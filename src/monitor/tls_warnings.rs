@@ -6,7 +6,7 @@ use super::alerts::enqueue_notice;
 use super::shared::{now_ms, store_task};
 use crate::alert::{AlertSettings, EmailContext, silenced_by, warning_key, warning_notice};
 use crate::probe::ProbeRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{Fence, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -20,10 +20,11 @@ impl Told {
         Told(super::shared::told_states(store, "warn/", "warnings").await)
     }
 
-    /// Writes the notice `record` calls for, if its warnings started or ended; returns how many were written.
+    /// Writes the notice `record` calls for (as leader, under `fence`), if its warnings started or ended; returns how many were written.
     pub async fn observe(
         &mut self,
         store: &Arc<Mutex<Store>>,
+        fence: &Fence,
         settings: &AlertSettings,
         target: &str,
         record: &ProbeRecord,
@@ -38,8 +39,9 @@ impl Told {
         let windows = settings.maintenance.clone();
         let target = target.to_string();
         let saved = key.clone();
+        let fence = fence.clone();
         store_task(store, move |store| {
-            store.atomically(|store| {
+            store.as_leader(&fence, |store| {
                 let silenced = silenced_by(&probe, now, &store.active_silences(now)?, &windows);
                 let context = EmailContext {
                     target,

@@ -2,13 +2,13 @@
 //! stored runs, decide with the pure `release::decide`, record each change of decision with its evidence, run
 //! the rollback hook at most once per release (the claim is written to the store first), and verify recovery.
 
-use super::hook_task::{Hooks, Outcome, Recorder, Rollback};
-use super::shared::{Shared, Shutdown, now_ms};
+use super::hook_task::{Hooks, Outcome, Recorder, Rollback, settle_unknown_outcomes};
+use super::shared::{Shared, Shutdown, now_ms, report_leader_error};
 use crate::config::WatchConfig;
 use crate::probe::Verdict;
 use crate::release::{Decision, FleetHealth, ObjectiveWatch, ProberHealth, WatchInput, decide};
 use crate::slo::{Objective, Observation, TierState};
-use crate::store::{Release, StoredRecord};
+use crate::store::{Fence, Release, StoredRecord};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub struct WatchContext {
 
 /// Runs the watch until shutdown; returns how many decisions it recorded. A rollback's actions run in their
 /// own task ([`Hooks`]): shutdown does not wait for them here, and no evaluation happens while they run.
+/// It evaluates only while this agent leads; at each new leadership it reads the stored tier states again
+/// and settles the rollbacks an earlier leader left without an outcome.
 pub async fn run_watch_loop(
     context: WatchContext,
     objectives: Vec<Objective>,
@@ -46,6 +48,8 @@ pub async fn run_watch_loop(
         states,
         recorded: 0,
     };
+    // The lease generation under which the states were read and unfinished rollbacks settled.
+    let mut led_under: Option<u64> = None;
     let mut tick = tokio::time::interval(watch.config.evaluate_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -53,11 +57,29 @@ pub async fn run_watch_loop(
             _ = tick.tick() => {}
             () = shutdown.requested() => return watch.recorded,
         }
-        if watch.objectives.is_empty() || watch.hooks.busy() {
+        if watch.hooks.busy() {
             continue;
         }
-        if let Err(e) = watch.evaluate(now_ms()).await {
-            tracing::error!(error = %e, "release watch: evaluation failed");
+        let Some(fence) = watch.shared.lead.fence() else {
+            continue;
+        };
+        if led_under != Some(fence.generation) {
+            watch.states = load_states(&watch.shared, &watch.objectives).await;
+            if let Err(e) = settle_unknown_outcomes(&watch.recorder, &fence).await {
+                report_leader_error(
+                    &watch.shared.lead,
+                    &e,
+                    "release watch: cannot settle unfinished rollbacks",
+                );
+                continue;
+            }
+            led_under = Some(fence.generation);
+        }
+        if watch.objectives.is_empty() {
+            continue;
+        }
+        if let Err(e) = watch.evaluate(now_ms(), &fence).await {
+            report_leader_error(&watch.shared.lead, &e, "release watch: evaluation failed");
         }
     }
 }
@@ -91,7 +113,7 @@ struct Snapshot {
 }
 
 impl Watch {
-    async fn evaluate(&mut self, now: u64) -> Result<(), crate::store::StoreError> {
+    async fn evaluate(&mut self, now: u64, fence: &Fence) -> Result<(), crate::store::StoreError> {
         let (objectives, states) = (self.objectives.clone(), self.states.clone());
         let settings = self.config.settings.clone();
         let Some(snapshot) = self
@@ -104,7 +126,7 @@ impl Watch {
             return Ok(());
         };
         if let Some(finished) = snapshot.hook_finished_at {
-            return self.verify_recovery(&snapshot, finished, now).await;
+            return self.verify_recovery(&snapshot, finished, now, fence).await;
         }
         let release = core_release(&snapshot.release);
         let settings = self.config.settings.clone();
@@ -122,9 +144,11 @@ impl Watch {
                     .iter()
                     .map(|t| (t.tier.name.clone(), t.state))
                     .collect();
-                let objective = w.objective.clone();
+                let (objective, fence) = (w.objective.clone(), fence.clone());
                 self.shared
-                    .with_store(move |store| store.save_slo_states(&objective, &named))
+                    .with_store(move |store| {
+                        store.as_leader(&fence, |store| store.save_slo_states(&objective, &named))
+                    })
                     .await?;
             }
             self.states.insert(w.objective.clone(), states);
@@ -150,12 +174,12 @@ impl Watch {
             .map(|(o, k)| (o.as_str(), k.as_str()))
             != Some((outcome, key.as_str()));
         if changed {
-            self.record(&snapshot.release, now, outcome, &reason, &evidence)
+            self.record(&snapshot.release, now, outcome, &reason, &evidence, fence)
                 .await?;
             tracing::warn!(release = %snapshot.release.version, outcome, %reason, "release watch decision");
         }
         if let Decision::Rollback { reason, .. } = &decision {
-            self.roll_back(&snapshot.release, now, reason, &evidence)
+            self.roll_back(&snapshot.release, now, reason, &evidence, fence)
                 .await?;
         }
         Ok(())
@@ -169,6 +193,7 @@ impl Watch {
         outcome: &str,
         reason: &str,
         evidence: &serde_json::Value,
+        fence: &Fence,
     ) -> Result<(), crate::store::StoreError> {
         let outcome = Outcome {
             release,
@@ -176,6 +201,7 @@ impl Watch {
             outcome,
             reason,
             evidence,
+            fence,
         };
         self.recorder.record(outcome, false).await?;
         self.recorded += 1;
@@ -190,11 +216,14 @@ impl Watch {
         now: u64,
         reason: &str,
         evidence: &serde_json::Value,
+        fence: &Fence,
     ) -> Result<(), crate::store::StoreError> {
-        let id = release.id;
+        let (id, claim_fence) = (release.id, fence.clone());
         if !self
             .shared
-            .with_store(move |store| store.claim_rollback(id, now))
+            .with_store(move |store| {
+                store.as_leader(&claim_fence, |store| store.claim_rollback(id, now))
+            })
             .await?
         {
             return Ok(());
@@ -211,6 +240,7 @@ impl Watch {
             reason: reason.to_string(),
             evidence: evidence.clone(),
             evidence_file,
+            fence: fence.clone(),
         });
         Ok(())
     }
@@ -223,6 +253,7 @@ impl Watch {
         snapshot: &Snapshot,
         finished: u64,
         now: u64,
+        fence: &Fence,
     ) -> Result<(), crate::store::StoreError> {
         let done = snapshot
             .history
@@ -248,6 +279,7 @@ impl Watch {
                     RECOVERY_VERIFIED,
                     &reason,
                     &serde_json::json!({"record_id": r.id}),
+                    fence,
                 )
                 .await
             }
@@ -262,6 +294,7 @@ impl Watch {
                     RECOVERY_NOT_VERIFIED,
                     &reason,
                     &serde_json::json!({}),
+                    fence,
                 )
                 .await
             }

@@ -5,7 +5,7 @@
 use super::db::{Begin, Db, Dialect};
 use super::{StoreError, StoreResult};
 
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 11] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -140,8 +140,7 @@ const MIGRATIONS: [&str; 9] = [
     // 9: where each run was made from (`run.location`), and the rollups and class counts per location too.
     // Runs and rows written before get the empty location: the one host the store had then (shown as `-`).
     // The rollup tables are made again with the location in their keys (SQLite cannot change a key), their
-    // rows copied over; the count indexes go with the old table and are made again. The rows with failures
-    // are indexed apart: the location quorum reads only their buckets.
+    // rows copied over; the count indexes go with the old table and are made again.
     "ALTER TABLE records ADD COLUMN location TEXT NOT NULL DEFAULT '';
     CREATE TABLE rollups_9 (
         level INTEGER NOT NULL,
@@ -174,8 +173,18 @@ const MIGRATIONS: [&str; 9] = [
         SELECT level, probe, start_ms, '', class, runs FROM rollup_classes;
     DROP TABLE rollup_classes;
     ALTER TABLE rollup_classes_9 RENAME TO rollup_classes;
-    CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);
-    CREATE INDEX rollup_failing ON rollups (level, probe, start_ms) WHERE fail > 0;",
+    CREATE INDEX records_by_probe_location ON records (probe, location, scheduled_at_ms);",
+    // 10: fleet mode's leases (who may act once for the whole fleet, until when by the store's clock, and the
+    // generation that fences its writes), and the lease generation that took each notification to deliver it.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN claimed_generation INTEGER;",
+    // 11: the rollup rows with failures, indexed apart: the location quorum reads only their buckets.
+    "CREATE INDEX rollup_failing ON rollups (level, probe, start_ms) WHERE fail > 0;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.

@@ -10,6 +10,8 @@ pub mod db;
 mod export;
 mod history;
 mod import;
+mod latest_by_location;
+mod leases;
 mod lines;
 mod location;
 mod lock;
@@ -36,6 +38,7 @@ pub use db::PgTarget;
 pub use export::{ExportError, RunFilter};
 pub use history::ByLocation;
 pub use import::{ImportError, Imported};
+pub use leases::{Fence, LEADER};
 pub use lines::{MAX_LINE, line as export_line, parse as import_line};
 pub use location::Location;
 pub use lock::{LockError, lock_path};
@@ -79,6 +82,10 @@ pub enum StoreError {
     },
     #[error("store {path} failed PRAGMA quick_check: {detail}; {DAMAGE_ADVICE}")]
     QuickCheck { path: String, detail: String },
+    #[error(
+        "store: this agent's lease (generation {generation}) is no longer current; it wrote nothing and steps down"
+    )]
+    NotLeader { generation: u64 },
     #[error("store: the store task failed: {0}")]
     Task(String),
     #[error("store: stored JSON is unreadable: {0}")]
@@ -212,6 +219,8 @@ impl Store {
         store.cache_pages(SCAN_CACHE_KIB)?;
         store.quick_check()?;
         store.cache_pages(CACHE_KIB)?;
+        // The run lock was free: whoever held a lease on this file has ended. This `run` takes it at once.
+        store.end_leases()?;
         store._lock = Some(lock);
         Ok(store)
     }

@@ -1,8 +1,11 @@
 //! The notification outbox: every notification is written here before it is sent, then marked sent, retried
 //! with backoff, failed after giving up, or recorded as silenced. A restart sends what is still queued.
+//! The leader takes each notification before sending it ([`Store::claim_due_notification`]): the row is
+//! marked with its lease generation while it is in flight; only a deliverer of a newer generation takes it
+//! again (its leader died mid-send), and a failed attempt gives it back for its retry.
 
-use super::db::{Row, args};
-use super::{Store, StoreResult};
+use super::db::{Dialect, Row, args};
+use super::{Fence, Store, StoreResult};
 use crate::alert::RenderedEmail;
 use serde::Serialize;
 
@@ -147,6 +150,49 @@ impl Store {
         )
     }
 
+    /// Takes the oldest due notification for delivery as leader (under `fence`): marks it in flight with the
+    /// lease's generation. Rows in flight under this generation or a newer one are left alone, and on
+    /// PostgreSQL so are rows another transaction is taking (`FOR UPDATE SKIP LOCKED`): two deliverers never
+    /// take one row. A row in flight under an older generation (its leader died mid-send) is taken again.
+    pub fn claim_due_notification(
+        &self,
+        fence: &Fence,
+        now_ms: u64,
+    ) -> StoreResult<Option<Notification>> {
+        let skip = match self.db.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let generation = fence.generation as i64;
+        self.as_leader(fence, |store| {
+            let due = store.db.query_opt(
+                &format!(
+                    "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+                     AND (claimed_generation IS NULL OR claimed_generation < ?2)
+                     ORDER BY next_attempt_at_ms, id LIMIT 1{skip}"
+                ),
+                args![now_ms as i64, generation],
+                notification,
+            )?;
+            if let Some(n) = &due {
+                store.db.execute(
+                    "UPDATE outbox SET claimed_generation = ?2 WHERE id = ?1",
+                    args![n.id, generation],
+                )?;
+            }
+            Ok(due)
+        })
+    }
+
+    /// Gives back a notification taken for delivery but not sent (the send was abandoned at a stop).
+    pub fn unclaim_notification(&self, id: i64) -> StoreResult<()> {
+        self.db.execute(
+            "UPDATE outbox SET claimed_generation = NULL WHERE id = ?1 AND state = 'queued'",
+            args![id],
+        )?;
+        Ok(())
+    }
+
     /// When the next queued notification is due, if any is queued.
     pub fn next_due_at(&self) -> StoreResult<Option<u64>> {
         let at: Option<i64> = self.db.query_row(
@@ -175,7 +221,8 @@ impl Store {
     ) -> StoreResult<()> {
         match retry_at_ms {
             Some(at) => self.db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_ms = ?3 WHERE id = ?1",
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_ms = ?3,
+                 claimed_generation = NULL WHERE id = ?1",
                 args![id, error, at as i64],
             )?,
             None => self.db.execute(
@@ -343,6 +390,115 @@ mod tests {
             );
             assert_eq!(store.latest_message_id("slo", "health").expect("id"), None);
         });
+    }
+
+    fn fence(holder: &str, generation: u64) -> Fence {
+        Fence {
+            holder: holder.into(),
+            generation,
+        }
+    }
+
+    #[test]
+    fn a_notification_in_flight_is_taken_again_only_under_a_newer_lease_or_after_a_failed_attempt()
+    {
+        use std::time::Duration;
+        crate::store::for_each_backend(|store| {
+            let id = store.enqueue(&new("down", 1_000, None)).expect("enqueue");
+            let long = Duration::from_secs(60);
+            store
+                .claim_lease(crate::store::LEADER, "a", long)
+                .expect("claim");
+            let a = fence("a", 1);
+            let taken = store.claim_due_notification(&a, 1_000).expect("take");
+            assert_eq!(taken.map(|n| n.id), Some(id));
+            assert_eq!(
+                store.claim_due_notification(&a, 1_000).expect("take"),
+                None,
+                "in flight"
+            );
+            // A failed attempt gives it back for its retry.
+            store
+                .as_leader(&a, |s| {
+                    s.mark_attempt_failed(id, "421 busy", 1_000, Some(1_000))
+                })
+                .expect("failed attempt");
+            assert!(
+                store
+                    .claim_due_notification(&a, 1_000)
+                    .expect("retry")
+                    .is_some()
+            );
+            // "a" dies mid-send: "b", under a newer lease, takes it again; "a" can take nothing.
+            store
+                .release_lease(crate::store::LEADER, "a")
+                .expect("its lease ends");
+            store
+                .claim_lease(crate::store::LEADER, "b", long)
+                .expect("claim");
+            let b = fence("b", 2);
+            assert!(matches!(
+                store.claim_due_notification(&a, 1_000),
+                Err(crate::store::StoreError::NotLeader { generation: 1 })
+            ));
+            let again = store.claim_due_notification(&b, 1_000).expect("take again");
+            assert_eq!(
+                again.map(|n| n.email.message_id),
+                Some("<down@oewsprobe.invalid>".into())
+            );
+            store.mark_sent(id, 2_000).expect("sent");
+            assert_eq!(store.claim_due_notification(&b, 5_000).expect("take"), None);
+        });
+    }
+
+    /// Deliverers on their own PostgreSQL connections take due notifications at once: each is taken once.
+    #[test]
+    fn deliverers_taking_notifications_at_once_on_postgresql_never_take_one_twice() {
+        let url = crate::store::test_postgres::database();
+        let target = crate::store::PgTarget::parse(&url).expect("url");
+        let store = Store::open_url(&target, None).expect("open");
+        for i in 0..60 {
+            store
+                .enqueue(&new(&format!("n{i}"), 1_000, None))
+                .expect("enqueue");
+        }
+        let lease = store
+            .claim_lease(
+                crate::store::LEADER,
+                "a",
+                std::time::Duration::from_secs(60),
+            )
+            .expect("claim")
+            .expect("taken");
+        let deliverers: Vec<_> = (0..4)
+            .map(|_| {
+                let (target, generation) = (target.clone(), lease.generation);
+                std::thread::spawn(move || {
+                    let store = Store::open_url(&target, None).expect("open");
+                    let mut taken = Vec::new();
+                    while let Some(n) = store
+                        .claim_due_notification(&fence("a", generation), 1_000)
+                        .expect("take")
+                    {
+                        taken.push(n.id);
+                    }
+                    taken
+                })
+            })
+            .collect();
+        let mut all: Vec<i64> = deliverers
+            .into_iter()
+            .flat_map(|d| d.join().expect("deliverer"))
+            .collect();
+        all.sort_unstable();
+        let expected: Vec<i64> = store
+            .due_notifications(1_000, 100)
+            .expect("due")
+            .iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(all.len(), 60, "{all:?}");
+        assert_eq!(all, expected, "each taken exactly once");
     }
 
     #[test]

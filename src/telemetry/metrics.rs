@@ -18,6 +18,7 @@ struct Observed {
     budgets: Vec<(String, f64)>,
     queries_remaining: Option<u64>,
     watch_active: Option<bool>,
+    leader: Option<bool>,
     queued: Option<u64>,
     queued_source: Option<Box<dyn Fn() -> u64 + Send + Sync>>,
     /// (waiting, dropped) probe records of the writer's queue.
@@ -290,6 +291,11 @@ impl Metrics {
         self.observe(|o| o.watch_active = Some(active));
     }
 
+    /// Whether this agent leads the fleet (holds the leader's lease and may act on it).
+    pub fn set_leader(&self, leads: bool) {
+        self.observe(|o| o.leader = Some(leads));
+    }
+
     /// Valid queries left in the rolling hour.
     pub fn set_queries_remaining(&self, left: u32) {
         self.observe(|o| o.queries_remaining = Some(u64::from(left)));
@@ -419,6 +425,12 @@ fn register_observers(meter: &Meter, observed: &Arc<Mutex<Observed>>, location: 
         "",
         "1 while a release watch is open.",
         |o| o.watch_active.map(u64::from),
+    );
+    single(
+        n::LEADER,
+        "",
+        "1 while this agent leads the fleet (watch, rollback hook, outbox), 0 while another does.",
+        |o| o.leader.map(u64::from),
     );
     single(
         n::NOTIFICATIONS_QUEUED,

@@ -27,8 +27,13 @@ fn notification_decision_and_state_apis_show_in_the_exposition() {
     metrics.rollback_decision("hold");
     metrics.rollback_decision("hold");
     metrics.set_watch_active(true);
+    metrics.set_leader(false);
     metrics.set_queries_remaining(2);
     let text = scrape(&telemetry);
+    assert_eq!(
+        lines_of(&text, "oewsprobe_leader"),
+        ["oewsprobe_leader{oewsprobe_location=\"eu-west\"} 0"]
+    );
     assert_eq!(
         lines_of(&text, "oewsprobe_notifications"),
         [

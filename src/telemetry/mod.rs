@@ -19,4 +19,4 @@ pub use prometheus::{
 };
 pub use provider::{EXPORT_ERROR_LOG_INTERVAL, Scrape, Telemetry};
 pub use redact::{Redacted, is_sensitive_header};
-pub use status_server::{Liveness, LoopGuard, serve};
+pub use status_server::{LeaderSeen, Liveness, LoopGuard, serve};

@@ -22,6 +22,8 @@ pub const SLO_ERROR_BUDGET_REMAINING: &str = "oewsprobe.slo.error_budget.remaini
 pub const BUDGET_QUERIES_REMAINING: &str = "oewsprobe.budget.queries.remaining";
 /// 1 while a release watch is open.
 pub const RELEASE_WATCH_ACTIVE: &str = "oewsprobe.release.watch.active";
+/// 1 while this agent leads the fleet, 0 while another does.
+pub const LEADER: &str = "oewsprobe.leader";
 /// Release-watch decisions recorded, by outcome.
 pub const ROLLBACK_DECISIONS: &str = "oewsprobe.rollback.decisions";
 /// Alert notifications delivered.

@@ -62,6 +62,19 @@ pub struct Liveness {
     records_waiting: AtomicU64,
     /// Probe records dropped since the start because too many were waiting (`run.max_waiting_records`).
     records_dropped: AtomicU64,
+    /// Who leads the fleet, as this agent last saw the lease.
+    leader: std::sync::Mutex<Option<LeaderSeen>>,
+}
+
+/// The leader's lease as an agent last saw it, for `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeaderSeen {
+    pub holder: String,
+    pub generation: u64,
+    /// When the lease ends unless renewed, by the store's clock (ms since the Unix epoch).
+    pub until_ms: u64,
+    /// Whether this agent holds it and may act on it.
+    pub this_agent: bool,
 }
 
 impl Liveness {
@@ -79,6 +92,19 @@ impl Liveness {
     /// Sets (or, with `None`, clears) the trouble `/healthz` reports.
     pub fn set_trouble(&self, trouble: Option<String>) {
         *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = trouble;
+    }
+
+    /// Sets who leads the fleet, as last seen (`None`: not known yet).
+    pub fn set_leader(&self, leader: Option<LeaderSeen>) {
+        *self.leader.lock().unwrap_or_else(|p| p.into_inner()) = leader;
+    }
+
+    /// Who leads the fleet, as last seen.
+    pub fn leader(&self) -> Option<LeaderSeen> {
+        self.leader
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The trouble set, if any.
@@ -229,6 +255,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "status": if alive { "ok" } else { "unhealthy" },
         "reason": trouble,
         "loops": {"running": running, "expected": expected},
+        "leader": state.liveness.leader(),
         "records": {"waiting": waiting, "dropped": dropped},
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": state.started.elapsed().as_secs(),

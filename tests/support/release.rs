@@ -32,6 +32,29 @@ pub fn lines(file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `oewsprobe release start --version main-bbb --rollback-to main-aaa` with `config`; asserts it succeeded.
+pub fn release_start(config: &Path) {
+    release_start_with(config, "main-bbb", &[]);
+}
+
+/// `oewsprobe release start --version VERSION --rollback-to main-aaa` with `config` and the environment
+/// variables `env`; asserts it succeeded.
+pub fn release_start_with(config: &Path, version: &str, env: &[(&str, &str)]) {
+    let out = std::process::Command::new(super::process::BIN)
+        .args(["release", "start", "--version", version])
+        .args(["--rollback-to", "main-aaa", "--config"])
+        .arg(config)
+        .envs(env.iter().copied())
+        .output()
+        .expect("release start");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The newest release's decisions in the store at `path`, oldest first, as `outcome: reason`.
 pub fn outcomes(path: &Path) -> Vec<String> {
     let store = Store::open(path).expect("store");
@@ -41,8 +64,22 @@ pub fn outcomes(path: &Path) -> Vec<String> {
         .into_iter()
         .next()
         .expect("a release");
+    decisions_of(&store, release.id)
+}
+
+/// Asserts that `outcomes` (as [`outcomes`] gives them) hold exactly one rollback decision.
+pub fn assert_one_rollback(outcomes: &[String]) {
+    let rollbacks = outcomes
+        .iter()
+        .filter(|o| o.starts_with("rollback: "))
+        .count();
+    assert_eq!(rollbacks, 1, "{outcomes:?}");
+}
+
+/// The decisions about release `id` in `store`, oldest first, as `outcome: reason`.
+pub fn decisions_of(store: &Store, id: i64) -> Vec<String> {
     store
-        .decisions(release.id)
+        .decisions(id)
         .expect("decisions")
         .into_iter()
         .map(|d| format!("{}: {}", d.outcome, d.reason))

@@ -72,6 +72,7 @@ pub fn plan_loops(
         metrics: context.metrics.clone(),
         known_drift: Arc::new(plan.known_drift.clone()),
         location: run.location.clone(),
+        lead: context.lead.clone(),
     });
     // What a probe's run depends on besides its own definition.
     let common = format!(
@@ -134,10 +135,15 @@ pub fn plan_loops(
         others.push(Wanted::new(key.to_string(), generation.clone(), make));
     };
     if let Some(smtp) = smtp {
-        let (store, alert, feed) = (
+        let (store, alert, feed, lead) = (
             context.store.clone(),
             plan.settings.alert.clone(),
             context.alerts.clone(),
+            context.lead.clone(),
+        );
+        let fleet = (
+            run.location.clone(),
+            crate::fleet::Quorum::from_config(plan.settings.fleet.quorum),
         );
         let to = target.clone();
         other(
@@ -149,23 +155,27 @@ pub fn plan_loops(
                 feed.replace(Some(queue));
                 boxed(run_alert_loop(
                     store.clone(),
+                    lead.clone(),
                     alert.clone(),
                     to.clone(),
                     runs,
+                    fleet.clone(),
                     stop,
                 ))
             }),
         );
-        let (store, retry, metrics) = (
+        let (store, retry, metrics, lead) = (
             context.store.clone(),
             plan.settings.alert.retry.clone(),
             context.metrics.clone(),
+            context.lead.clone(),
         );
         other(
             "delivery",
             Box::new(move |stop| match Mailer::new(&smtp) {
                 Ok(mailer) => boxed(run_delivery_loop(
                     store.clone(),
+                    lead.clone(),
                     mailer,
                     retry.clone(),
                     metrics.clone(),
@@ -179,6 +189,7 @@ pub fn plan_loops(
         );
         let slo = SloAlerts {
             store: context.store.clone(),
+            lead: context.lead.clone(),
             objectives: plan.objectives.clone(),
             target,
             windows: plan.settings.alert.maintenance.clone(),
