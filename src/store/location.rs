@@ -84,7 +84,7 @@ mod tests {
             password: password.map(|p| Secret::new(p.as_bytes().to_vec())),
         };
         let store = Store::open_at(&location(Some(PASSWORD))).expect("open with the password");
-        assert_eq!(store.schema_version().expect("version"), 10);
+        assert_eq!(store.schema_version().expect("version"), 11);
         assert_eq!(
             format!("{}", location(Some(PASSWORD))),
             format!(

@@ -5,7 +5,7 @@
 use super::db::{Begin, Db, Dialect};
 use super::{StoreError, StoreResult};
 
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     // 1: probe records, the budget ledger, releases, rollback claims, decisions.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -183,6 +183,8 @@ const MIGRATIONS: [&str; 10] = [
         expires_at_ms INTEGER NOT NULL
     );
     ALTER TABLE outbox ADD COLUMN claimed_generation INTEGER;",
+    // 11: the rollup rows with failures, indexed apart: the location quorum reads only their buckets.
+    "CREATE INDEX rollup_failing ON rollups (level, probe, start_ms) WHERE fail > 0;",
 ];
 
 /// The migration (0-based) that adds the rollups: applying it also computes them from the raw runs.

@@ -29,16 +29,16 @@ impl Store {
         let mut buckets: BTreeMap<(String, u64), Bucket> = BTreeMap::new();
         for &(level, first, last) in &cover.buckets {
             // The rows of every location of the buckets where some location failed.
+            // The failing buckets from their index (`rollup_failing`), then each one's rows by the key.
             let sql = format!(
-                "SELECT probe, start_ms, location, pass, fail FROM rollups
-                 WHERE level = {code} AND probe IN ({list}) AND start_ms BETWEEN ? AND ?
-                   AND (probe, start_ms) IN (SELECT probe, start_ms FROM rollups
-                        WHERE level = {code} AND probe IN ({list}) AND start_ms BETWEEN ? AND ? AND fail > 0)",
+                "SELECT r.probe, r.start_ms, r.location, r.pass, r.fail
+                 FROM (SELECT DISTINCT probe, start_ms FROM rollups
+                       WHERE level = {code} AND probe IN ({list}) AND start_ms BETWEEN ? AND ? AND fail > 0) f
+                 JOIN rollups r ON r.level = {code} AND r.probe = f.probe AND r.start_ms = f.start_ms",
                 code = super::rollups::code(level),
                 list = placeholders(probes.len()),
             );
-            let mut params = bind(probes, first, last);
-            params.extend(bind(probes, first, last));
+            let params = bind(probes, first, last);
             let rows = self.db.query_map(&sql, &params, |r| {
                 Ok((
                     r.get::<String>(0)?,

@@ -495,7 +495,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         crate::store::for_each_backend(|store| {
-            assert_eq!(store.schema_version().expect("version"), 10);
+            assert_eq!(store.schema_version().expect("version"), 11);
             store
                 .insert_record(&record("health", 1_000, Verdict::Pass, 0))
                 .expect("insert");
@@ -596,7 +596,7 @@ mod tests {
         assert_eq!(store.record_count().expect("count"), 1);
         assert_eq!(
             store.schema_version().expect("version"),
-            9,
+            11,
             "migrations are not re-applied"
         );
     }

@@ -144,7 +144,7 @@ fn the_migration_and_a_rebuild_count_what_the_writes_counted() {
             .expect("back to schema 7");
     }
     let store = Store::open(&path).expect("open with the latest schema");
-    assert_eq!(store.schema_version().expect("version"), 10);
+    assert_eq!(store.schema_version().expect("version"), 11);
     assert_eq!(table(&store), written, "counted from the raw runs");
     store.rebuild_rollups().expect("rebuild");
     assert_eq!(table(&store), written, "counted again");

@@ -163,7 +163,7 @@ fn a_store_of_the_previous_version_gains_its_rollups_and_keeps_its_runs() {
         assert_eq!(tables, 0);
     }
     let store = Store::open(&path).expect("open with the new schema");
-    assert_eq!(store.schema_version().expect("version"), 10);
+    assert_eq!(store.schema_version().expect("version"), 11);
     assert_eq!(store.record_count().expect("count"), records.len() as u64);
     assert_eq!(rows(&store), expected(&records, &Thresholds::new()));
     assert_eq!(

@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn tier_states_round_trip_and_update() {
         crate::store::for_each_backend(|store| {
-            assert_eq!(store.schema_version().expect("version"), 10);
+            assert_eq!(store.schema_version().expect("version"), 11);
             let breached = TierState {
                 breached_since: Some(1_000),
                 last_evaluated: 2_000,

@@ -181,7 +181,7 @@ mod tests {
             );
         }
         let store = Store::open(&path).expect("open with schema 5");
-        assert_eq!(store.schema_version().expect("version"), 10);
+        assert_eq!(store.schema_version().expect("version"), 11);
         assert_eq!(
             store.held().expect("held"),
             Held {
