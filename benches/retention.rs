@@ -187,6 +187,8 @@ fn main() {
     conn.execute_batch(
         "DROP TABLE tiers; DROP TABLE rollup_classes; DROP INDEX rollup_hour_counts; DROP INDEX rollup_day_counts;
          ALTER TABLE records DROP COLUMN request_line; DROP TABLE request_lines;
+         DROP INDEX records_by_probe_location; ALTER TABLE records DROP COLUMN location;
+         DROP TABLE leases; ALTER TABLE outbox DROP COLUMN claimed_generation;
          PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 4",
     )
     .expect("old layout");
@@ -200,7 +202,7 @@ fn main() {
     let started = Instant::now();
     let store = Store::open(&old).expect("open and switch");
     println!(
-        "opening it (migrations 5 to 8 and the VACUUM that switches on incremental vacuum): {:.1} s",
+        "opening it (migrations 5 to 11 and the VACUUM that switches on incremental vacuum): {:.1} s",
         started.elapsed().as_secs_f64()
     );
     drop(store);
