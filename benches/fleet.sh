@@ -58,7 +58,7 @@ probes_dir = "$work/probes"
 store = "$store"
 location = "agent-$i"
 max_concurrent = 64
-jitter = "0s"
+jitter = "5s"
 [status]
 listen = "127.0.0.1:$status"
 [fleet]
