@@ -64,10 +64,6 @@ listen = "127.0.0.1:$status"
 [fleet]
 lease_ttl = "$ttl"
 CONF
-  # [fleet] lease_ttl exists once the leader lease has landed; before that the key is refused.
-  if ! "$bin" validate --config "$work/agent$i.toml" >/dev/null 2>&1; then
-    sed -i '/^\[fleet\]/,$d' "$work/agent$i.toml"
-  fi
 }
 
 status_ports=()
@@ -170,7 +166,8 @@ for i in $(seq "$agents"); do
   fi
 done
 if [[ -z $leader_port ]]; then
-  echo "failover: not measured (no agent reports leading in /healthz: the leader lease has not landed)"
+  echo "failover: no agent reports leading in /healthz" >&2
+  exit 2
 else
   before=$(leader_of "$leader_port")
   pid=$(eval echo "\$agent_pid_$leader_index")

@@ -4,7 +4,7 @@
 //! Certificate warnings of each run go out as notices of their own (`tls_warnings`).
 
 use super::Lead;
-use super::location_alerts::{LocationJudge, Out};
+use super::location_alerts::{LocationJudge, Out, folded};
 use super::shared::{Shutdown, now_ms, report_leader_error, store_task};
 use crate::alert::{
     AlertBook, AlertItem, AlertSettings, DueItem, EmailContext, ProbeAlert, RenderedEmail, order,
@@ -75,10 +75,10 @@ pub async fn run_alert_loop(
                     settings: &settings,
                     target: &target,
                 };
-                let (folded, warned) = judge.judge(out, batch.clone()).await;
+                let (folds, warned) = judge.judge(out, &batch).await;
                 written += warned;
-                for record in &folded {
-                    observe(&mut book, record);
+                for (record, fold) in batch.iter().zip(&folds) {
+                    observe(&mut book, &folded(record, fold));
                 }
                 for record in &batch {
                     match told

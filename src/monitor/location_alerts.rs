@@ -11,6 +11,7 @@ use crate::alert::{AlertSettings, EmailContext, Notice};
 use crate::fleet::{Fold, LocationRun, Quorum, judge_run};
 use crate::probe::{ProbeRecord, Verdict};
 use crate::store::{Fence, Store, StoreError};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -79,13 +80,10 @@ impl LocationJudge {
         }
     }
 
-    /// `batch` as the alert book should fold it; writes a warning email for each probe with a location newly
-    /// failing alone, as leader (`out.fence`). Returns the runs to fold and how many emails were written.
-    pub async fn judge(
-        &mut self,
-        out: Out<'_>,
-        batch: Vec<ProbeRecord>,
-    ) -> (Vec<ProbeRecord>, u64) {
+    /// How the alert book should fold each run of `batch` (see [`folded`]); writes a warning email for each
+    /// probe with a location newly failing alone, as leader (`out.fence`). Returns one fold per run and how
+    /// many emails were written.
+    pub async fn judge(&mut self, out: Out<'_>, batch: &[ProbeRecord]) -> (Vec<Fold>, u64) {
         let store = out.store;
         let windows: Vec<(String, u64)> = batch
             .iter()
@@ -101,8 +99,9 @@ impl LocationJudge {
                 (r.probe.clone(), since)
             })
             .collect();
+        let as_they_are = || vec![Fold::AsIs; batch.len()];
         if !self.several(store).await {
-            return (batch, 0);
+            return (as_they_are(), 0);
         }
         let latest = match store_task(store, move |s| {
             windows
@@ -115,19 +114,19 @@ impl LocationJudge {
             Ok(latest) => latest,
             Err(e) => {
                 tracing::warn!(error = %e, "alerting: cannot read the other locations' runs; judging this agent's runs alone");
-                return (batch, 0);
+                return (as_they_are(), 0);
             }
         };
-        let mut folded = Vec::with_capacity(batch.len());
+        let mut folds = Vec::with_capacity(batch.len());
         let mut written = 0;
-        for (record, latest) in batch.into_iter().zip(latest) {
+        for (record, latest) in batch.iter().zip(latest) {
             let judged = judge_run(&self.here, record.verdict, &latest, self.quorum);
             written += self
-                .tell(&out, &record, judged.location_problem, &latest)
+                .tell(&out, record, judged.location_problem, &latest)
                 .await;
-            folded.push(apply(record, judged.fold));
+            folds.push(judged.fold);
         }
-        (folded, written)
+        (folds, written)
     }
 
     /// Whether the store holds runs of more than one location (read again after [`RECOUNT_ALONE`] or
@@ -233,21 +232,22 @@ async fn silenced(
     crate::alert::silenced_by(probe, now, &silences, &settings.maintenance)
 }
 
-/// The run as the book should fold it.
-fn apply(mut record: ProbeRecord, fold: Fold) -> ProbeRecord {
+/// The run as the book should fold it: itself, or (rarely) a copy with the quorum's verdict.
+pub fn folded<'r>(record: &'r ProbeRecord, fold: &Fold) -> Cow<'r, ProbeRecord> {
     match fold {
-        Fold::AsIs => {}
-        Fold::Pass => {
-            record.verdict = Verdict::Pass;
-            record.class = None;
-            record.findings.clear();
-        }
-        Fold::Fail(class) => {
-            record.verdict = Verdict::Fail;
-            record.class = class;
-        }
+        Fold::AsIs => Cow::Borrowed(record),
+        Fold::Pass => Cow::Owned(ProbeRecord {
+            verdict: Verdict::Pass,
+            class: None,
+            findings: Vec::new(),
+            ..record.clone()
+        }),
+        Fold::Fail(class) => Cow::Owned(ProbeRecord {
+            verdict: Verdict::Fail,
+            class: *class,
+            ..record.clone()
+        }),
     }
-    record
 }
 
 /// The warning: which locations fail alone, of how many reporting.
